@@ -1,0 +1,322 @@
+// Package model is Sluice's shared vocabulary: items, their states and
+// decisions, the gate's modes, connector health, and the small interface
+// through which connectors hand items to the gate. It depends on the
+// standard library only, so every other package may import it.
+package model
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Kind names a kind of source, i.e. a connector type.
+type Kind string
+
+// The connector kinds Sluice knows.
+const (
+	KindIMAP  Kind = "imap"
+	KindSlack Kind = "slack"
+	KindLocal Kind = "local"
+)
+
+// State is where an item is in its life: held until a check-in, released
+// into the digest, done once the user cleared it.
+type State uint8
+
+// Item states. The zero value is invalid so that a forgotten state is caught.
+const (
+	StateHeld     State = 1
+	StateReleased State = 2
+	StateDone     State = 3
+)
+
+var stateNames = map[State]string{StateHeld: "held", StateReleased: "released", StateDone: "done"}
+
+func (s State) String() string {
+	if n, ok := stateNames[s]; ok {
+		return n
+	}
+	return fmt.Sprintf("state(%d)", uint8(s))
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *State) UnmarshalText(b []byte) error {
+	for k, n := range stateNames {
+		if n == string(b) {
+			*s = k
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown state %q", b)
+}
+
+// Action is what a rule decides for an item.
+type Action uint8
+
+// Rule actions. ActionHold is the default when no rule matches.
+const (
+	ActionHold   Action = 0 // held until the next check-in
+	ActionUrgent Action = 1 // may break through at once
+	ActionQuiet  Action = 2 // released silently into the digest at the next check-in
+	ActionIgnore Action = 3 // not stored at all
+)
+
+var actionNames = map[Action]string{ActionHold: "hold", ActionUrgent: "urgent", ActionQuiet: "quiet", ActionIgnore: "ignore"}
+
+func (a Action) String() string {
+	if n, ok := actionNames[a]; ok {
+		return n
+	}
+	return fmt.Sprintf("action(%d)", uint8(a))
+}
+
+// ParseAction parses "hold", "urgent", "quiet" or "ignore".
+func ParseAction(s string) (Action, error) {
+	for k, n := range actionNames {
+		if n == strings.ToLower(strings.TrimSpace(s)) {
+			return k, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown action %q (want hold, urgent, quiet or ignore)", s)
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (a Action) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (a *Action) UnmarshalText(b []byte) error {
+	v, err := ParseAction(string(b))
+	if err != nil {
+		return err
+	}
+	*a = v
+	return nil
+}
+
+// Mode is the gate's state at one instant, highest priority first.
+type Mode uint8
+
+// Gate modes. See DESIGN.md "The gate".
+const (
+	ModeOffHours Mode = iota // outside working hours: hold
+	ModeBetween              // working hours, no window open: hold
+	ModeWindow               // a check-in window is open: items arrive live
+	ModeFocus                // a focus block: only urgent items get through
+	ModeVacation             // a vacation range: hold everything
+	ModePaused               // the user paused Sluice: everything is live
+)
+
+var modeNames = map[Mode]string{
+	ModeOffHours: "off-hours", ModeBetween: "between", ModeWindow: "window",
+	ModeFocus: "focus", ModeVacation: "vacation", ModePaused: "paused",
+}
+
+func (m Mode) String() string {
+	if n, ok := modeNames[m]; ok {
+		return n
+	}
+	return fmt.Sprintf("mode(%d)", uint8(m))
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (m Mode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (m *Mode) UnmarshalText(b []byte) error {
+	for k, n := range modeNames {
+		if n == string(b) {
+			*m = k
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown mode %q", b)
+}
+
+// Entry is one line of an item's decision log.
+type Entry struct {
+	At   time.Time `json:"at"`
+	Text string    `json:"text"`
+}
+
+// Item is one message or notification pulled from a source.
+type Item struct {
+	ID       string `json:"id"`                // stable: ItemID(Account, SourceID)
+	Seq      uint64 `json:"seq"`               // store sequence, assigned by the store
+	Kind     Kind   `json:"kind"`              // which connector produced it
+	Account  string `json:"account"`           // configured account name
+	SourceID string `json:"source_id"`         // the source's own id (Message-ID, channel+ts, …)
+	Channel  string `json:"channel,omitempty"` // mail folder or chat channel
+	Thread   string `json:"thread,omitempty"`  // conversation key, for grouping in the digest
+	FromName string `json:"from_name,omitempty"`
+	FromAddr string `json:"from_addr,omitempty"`
+	Subject  string `json:"subject,omitempty"` // subject or title
+	Snippet  string `json:"snippet,omitempty"` // clean text, at most SnippetMax runes
+	Link     string `json:"link,omitempty"`    // deep link into the item's own client
+
+	Direct     bool `json:"direct,omitempty"`      // a direct message to the user
+	MentionsMe bool `json:"mentions_me,omitempty"` // the user is mentioned
+	UrgentHint bool `json:"urgent_hint,omitempty"` // the source itself flagged it urgent
+
+	Received time.Time `json:"received"` // when the source says it was sent
+	Ingested time.Time `json:"ingested"` // when Sluice stored it
+
+	Action       Action    `json:"action"`                 // what the rules decided
+	Rule         string    `json:"rule,omitempty"`         // which rule decided it
+	State        State     `json:"state"`                  // held, released or done
+	Breakthrough bool      `json:"breakthrough,omitempty"` // delivered at once as urgent
+	Released     time.Time `json:"released,omitzero"`      // when it left the held state
+	Done         time.Time `json:"done,omitzero"`          // when the user cleared it
+	Log          []Entry   `json:"log,omitempty"`          // every decision, oldest first
+}
+
+// Logf appends a decision to the item's log.
+func (it *Item) Logf(at time.Time, format string, args ...any) {
+	it.Log = append(it.Log, Entry{At: at, Text: fmt.Sprintf(format, args...)})
+}
+
+// From is the sender as a person would name it: "Name <addr>", or whichever part exists.
+func (it *Item) From() string {
+	switch {
+	case it.FromName != "" && it.FromAddr != "" && it.FromName != it.FromAddr:
+		return it.FromName + " <" + it.FromAddr + ">"
+	case it.FromName != "":
+		return it.FromName
+	default:
+		return it.FromAddr
+	}
+}
+
+// IDLen is the length of an item ID in hex characters.
+const IDLen = 20
+
+// ItemID derives the stable item ID from the account and the source's own id,
+// so the same message seen twice maps to the same item.
+func ItemID(account, sourceID string) string {
+	h := sha256.Sum256([]byte(account + "\x00" + sourceID))
+	return hex.EncodeToString(h[:IDLen/2])
+}
+
+// SnippetMax is the longest snippet, in runes.
+const SnippetMax = 500
+
+// CleanSnippet turns text into a one-paragraph snippet: control characters
+// dropped, runs of white space collapsed to one space, invalid UTF-8
+// replaced, and cut at SnippetMax runes (ending in "…" when cut).
+func CleanSnippet(s string) string {
+	out := make([]rune, 0, min(len(s), SnippetMax+1))
+	space := false
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		switch {
+		case unicode.IsSpace(r):
+			space = len(out) > 0
+			continue
+		case unicode.IsControl(r), r == '\u200b', r == '\ufeff':
+			continue
+		}
+		if space {
+			out = append(out, ' ')
+			space = false
+		}
+		out = append(out, r)
+		if len(out) > SnippetMax {
+			out = append(out[:SnippetMax-1], '…')
+			break
+		}
+	}
+	return string(out)
+}
+
+// Cursor is a connector's position in one of its sources (an IMAP folder's
+// UIDVALIDITY/UID, a Slack channel's last timestamp). It is stored in the same
+// transaction as the items it produced.
+type Cursor struct {
+	Account string `json:"account"`
+	Key     string `json:"key"`
+	Value   []byte `json:"value"` // nil deletes the cursor
+}
+
+// Batch is what a connector hands to the gate in one go: new items and the
+// cursors they advance to. The gate stores both atomically.
+type Batch struct {
+	Account string
+	Items   []Item
+	Cursors []Cursor
+}
+
+// HealthState is a connector's condition as the tray and settings show it.
+type HealthState string
+
+// Connector health states.
+const (
+	HealthStarting    HealthState = "starting"
+	HealthConnected   HealthState = "connected"
+	HealthBackingOff  HealthState = "backing-off"
+	HealthAuthFailed  HealthState = "auth-failed"
+	HealthRateLimited HealthState = "rate-limited"
+	HealthDisabled    HealthState = "disabled"
+	HealthStopped     HealthState = "stopped"
+)
+
+// Health is one connector's reported condition.
+type Health struct {
+	Account string      `json:"account"`
+	Kind    Kind        `json:"kind"`
+	State   HealthState `json:"state"`
+	Detail  string      `json:"detail,omitempty"` // the error in words, or what it is doing
+	Since   time.Time   `json:"since"`            // when this state began
+	Until   time.Time   `json:"until,omitzero"`   // next retry, or end of a rate limit
+}
+
+// NeedsAttention reports whether the user must act (e.g. fix a password).
+func (h Health) NeedsAttention() bool { return h.State == HealthAuthFailed }
+
+// Sink is the one interface through which a connector hands items to the gate.
+type Sink interface {
+	// Ingest stores the batch's items (skipping any already stored) and its
+	// cursors in one transaction, then lets the gate deliver or hold them.
+	// When it returns nil, everything in the batch is durable.
+	Ingest(ctx context.Context, b Batch) error
+	// Cursor returns a stored cursor, or nil if there is none.
+	Cursor(account, key string) ([]byte, error)
+	// ReportHealth records the connector's condition.
+	ReportHealth(h Health)
+}
+
+// Connector is one configured account of one kind of source.
+type Connector interface {
+	Kind() Kind
+	Account() string
+	// Run pulls items into sink until ctx is cancelled. It reconnects on its
+	// own and reports health through the sink; it returns only when ctx is
+	// done or on a configuration error it cannot recover from.
+	Run(ctx context.Context, sink Sink) error
+}
+
+// Waker is implemented by connectors that should check their connection at
+// once, e.g. after the machine resumed from sleep.
+type Waker interface {
+	Wake()
+}
+
+// FocusInfo describes a focus block for connectors that mirror it on the
+// service (Slack DND and status).
+type FocusInfo struct {
+	Until   time.Time      // when the block ends
+	ReplyAt time.Time      // the next check-in, when the user will answer
+	Zone    *time.Location // the user's time zone, for wording
+}
+
+// FocusMirror is implemented by connectors that can show the user's focus on
+// the service itself.
+type FocusMirror interface {
+	FocusStarted(ctx context.Context, f FocusInfo) error
+	FocusEnded(ctx context.Context) error
+}
