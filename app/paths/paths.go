@@ -1,0 +1,91 @@
+// Package paths resolves where Sluice keeps its files: the config file, the
+// data directory (store, control socket, local inbox token) and the log
+// directory. Flags and environment variables override the OS defaults.
+package paths
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+)
+
+// Env variables that override the defaults.
+const (
+	EnvConfig = "SLUICE_CONFIG"
+	EnvData   = "SLUICE_DATA"
+)
+
+// Config returns the config file path: flag, else $SLUICE_CONFIG, else
+// <UserConfigDir>/sluice/config.toml.
+func Config(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if v := os.Getenv(EnvConfig); v != "" {
+		return v
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		dir = "."
+	}
+	return filepath.Join(dir, "sluice", "config.toml")
+}
+
+// Data returns the data directory: flag, else $SLUICE_DATA, else the OS
+// data directory ($XDG_DATA_HOME or ~/.local/share on Linux, Application
+// Support on macOS, %LOCALAPPDATA% on Windows).
+func Data(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if v := os.Getenv(EnvData); v != "" {
+		return v
+	}
+	return filepath.Join(dataHome(), "sluice")
+}
+
+func dataHome() string {
+	switch runtime.GOOS {
+	case "windows":
+		if v := os.Getenv("LOCALAPPDATA"); v != "" {
+			return v
+		}
+	case "darwin":
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, "Library", "Application Support")
+		}
+	default:
+		if v := os.Getenv("XDG_DATA_HOME"); v != "" && filepath.IsAbs(v) {
+			return v
+		}
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, ".local", "share")
+		}
+	}
+	return "."
+}
+
+// Logs returns the directory for the log file of a desktop-started Sluice:
+// $XDG_STATE_HOME/sluice (~/.local/state/sluice) on Linux, the user cache
+// directory elsewhere.
+func Logs() string {
+	if runtime.GOOS != "windows" && runtime.GOOS != "darwin" {
+		if v := os.Getenv("XDG_STATE_HOME"); v != "" && filepath.IsAbs(v) {
+			return filepath.Join(v, "sluice")
+		}
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, ".local", "state", "sluice")
+		}
+	}
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	return filepath.Join(dir, "sluice", "logs")
+}
+
+// Store is the bbolt file in the data directory.
+func Store(dataDir string) string { return filepath.Join(dataDir, "sluice.db") }
+
+// LocalToken is the file holding the local inbox's bearer token.
+func LocalToken(dataDir string) string { return filepath.Join(dataDir, "local-token") }

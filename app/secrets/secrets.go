@@ -1,0 +1,131 @@
+// Package secrets is the only place that touches credentials: the OS keyring
+// (Secret Service on Linux, Keychain on macOS, Credential Manager on Windows)
+// and the user's password command. Secrets never reach the config, the store
+// or a log.
+package secrets
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/zalando/go-keyring"
+)
+
+// Service is the keyring service name under which Sluice stores secrets.
+const Service = "sluice"
+
+// ErrNotFound means no secret is stored for that account.
+var ErrNotFound = errors.New("no secret stored")
+
+// Kind distinguishes the secrets an account may have.
+type Kind string
+
+// Secret kinds.
+const (
+	Password Kind = "password"  // IMAP password
+	Token    Kind = "token"     // Slack user token (xoxp-)
+	AppToken Kind = "app-token" // Slack app-level token (xapp-)
+)
+
+func key(account string, k Kind) string { return string(k) + ":" + account }
+
+// Get reads a secret from the OS keyring.
+func Get(account string, k Kind) (string, error) {
+	s, err := keyring.Get(Service, key(account, k))
+	if errors.Is(err, keyring.ErrNotFound) {
+		return "", fmt.Errorf("%s for account %q: %w (set it with `sluice account set-%s %s`)", k, account, ErrNotFound, setVerb(k), account)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read %s for account %q from the keyring: %w", k, account, err)
+	}
+	return s, nil
+}
+
+func setVerb(k Kind) string {
+	if k == Password {
+		return "password"
+	}
+	return "token"
+}
+
+// Set stores a secret in the OS keyring.
+func Set(account string, k Kind, secret string) error {
+	if secret == "" {
+		return fmt.Errorf("refusing to store an empty %s", k)
+	}
+	if err := keyring.Set(Service, key(account, k), secret); err != nil {
+		return fmt.Errorf("store %s for account %q in the keyring: %w", k, account, err)
+	}
+	return nil
+}
+
+// Delete removes a secret; a missing one is not an error.
+func Delete(account string, k Kind) error {
+	err := keyring.Delete(Service, key(account, k))
+	if err != nil && !errors.Is(err, keyring.ErrNotFound) {
+		return fmt.Errorf("delete %s for account %q from the keyring: %w", k, account, err)
+	}
+	return nil
+}
+
+// DeleteAll removes every secret of an account.
+func DeleteAll(account string) error {
+	return errors.Join(Delete(account, Password), Delete(account, Token), Delete(account, AppToken))
+}
+
+// MockForTests replaces the OS keyring with an in-memory one. Only tests
+// call it.
+func MockForTests() { keyring.MockInit() }
+
+// CommandTimeout bounds a password command (it may prompt a GUI agent).
+const CommandTimeout = 60 * time.Second
+
+// RunCommand runs the user's password command through the shell and returns
+// its first line of standard output. The output is never logged; a failure
+// reports the exit status and standard error, which must not hold the secret.
+func RunCommand(ctx context.Context, command string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, CommandTimeout)
+	defer cancel()
+	var cmd *exec.Cmd
+	if runtime.GOOS == "windows" {
+		cmd = exec.CommandContext(ctx, "cmd", "/C", command)
+	} else {
+		cmd = exec.CommandContext(ctx, "/bin/sh", "-c", command)
+	}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(errb.String())
+		if len(msg) > 200 {
+			msg = msg[:200] + "…"
+		}
+		if msg != "" {
+			return "", fmt.Errorf("password command failed: %w: %s", err, msg)
+		}
+		return "", fmt.Errorf("password command failed: %w", err)
+	}
+	line, _, _ := strings.Cut(out.String(), "\n")
+	line = strings.TrimRight(line, "\r")
+	if line == "" {
+		return "", errors.New("password command printed nothing")
+	}
+	return line, nil
+}
+
+// Source returns a function that fetches an account's secret when a
+// connector needs it: from the password command when one is configured,
+// else from the keyring.
+func Source(account string, k Kind, command string) func(context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
+		if command != "" {
+			return RunCommand(ctx, command)
+		}
+		return Get(account, k)
+	}
+}
