@@ -1,0 +1,548 @@
+// Package config holds Sluice's typed settings: defaults, normalising,
+// validation that names the field and the bad value, a version with
+// migrations, and atomic saves. It never holds a secret: passwords and tokens
+// live in the OS keyring (app/secrets) or come from a password command.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/sluice-app/sluice/app/rules"
+	"github.com/sluice-app/sluice/app/schedule"
+)
+
+// Version is the config format this build writes. Older files are migrated
+// on load; newer ones are refused.
+const Version = 1
+
+// Config is the whole settings file.
+type Config struct {
+	Version       int           `toml:"version" json:"version"`
+	Schedule      Schedule      `toml:"schedule" json:"schedule"`
+	Urgent        Urgent        `toml:"urgent" json:"urgent"`
+	Rules         []rules.Rule  `toml:"rules" json:"rules"`
+	Notifications Notifications `toml:"notifications" json:"notifications"`
+	General       General       `toml:"general" json:"general"`
+	Local         Local         `toml:"local" json:"local"`
+	Accounts      []Account     `toml:"accounts" json:"accounts"`
+}
+
+// Schedule is the weekly plan as written in the file.
+type Schedule struct {
+	// Template is the rhythm the plan starts from: twice-a-day,
+	// three-times-a-day, makers-day or custom. When Days is empty the
+	// template's week is used as it is.
+	Template string `toml:"template" json:"template"`
+	// Zone is an IANA time zone name; empty means the system's.
+	Zone string `toml:"zone" json:"zone"`
+	// Days maps weekday names (monday…sunday) to their plan. When any day
+	// is given, the days not listed are days off.
+	Days      map[string]schedule.Day `toml:"days" json:"days,omitempty"`
+	Vacations []schedule.DateRange    `toml:"vacations" json:"vacations,omitempty"`
+}
+
+// Urgent holds the built-in rules a user only fills in and the limits on
+// breakthroughs.
+type Urgent struct {
+	VIPs     []string `toml:"vips" json:"vips"`
+	Keywords []string `toml:"keywords" json:"keywords"`
+	Channel  string   `toml:"channel" json:"channel"`
+	// BudgetPerHour caps urgent breakthroughs per rolling hour; over it,
+	// urgent items are held. 0 means no urgent item breaks through.
+	BudgetPerHour int `toml:"budget_per_hour" json:"budget_per_hour"`
+	// OffHours is what urgent items do outside working hours: "hold" or "deliver".
+	OffHours string `toml:"off_hours" json:"off_hours"`
+}
+
+// Notifications switches each kind of notification.
+type Notifications struct {
+	Checkin    bool `toml:"checkin" json:"checkin"`
+	Urgent     bool `toml:"urgent" json:"urgent"`
+	FocusStart bool `toml:"focus_start" json:"focus_start"`
+	FocusEnd   bool `toml:"focus_end" json:"focus_end"`
+	Attention  bool `toml:"attention" json:"attention"`
+	// Empty reports a check-in that released nothing ("nothing new").
+	Empty bool `toml:"empty_checkin" json:"empty_checkin"`
+}
+
+// General holds app-wide settings.
+type General struct {
+	// Retention is how long done items are kept before pruning.
+	Retention schedule.Duration `toml:"retention" json:"retention"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `toml:"log_level" json:"log_level"`
+	// StartAtLogin mirrors the autostart entry (the entry is the truth; this
+	// records the user's wish so the settings window can show it).
+	StartAtLogin bool `toml:"start_at_login" json:"start_at_login"`
+}
+
+// Local configures the local inbox's HTTP endpoint. `sluice send` works
+// through the control API whether or not the endpoint is on.
+type Local struct {
+	HTTP   bool   `toml:"http" json:"http"`
+	Listen string `toml:"listen" json:"listen"`
+}
+
+// Account is one configured source. Fields apply to the kinds noted.
+type Account struct {
+	Name    string `toml:"name" json:"name"`
+	Kind    string `toml:"kind" json:"kind"` // imap or slack
+	Enabled *bool  `toml:"enabled" json:"enabled,omitempty"`
+
+	// imap
+	Preset          string            `toml:"preset,omitempty" json:"preset,omitempty"`
+	Host            string            `toml:"host,omitempty" json:"host,omitempty"`
+	Port            int               `toml:"port,omitempty" json:"port,omitempty"`
+	Security        string            `toml:"security,omitempty" json:"security,omitempty"` // tls, starttls, insecure
+	AllowInsecure   bool              `toml:"allow_insecure,omitempty" json:"allow_insecure,omitempty"`
+	Username        string            `toml:"username,omitempty" json:"username,omitempty"`
+	Folders         []string          `toml:"folders,omitempty" json:"folders,omitempty"`
+	CAFile          string            `toml:"ca_file,omitempty" json:"ca_file,omitempty"`
+	PasswordCommand string            `toml:"password_command,omitempty" json:"password_command,omitempty"`
+	InitialSync     string            `toml:"initial_sync,omitempty" json:"initial_sync,omitempty"` // none, newest, since, all
+	InitialNewest   int               `toml:"initial_newest,omitempty" json:"initial_newest,omitempty"`
+	InitialSince    string            `toml:"initial_since,omitempty" json:"initial_since,omitempty"` // 2006-01-02
+	PollInterval    schedule.Duration `toml:"poll_interval,omitempty" json:"poll_interval,omitzero"`
+	LinkTemplate    string            `toml:"link_template,omitempty" json:"link_template,omitempty"`
+
+	// slack
+	Channels    []string `toml:"channels,omitempty" json:"channels,omitempty"`
+	SetDND      *bool    `toml:"set_dnd,omitempty" json:"set_dnd,omitempty"`
+	SetStatus   *bool    `toml:"set_status,omitempty" json:"set_status,omitempty"`
+	StatusText  string   `toml:"status_text,omitempty" json:"status_text,omitempty"`
+	StatusEmoji string   `toml:"status_emoji,omitempty" json:"status_emoji,omitempty"`
+	SocketMode  bool     `toml:"socket_mode,omitempty" json:"socket_mode,omitempty"`
+}
+
+// IsEnabled reports whether the account should run (default true).
+func (a Account) IsEnabled() bool { return a.Enabled == nil || *a.Enabled }
+
+// Flag returns *b or def when b is unset.
+func Flag(b *bool, def bool) bool {
+	if b == nil {
+		return def
+	}
+	return *b
+}
+
+// DefaultListen is the local inbox's default HTTP address.
+const DefaultListen = "127.0.0.1:8642"
+
+// Default is what a new user gets: the twice-a-day rhythm in the system
+// time zone, the local inbox, every notification on.
+func Default() Config {
+	return Config{
+		Version:  Version,
+		Schedule: Schedule{Template: "twice-a-day"},
+		Urgent:   Urgent{BudgetPerHour: 3, OffHours: "hold"},
+		Notifications: Notifications{
+			Checkin: true, Urgent: true, FocusStart: true, FocusEnd: true, Attention: true,
+		},
+		General: General{Retention: schedule.Duration{Duration: 30 * 24 * time.Hour}, LogLevel: "info"},
+		Local:   Local{HTTP: false, Listen: DefaultListen},
+	}
+}
+
+// FieldError is a validation error that names the field and the bad value.
+type FieldError struct {
+	Field string // dotted path, e.g. "accounts[2].port"
+	Value string // the bad value as written, quoted
+	Msg   string
+}
+
+func (e *FieldError) Error() string {
+	if e.Value == "" {
+		return e.Field + ": " + e.Msg
+	}
+	return e.Field + ": " + e.Value + ": " + e.Msg
+}
+
+// Errors is every problem found in a config; the settings window shows each
+// next to its field.
+type Errors []*FieldError
+
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// ErrTooNew is returned for a file written by a newer Sluice.
+var ErrTooNew = errors.New("config was written by a newer version of Sluice")
+
+var weekdays = []string{"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"}
+
+// Parse decodes a TOML config, applies defaults for what is missing,
+// migrates older versions and validates. Errors name the field.
+func Parse(data []byte) (Config, error) {
+	c := Default()
+	// An explicit empty file gets the defaults; a version-less file is v1.
+	c.Version = 0
+	md, err := toml.Decode(string(data), &c)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return Config{}, fmt.Errorf("line %d: %s", pe.Position.Line, pe.Message)
+		}
+		return Config{}, err
+	}
+	var errs Errors
+	for _, k := range md.Undecoded() {
+		errs = append(errs, &FieldError{Field: k.String(), Msg: "unknown setting"})
+	}
+	if c.Version == 0 {
+		c.Version = Version
+	}
+	if err := migrate(&c); err != nil {
+		return Config{}, err
+	}
+	if err := c.Validate(); err != nil {
+		var ve Errors
+		if errors.As(err, &ve) {
+			errs = append(errs, ve...)
+		} else {
+			return Config{}, err
+		}
+	}
+	if len(errs) > 0 {
+		return c, errs
+	}
+	return c, nil
+}
+
+// migrations[v] upgrades a config of version v to v+1.
+var migrations = map[int]func(*Config) error{}
+
+func migrate(c *Config) error {
+	if c.Version > Version {
+		return fmt.Errorf("version %d: %w (this build reads up to %d)", c.Version, ErrTooNew, Version)
+	}
+	for c.Version < Version {
+		m, ok := migrations[c.Version]
+		if !ok {
+			return fmt.Errorf("version %d: no migration to %d", c.Version, c.Version+1)
+		}
+		if err := m(c); err != nil {
+			return fmt.Errorf("migrate config from version %d: %w", c.Version, err)
+		}
+		c.Version++
+	}
+	return nil
+}
+
+// Location resolves the configured zone (empty: the system's).
+func (c Config) Location() (*time.Location, error) {
+	if c.Schedule.Zone == "" || c.Schedule.Zone == "Local" {
+		return time.Local, nil
+	}
+	return time.LoadLocation(c.Schedule.Zone)
+}
+
+// Plan builds the schedule plan the gate runs on.
+func (c Config) Plan() (schedule.Plan, error) {
+	loc, err := c.Location()
+	if err != nil {
+		return schedule.Plan{}, &FieldError{Field: "schedule.zone", Value: strconv.Quote(c.Schedule.Zone), Msg: "not a known IANA time zone"}
+	}
+	var p schedule.Plan
+	if len(c.Schedule.Days) == 0 {
+		name := c.Schedule.Template
+		if name == "" || name == "custom" {
+			name = "twice-a-day"
+		}
+		p, err = schedule.Template(name, loc)
+		if err != nil {
+			return schedule.Plan{}, &FieldError{Field: "schedule.template", Value: strconv.Quote(c.Schedule.Template), Msg: "unknown template (want twice-a-day, three-times-a-day, makers-day or custom)"}
+		}
+	} else {
+		p.Zone = loc
+		for name, d := range c.Schedule.Days {
+			i := slices.Index(weekdays, strings.ToLower(name))
+			if i < 0 {
+				return schedule.Plan{}, &FieldError{Field: "schedule.days." + name, Msg: "not a weekday (want monday … sunday)"}
+			}
+			p.Week[i] = d
+		}
+	}
+	p.Vacations = c.Schedule.Vacations
+	return p, nil
+}
+
+// Builtins returns the built-in urgent rules.
+func (c Config) Builtins() rules.Builtins {
+	return rules.Builtins{VIPs: c.Urgent.VIPs, UrgentKeywords: c.Urgent.Keywords, UrgentChannel: c.Urgent.Channel}
+}
+
+// Validate checks every field and returns Errors naming each bad one.
+func (c Config) Validate() error {
+	var errs Errors
+	add := func(field, value, msg string) {
+		errs = append(errs, &FieldError{Field: field, Value: value, Msg: msg})
+	}
+	if c.Version != Version {
+		add("version", strconv.Itoa(c.Version), fmt.Sprintf("unsupported (want %d)", Version))
+	}
+	switch c.Schedule.Template {
+	case "", "twice-a-day", "three-times-a-day", "makers-day", "custom":
+	default:
+		add("schedule.template", strconv.Quote(c.Schedule.Template), "unknown template (want twice-a-day, three-times-a-day, makers-day or custom)")
+	}
+	if c.Schedule.Template == "custom" && len(c.Schedule.Days) == 0 {
+		add("schedule.days", "", "a custom schedule needs at least one day")
+	}
+	if p, err := c.Plan(); err != nil {
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			errs = append(errs, fe)
+		} else {
+			add("schedule", "", err.Error())
+		}
+	} else if err := p.Validate(); err != nil {
+		for _, e := range splitJoined(err) {
+			add("schedule", "", e.Error())
+		}
+	}
+	if c.Urgent.BudgetPerHour < 0 || c.Urgent.BudgetPerHour > 60 {
+		add("urgent.budget_per_hour", strconv.Itoa(c.Urgent.BudgetPerHour), "must be between 0 and 60")
+	}
+	switch c.Urgent.OffHours {
+	case "hold", "deliver":
+	default:
+		add("urgent.off_hours", strconv.Quote(c.Urgent.OffHours), `must be "hold" or "deliver"`)
+	}
+	if _, err := rules.Compile(c.Rules, c.Builtins()); err != nil {
+		for _, e := range splitJoined(err) {
+			add("rules", "", e.Error())
+		}
+	}
+	if r := c.General.Retention.Duration; r < 24*time.Hour || r > 10*365*24*time.Hour {
+		add("general.retention", strconv.Quote(c.General.Retention.String()), "must be between 24h and 10 years")
+	}
+	switch c.General.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		add("general.log_level", strconv.Quote(c.General.LogLevel), "must be debug, info, warn or error")
+	}
+	if err := checkLoopback(c.Local.Listen); err != nil {
+		add("local.listen", strconv.Quote(c.Local.Listen), err.Error())
+	}
+	seen := map[string]bool{}
+	for i, a := range c.Accounts {
+		f := fmt.Sprintf("accounts[%d]", i+1)
+		if strings.TrimSpace(a.Name) == "" {
+			add(f+".name", "", "required")
+		} else if seen[strings.ToLower(a.Name)] || strings.EqualFold(a.Name, "local") {
+			add(f+".name", strconv.Quote(a.Name), "already used by another account")
+		}
+		seen[strings.ToLower(a.Name)] = true
+		switch a.Kind {
+		case "imap":
+			validateIMAP(f, a, add)
+		case "slack":
+			for j, ch := range a.Channels {
+				if strings.TrimSpace(strings.TrimPrefix(ch, "#")) == "" {
+					add(fmt.Sprintf("%s.channels[%d]", f, j+1), strconv.Quote(ch), "empty channel name")
+				}
+			}
+		default:
+			add(f+".kind", strconv.Quote(a.Kind), "unknown kind (want imap or slack)")
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+func validateIMAP(f string, a Account, add func(field, value, msg string)) {
+	if a.Preset == "" && a.Host == "" {
+		add(f+".host", "", "required (or set a preset: gmail, fastmail, icloud, yahoo, outlook)")
+	}
+	if a.Port < 0 || a.Port > 65535 {
+		add(f+".port", strconv.Itoa(a.Port), "must be between 1 and 65535")
+	}
+	switch a.Security {
+	case "", "tls", "starttls":
+	case "insecure":
+		if !a.AllowInsecure {
+			add(f+".security", `"insecure"`, "plaintext IMAP needs allow_insecure = true")
+		} else if !isLoopbackHost(a.Host) {
+			add(f+".security", `"insecure"`, "plaintext IMAP is only allowed to a loopback host, not "+strconv.Quote(a.Host))
+		}
+	default:
+		add(f+".security", strconv.Quote(a.Security), "must be tls, starttls or insecure")
+	}
+	if a.Username == "" {
+		add(f+".username", "", "required")
+	}
+	for j, fo := range a.Folders {
+		if strings.TrimSpace(fo) == "" {
+			add(fmt.Sprintf("%s.folders[%d]", f, j+1), `""`, "empty folder name")
+		}
+	}
+	if a.CAFile != "" {
+		if _, err := os.Stat(a.CAFile); err != nil {
+			add(f+".ca_file", strconv.Quote(a.CAFile), "cannot be read: "+unwrapPathError(err))
+		}
+	}
+	switch a.InitialSync {
+	case "", "none", "all":
+	case "newest":
+		if a.InitialNewest <= 0 {
+			add(f+".initial_newest", strconv.Itoa(a.InitialNewest), `must be > 0 when initial_sync = "newest"`)
+		}
+	case "since":
+		if _, err := time.Parse(time.DateOnly, a.InitialSince); err != nil {
+			add(f+".initial_since", strconv.Quote(a.InitialSince), `must be a date like 2026-01-31 when initial_sync = "since"`)
+		}
+	default:
+		add(f+".initial_sync", strconv.Quote(a.InitialSync), "must be none, newest, since or all")
+	}
+	if p := a.PollInterval.Duration; p != 0 && (p < 30*time.Second || p > 24*time.Hour) {
+		add(f+".poll_interval", strconv.Quote(a.PollInterval.String()), "must be between 30s and 24h")
+	}
+}
+
+func unwrapPathError(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+func isLoopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+func checkLoopback(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return errors.New("must be host:port, e.g. " + DefaultListen)
+	}
+	if !isLoopbackHost(host) {
+		return errors.New("must be a loopback address (127.0.0.1 or ::1): the local inbox never listens on the network")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return errors.New("port must be between 0 and 65535")
+	}
+	return nil
+}
+
+// splitJoined unpacks an errors.Join result into its parts.
+func splitJoined(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// Load reads and parses the config at path. A missing file is not an
+// error: it yields the defaults, so a new user can start without one.
+func Load(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return Default(), nil
+	}
+	if err != nil {
+		return Config{}, fmt.Errorf("read config: %w", err)
+	}
+	c, err := Parse(data)
+	if err != nil {
+		return c, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Encode renders the config as TOML.
+func (c Config) Encode() ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteString("# Sluice settings. Edited by the settings window; safe to edit by hand.\n")
+	buf.WriteString("# Passwords and tokens are never stored here (see `sluice account set-password`).\n\n")
+	enc := toml.NewEncoder(&buf)
+	enc.Indent = ""
+	if err := enc.Encode(c); err != nil {
+		return nil, fmt.Errorf("encode config: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Save validates c and writes it atomically to path (temp file in the same
+// directory, fsync, rename), mode 0600.
+func Save(path string, c Config) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	data, err := c.Encode()
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, data, 0o600)
+}
+
+// Modify loads the config at path, applies fn, validates and saves it. The
+// file is unchanged if fn fails or the result is invalid.
+func Modify(path string, fn func(*Config) error) (Config, error) {
+	c, err := Load(path)
+	if err != nil {
+		return c, err
+	}
+	if err := fn(&c); err != nil {
+		return c, err
+	}
+	if err := Save(path, c); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// WriteFileAtomic writes data to path through a temp file and a rename, so a
+// reader (or a crash) sees either the old file or the new one, never half.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // no-op after a successful rename
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,182 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	_ "time/tzdata"
+
+	"github.com/sluice-app/sluice/app/model"
+	"github.com/sluice-app/sluice/app/schedule"
+)
+
+func TestDefaultsAreValid(t *testing.T) {
+	c, err := Parse(nil)
+	if err != nil {
+		t.Fatalf("empty file: %v", err)
+	}
+	if c.Schedule.Template != "twice-a-day" || c.Urgent.BudgetPerHour != 3 || c.Version != Version {
+		t.Fatalf("got %+v, want the defaults", c)
+	}
+	p, err := c.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Zone != time.Local {
+		t.Errorf("zone %v, want the system's", p.Zone)
+	}
+	if _, _, ok := p.NextCheckin(time.Now()); !ok {
+		t.Error("the default plan has no check-in")
+	}
+}
+
+func TestCommentedTemplateParses(t *testing.T) {
+	for _, tmpl := range []string{"twice-a-day", "three-times-a-day", "makers-day"} {
+		c, err := Parse(Commented(tmpl, "Europe/Berlin"))
+		if err != nil {
+			t.Fatalf("%s: %v", tmpl, err)
+		}
+		if c.Schedule.Template != tmpl || c.Schedule.Zone != "Europe/Berlin" {
+			t.Fatalf("%s: got %+v", tmpl, c.Schedule)
+		}
+	}
+}
+
+func TestErrorsNameTheField(t *testing.T) {
+	cases := []struct {
+		name, toml, want string
+	}{
+		{"syntax", "version = 1\n[schedule\n", "to end table name"},
+		{"unknown key", "[schedule]\ntemplat = \"x\"\n", "schedule.templat: unknown setting"},
+		{"wrong type", "[urgent]\nbudget_per_hour = \"three\"\n", "budget_per_hour"},
+		{"bad template", "[schedule]\ntemplate = \"thrice\"\n", `schedule.template: "thrice"`},
+		{"bad zone", "[schedule]\nzone = \"Europe/Berlim\"\n", `schedule.zone: "Europe/Berlim": not a known IANA time zone`},
+		{"bad clock", "[schedule]\ntemplate = \"custom\"\n[schedule.days.monday]\nwork = { start = \"25:00\", end = \"17:00\" }\n", "25:00"},
+		{"bad weekday", "[schedule]\ntemplate = \"custom\"\n[schedule.days.funday]\nwork = { start = \"09:00\", end = \"17:00\" }\n", "schedule.days.funday"},
+		{"budget range", "[urgent]\nbudget_per_hour = 99\n", "urgent.budget_per_hour: 99"},
+		{"off hours", "[urgent]\noff_hours = \"maybe\"\n", `urgent.off_hours: "maybe"`},
+		{"bad regex", "[[rules]]\nname = \"x\"\nregex = \"(\"\naction = \"quiet\"\n", "rules[1]"},
+		{"bad action", "[[rules]]\nname = \"x\"\nfrom = [\"a@b\"]\naction = \"explode\"\n", "explode"},
+		{"retention", "[general]\nretention = \"1h\"\n", `general.retention: "1h"`},
+		{"log level", "[general]\nlog_level = \"loud\"\n", "general.log_level"},
+		{"listen not loopback", "[local]\nlisten = \"0.0.0.0:8642\"\n", "local.listen: \"0.0.0.0:8642\": must be a loopback address"},
+		{"account kind", "[[accounts]]\nname = \"x\"\nkind = \"fax\"\n", `accounts[1].kind: "fax"`},
+		{"account no host", "[[accounts]]\nname = \"x\"\nkind = \"imap\"\nusername = \"u\"\n", "accounts[1].host: required"},
+		{"account port", "[[accounts]]\nname = \"x\"\nkind = \"imap\"\nhost = \"h\"\nport = 70000\nusername = \"u\"\n", "accounts[1].port: 70000"},
+		{"insecure to remote", "[[accounts]]\nname = \"x\"\nkind = \"imap\"\nhost = \"mail.example.com\"\nsecurity = \"insecure\"\nallow_insecure = true\nusername = \"u\"\n", "only allowed to a loopback host"},
+		{"insecure without allow", "[[accounts]]\nname = \"x\"\nkind = \"imap\"\nhost = \"127.0.0.1\"\nsecurity = \"insecure\"\nusername = \"u\"\n", "needs allow_insecure"},
+		{"duplicate account", "[[accounts]]\nname = \"x\"\nkind = \"slack\"\n[[accounts]]\nname = \"X\"\nkind = \"slack\"\n", `accounts[2].name: "X": already used`},
+		{"newer version", "version = 7\n", "newer version of Sluice"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse([]byte(c.toml))
+			if err == nil {
+				t.Fatalf("no error, want one containing %q", c.want)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %q, want it to contain %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestCustomWeek(t *testing.T) {
+	c, err := Parse([]byte(`
+[schedule]
+template = "custom"
+zone = "America/New_York"
+[schedule.days.saturday]
+focus = [ { start = "22:00", end = "02:00" } ]
+[schedule.days.monday]
+work = { start = "08:00", end = "16:00" }
+checkins = [ { at = "12:00", window = "45m" } ]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Week[time.Monday].Work == nil || p.Week[time.Tuesday].Work != nil {
+		t.Fatalf("got %+v", p.Week)
+	}
+	if got := p.Week[time.Monday].Checkins[0].Window.Duration; got != 45*time.Minute {
+		t.Fatalf("window %v, want 45m", got)
+	}
+	loc, _ := time.LoadLocation("America/New_York")
+	sat := time.Date(2026, 11, 28, 23, 0, 0, 0, loc)
+	if m := p.Mode(sat, scheduleOverrides()).Mode; m != model.ModeFocus {
+		t.Fatalf("saturday 23:00: mode %s, want focus", m)
+	}
+}
+
+func TestSaveIsAtomicAndRoundTrips(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sub", "config.toml")
+	c := Default()
+	c.Urgent.VIPs = []string{"boss@acme.com"}
+	c.Schedule.Zone = "Asia/Tokyo"
+	if err := Save(path, c); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v %v, want 0600", fi.Mode(), err)
+	}
+	got, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Urgent.VIPs[0] != "boss@acme.com" || got.Schedule.Zone != "Asia/Tokyo" {
+		t.Fatalf("round trip: got %+v", got)
+	}
+	// An invalid change leaves the file as it was.
+	before, _ := os.ReadFile(path)
+	_, err = Modify(path, func(c *Config) error { c.Urgent.BudgetPerHour = -1; return nil })
+	var fe Errors
+	if !errors.As(err, &fe) {
+		t.Fatalf("got %v, want field errors", err)
+	}
+	after, _ := os.ReadFile(path)
+	if string(before) != string(after) {
+		t.Fatal("an invalid Modify changed the file")
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Fatalf("temp files left behind: %v", entries)
+	}
+}
+
+func TestNoSecretFields(t *testing.T) {
+	// A config can never hold a password: there is no field for one.
+	_, err := Parse([]byte("[[accounts]]\nname = \"x\"\nkind = \"imap\"\nhost = \"h\"\nusername = \"u\"\npassword = \"hunter2\"\n"))
+	if err == nil || !strings.Contains(err.Error(), "accounts.password: unknown setting") {
+		t.Fatalf("got %v, want password refused as an unknown setting", err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(Commented("twice-a-day", "")))
+	f.Add([]byte("[schedule]\ntemplate = \"custom\"\n[schedule.days.monday]\nwork = { start = \"09:00\", end = \"17:00\" }\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse(data)
+		if err != nil {
+			return
+		}
+		// What parses must encode and parse again.
+		b, err := c.Encode()
+		if err != nil {
+			t.Fatalf("encode: %v", err)
+		}
+		if _, err := Parse(b); err != nil {
+			t.Fatalf("re-parse of %q: %v", b, err)
+		}
+	})
+}
+
+func scheduleOverrides() (o schedule.Overrides) { return o }

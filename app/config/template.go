@@ -1,0 +1,96 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Commented renders a commented config for `sluice init`: the given
+// template's rhythm in the given zone, every other setting at its default
+// and explained.
+func Commented(template, zone string) []byte {
+	if template == "" {
+		template = "twice-a-day"
+	}
+	d := Default()
+	s := fmt.Sprintf(`# Sluice settings. The settings window edits this file; editing it by hand
+# is fine too (then run `+"`sluice config check`"+` and `+"`sluice config reload`"+`).
+# Passwords and tokens are never stored here: they live in the OS keyring.
+version = %d
+
+[schedule]
+# The rhythm: twice-a-day, three-times-a-day, makers-day, or custom.
+# With no [schedule.days.*] tables the template's week is used as it is.
+template = %q
+# An IANA time zone such as "Europe/Berlin"; empty means the system's.
+zone = %q
+
+# To shape your own week, set template = "custom" and describe each working
+# day; days not listed are days off. Times are wall-clock times in the zone.
+# [schedule.days.monday]
+# work = { start = "09:00", end = "17:30" }
+# checkins = [ { at = "11:00", window = "30m" }, { at = "16:00", window = "30m" } ]
+# focus = [ { start = "09:00", end = "11:00" }, { start = "13:30", end = "15:30" } ]
+
+# Vacation: everything is held for the whole range (inclusive days).
+# [[schedule.vacations]]
+# from = "2026-12-24"
+# to = "2027-01-01"
+
+[urgent]
+# Senders who always break through: addresses, domains ("acme.com") or globs.
+vips = []
+# Words in a subject or text that break through ("outage", "prod down").
+keywords = []
+# A channel whose every message breaks through ("#incidents").
+channel = ""
+# At most this many urgent items break through in any hour; more are held.
+budget_per_hour = %d
+# Outside working hours urgent items are held ("hold") or break through ("deliver").
+off_hours = %q
+
+# Your own rules, in order; the first that matches decides. Conditions in one
+# rule must all match; within a list any entry may. Actions: urgent, hold,
+# quiet (released without a notification), ignore (never stored).
+# [[rules]]
+# name = "Newsletters"
+# from = ["*@news.example.com"]
+# action = "quiet"
+
+[notifications]
+checkin = %t       # one summary at each check-in
+urgent = %t        # one per urgent breakthrough
+focus_start = %t   # when a focus block starts
+focus_end = %t     # when it ends
+attention = %t     # when an account needs you (e.g. a wrong password)
+empty_checkin = %t # also when a check-in released nothing
+
+[general]
+retention = %q   # done items are deleted after this long
+log_level = %q
+start_at_login = false
+
+[local]
+# The local inbox: scripts push items with `+"`sluice send`"+` (always on) or over
+# HTTP on loopback with the token from `+"`sluice token`"+` when http = true.
+http = %t
+listen = %q
+
+# Accounts are added with `+"`sluice account add`"+` or the settings window, e.g.
+# [[accounts]]
+# name = "Work mail"
+# kind = "imap"
+# preset = "fastmail"
+# username = "me@example.com"
+`, Version, template, zone, d.Urgent.BudgetPerHour, d.Urgent.OffHours,
+		d.Notifications.Checkin, d.Notifications.Urgent, d.Notifications.FocusStart, d.Notifications.FocusEnd,
+		d.Notifications.Attention, d.Notifications.Empty, fmtDuration(d.General.Retention.Duration.String()),
+		d.General.LogLevel, d.Local.HTTP, d.Local.Listen)
+	return []byte(s)
+}
+
+// fmtDuration trims Go's "720h0m0s" to "720h".
+func fmtDuration(s string) string {
+	s = strings.TrimSuffix(s, "0s")
+	return strings.TrimSuffix(s, "0m")
+}
