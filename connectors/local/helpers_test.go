@@ -1,0 +1,184 @@
+package local
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sluice-app/sluice/app/model"
+)
+
+const testToken = "s3cret-token_for-tests"
+
+var testNow = time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)
+
+// fakeSink mirrors the store's contract: Ingest de-duplicates by item ID
+// and, when it returns nil, the item is "durable" (in the map).
+type fakeSink struct {
+	mu      sync.Mutex
+	items   map[string]model.Item
+	order   []string
+	batches int
+	health  chan model.Health
+
+	fail    error         // returned by Ingest when set
+	block   chan struct{} // when set, Ingest waits for it to close
+	entered chan struct{} // when set, Ingest signals it on entry
+}
+
+func newFakeSink() *fakeSink {
+	return &fakeSink{items: map[string]model.Item{}, health: make(chan model.Health, 64)}
+}
+
+func (s *fakeSink) Ingest(ctx context.Context, b model.Batch) error {
+	if s.entered != nil {
+		s.entered <- struct{}{}
+	}
+	if s.block != nil {
+		<-s.block
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.batches++
+	if s.fail != nil {
+		return s.fail
+	}
+	for _, it := range b.Items {
+		if it.ID != model.ItemID(b.Account, it.SourceID) {
+			return errors.New("fake sink: item ID does not derive from account and source id")
+		}
+		if _, dup := s.items[it.ID]; dup {
+			continue
+		}
+		s.items[it.ID] = it
+		s.order = append(s.order, it.ID)
+	}
+	return nil
+}
+
+func (s *fakeSink) Cursor(account, key string) ([]byte, error) { return nil, nil }
+
+func (s *fakeSink) ReportHealth(h model.Health) { s.health <- h }
+
+func (s *fakeSink) stored() []model.Item {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]model.Item, 0, len(s.order))
+	for _, id := range s.order {
+		out = append(out, s.items[id])
+	}
+	return out
+}
+
+// waitHealth returns the next health report in state st, failing the test
+// if another state comes first or none comes.
+func (s *fakeSink) waitHealth(t *testing.T, st model.HealthState) model.Health {
+	t.Helper()
+	for {
+		select {
+		case h := <-s.health:
+			if h.State == st {
+				return h
+			}
+			if h.State != model.HealthStarting {
+				t.Fatalf("health %s (%s), want %s", h.State, h.Detail, st)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no %s health report", st)
+		}
+	}
+}
+
+// inbox is a running connector on a real loopback listener.
+type inbox struct {
+	c    *Connector
+	sink *fakeSink
+	url  string
+	stop func() error // cancels Run and returns its result
+}
+
+func startInbox(t *testing.T, sink *fakeSink) *inbox {
+	t.Helper()
+	c, err := New(Options{Addr: "127.0.0.1:0", Token: testToken, Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx, sink) }()
+	sink.waitHealth(t, model.HealthConnected)
+	var once sync.Once
+	var runErr error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case runErr = <-done:
+			case <-time.After(10 * time.Second):
+				runErr = errors.New("Run did not return after cancel")
+			}
+		})
+		return runErr
+	}
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	return &inbox{c: c, sink: sink, url: "http://" + c.Addr(), stop: stop}
+}
+
+type reply struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    string
+}
+
+// do sends one request; token "" sends no Authorization header.
+func (in *inbox) do(t *testing.T, method, path, token, contentType, body string, headers ...string) reply {
+	t.Helper()
+	req, err := http.NewRequest(method, in.url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := reply{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+	if method != http.MethodHead {
+		if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+			t.Errorf("%s %s: Content-Type %q, want application/json", method, path, ct)
+		}
+		if err := json.Unmarshal(raw, &r.body); err != nil {
+			t.Errorf("%s %s: reply is not a JSON object: %q", method, path, raw)
+		}
+	}
+	return r
+}
+
+func (in *inbox) postJSON(t *testing.T, body string) reply {
+	t.Helper()
+	return in.do(t, http.MethodPost, "/v1/items", testToken, "application/json", body)
+}

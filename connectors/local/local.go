@@ -1,0 +1,234 @@
+// Package local is the local inbox: an HTTP endpoint on the loopback
+// interface through which scripts, CI jobs and automation tools push items
+// into Sluice. It is the connector that works before any account is added.
+//
+// Every request needs "Authorization: Bearer <token>". The token is accepted
+// in that header only, never in the URL, where it would end up in shell
+// history and logs.
+//
+//	POST /v1/items   push an item (JSON Message, or ntfy-style plain text)
+//	GET  /v1/health  {"ok":true}
+//
+// A JSON push has Content-Type application/json and a Message body; unknown
+// fields are refused so that a typo ("titel") is not silently dropped. Any
+// other content type (curl -d sends form encoding) is ntfy-style: the body
+// is the text and headers carry the rest, each with or without "X-":
+//
+//	Title            the title (else the body's first line)
+//	From, Sender     "Name <addr>", an address, or a name
+//	Click            the link
+//	Priority, Prio, P   urgent, max, 5, high or 4 make it urgent;
+//	                    default, 3, low, 2, min, 1 do not; anything else is refused
+//	Channel          the channel (default "inbox")
+//	Idempotency-Key  (or X-ID) the same key twice stores one item
+//	Tags             accepted and ignored
+//
+// Header values may be RFC 2047 encoded (=?UTF-8?B?…?=) for non-ASCII text.
+//
+// A push is answered 201 {"id": "…", "status": "stored"} only once the gate
+// has stored it durably; errors are JSON {"error": "…"}.
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/sluice-app/sluice/app/model"
+)
+
+// Defaults for Options.
+const (
+	DefaultAccount = "local"
+	DefaultAddr    = "127.0.0.1:8642"
+)
+
+// Errors New returns (wrapped).
+var (
+	ErrNoToken     = errors.New("local inbox: no token")
+	ErrNotLoopback = errors.New("local inbox: address is not a loopback address")
+	ErrRunning     = errors.New("local inbox: already running")
+)
+
+// Server limits.
+const (
+	maxBody         = 64 << 10
+	shutdownTimeout = 5 * time.Second
+)
+
+// Options configure a local inbox.
+type Options struct {
+	Account string           // account name; default "local"
+	Addr    string           // listen address; default "127.0.0.1:8642"; must be loopback (127.0.0.0/8, ::1 or "localhost")
+	Token   string           // bearer token required on every request; must not be empty
+	Logger  *slog.Logger     // nil discards
+	Now     func() time.Time // nil → time.Now; injected for tests
+}
+
+// Connector is the local inbox. It implements model.Connector.
+type Connector struct {
+	account string
+	addr    string
+	token   string
+	log     *slog.Logger
+	now     func() time.Time
+
+	mu      sync.Mutex
+	bound   string // actual address once listening
+	running bool
+}
+
+var _ model.Connector = (*Connector)(nil)
+
+// New checks the options and returns a connector; it does not listen yet.
+func New(opt Options) (*Connector, error) {
+	if opt.Token == "" {
+		return nil, ErrNoToken
+	}
+	if opt.Account == "" {
+		opt.Account = DefaultAccount
+	}
+	if opt.Addr == "" {
+		opt.Addr = DefaultAddr
+	}
+	addr, err := loopbackAddr(opt.Addr)
+	if err != nil {
+		return nil, err
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	return &Connector{
+		account: opt.Account,
+		addr:    addr,
+		token:   opt.Token,
+		log:     opt.Logger.With("component", "local", "account", opt.Account),
+		now:     opt.Now,
+	}, nil
+}
+
+// loopbackAddr checks that addr is host:port on a loopback address and
+// returns it normalised ("localhost" becomes 127.0.0.1, so that the
+// listener does not depend on name resolution).
+func loopbackAddr(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("local inbox: address %q: %w", addr, err)
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return "", fmt.Errorf("local inbox: address %q: bad port %q", addr, port)
+	}
+	port = strconv.FormatUint(p, 10)
+	if host == "localhost" {
+		host = "127.0.0.1"
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil || !ip.Unmap().IsLoopback() || ip.Zone() != "" {
+		return "", fmt.Errorf("%w: %q (use 127.0.0.1:PORT or [::1]:PORT)", ErrNotLoopback, addr)
+	}
+	return net.JoinHostPort(ip.Unmap().String(), port), nil
+}
+
+// Kind implements model.Connector.
+func (c *Connector) Kind() model.Kind { return model.KindLocal }
+
+// Account implements model.Connector.
+func (c *Connector) Account() string { return c.account }
+
+// Addr returns the address the inbox listens on: the actual one while Run
+// is listening (port 0 resolved), the configured one otherwise.
+func (c *Connector) Addr() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.bound != "" {
+		return c.bound
+	}
+	return c.addr
+}
+
+// Run listens and serves until ctx is done, then shuts down gracefully:
+// pushes in flight finish (for up to five seconds) and get their answer.
+// It returns nil after a clean shutdown; an address already in use is
+// reported as health and returned as an error naming the address.
+func (c *Connector) Run(ctx context.Context, sink model.Sink) error {
+	c.mu.Lock()
+	if c.running {
+		c.mu.Unlock()
+		return ErrRunning
+	}
+	c.running = true
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.running, c.bound = false, ""
+		c.mu.Unlock()
+	}()
+
+	c.health(sink, model.HealthStarting, "starting on "+c.addr)
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", c.addr)
+	if err != nil {
+		err = fmt.Errorf("local inbox: listen on %s: %w", c.addr, err)
+		c.log.Error("cannot listen", "addr", c.addr, "err", err)
+		c.health(sink, model.HealthStopped, err.Error())
+		return err
+	}
+	bound := ln.Addr().String()
+	c.mu.Lock()
+	c.bound = bound
+	c.mu.Unlock()
+
+	srv := &http.Server{
+		Handler:           c.handler(sink),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(c.log.Handler(), slog.LevelWarn),
+		// Requests must outlive ctx so that a shutdown lets pushes in
+		// flight finish storing instead of failing them.
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	c.log.Info("listening", "addr", bound)
+	c.health(sink, model.HealthConnected, "listening on "+bound)
+
+	select {
+	case err = <-served:
+		// Serve failed on its own (the listener broke).
+		err = fmt.Errorf("local inbox: serve on %s: %w", bound, err)
+		c.health(sink, model.HealthStopped, err.Error())
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	if err != nil {
+		c.log.Warn("shutdown timed out; closing connections", "err", err)
+		_ = srv.Close()
+	}
+	<-served
+	c.health(sink, model.HealthStopped, "stopped")
+	c.log.Info("stopped", "addr", bound)
+	return nil
+}
+
+func (c *Connector) health(sink model.Sink, st model.HealthState, detail string) {
+	sink.ReportHealth(model.Health{
+		Account: c.account, Kind: model.KindLocal, State: st, Detail: detail, Since: c.now(),
+	})
+}
