@@ -1,0 +1,335 @@
+package slack
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sluice-app/sluice/app/model"
+	"github.com/sluice-app/sluice/connectors/slack/internal/fakeslack"
+)
+
+// ---- fake clock ----
+
+// fakeClock only moves when a test advances it, so poll intervals,
+// Retry-After and backoff cost no real time.
+type fakeClock struct {
+	mu      sync.Mutex
+	now     time.Time
+	waiters []*waiter
+}
+
+type waiter struct {
+	at time.Time
+	ch chan time.Time
+}
+
+func newClock(now time.Time) *fakeClock { return &fakeClock{now: now} }
+
+func (f *fakeClock) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *fakeClock) After(d time.Duration) <-chan time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	if d <= 0 {
+		ch <- f.now
+		return ch
+	}
+	f.waiters = append(f.waiters, &waiter{at: f.now.Add(d), ch: ch})
+	return ch
+}
+
+// Advance moves the clock and fires the timers that came due.
+func (f *fakeClock) Advance(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = f.now.Add(d)
+	f.waiters = slices.DeleteFunc(f.waiters, func(w *waiter) bool {
+		if w.at.After(f.now) {
+			return false
+		}
+		w.ch <- f.now
+		return true
+	})
+}
+
+// Deadlines lists pending timers' due times, soonest first. Timers of
+// waits that ended otherwise (Wake, ctx) stay listed, as real ones would.
+func (f *fakeClock) Deadlines() []time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []time.Time
+	for _, w := range f.waiters {
+		out = append(out, w.at)
+	}
+	slices.SortFunc(out, time.Time.Compare)
+	return out
+}
+
+// ---- fake sink ----
+
+// fakeSink behaves like the store at the Sink boundary: items already
+// stored are skipped (and counted), cursors are written with them.
+type fakeSink struct {
+	mu      sync.Mutex
+	items   map[string]model.Item
+	order   []string
+	dupes   int
+	cursors map[string][]byte
+	batches []model.Batch
+	health  []model.Health
+}
+
+func newSink() *fakeSink {
+	return &fakeSink{items: map[string]model.Item{}, cursors: map[string][]byte{}}
+}
+
+func (s *fakeSink) Ingest(ctx context.Context, b model.Batch) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.batches = append(s.batches, b)
+	for _, it := range b.Items {
+		id := model.ItemID(b.Account, it.SourceID)
+		if _, ok := s.items[id]; ok {
+			s.dupes++
+			continue
+		}
+		s.items[id] = it
+		s.order = append(s.order, id)
+	}
+	for _, c := range b.Cursors {
+		if c.Value == nil {
+			delete(s.cursors, c.Key)
+		} else {
+			s.cursors[c.Key] = slices.Clone(c.Value)
+		}
+	}
+	return nil
+}
+
+func (s *fakeSink) Cursor(account, key string) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.cursors[key]), nil
+}
+
+func (s *fakeSink) ReportHealth(h model.Health) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.health = append(s.health, h)
+}
+
+func (s *fakeSink) Items() []model.Item {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]model.Item, 0, len(s.order))
+	for _, id := range s.order {
+		out = append(out, s.items[id])
+	}
+	return out
+}
+
+func (s *fakeSink) Item(sourceID string) (model.Item, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, it := range s.items {
+		if it.SourceID == sourceID {
+			return it, true
+		}
+	}
+	return model.Item{}, false
+}
+
+func (s *fakeSink) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.items)
+}
+
+func (s *fakeSink) CursorValue(key string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return string(s.cursors[key])
+}
+
+func (s *fakeSink) Health() model.Health {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.health) == 0 {
+		return model.Health{}
+	}
+	return s.health[len(s.health)-1]
+}
+
+func (s *fakeSink) Batches() []model.Batch {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.batches)
+}
+
+func (s *fakeSink) Dupes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dupes
+}
+
+// ---- fixtures ----
+
+// start is the fake clock's start: an hour after the workspace's first
+// message, so everything posted is recent.
+func start(fs *fakeslack.Server) time.Time { return fs.Base.Add(time.Hour) }
+
+// workspace fills fs with people and conversations:
+// Alice (DM D1), Bob and Alice (group DM G1), #eng C1, #random C2 (both
+// joined), #ops C3 (not joined).
+func workspace(fs *fakeslack.Server) {
+	fs.AddUser(fakeslack.User{ID: "U1", Name: "alice", DisplayName: "Alice", RealName: "Alice Liddell", Email: "alice@acme.test"})
+	fs.AddUser(fakeslack.User{ID: "U2", Name: "bob", RealName: "Bob Builder"})
+	fs.AddUser(fakeslack.User{ID: "U3", Name: "carol", DisplayName: "Carol", Email: "carol@acme.test"})
+	fs.AddConv(fakeslack.Conv{ID: "D1", Kind: fakeslack.KindIM, User: "U1"})
+	fs.AddConv(fakeslack.Conv{ID: "G1", Kind: fakeslack.KindMPIM, Name: "mpdm-alice--bob--me-1"})
+	fs.AddConv(fakeslack.Conv{ID: "C1", Kind: fakeslack.KindChannel, Name: "eng", Member: true})
+	fs.AddConv(fakeslack.Conv{ID: "C2", Kind: fakeslack.KindChannel, Name: "random", Member: true})
+	fs.AddConv(fakeslack.Conv{ID: "C3", Kind: fakeslack.KindChannel, Name: "ops"})
+}
+
+type harness struct {
+	t     *testing.T
+	fs    *fakeslack.Server
+	clock *fakeClock
+	sink  *fakeSink
+	logs  *syncBuffer
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	fs := fakeslack.New()
+	t.Cleanup(fs.Close)
+	workspace(fs)
+	h := &harness{t: t, fs: fs, clock: newClock(start(fs)), sink: newSink(), logs: &syncBuffer{}}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("connector log:\n%s", h.logs.String())
+		}
+	})
+	return h
+}
+
+// connector builds a connector against the fake, without call spacing.
+func (h *harness) connector(mod func(*Options)) *Connector {
+	h.t.Helper()
+	opt := Options{
+		Account:    "acme",
+		Token:      func(context.Context) (string, error) { return h.fs.UserToken, nil },
+		APIURL:     h.fs.URL,
+		MinCallGap: -1,
+		Clock:      h.clock,
+		Logger:     slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+	if mod != nil {
+		mod(&opt)
+	}
+	c, err := New(opt)
+	if err != nil {
+		h.t.Fatalf("New: %v", err)
+	}
+	return c
+}
+
+// run starts c.Run and returns a stop that cancels it and waits for it.
+func (h *harness) run(c *Connector) (stop func()) {
+	h.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx, h.sink) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					h.t.Errorf("Run returned %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				h.t.Errorf("Run did not return after cancel")
+			}
+		})
+	}
+	h.t.Cleanup(stop)
+	return stop
+}
+
+// waitFor polls cond (real time, bounded) until it holds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func (h *harness) waitHealth(state model.HealthState) model.Health {
+	h.t.Helper()
+	waitFor(h.t, "health "+string(state), func() bool { return h.sink.Health().State == state })
+	return h.sink.Health()
+}
+
+// waitTimer waits until the connector sleeps on a timer due within
+// [lo, hi], i.e. it is idle until then.
+func (h *harness) waitTimer(lo, hi time.Time) time.Time {
+	h.t.Helper()
+	var at time.Time
+	waitFor(h.t, fmt.Sprintf("a timer due between %s and %s", lo.Format(time.TimeOnly), hi.Format(time.TimeOnly)), func() bool {
+		for _, d := range h.clock.Deadlines() {
+			if !d.Before(lo) && !d.After(hi) {
+				at = d
+				return true
+			}
+		}
+		return false
+	})
+	return at
+}
+
+// waitPolling waits until a sweep is over and the loop sleeps for the
+// (jittered) poll interval.
+func (h *harness) waitPolling(interval time.Duration) {
+	h.t.Helper()
+	h.waitHealth(model.HealthConnected)
+	now := h.clock.Now()
+	h.waitTimer(now.Add(interval*9/10), now.Add(interval*11/10))
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
