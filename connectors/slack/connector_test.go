@@ -87,6 +87,56 @@ func TestDirectMessagesIngested(t *testing.T) {
 	if got := h.sink.Health(); got.Kind != model.KindSlack || got.Account != "acme" || !strings.Contains(got.Detail, "polling every 2m") {
 		t.Errorf("health = %+v, want connected, polling every 2m", got)
 	}
+	checkLogClean(t, h, "got a sec", "lunch at")
+}
+
+// checkLogClean fails if the connector's log holds a token or any of the
+// given message fragments.
+func checkLogClean(t *testing.T, h *harness, bodies ...string) {
+	t.Helper()
+	log := h.logs.String()
+	for _, s := range append([]string{h.fs.UserToken, h.fs.AppToken, "xoxp-", "xapp-"}, bodies...) {
+		if strings.Contains(log, s) {
+			t.Errorf("the log contains %q", s)
+		}
+	}
+}
+
+func TestDormantDMsReadOnlyInFullSweeps(t *testing.T) {
+	h := newHarness(t)
+	h.fs.AddConv(fakeslack.Conv{ID: "D2", Kind: fakeslack.KindIM, User: "U3"}) // an old, quiet DM
+	h.fs.Post("D1", fakeslack.Message{User: "U1", Text: "recent"})
+	c := h.connector(nil)
+	h.run(c)
+	h.waitPolling(DefaultPollInterval)
+	reads := func(ch string) int {
+		n := 0
+		for _, call := range h.fs.Calls("conversations.history") {
+			if call.Params.Get("channel") == ch {
+				n++
+			}
+		}
+		return n
+	}
+	if reads("D1") != 1 || reads("D2") != 1 {
+		t.Fatalf("first sweep read D1 %d and D2 %d times, want both once", reads("D1"), reads("D2"))
+	}
+
+	quiet := h.fs.Post("D2", fakeslack.Message{User: "U3", Text: "long time no see"})
+	h.fs.AddConv(fakeslack.Conv{ID: "D3", Kind: fakeslack.KindIM, User: "U2"}) // a first DM from Bob
+	first := h.fs.Post("D3", fakeslack.Message{User: "U2", Text: "hi, first time"})
+	h.clock.Advance(DefaultPollInterval * 11 / 10)
+	waitFor(t, "the periodic sweep", func() bool { return reads("D1") == 2 })
+	h.waitPolling(DefaultPollInterval)
+	if reads("D2") != 1 {
+		t.Errorf("periodic sweep read the dormant DM")
+	}
+	if _, ok := h.sink.Item("D3/" + first.TS); !ok {
+		t.Errorf("a new DM was not read in the periodic sweep")
+	}
+
+	c.Wake() // e.g. after resume: a full sweep
+	waitFor(t, "the dormant DM's message after Wake", func() bool { _, ok := h.sink.Item("D2/" + quiet.TS); return ok })
 }
 
 func checkItem(t *testing.T, got, want model.Item) {

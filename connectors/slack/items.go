@@ -328,7 +328,9 @@ func (c *Connector) remember(cv convInfo) {
 }
 
 // conv returns a conversation's kind and name: from the cache, from
-// typeHint (Socket Mode's channel_type), or from conversations.info.
+// typeHint (Socket Mode's channel_type), or from conversations.info. A
+// conversation Slack will not describe comes back unnamed; with strict, a
+// rate limit or transport error is returned instead.
 func (c *Connector) conv(ctx context.Context, s *session, id, typeHint string, strict bool) (convInfo, error) {
 	if cv, ok := c.lookupConv(id); ok {
 		return cv, nil

@@ -12,10 +12,15 @@ import (
 // Run implements model.Connector. It signs in, starts Socket Mode when an
 // app-level token is given, and sweeps: at once (backfilling from the
 // cursors), then every PollInterval (SocketSweep while Socket Mode is up)
-// and on Wake. A 429 pauses it until Retry-After; an unreachable workspace
+// and on Wake. Periodic sweeps look at dormant DMs only every tenth time;
+// the first sweep, sweeps after Wake or a failure, and every tenth sweep
+// read every conversation. A 429 pauses it until Retry-After; an unreachable workspace
 // makes it back off exponentially; a rejected token stops it until Wake.
 // It returns nil when ctx is done.
 func (c *Connector) Run(ctx context.Context, sink model.Sink) error {
+	if sink == nil {
+		return errNoSink
+	}
 	c.mu.Lock()
 	c.sink = sink
 	c.mu.Unlock()
@@ -25,6 +30,8 @@ func (c *Connector) Run(ctx context.Context, sink model.Sink) error {
 	var (
 		failures   int
 		stopSocket func()
+		sweeps     int
+		full       = true // the first sweep backfills everything
 	)
 	defer func() {
 		if stopSocket != nil {
@@ -37,7 +44,7 @@ func (c *Connector) Run(ctx context.Context, sink model.Sink) error {
 			if stopSocket == nil && s.appToken != "" {
 				stopSocket = c.startSocket(ctx, s)
 			}
-			err = c.sweep(ctx, s)
+			err = c.sweep(ctx, s, full)
 		}
 		if ctx.Err() != nil {
 			return nil
@@ -46,12 +53,15 @@ func (c *Connector) Run(ctx context.Context, sink model.Sink) error {
 		switch {
 		case err == nil:
 			failures = 0
+			sweeps++
 			c.report(model.HealthConnected, c.connectedDetail(), time.Time{})
 			interval := c.opt.PollInterval
 			if c.socketUp.Load() {
 				interval = c.opt.SocketSweep
 			}
-			c.waitOrWake(ctx, jitter(interval))
+			woke := c.waitOrWake(ctx, jitter(interval))
+			// After a wake (resume, new socket) nothing may be skipped.
+			full = woke || sweeps%fullSweepEvery == 0
 		case errors.As(err, &rl):
 			// Retry-After is honoured even if Wake is called meanwhile.
 			c.report(model.HealthRateLimited, "rate limited until "+rl.Until.Format(time.TimeOnly), rl.Until)
@@ -74,14 +84,18 @@ func (c *Connector) Run(ctx context.Context, sink model.Sink) error {
 			c.report(model.HealthBackingOff, fmt.Sprintf("workspace unreachable: %v", err), until)
 			c.waitOrWake(ctx, d)
 		}
+		if err != nil {
+			full = true // whatever was missed while failing is fetched next
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
 	}
 }
 
-// waitOrWake waits d (forever if d is 0), until Wake, or until ctx is done.
-func (c *Connector) waitOrWake(ctx context.Context, d time.Duration) {
+// waitOrWake waits d (forever if d is 0), until Wake, or until ctx is
+// done. It reports whether Wake ended the wait.
+func (c *Connector) waitOrWake(ctx context.Context, d time.Duration) bool {
 	var timer <-chan time.Time
 	if d > 0 {
 		timer = c.clock.After(d)
@@ -89,8 +103,10 @@ func (c *Connector) waitOrWake(ctx context.Context, d time.Duration) {
 	select {
 	case <-ctx.Done():
 	case <-c.wake:
+		return true
 	case <-timer:
 	}
+	return false
 }
 
 func (c *Connector) connectedDetail() string {

@@ -58,6 +58,8 @@ const (
 	pageLimit              = 200
 	searchPageSize         = 50
 	sentTTL                = time.Hour
+	fullSweepEvery         = 10                 // periodic sweeps between reads of dormant DMs
+	dormantAfter           = 7 * 24 * time.Hour // a DM this quiet is read only in full sweeps
 )
 
 // ErrAuth means Slack rejected the token (invalid_auth, token_revoked,
@@ -78,7 +80,9 @@ type realClock struct{}
 func (realClock) Now() time.Time                         { return time.Now() }
 func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
-// Options configures one Slack account.
+// Options configures one Slack account. Only Account and Token are
+// required; zero values take the defaults above. SetDND and SetStatus are
+// off unless set (the config layer turns them on by default).
 type Options struct {
 	// Account is the configured account name; it scopes items and cursors.
 	Account string
@@ -90,7 +94,8 @@ type Options struct {
 	// Mode. Nil, or an empty token, means polling only.
 	AppToken func(ctx context.Context) (string, error)
 	// Channels are the chosen channels to watch besides DMs, group DMs and
-	// mentions: by name ("#eng" or "eng") or by ID ("C0123ABCD").
+	// mentions: by name ("#eng" or "eng", among the channels the user is
+	// in) or by ID ("C0123ABCD", any channel the token may read).
 	Channels []string
 
 	// PollInterval is the time between sweeps when polling (default 2 min,
@@ -162,13 +167,14 @@ type Connector struct {
 	health   model.Health
 	mark     *focusMark // what Sluice set on Slack for the current focus block
 
-	cacheMu    sync.Mutex
-	users      map[string]userInfo
-	convs      map[string]convInfo
-	chosen     map[string]bool // chosen channel IDs, once resolved
-	resolvedAt time.Time
-	missing    []string             // chosen channels that could not be found
-	sent       map[string]time.Time // source IDs recently handed to the sink
+	cacheMu     sync.Mutex
+	users       map[string]userInfo
+	convs       map[string]convInfo
+	chosen      map[string]bool // chosen channel IDs, once resolved
+	resolvedAt  time.Time
+	missing     []string             // chosen channels that could not be found
+	knownDirect map[string]bool      // DMs and group DMs in the last listing
+	sent        map[string]time.Time // source IDs recently handed to the sink
 
 	socketUp  atomic.Bool
 	socketOff atomic.Bool  // the app-level token was refused: polling only

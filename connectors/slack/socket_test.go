@@ -78,6 +78,7 @@ func TestSocketModeEventsBecomeItemsAndAreAcked(t *testing.T) {
 	if d := h.sink.Dupes(); d != 0 {
 		t.Errorf("%d items handed over twice", d)
 	}
+	checkLogClean(t, h, "prod is down", "can you look")
 }
 
 func TestSocketModeRefusedFallsBackToPolling(t *testing.T) {

@@ -35,7 +35,7 @@ func (c *Connector) currentSink() model.Sink {
 // conversation's items go to the sink in one batch with its cursors, so a
 // sweep cut short by a rate limit or a network error keeps what it did.
 // A conversation Slack refuses (e.g. channel_not_found) is skipped.
-func (c *Connector) sweep(ctx context.Context, s *session) error {
+func (c *Connector) sweep(ctx context.Context, s *session, full bool) error {
 	sink := c.currentSink()
 	if sink == nil {
 		return errNoSink
@@ -58,6 +58,18 @@ func (c *Connector) sweep(ctx context.Context, s *session) error {
 	if err != nil {
 		return err
 	}
+	c.cacheMu.Lock()
+	known := c.knownDirect
+	c.knownDirect = map[string]bool{}
+	for _, cv := range direct {
+		c.knownDirect[cv.id] = true
+	}
+	c.cacheMu.Unlock()
+	if !full && known != nil {
+		if direct, err = c.skipDormant(sink, direct, known); err != nil {
+			return err
+		}
+	}
 	done := map[string]bool{}
 	for _, cv := range append(direct, chosen...) {
 		if done[cv.id] {
@@ -72,6 +84,25 @@ func (c *Connector) sweep(ctx context.Context, s *session) error {
 		}
 	}
 	return nil
+}
+
+// skipDormant drops the DMs with nothing new for dormantAfter, unless they
+// are new since the last listing (someone's first DM). People keep hundreds
+// of old DMs; reading each one every two minutes would spend the rate limit
+// on silence. Full sweeps still read them all.
+func (c *Connector) skipDormant(sink model.Sink, convs []convInfo, known map[string]bool) ([]convInfo, error) {
+	horizon := c.clock.Now().Add(-dormantAfter)
+	out := convs[:0:0]
+	for _, cv := range convs {
+		cur, err := c.cursor(sink, convPrefix+cv.id)
+		if err != nil {
+			return nil, err
+		}
+		if !known[cv.id] || (cur != "" && tsTime(cur).After(horizon)) {
+			out = append(out, cv)
+		}
+	}
+	return out, nil
 }
 
 // since returns where history begins for conversations never seen before:
@@ -208,15 +239,11 @@ func (c *Connector) resolveChannels(ctx context.Context, s *session) ([]string, 
 	var missing []string
 	for _, id := range ids {
 		cv, err := c.conv(ctx, s, id, "", true)
-		switch {
-		case isAPIError(err):
-			missing = append(missing, id)
-			continue
-		case err != nil:
+		if err != nil {
 			return nil, err
 		}
 		if cv.name == "" && cv.kind == kindChannel {
-			missing = append(missing, id) // conversations.info could not name it
+			missing = append(missing, id) // conversations.info did not know it
 			continue
 		}
 		chosen[id] = true
