@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -312,6 +313,18 @@ func (c Config) Validate() error {
 		}
 	} else if err := p.Validate(); err != nil {
 		for _, e := range splitJoined(err) {
+			var fe *schedule.FieldError
+			if errors.As(e, &fe) {
+				// The plan names days "week.monday"; the file says "days.monday".
+				// Indices count from 1 everywhere in Sluice's messages.
+				field := strings.Replace(fe.Field, "week.", "days.", 1)
+				field = indexRe.ReplaceAllStringFunc(field, func(m string) string {
+					n, _ := strconv.Atoi(m[1 : len(m)-1])
+					return "[" + strconv.Itoa(n+1) + "]"
+				})
+				errs = append(errs, &FieldError{Field: "schedule." + field, Msg: fe.Err.Error()})
+				continue
+			}
 			add("schedule", "", e.Error())
 		}
 	}
@@ -445,6 +458,8 @@ func checkLoopback(addr string) error {
 	}
 	return nil
 }
+
+var indexRe = regexp.MustCompile(`\[\d+\]`)
 
 // splitJoined unpacks an errors.Join result into its parts.
 func splitJoined(err error) []error {

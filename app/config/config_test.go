@@ -55,6 +55,7 @@ func TestErrorsNameTheField(t *testing.T) {
 		{"bad template", "[schedule]\ntemplate = \"thrice\"\n", `schedule.template: "thrice"`},
 		{"bad zone", "[schedule]\nzone = \"Europe/Berlim\"\n", `schedule.zone: "Europe/Berlim": not a known IANA time zone`},
 		{"bad clock", "[schedule]\ntemplate = \"custom\"\n[schedule.days.monday]\nwork = { start = \"25:00\", end = \"17:00\" }\n", "25:00"},
+		{"check-in outside work", "[schedule]\ntemplate = \"custom\"\n[schedule.days.monday]\nwork = { start = \"09:00\", end = \"17:00\" }\ncheckins = [ { at = \"20:00\" } ]\n", "schedule.days.monday.checkins[1].at: 20:00 is outside working hours"},
 		{"bad weekday", "[schedule]\ntemplate = \"custom\"\n[schedule.days.funday]\nwork = { start = \"09:00\", end = \"17:00\" }\n", "schedule.days.funday"},
 		{"budget range", "[urgent]\nbudget_per_hour = 99\n", "urgent.budget_per_hour: 99"},
 		{"off hours", "[urgent]\noff_hours = \"maybe\"\n", `urgent.off_hours: "maybe"`},

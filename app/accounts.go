@@ -1,0 +1,158 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/sluice-app/sluice/app/config"
+	"github.com/sluice-app/sluice/app/model"
+	"github.com/sluice-app/sluice/app/secrets"
+	"github.com/sluice-app/sluice/connectors/imap"
+	"github.com/sluice-app/sluice/connectors/slack"
+)
+
+// ApplyPreset fills an IMAP account's server settings from its preset,
+// keeping anything the user set explicitly.
+func ApplyPreset(acc *config.Account) error {
+	if acc.Preset == "" {
+		return nil
+	}
+	p, ok := imap.Presets[strings.ToLower(acc.Preset)]
+	if !ok {
+		return fmt.Errorf("unknown preset %q (want %s)", acc.Preset, strings.Join(PresetNames(), ", "))
+	}
+	acc.Preset = strings.ToLower(acc.Preset)
+	if acc.Host == "" {
+		acc.Host = p.Host
+	}
+	if acc.Port == 0 {
+		acc.Port = p.Port
+	}
+	if acc.Security == "" {
+		acc.Security = string(p.Security)
+	}
+	if acc.LinkTemplate == "" {
+		acc.LinkTemplate = p.LinkTemplate
+	}
+	return nil
+}
+
+// PresetNames lists the known IMAP presets.
+func PresetNames() []string {
+	names := make([]string, 0, len(imap.Presets))
+	for k := range imap.Presets {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// PresetHint is the provider's app-password advice, or "".
+func PresetHint(name string) string {
+	if p, ok := imap.Presets[strings.ToLower(name)]; ok && p.Hint != "" {
+		return p.Name + ": " + p.Hint
+	}
+	return ""
+}
+
+func imapOptions(acc config.Account, log *slog.Logger) (imap.Options, error) {
+	if err := ApplyPreset(&acc); err != nil {
+		return imap.Options{}, err
+	}
+	opt := imap.Options{
+		Account: acc.Name, Host: acc.Host, Port: acc.Port, Security: imap.Security(acc.Security),
+		AllowInsecure: acc.AllowInsecure, Username: acc.Username, Folders: acc.Folders, CAFile: acc.CAFile,
+		PollInterval: acc.PollInterval.Duration, LinkTemplate: acc.LinkTemplate, Logger: log,
+		Password: secrets.Source(acc.Name, secrets.Password, acc.PasswordCommand),
+	}
+	switch acc.InitialSync {
+	case "", "none":
+		opt.Initial.Mode = imap.InitialNone
+	case "all":
+		opt.Initial.Mode = imap.InitialAll
+	case "newest":
+		opt.Initial = imap.InitialSync{Mode: imap.InitialNewest, Newest: acc.InitialNewest}
+	case "since":
+		d, err := time.Parse(time.DateOnly, acc.InitialSince)
+		if err != nil {
+			return opt, fmt.Errorf("initial_since: %w", err)
+		}
+		opt.Initial = imap.InitialSync{Mode: imap.InitialSince, Since: d}
+	}
+	return opt, nil
+}
+
+func slackOptions(acc config.Account, log *slog.Logger) slack.Options {
+	opt := slack.Options{
+		Account: acc.Name, Channels: acc.Channels,
+		Token:      secrets.Source(acc.Name, secrets.Token, ""),
+		SetDND:     config.Flag(acc.SetDND, true),
+		SetStatus:  config.Flag(acc.SetStatus, true),
+		StatusText: acc.StatusText, StatusEmoji: acc.StatusEmoji,
+		PollInterval: acc.PollInterval.Duration, Logger: log,
+	}
+	if acc.SocketMode {
+		opt.AppToken = secrets.Source(acc.Name, secrets.AppToken, "")
+	}
+	return opt
+}
+
+// buildAccount makes the connector for a configured account.
+func buildAccount(acc config.Account, log *slog.Logger) (model.Connector, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("account", acc.Name, "kind", acc.Kind)
+	switch acc.Kind {
+	case "imap":
+		opt, err := imapOptions(acc, log)
+		if err != nil {
+			return nil, err
+		}
+		return imap.New(opt)
+	case "slack":
+		return slack.New(slackOptions(acc, log))
+	}
+	return nil, fmt.Errorf("account %q: unknown kind %q", acc.Name, acc.Kind)
+}
+
+// TestAccount connects once with an account's settings and says what it
+// found, or why it failed, in words.
+func TestAccount(ctx context.Context, acc config.Account, log *slog.Logger) (string, error) {
+	c, err := buildAccount(acc, log)
+	if err != nil {
+		return "", err
+	}
+	switch v := c.(type) {
+	case *imap.Connector:
+		if err := v.Test(ctx); err != nil {
+			if errors.Is(err, imap.ErrAuth) {
+				if hint := PresetHint(acc.Preset); hint != "" {
+					return "", fmt.Errorf("%w\n%s", err, hint)
+				}
+			}
+			return "", err
+		}
+		folders := acc.Folders
+		if len(folders) == 0 {
+			folders = []string{"INBOX"}
+		}
+		return fmt.Sprintf("Connected to %s as %s; watching %s.", acc.Host, acc.Username, strings.Join(folders, ", ")), nil
+	case *slack.Connector:
+		id, err := v.Test(ctx)
+		if err != nil {
+			return "", err
+		}
+		msg := fmt.Sprintf("Connected to Slack workspace %s as @%s.", id.Team, id.User)
+		if id.SocketMode {
+			msg += " Socket Mode token accepted."
+		}
+		return msg, nil
+	}
+	return "", fmt.Errorf("account %q cannot be tested", acc.Name)
+}

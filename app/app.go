@@ -1,0 +1,383 @@
+// Package app assembles a running Sluice: the store, the gate, the
+// connectors, the control API, and whatever face the process shows (the
+// headless daemon logs; the desktop adds the tray and notifications).
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/sluice-app/sluice/app/clock"
+	"github.com/sluice-app/sluice/app/config"
+	"github.com/sluice-app/sluice/app/control"
+	"github.com/sluice-app/sluice/app/gate"
+	"github.com/sluice-app/sluice/app/model"
+	"github.com/sluice-app/sluice/app/paths"
+	"github.com/sluice-app/sluice/app/rules"
+	"github.com/sluice-app/sluice/app/store"
+	"github.com/sluice-app/sluice/connectors/local"
+)
+
+// Options say where Sluice's files are and how it runs.
+type Options struct {
+	ConfigPath string
+	DataDir    string
+	Version    string
+	Logger     *slog.Logger
+	Clock      clock.Clock // nil: the machine's clock
+	// OpenWindow opens a window of the desktop face (nil: headless, the
+	// request is refused with a hint).
+	OpenWindow func(name string) error
+}
+
+// ErrAlreadyRunning is returned by New when another Sluice holds the data
+// directory.
+var ErrAlreadyRunning = store.ErrLocked
+
+// App is a running Sluice.
+type App struct {
+	opt   Options
+	log   *slog.Logger
+	clk   clock.Clock
+	st    *store.Store
+	gate  *gate.Gate
+	ctl   *control.Server
+	conns *supervisor
+	token string
+
+	mu      sync.Mutex
+	cfg     config.Config
+	tray    string
+	notices []string
+
+	quit     chan struct{}
+	quitOnce sync.Once
+}
+
+// New opens the store (failing with ErrAlreadyRunning when another process
+// has it), loads and validates the config and builds the gate. Nothing runs
+// until Run.
+func New(opt Options) (*App, error) {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Clock == nil {
+		opt.Clock = clock.Real{}
+	}
+	a := &App{opt: opt, log: opt.Logger, clk: opt.Clock, quit: make(chan struct{}), tray: "off"}
+	cfg, err := config.Load(opt.ConfigPath)
+	if err != nil {
+		return nil, err
+	}
+	set, err := settingsFrom(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", opt.ConfigPath, err)
+	}
+	if err := os.MkdirAll(opt.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	st, err := store.Open(paths.Store(opt.DataDir), store.Options{Timeout: time.Second})
+	if err != nil {
+		return nil, err
+	}
+	g, err := gate.New(st, a.clk, set, a.log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	tok, err := localToken(opt.DataDir)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	a.cfg, a.st, a.gate, a.token = cfg, st, g, tok
+	a.conns = newSupervisor(a)
+	return a, nil
+}
+
+// settingsFrom turns the config into what the gate runs on.
+func settingsFrom(c config.Config) (gate.Settings, error) {
+	plan, err := c.Plan()
+	if err != nil {
+		return gate.Settings{}, err
+	}
+	rs, err := rules.Compile(c.Rules, c.Builtins())
+	if err != nil {
+		return gate.Settings{}, err
+	}
+	return gate.Settings{
+		Plan: plan, Rules: rs, BudgetPerHour: c.Urgent.BudgetPerHour,
+		OffHoursDeliver: c.Urgent.OffHours == "deliver", Retention: c.General.Retention.Duration,
+	}, nil
+}
+
+// Gate is the running engine (for the desktop face to subscribe to).
+func (a *App) Gate() *gate.Gate { return a.gate }
+
+// Config returns the config in force.
+func (a *App) Config() config.Config {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.cfg
+}
+
+// SetTray records how the tray is doing, for `sluice status`.
+func (a *App) SetTray(state string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.tray = state
+}
+
+// Notice records something the user should know, shown by `sluice status`.
+func (a *App) Notice(msg string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, n := range a.notices {
+		if n == msg {
+			return
+		}
+	}
+	a.notices = append(a.notices, msg)
+}
+
+// LocalToken is the local inbox's bearer token.
+func (a *App) LocalToken() string { return a.token }
+
+// Run serves until ctx is done or Quit is called, then shuts everything
+// down in order: connectors, control API, gate, store.
+func (a *App) Run(ctx context.Context) error {
+	ctl, err := control.Listen(a.opt.DataDir, a, a.log)
+	if err != nil {
+		a.st.Close()
+		return err
+	}
+	a.ctl = ctl
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-a.quit:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	var wg sync.WaitGroup
+	errc := make(chan error, 2)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := a.gate.Run(ctx); err != nil {
+			errc <- fmt.Errorf("gate: %w", err)
+			cancel()
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if err := ctl.Serve(); err != nil {
+			errc <- fmt.Errorf("control API: %w", err)
+			cancel()
+		}
+	}()
+	<-a.gate.Ready()
+	a.conns.apply(ctx, a.Config())
+	go a.mirrorFocus(ctx)
+	a.log.Info("sluice running", "data", a.opt.DataDir, "config", a.opt.ConfigPath, "control", ctl.Addr())
+
+	<-ctx.Done()
+	a.log.Info("sluice stopping")
+	a.conns.stopAll()
+	ctl.Close()
+	wg.Wait()
+	close(errc)
+	var errs []error
+	for err := range errc {
+		errs = append(errs, err)
+	}
+	if err := a.st.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close store: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// Quit asks Run to stop.
+func (a *App) Quit() { a.quitOnce.Do(func() { close(a.quit) }) }
+
+// Wake re-reads the clock and reconnects connectors at once (resume from sleep).
+func (a *App) Wake() {
+	a.gate.Wake()
+	a.conns.wake()
+}
+
+// Reload re-reads the config file and applies it without a restart. An
+// invalid file changes nothing and the error names the fields.
+func (a *App) Reload() error {
+	cfg, err := config.Load(a.opt.ConfigPath)
+	if err != nil {
+		a.log.Error("config reload refused", "err", err)
+		return err
+	}
+	return a.apply(cfg)
+}
+
+func (a *App) apply(cfg config.Config) error {
+	set, err := settingsFrom(cfg)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.cfg = cfg
+	a.mu.Unlock()
+	a.gate.Configure(set)
+	a.conns.apply(context.Background(), cfg)
+	a.log.Info("config applied", "accounts", len(cfg.Accounts), "rules", len(cfg.Rules))
+	return nil
+}
+
+// mirrorFocus tells connectors that can show focus on their service (Slack
+// DND and status) when a focus block starts and ends.
+func (a *App) mirrorFocus(ctx context.Context) {
+	events, stop := a.gate.Subscribe(64)
+	defer stop()
+	inFocus := a.gate.Status().Mode == model.ModeFocus
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e, ok := <-events:
+			if !ok {
+				return
+			}
+			if e.Kind != gate.EventMode {
+				continue
+			}
+			now := e.Status.Mode == model.ModeFocus
+			if now == inFocus && !now {
+				continue
+			}
+			inFocus = now
+			zone, _ := time.LoadLocation(e.Status.Zone)
+			a.conns.focus(ctx, now, model.FocusInfo{Until: e.Status.Until, ReplyAt: e.Status.NextCheckin, Zone: zone})
+		}
+	}
+}
+
+// ---- control.Backend ----
+
+// Status implements control.Backend.
+func (a *App) Status() control.Status {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return control.Status{
+		Status: a.gate.Status(), Version: a.opt.Version, PID: os.Getpid(),
+		Tray: a.tray, Notices: append([]string(nil), a.notices...),
+		Config: a.opt.ConfigPath, Data: a.opt.DataDir,
+	}
+}
+
+// Checkin implements control.Backend.
+func (a *App) Checkin() (gate.Checkin, error) { return a.gate.CheckinNow() }
+
+// Focus implements control.Backend.
+func (a *App) Focus(d time.Duration) (gate.Status, error) { return a.gate.Focus(d) }
+
+// FocusNext implements control.Backend.
+func (a *App) FocusNext() (gate.Status, error) { return a.gate.FocusUntilNextCheckin() }
+
+// EndFocus implements control.Backend.
+func (a *App) EndFocus() (gate.Status, error) { return a.gate.EndFocus() }
+
+// Pause implements control.Backend.
+func (a *App) Pause(d time.Duration) (gate.Status, error) { return a.gate.Pause(d) }
+
+// Resume implements control.Backend.
+func (a *App) Resume() (gate.Status, error) { return a.gate.Resume() }
+
+// List implements control.Backend.
+func (a *App) List(state model.State, query string, limit int) ([]model.Item, error) {
+	return a.gate.List(state, query, limit)
+}
+
+// Item implements control.Backend.
+func (a *App) Item(id string) (model.Item, error) { return a.gate.Item(id) }
+
+// Done implements control.Backend.
+func (a *App) Done(ids []string) (int, error) { return a.gate.Done(ids) }
+
+// DoneAll implements control.Backend.
+func (a *App) DoneAll() (int, error) { return a.gate.DoneAll() }
+
+// Snooze implements control.Backend.
+func (a *App) Snooze(ids []string) (int, error) { return a.gate.Snooze(ids) }
+
+// Send implements control.Backend: the item goes through the local inbox
+// account and is durable when Send returns.
+func (a *App) Send(msg local.Message) (model.Item, error) {
+	it, err := local.ToItem(LocalAccount, msg, a.clk.Now())
+	if err != nil {
+		return model.Item{}, fmt.Errorf("%w: %v", control.ErrInvalid, err)
+	}
+	it.ID = model.ItemID(it.Account, it.SourceID)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := a.gate.Ingest(ctx, model.Batch{Account: LocalAccount, Items: []model.Item{it}}); err != nil {
+		return model.Item{}, err
+	}
+	return it, nil
+}
+
+// LocalAccount is the account name of the embedded local inbox.
+const LocalAccount = "local"
+
+// TestRule implements control.Backend.
+func (a *App) TestRule(it model.Item) gate.Verdict { return a.gate.Test(it) }
+
+// SetConfig implements control.Backend: validate, save atomically, apply.
+func (a *App) SetConfig(c config.Config) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if _, err := settingsFrom(c); err != nil {
+		return err
+	}
+	if err := config.Save(a.opt.ConfigPath, c); err != nil {
+		return err
+	}
+	return a.apply(c)
+}
+
+// Stats implements control.Backend.
+func (a *App) Stats(days int) ([]store.DayStats, error) { return a.gate.Stats(days) }
+
+// Subscribe implements control.Backend.
+func (a *App) Subscribe(buf int) (<-chan gate.Event, func()) { return a.gate.Subscribe(buf) }
+
+// OpenWindow implements control.Backend.
+func (a *App) OpenWindow(name string) error {
+	switch name {
+	case "digest", "settings", "stats", "welcome":
+	default:
+		return fmt.Errorf("%w: unknown window %q (want digest, settings, stats or welcome)", control.ErrInvalid, name)
+	}
+	if a.opt.OpenWindow == nil {
+		return fmt.Errorf("%w: this Sluice runs headless (sluice daemon); run `sluice ui %s` on the desktop", control.ErrInvalid, name)
+	}
+	return a.opt.OpenWindow(name)
+}
+
+// AccountTest implements control.Backend.
+func (a *App) AccountTest(name string) (string, error) {
+	cfg := a.Config()
+	for _, acc := range cfg.Accounts {
+		if acc.Name == name {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			return TestAccount(ctx, acc, a.log)
+		}
+	}
+	return "", fmt.Errorf("%w: no account named %q", store.ErrNotFound, name)
+}

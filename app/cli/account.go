@@ -1,0 +1,377 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/sluice-app/sluice/app"
+	"github.com/sluice-app/sluice/app/config"
+	"github.com/sluice-app/sluice/app/control"
+	"github.com/sluice-app/sluice/app/secrets"
+)
+
+func runAccount(e *Env, args []string) error {
+	if len(args) == 0 {
+		return usagef("account: want add, list, remove, test, set-password or set-token")
+	}
+	sub, rest := args[0], args[1:]
+	switch sub {
+	case "add":
+		return accountAdd(e, rest)
+	case "list", "ls":
+		return accountList(e, rest)
+	case "remove", "rm":
+		return accountRemove(e, rest)
+	case "test":
+		return accountTest(e, rest)
+	case "set-password":
+		return accountSecret(e, "set-password", secrets.Password, rest)
+	case "set-token":
+		return accountSecret(e, "set-token", secrets.Token, rest)
+	case "--help", "-h", "help":
+		fmt.Fprint(e.Stdout, accountHelp)
+		return nil
+	}
+	return usagef("account: unknown subcommand %q (want add, list, remove, test, set-password or set-token)", sub)
+}
+
+const accountHelp = `Usage:
+  sluice account add imap NAME --preset gmail|fastmail|icloud|yahoo|outlook --user U
+  sluice account add imap NAME --host H [--port P] [--security tls|starttls|insecure] --user U
+        [--folder F]… [--ca-file F] [--password-command CMD] [--allow-insecure]
+        [--initial-sync none|all|newest:N|since:YYYY-MM-DD] [--link-template T]
+  sluice account add slack NAME [--channel C]… [--no-dnd] [--no-status] [--socket-mode]
+  sluice account list
+  sluice account remove NAME
+  sluice account test NAME
+  sluice account set-password NAME    (reads the password from a prompt, or stdin)
+  sluice account set-token NAME [--app]  (Slack user token xoxp-…, or --app for xapp-…)
+
+Passwords and tokens go to the OS keyring, never into the config file.
+`
+
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
+
+func accountAdd(e *Env, args []string) error {
+	if len(args) < 1 || (args[0] != "imap" && args[0] != "slack") {
+		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+			fmt.Fprint(e.Stdout, accountHelp)
+			return nil
+		}
+		return usagef("account add: want a kind (imap or slack) and a name")
+	}
+	kind := args[0]
+	fs := newFlags(e, "account")
+	var acc config.Account
+	var folders, channels multi
+	var initial string
+	var noDND, noStatus bool
+	acc.Kind = kind
+	if kind == "imap" {
+		fs.StringVar(&acc.Preset, "preset", "", "gmail, fastmail, icloud, yahoo or outlook (fills host, port, security)")
+		fs.StringVar(&acc.Host, "host", "", "server host name")
+		fs.IntVar(&acc.Port, "port", 0, "server port (default 993 for tls, 143 for starttls)")
+		fs.StringVar(&acc.Security, "security", "", "tls (default), starttls or insecure (loopback only)")
+		fs.StringVar(&acc.Username, "user", "", "login name, usually the address")
+		fs.Var(&folders, "folder", "folder to watch (repeatable; default INBOX)")
+		fs.StringVar(&acc.CAFile, "ca-file", "", "PEM file of a CA to trust (self-hosted servers)")
+		fs.StringVar(&acc.PasswordCommand, "password-command", "", "command whose output is the password (instead of the keyring)")
+		fs.BoolVar(&acc.AllowInsecure, "allow-insecure", false, "allow plaintext IMAP to a loopback host")
+		fs.StringVar(&initial, "initial-sync", "none", "what the first sync imports: none, all, newest:N or since:YYYY-MM-DD")
+		fs.StringVar(&acc.LinkTemplate, "link-template", "", "deep-link URL template (see the README)")
+	} else {
+		fs.Var(&channels, "channel", "channel to watch besides DMs and mentions (repeatable)")
+		fs.BoolVar(&noDND, "no-dnd", false, "do not turn on Slack's do-not-disturb during focus")
+		fs.BoolVar(&noStatus, "no-status", false, "do not set a Slack status during focus")
+		fs.BoolVar(&acc.SocketMode, "socket-mode", false, "use Socket Mode (needs an app-level token: set-token --app)")
+	}
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("account add %s: give one account name", kind)
+	}
+	acc.Name = pos[0]
+	acc.Folders, acc.Channels = folders, channels
+	if noDND {
+		acc.SetDND = new(bool)
+	}
+	if noStatus {
+		acc.SetStatus = new(bool)
+	}
+	if kind == "imap" {
+		if err := app.ApplyPreset(&acc); err != nil {
+			return err
+		}
+		if err := parseInitial(&acc, initial); err != nil {
+			return err
+		}
+	}
+	if _, err := config.Modify(e.ConfigPath, func(c *config.Config) error {
+		for _, a := range c.Accounts {
+			if strings.EqualFold(a.Name, acc.Name) {
+				return fmt.Errorf("an account named %q exists; remove it first", a.Name)
+			}
+		}
+		c.Accounts = append(c.Accounts, acc)
+		return nil
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Stdout, "Added %s account %q to %s.\n", kind, acc.Name, e.ConfigPath)
+	if hint := app.PresetHint(acc.Preset); hint != "" {
+		fmt.Fprintln(e.Stdout, hint)
+	}
+	switch {
+	case kind == "imap" && acc.PasswordCommand == "":
+		fmt.Fprintf(e.Stdout, "Next: sluice account set-password %s\n", quoteArg(acc.Name))
+	case kind == "slack":
+		fmt.Fprintf(e.Stdout, "Next: sluice account set-token %s   (see packaging/SLACK.md)\n", quoteArg(acc.Name))
+	}
+	reloadIfRunning(e)
+	return nil
+}
+
+func quoteArg(s string) string {
+	if strings.ContainsAny(s, " '\"$`\\") {
+		return strconv.Quote(s)
+	}
+	return s
+}
+
+func parseInitial(acc *config.Account, v string) error {
+	mode, arg, _ := strings.Cut(v, ":")
+	acc.InitialSync = mode
+	switch mode {
+	case "none", "all":
+	case "newest":
+		n, err := strconv.Atoi(arg)
+		if err != nil || n <= 0 {
+			return usagef("account add: --initial-sync newest:N needs a number, e.g. newest:50")
+		}
+		acc.InitialNewest = n
+	case "since":
+		if _, err := time.Parse(time.DateOnly, arg); err != nil {
+			return usagef("account add: --initial-sync since:DATE needs a date like since:2026-01-31")
+		}
+		acc.InitialSince = arg
+	default:
+		return usagef("account add: --initial-sync must be none, all, newest:N or since:YYYY-MM-DD")
+	}
+	return nil
+}
+
+// reloadIfRunning tells a running Sluice to pick up the changed config.
+func reloadIfRunning(e *Env) {
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := e.client().Reload(c)
+	switch {
+	case err == nil:
+		fmt.Fprintln(e.Stdout, "The running Sluice picked up the change.")
+	case errors.Is(err, control.ErrNotRunning):
+	default:
+		fmt.Fprintln(e.Stderr, "sluice: the running Sluice did not take the change:", err)
+	}
+}
+
+func accountList(e *Env, args []string) error {
+	fs := newFlags(e, "account")
+	if err := noArgs(fs, e, args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(e.ConfigPath)
+	if err != nil {
+		return err
+	}
+	health := map[string]string{}
+	c, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if st, err := e.client().Status(c); err == nil {
+		for _, h := range st.Health {
+			health[h.Account] = string(h.State)
+			if h.Detail != "" {
+				health[h.Account] += ": " + h.Detail
+			}
+		}
+	}
+	tw := tabwriter.NewWriter(e.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tKIND\tWHERE\tSTATE")
+	fmt.Fprintf(tw, "local\tlocal\t%s\t%s\n", localWhere(cfg), or(health["local"], "sluice send"))
+	for _, a := range cfg.Accounts {
+		where := a.Username
+		if a.Kind == "imap" {
+			host := a.Host
+			if host == "" {
+				host = a.Preset
+			}
+			where = a.Username + " @ " + host
+		} else if len(a.Channels) > 0 {
+			where = strings.Join(a.Channels, " ")
+		}
+		state := health[a.Name]
+		if !a.IsEnabled() {
+			state = "disabled"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.Name, a.Kind, where, or(state, "-"))
+	}
+	return tw.Flush()
+}
+
+func localWhere(cfg config.Config) string {
+	if cfg.Local.HTTP {
+		return "http://" + cfg.Local.Listen
+	}
+	return "control API only"
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func accountRemove(e *Env, args []string) error {
+	fs := newFlags(e, "account")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("account remove: give one account name")
+	}
+	name := pos[0]
+	found := false
+	if _, err := config.Modify(e.ConfigPath, func(c *config.Config) error {
+		for i, a := range c.Accounts {
+			if a.Name == name {
+				c.Accounts = append(c.Accounts[:i], c.Accounts[i+1:]...)
+				found = true
+				return nil
+			}
+		}
+		return fmt.Errorf("no account named %q", name)
+	}); err != nil {
+		return err
+	}
+	if found {
+		if err := secrets.DeleteAll(name); err != nil {
+			fmt.Fprintln(e.Stderr, "sluice: the keyring entry was not removed:", err)
+		}
+	}
+	fmt.Fprintf(e.Stdout, "Removed account %q (its items stay in the digest until done).\n", name)
+	reloadIfRunning(e)
+	return nil
+}
+
+func accountTest(e *Env, args []string) error {
+	fs := newFlags(e, "account")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("account test: give one account name")
+	}
+	cfg, err := config.Load(e.ConfigPath)
+	if err != nil {
+		return err
+	}
+	for _, a := range cfg.Accounts {
+		if a.Name == pos[0] {
+			c, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			msg, err := app.TestAccount(c, a, nil)
+			if err != nil {
+				return fmt.Errorf("account %q: %w", a.Name, err)
+			}
+			fmt.Fprintln(e.Stdout, msg)
+			return nil
+		}
+	}
+	return fmt.Errorf("no account named %q (see `sluice account list`)", pos[0])
+}
+
+func accountSecret(e *Env, verb string, kind secrets.Kind, args []string) error {
+	fs := newFlags(e, "account")
+	appTok := false
+	if kind == secrets.Token {
+		fs.BoolVar(&appTok, "app", false, "store the Slack app-level token (xapp-) for Socket Mode")
+	}
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("account %s: give one account name", verb)
+	}
+	if appTok {
+		kind = secrets.AppToken
+	}
+	cfg, err := config.Load(e.ConfigPath)
+	if err != nil {
+		return err
+	}
+	var acc *config.Account
+	for i := range cfg.Accounts {
+		if cfg.Accounts[i].Name == pos[0] {
+			acc = &cfg.Accounts[i]
+		}
+	}
+	if acc == nil {
+		return fmt.Errorf("no account named %q (add it first with `sluice account add`)", pos[0])
+	}
+	secret, err := readSecret(e, fmt.Sprintf("%s for %s: ", strings.ReplaceAll(string(kind), "-", " "), acc.Name))
+	if err != nil {
+		return err
+	}
+	switch {
+	case kind == secrets.Token && !strings.HasPrefix(secret, "xoxp-"):
+		return usagef("account set-token: a Slack user token starts with xoxp- (use --app for an xapp- token)")
+	case kind == secrets.AppToken && !strings.HasPrefix(secret, "xapp-"):
+		return usagef("account set-token --app: an app-level token starts with xapp-")
+	}
+	if err := secrets.Set(acc.Name, kind, secret); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Stdout, "Stored the %s for %q in the OS keyring.\n", kind, acc.Name)
+	reloadIfRunning(e)
+	return nil
+}
+
+// readSecret prompts without echo on a terminal, else reads one line of stdin.
+func readSecret(e *Env, prompt string) (string, error) {
+	if f, ok := e.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(e.Stderr, prompt)
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(e.Stderr)
+		if err != nil {
+			return "", err
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	line, err := bufio.NewReader(io.LimitReader(e.Stdin, 64<<10)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", usagef("nothing read from stdin")
+	}
+	return line, nil
+}

@@ -1,0 +1,542 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/sluice-app/sluice/app/control"
+	"github.com/sluice-app/sluice/app/gate"
+	"github.com/sluice-app/sluice/app/model"
+	"github.com/sluice-app/sluice/connectors/local"
+)
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func runStatus(e *Env, args []string) error {
+	fs := newFlags(e, "status")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := noArgs(fs, e, args); err != nil {
+		return err
+	}
+	c, cancel := ctx()
+	defer cancel()
+	st, err := e.client().Status(c)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(e.Stdout, st)
+	}
+	printStatus(e.Stdout, st, time.Now())
+	return nil
+}
+
+// modeTitle is a mode as a person names it.
+func modeTitle(m model.Mode) string {
+	switch m {
+	case model.ModeFocus:
+		return "Focus"
+	case model.ModeWindow:
+		return "Check-in window open"
+	case model.ModeBetween:
+		return "Holding"
+	case model.ModeOffHours:
+		return "Off-hours"
+	case model.ModePaused:
+		return "Paused"
+	case model.ModeVacation:
+		return "Vacation"
+	}
+	return m.String()
+}
+
+func clockIn(t time.Time, zone string, now time.Time) string {
+	if loc, err := time.LoadLocation(zone); err == nil {
+		t, now = t.In(loc), now.In(loc)
+	}
+	if t.YearDay() == now.YearDay() && t.Year() == now.Year() {
+		return t.Format("15:04")
+	}
+	if t.Sub(now) < 6*24*time.Hour {
+		return t.Format("Mon 15:04")
+	}
+	return t.Format("Mon 2 Jan 15:04")
+}
+
+func printStatus(w io.Writer, st control.Status, now time.Time) {
+	line := modeTitle(st.Mode)
+	if st.Reason != "" {
+		line += " — " + st.Reason
+	}
+	fmt.Fprintln(w, line)
+	parts := []string{fmt.Sprintf("%d held", st.Held), fmt.Sprintf("%d in the digest", st.Released)}
+	if !st.NextCheckin.IsZero() {
+		parts = append(parts, fmt.Sprintf("next check-in %s (in %s)", clockIn(st.NextCheckin, st.Zone, now), roughDuration(st.NextCheckin.Sub(now))))
+	} else {
+		parts = append(parts, "no check-in scheduled")
+	}
+	fmt.Fprintln(w, strings.Join(parts, " · "))
+	fmt.Fprintf(w, "Urgent breakthroughs left this hour: %d\n", st.UrgentLeft)
+	if len(st.Health) > 0 {
+		fmt.Fprintln(w, "Connectors:")
+		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+		for _, h := range st.Health {
+			detail := h.Detail
+			if !h.Until.IsZero() {
+				detail += " (retry " + clockIn(h.Until, st.Zone, now) + ")"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", h.Account, h.Kind, h.State, detail)
+		}
+		tw.Flush()
+	} else {
+		fmt.Fprintln(w, "Connectors: none running (add one with `sluice account add`; `sluice send` always works)")
+	}
+	fmt.Fprintf(w, "Tray: %s\n", st.Tray)
+	for _, n := range st.Notices {
+		fmt.Fprintln(w, "Note:", n)
+	}
+}
+
+func roughDuration(d time.Duration) string {
+	if d < time.Minute {
+		return "under a minute"
+	}
+	d = d.Round(time.Minute)
+	h, m := int(d.Hours()), int(d.Minutes())%60
+	switch {
+	case h == 0:
+		return fmt.Sprintf("%d min", m)
+	case m == 0:
+		return fmt.Sprintf("%d h", h)
+	default:
+		return fmt.Sprintf("%d h %02d min", h, m)
+	}
+}
+
+func runCheckin(e *Env, args []string) error {
+	fs := newFlags(e, "checkin")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := noArgs(fs, e, args); err != nil {
+		return err
+	}
+	c, cancel := ctx()
+	defer cancel()
+	r, err := e.client().Checkin(c)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(e.Stdout, r)
+	}
+	fmt.Fprintln(e.Stdout, checkinWords(r))
+	return nil
+}
+
+// checkinWords is the one-line summary a check-in shows.
+func checkinWords(c gate.Checkin) string {
+	if c.Count == 0 && c.Quiet == 0 {
+		return "Checked in: nothing was held."
+	}
+	s := fmt.Sprintf("Checked in: %d released", c.Count)
+	var kinds []string
+	for _, k := range sortedKeys(kindCounts(c.ByKind)) {
+		kinds = append(kinds, fmt.Sprintf("%d %s", c.ByKind[model.Kind(k)], k))
+	}
+	if len(kinds) > 0 {
+		s += " (" + strings.Join(kinds, ", ") + ")"
+	}
+	if c.Quiet > 0 {
+		s += fmt.Sprintf(", %d quietly", c.Quiet)
+	}
+	return s + ". See them with `sluice digest`."
+}
+
+func kindCounts(m map[model.Kind]int) map[string]int {
+	out := make(map[string]int, len(m))
+	for k, v := range m {
+		out[string(k)] = v
+	}
+	return out
+}
+
+func runFocus(e *Env, args []string) error {
+	fs := newFlags(e, "focus")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("focus: want one argument: a duration (25m, 50m, 1h30m), next, or end")
+	}
+	c, cancel := ctx()
+	defer cancel()
+	var st gate.Status
+	switch pos[0] {
+	case "end", "stop":
+		st, err = e.client().EndFocus(c)
+	default:
+		if pos[0] != "next" {
+			if _, perr := control.ParseDuration(pos[0]); perr != nil {
+				return usagef("focus: %v", perr)
+			}
+		}
+		st, err = e.client().Focus(c, pos[0])
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(e.Stdout, modeLine(st))
+	return nil
+}
+
+func modeLine(st gate.Status) string {
+	s := modeTitle(st.Mode)
+	if st.Reason != "" {
+		s += " — " + st.Reason
+	}
+	return s
+}
+
+func runPause(e *Env, args []string) error {
+	fs := newFlags(e, "pause")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("pause: want one argument: a duration such as 1h")
+	}
+	if _, err := control.ParseDuration(pos[0]); err != nil {
+		return usagef("pause: %v", err)
+	}
+	c, cancel := ctx()
+	defer cancel()
+	st, err := e.client().Pause(c, pos[0])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(e.Stdout, modeLine(st))
+	return nil
+}
+
+func runResume(e *Env, args []string) error {
+	fs := newFlags(e, "resume")
+	if err := noArgs(fs, e, args); err != nil {
+		return err
+	}
+	c, cancel := ctx()
+	defer cancel()
+	st, err := e.client().Resume(c)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(e.Stdout, modeLine(st))
+	return nil
+}
+
+func runHeld(e *Env, args []string) error { return listItems(e, "held", model.StateHeld, args) }
+
+func runDigest(e *Env, args []string) error {
+	return listItems(e, "digest", model.StateReleased, args)
+}
+
+func listItems(e *Env, name string, state model.State, args []string) error {
+	fs := newFlags(e, name)
+	asJSON := fs.Bool("json", false, "print JSON")
+	search := fs.String("search", "", "only items whose sender, subject or text contains this")
+	limit := fs.Int("limit", 0, "at most this many (newest first; 0: all)")
+	if err := noArgs(fs, e, args); err != nil {
+		return err
+	}
+	c, cancel := ctx()
+	defer cancel()
+	items, err := e.client().List(c, state, *search, *limit)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(e.Stdout, items)
+	}
+	if len(items) == 0 {
+		fmt.Fprintf(e.Stdout, "No %s items.\n", state)
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tRECEIVED\tACCOUNT\tFROM\tSUBJECT")
+	now := time.Now()
+	for _, it := range items {
+		mark := ""
+		if it.Breakthrough {
+			mark = "! "
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\n", it.ID[:8], clockIn(it.Received, "Local", now), it.Account,
+			cut(it.From(), 30), mark, cut(it.Subject, 60))
+	}
+	return tw.Flush()
+}
+
+func cut(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+func runDone(e *Env, args []string) error {
+	fs := newFlags(e, "done")
+	all := fs.Bool("all", false, "mark every item in the digest done")
+	ids, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if *all == (len(ids) > 0) {
+		return usagef("done: give item IDs or --all (not both)")
+	}
+	c, cancel := ctx()
+	defer cancel()
+	var n int
+	if *all {
+		n, err = e.client().DoneAll(c)
+	} else {
+		n, err = e.client().Done(c, ids)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Stdout, "%d marked done.\n", n)
+	return nil
+}
+
+func runSnooze(e *Env, args []string) error {
+	fs := newFlags(e, "snooze")
+	ids, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return usagef("snooze: give item IDs")
+	}
+	c, cancel := ctx()
+	defer cancel()
+	n, err := e.client().Snooze(c, ids)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Stdout, "%d snoozed until the next check-in.\n", n)
+	return nil
+}
+
+func runExplain(e *Env, args []string) error {
+	fs := newFlags(e, "explain")
+	asJSON := fs.Bool("json", false, "print JSON")
+	ids, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(ids) != 1 {
+		return usagef("explain: give one item ID (or a unique prefix of it)")
+	}
+	c, cancel := ctx()
+	defer cancel()
+	it, err := e.client().Item(c, ids[0])
+	if err != nil {
+		var ce *control.Error
+		if errors.As(err, &ce) && ce.NotFound() {
+			return fmt.Errorf("no item %q: %s", ids[0], ce.Msg)
+		}
+		return err
+	}
+	if *asJSON {
+		return printJSON(e.Stdout, it)
+	}
+	w := e.Stdout
+	fmt.Fprintf(w, "Item %s (%s)\n", it.ID, it.State)
+	fmt.Fprintf(w, "  From:     %s\n", it.From())
+	fmt.Fprintf(w, "  Subject:  %s\n", it.Subject)
+	fmt.Fprintf(w, "  Account:  %s (%s)", it.Account, it.Kind)
+	if it.Channel != "" {
+		fmt.Fprintf(w, ", %s", it.Channel)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "  Received: %s\n", it.Received.Local().Format("Mon 2 Jan 2006 15:04:05"))
+	if it.Link != "" {
+		fmt.Fprintf(w, "  Open:     %s\n", it.Link)
+	}
+	if it.Snippet != "" {
+		fmt.Fprintf(w, "  Text:     %s\n", cut(it.Snippet, 200))
+	}
+	fmt.Fprintln(w, "Decisions:")
+	for _, l := range it.Log {
+		fmt.Fprintf(w, "  %s  %s\n", l.At.Local().Format("Mon 15:04:05"), l.Text)
+	}
+	return nil
+}
+
+func runSend(e *Env, args []string) error {
+	fs := newFlags(e, "send")
+	var m local.Message
+	fs.StringVar(&m.Title, "title", "", "title (required unless --body is given)")
+	fs.StringVar(&m.Body, "body", "", "text; - reads it from stdin")
+	fs.StringVar(&m.From, "from", "", `sender: "Name <addr>", an address, or a name`)
+	fs.StringVar(&m.Link, "link", "", "URL to open the item")
+	fs.StringVar(&m.Channel, "channel", "", "channel name (default inbox)")
+	fs.StringVar(&m.ID, "id", "", "idempotency key: sending the same id twice stores one item")
+	fs.BoolVar(&m.Urgent, "urgent", false, "flag it urgent (it may break through)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := noArgs(fs, e, args); err != nil {
+		return err
+	}
+	if m.Body == "-" {
+		b, err := io.ReadAll(io.LimitReader(e.Stdin, 64<<10+1))
+		if err != nil {
+			return err
+		}
+		if len(b) > 64<<10 {
+			return usagef("send: body over 64 KiB")
+		}
+		m.Body = string(b)
+	}
+	if strings.TrimSpace(m.Title) == "" && strings.TrimSpace(m.Body) == "" {
+		return usagef("send: --title (or --body) is required")
+	}
+	c, cancel := ctx()
+	defer cancel()
+	id, err := e.client().Send(c, m)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(e.Stdout, control.SendReply{ID: id})
+	}
+	fmt.Fprintln(e.Stdout, id)
+	return nil
+}
+
+func runRules(e *Env, args []string) error {
+	if len(args) == 0 || args[0] != "test" {
+		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+			fs := newFlags(e, "rules")
+			fs.Usage()
+			return nil
+		}
+		return usagef("rules: the only subcommand is `rules test`")
+	}
+	fs := newFlags(e, "rules")
+	var r control.RuleTestRequest
+	fs.StringVar(&r.From, "from", "", "sender address or \"Name <addr>\"")
+	fs.StringVar(&r.Subject, "subject", "", "subject or title")
+	fs.StringVar(&r.Body, "body", "", "text")
+	fs.StringVar(&r.Account, "account", "", "account name")
+	fs.StringVar(&r.Channel, "channel", "", "folder or channel")
+	fs.StringVar(&r.Kind, "kind", "imap", "imap, slack or local")
+	fs.BoolVar(&r.Direct, "direct", false, "a direct message")
+	fs.BoolVar(&r.Mention, "mention", false, "mentions me")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := noArgs(fs, e, args[1:]); err != nil {
+		return err
+	}
+	if r.From == "" && r.Subject == "" {
+		return usagef("rules test: give at least --from or --subject")
+	}
+	c, cancel := ctx()
+	defer cancel()
+	v, err := e.client().TestRule(c, r)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(e.Stdout, v)
+	}
+	fmt.Fprintf(e.Stdout, "Rule:    %s → %s (%s)\n", v.Rule.Rule, v.Rule.Action, v.Rule.Reason)
+	fmt.Fprintf(e.Stdout, "Now:     %s (mode %s)\n", v.Outcome, v.Mode)
+	fmt.Fprintf(e.Stdout, "Because: %s\n", v.Decision)
+	return nil
+}
+
+func runStats(e *Env, args []string) error {
+	fs := newFlags(e, "stats")
+	days := fs.Int("days", 7, "how many days back")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := noArgs(fs, e, args); err != nil {
+		return err
+	}
+	c, cancel := ctx()
+	defer cancel()
+	st, err := e.client().Stats(c, *days)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(e.Stdout, st)
+	}
+	tw := tabwriter.NewWriter(e.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "DAY\tFOCUS MIN\tHELD\tRELEASED\tLIVE\tBREAKTHROUGHS\tBUDGET-HELD\tMEDIAN WAIT\tP90 WAIT\t")
+	for _, d := range st {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t\n", d.Day, d.FocusMinutes, d.Held, d.Released, d.Live,
+			d.Breakthroughs, d.BudgetHeld, d.MedianWait().Round(time.Minute), d.P90Wait().Round(time.Minute))
+	}
+	return tw.Flush()
+}
+
+func runExport(e *Env, args []string) error {
+	fs := newFlags(e, "export")
+	state := fs.String("state", "all", "held, released, done or all")
+	if err := noArgs(fs, e, args); err != nil {
+		return err
+	}
+	var states []model.State
+	if *state == "all" {
+		states = []model.State{model.StateHeld, model.StateReleased, model.StateDone}
+	} else {
+		var s model.State
+		if err := s.UnmarshalText([]byte(*state)); err != nil {
+			return usagef("export: --state: %v", err)
+		}
+		states = []model.State{s}
+	}
+	c, cancel := ctx()
+	defer cancel()
+	enc := json.NewEncoder(e.Stdout)
+	for _, s := range states {
+		items, err := e.client().List(c, s, "", 0)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if err := enc.Encode(it); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func runUI(e *Env, args []string) error {
+	fs := newFlags(e, "ui")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("ui: name a window: digest, settings, stats or welcome")
+	}
+	if Windows != nil {
+		return Windows(e, pos[0])
+	}
+	c, cancel := ctx()
+	defer cancel()
+	return e.client().OpenWindow(c, pos[0])
+}
+
+// Windows runs a window in this process; set when the windows are linked in.
+var Windows func(e *Env, name string) error

@@ -1,0 +1,104 @@
+// Package control is the local control API: the running Sluice serves it on
+// a Unix socket in the data directory (mode 0600; on Windows a loopback
+// port with a token file), and the CLI and the windows process are its
+// clients. The wire format is JSON over HTTP/1.1.
+package control
+
+import (
+	"time"
+
+	"github.com/sluice-app/sluice/app/config"
+	"github.com/sluice-app/sluice/app/gate"
+	"github.com/sluice-app/sluice/app/model"
+	"github.com/sluice-app/sluice/app/store"
+	"github.com/sluice-app/sluice/connectors/local"
+)
+
+// Backend is what the server serves: the running app implements it, tests
+// may fake it.
+type Backend interface {
+	Status() Status
+	Checkin() (gate.Checkin, error)
+	Focus(d time.Duration) (gate.Status, error)
+	FocusNext() (gate.Status, error)
+	EndFocus() (gate.Status, error)
+	Pause(d time.Duration) (gate.Status, error)
+	Resume() (gate.Status, error)
+	List(state model.State, query string, limit int) ([]model.Item, error)
+	Item(id string) (model.Item, error)
+	Done(ids []string) (int, error)
+	DoneAll() (int, error)
+	Snooze(ids []string) (int, error)
+	Send(msg local.Message) (model.Item, error)
+	TestRule(it model.Item) gate.Verdict
+	Config() config.Config
+	SetConfig(c config.Config) error
+	Reload() error
+	Stats(days int) ([]store.DayStats, error)
+	Subscribe(buf int) (<-chan gate.Event, func())
+	OpenWindow(name string) error
+	AccountTest(name string) (string, error)
+	Quit()
+}
+
+// Status is the gate's snapshot plus what the process knows about itself.
+type Status struct {
+	gate.Status
+	Version string   `json:"version"`
+	PID     int      `json:"pid"`
+	Tray    string   `json:"tray"`              // "shown", "unavailable: …", "off" (headless)
+	Notices []string `json:"notices,omitempty"` // things the user should know (no tray, config errors)
+	Config  string   `json:"config"`            // config file path
+	Data    string   `json:"data"`              // data directory
+}
+
+// DurationRequest carries a duration for focus and pause.
+type DurationRequest struct {
+	// Duration is a Go duration ("50m"), or "next" for focus until the
+	// next check-in.
+	Duration string `json:"duration"`
+}
+
+// IDsRequest names items; All means every released item.
+type IDsRequest struct {
+	IDs []string `json:"ids"`
+	All bool     `json:"all,omitempty"`
+}
+
+// CountReply says how many items a command changed.
+type CountReply struct {
+	Count int `json:"count"`
+}
+
+// SendReply answers a send.
+type SendReply struct {
+	ID string `json:"id"`
+}
+
+// RuleTestRequest describes an imaginary item to classify now.
+type RuleTestRequest struct {
+	From    string `json:"from"`
+	Subject string `json:"subject"`
+	Body    string `json:"body,omitempty"`
+	Account string `json:"account,omitempty"`
+	Channel string `json:"channel,omitempty"`
+	Kind    string `json:"kind,omitempty"`
+	Direct  bool   `json:"direct,omitempty"`
+	Mention bool   `json:"mention,omitempty"`
+}
+
+// WindowRequest asks the resident process to open a window.
+type WindowRequest struct {
+	Window string `json:"window"` // digest, settings, stats, welcome
+}
+
+// ErrorReply is the body of every non-2xx answer.
+type ErrorReply struct {
+	Error  string   `json:"error"`
+	Fields []string `json:"fields,omitempty"` // config validation errors, one per field
+}
+
+// MessageReply is a plain answer for commands that change no count.
+type MessageReply struct {
+	Message string `json:"message"`
+}

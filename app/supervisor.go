@@ -1,0 +1,176 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"time"
+
+	"github.com/sluice-app/sluice/app/config"
+	"github.com/sluice-app/sluice/app/model"
+	"github.com/sluice-app/sluice/connectors/local"
+)
+
+// supervisor runs one connector per enabled account and restarts exactly
+// the ones whose settings changed when the config is reloaded.
+type supervisor struct {
+	a       *App
+	mu      sync.Mutex
+	running map[string]*runner
+}
+
+type runner struct {
+	spec   any // the settings it was built from, to detect changes
+	conn   model.Connector
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func newSupervisor(a *App) *supervisor {
+	return &supervisor{a: a, running: map[string]*runner{}}
+}
+
+// wanted lists the connectors the config asks for, by account name.
+func (s *supervisor) wanted(cfg config.Config) map[string]any {
+	w := map[string]any{}
+	if cfg.Local.HTTP {
+		w[LocalAccount] = cfg.Local
+	}
+	for _, acc := range cfg.Accounts {
+		if acc.IsEnabled() {
+			w[acc.Name] = acc
+		}
+	}
+	return w
+}
+
+func (s *supervisor) apply(ctx context.Context, cfg config.Config) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	want := s.wanted(cfg)
+	for name, r := range s.running {
+		if spec, ok := want[name]; !ok || !reflect.DeepEqual(spec, r.spec) {
+			s.stopLocked(name, r)
+		}
+	}
+	for name, spec := range want {
+		if _, ok := s.running[name]; ok {
+			continue
+		}
+		conn, err := s.build(spec)
+		if err != nil {
+			s.a.log.Error("connector not started", "account", name, "err", err)
+			s.a.gate.ReportHealth(model.Health{Account: name, Kind: kindOf(spec), State: model.HealthStopped, Detail: err.Error()})
+			continue
+		}
+		s.startLocked(ctx, name, spec, conn)
+	}
+	for _, h := range s.a.gate.Health() {
+		if _, ok := want[h.Account]; !ok {
+			s.a.gate.ForgetHealth(h.Account)
+		}
+	}
+}
+
+func kindOf(spec any) model.Kind {
+	if acc, ok := spec.(config.Account); ok {
+		return model.Kind(acc.Kind)
+	}
+	return model.KindLocal
+}
+
+func (s *supervisor) build(spec any) (model.Connector, error) {
+	switch v := spec.(type) {
+	case config.Local:
+		return local.New(local.Options{Account: LocalAccount, Addr: v.Listen, Token: s.a.token, Logger: s.a.log})
+	case config.Account:
+		return buildAccount(v, s.a.log)
+	}
+	return nil, fmt.Errorf("unknown connector spec %T", spec)
+}
+
+func (s *supervisor) startLocked(parent context.Context, name string, spec any, conn model.Connector) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
+	r := &runner{spec: spec, conn: conn, cancel: cancel, done: make(chan struct{})}
+	s.running[name] = r
+	log := s.a.log.With("account", name, "kind", conn.Kind())
+	go func() {
+		defer close(r.done)
+		defer func() {
+			if p := recover(); p != nil {
+				log.Error("connector crashed", "panic", p)
+				s.a.gate.ReportHealth(model.Health{Account: name, Kind: conn.Kind(), State: model.HealthStopped, Detail: fmt.Sprintf("internal error: %v", p)})
+			}
+		}()
+		err := conn.Run(ctx, s.a.gate)
+		if err != nil && !errors.Is(err, context.Canceled) && ctx.Err() == nil {
+			log.Error("connector stopped", "err", err)
+			s.a.gate.ReportHealth(model.Health{Account: name, Kind: conn.Kind(), State: model.HealthStopped, Detail: err.Error()})
+		}
+	}()
+	// The parent context ending (shutdown) stops every connector.
+	go func() {
+		select {
+		case <-parent.Done():
+			cancel()
+		case <-r.done:
+		}
+	}()
+}
+
+func (s *supervisor) stopLocked(name string, r *runner) {
+	r.cancel()
+	select {
+	case <-r.done:
+	case <-time.After(10 * time.Second):
+		s.a.log.Warn("connector slow to stop", "account", name)
+	}
+	delete(s.running, name)
+}
+
+func (s *supervisor) stopAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for name, r := range s.running {
+		s.stopLocked(name, r)
+	}
+}
+
+func (s *supervisor) wake() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.running {
+		if w, ok := r.conn.(model.Waker); ok {
+			w.Wake()
+		}
+	}
+}
+
+// focus mirrors a focus block's start or end on every connector that can.
+func (s *supervisor) focus(ctx context.Context, start bool, info model.FocusInfo) {
+	s.mu.Lock()
+	var mirrors []model.FocusMirror
+	for _, r := range s.running {
+		if m, ok := r.conn.(model.FocusMirror); ok {
+			mirrors = append(mirrors, m)
+		}
+	}
+	s.mu.Unlock()
+	for _, m := range mirrors {
+		go func() {
+			ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			var err error
+			if start {
+				err = m.FocusStarted(ctx, info)
+			} else {
+				err = m.FocusEnded(ctx)
+			}
+			if err != nil {
+				s.a.log.Warn("focus mirror failed", "err", err)
+			}
+		}()
+	}
+}
