@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os/exec"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/sluice-app/sluice/app/control"
 	"github.com/sluice-app/sluice/app/gate"
 	"github.com/sluice-app/sluice/app/model"
+	"github.com/sluice-app/sluice/app/paths"
 	"github.com/sluice-app/sluice/connectors/local"
 )
 
@@ -530,13 +532,16 @@ func runUI(e *Env, args []string) error {
 	if len(pos) != 1 {
 		return usagef("ui: name a window: digest, settings, stats or welcome")
 	}
-	if Windows != nil {
-		return Windows(e, pos[0])
+	switch pos[0] {
+	case "digest", "settings", "stats", "welcome":
+	default:
+		return usagef("ui: unknown window %q (want digest, settings, stats or welcome)", pos[0])
 	}
-	c, cancel := ctx()
-	defer cancel()
-	return e.client().OpenWindow(c, pos[0])
+	bin, err := paths.UIBinary()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(bin, "--config", e.ConfigPath, "--data", e.DataDir, pos[0])
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = e.Stdin, e.Stdout, e.Stderr
+	return cmd.Run()
 }
-
-// Windows runs a window in this process; set when the windows are linked in.
-var Windows func(e *Env, name string) error

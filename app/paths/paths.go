@@ -4,7 +4,9 @@
 package paths
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 )
@@ -89,3 +91,30 @@ func Store(dataDir string) string { return filepath.Join(dataDir, "sluice.db") }
 
 // LocalToken is the file holding the local inbox's bearer token.
 func LocalToken(dataDir string) string { return filepath.Join(dataDir, "local-token") }
+
+// UIBinaryName is the program that draws Sluice's windows. It is a separate
+// binary so the resident process never links Fyne's OpenGL stack.
+const UIBinaryName = "sluice-ui"
+
+// UIBinary finds sluice-ui: next to the running executable first (an
+// install or an unpacked archive), then on PATH.
+func UIBinary() (string, error) {
+	name := UIBinaryName
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	if exe, err := os.Executable(); err == nil {
+		if real, err := filepath.EvalSymlinks(exe); err == nil {
+			exe = real
+		}
+		p := filepath.Join(filepath.Dir(exe), name)
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+			return p, nil
+		}
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		return "", fmt.Errorf("%s not found next to sluice or on PATH (build it with `go build ./cmd/sluice-ui`)", UIBinaryName)
+	}
+	return p, nil
+}
