@@ -96,8 +96,14 @@ func slackOptions(acc config.Account, log *slog.Logger) slack.Options {
 		StatusText: acc.StatusText, StatusEmoji: acc.StatusEmoji,
 		PollInterval: acc.PollInterval.Duration, Logger: log,
 	}
-	if acc.SocketMode {
-		opt.AppToken = secrets.Source(acc.Name, secrets.AppToken, "")
+	// Socket Mode is used whenever an app-level token is stored; without
+	// one the connector polls.
+	opt.AppToken = func(ctx context.Context) (string, error) {
+		tok, err := secrets.Get(acc.Name, secrets.AppToken)
+		if errors.Is(err, secrets.ErrNotFound) {
+			return "", nil
+		}
+		return tok, err
 	}
 	return opt
 }

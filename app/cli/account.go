@@ -55,7 +55,7 @@ const accountHelp = `Usage:
   sluice account remove NAME
   sluice account test NAME
   sluice account set-password NAME    (reads the password from a prompt, or stdin)
-  sluice account set-token NAME [--app]  (Slack user token xoxp-…, or --app for xapp-…)
+  sluice account set-token NAME         (Slack user token xoxp-…, or app-level token xapp-…)
 
 Passwords and tokens go to the OS keyring, never into the config file.
 `
@@ -96,7 +96,7 @@ func accountAdd(e *Env, args []string) error {
 		fs.Var(&channels, "channel", "channel to watch besides DMs and mentions (repeatable)")
 		fs.BoolVar(&noDND, "no-dnd", false, "do not turn on Slack's do-not-disturb during focus")
 		fs.BoolVar(&noStatus, "no-status", false, "do not set a Slack status during focus")
-		fs.BoolVar(&acc.SocketMode, "socket-mode", false, "use Socket Mode (needs an app-level token: set-token --app)")
+		fs.BoolVar(&acc.SocketMode, "socket-mode", false, "expect Socket Mode (store the xapp- app-level token with set-token)")
 	}
 	pos, err := parse(fs, args[1:])
 	if err != nil {
@@ -320,9 +320,6 @@ func accountSecret(e *Env, verb string, kind secrets.Kind, args []string) error 
 	if len(pos) != 1 {
 		return usagef("account %s: give one account name", verb)
 	}
-	if appTok {
-		kind = secrets.AppToken
-	}
 	cfg, err := config.Load(e.ConfigPath)
 	if err != nil {
 		return err
@@ -340,11 +337,19 @@ func accountSecret(e *Env, verb string, kind secrets.Kind, args []string) error 
 	if err != nil {
 		return err
 	}
-	switch {
-	case kind == secrets.Token && !strings.HasPrefix(secret, "xoxp-"):
-		return usagef("account set-token: a Slack user token starts with xoxp- (use --app for an xapp- token)")
-	case kind == secrets.AppToken && !strings.HasPrefix(secret, "xapp-"):
-		return usagef("account set-token --app: an app-level token starts with xapp-")
+	if kind != secrets.Password {
+		// The prefix tells a user token from an app-level token.
+		switch {
+		case strings.HasPrefix(secret, "xapp-"):
+			kind = secrets.AppToken
+		case strings.HasPrefix(secret, "xoxp-"):
+			if appTok {
+				return usagef("account set-token --app: an app-level token starts with xapp-, not xoxp-")
+			}
+			kind = secrets.Token
+		default:
+			return usagef("account set-token: a Slack user token starts with xoxp-, an app-level token with xapp-")
+		}
 	}
 	if err := secrets.Set(acc.Name, kind, secret); err != nil {
 		return err
