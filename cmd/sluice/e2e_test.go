@@ -183,6 +183,17 @@ func TestEndToEnd(t *testing.T) {
 	in := newInstance(t, beforeCheckin)
 	in.start()
 
+	// Files holding user data are private.
+	for _, f := range []string{"sluice.db", "local-token", "sluice.sock"} {
+		fi, err := os.Stat(filepath.Join(in.data, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if perm := fi.Mode().Perm(); perm != 0o600 {
+			t.Errorf("%s has mode %o, want 600", f, perm)
+		}
+	}
+
 	// Items from the CLI and over HTTP, held during focus.
 	id := strings.TrimSpace(in.mustRun("send", "--title", "Deploy finished", "--body", "all green", "--from", "CI <ci@example.com>"))
 	if len(id) != model.IDLen {
@@ -283,6 +294,30 @@ func TestEndToEnd(t *testing.T) {
 	// A plain second `sluice` forwards instead of failing.
 	if out, errOut, code := in.run(); code != 0 {
 		t.Fatalf("second sluice: exit %d %s %s", code, out, errOut)
+	}
+}
+
+func TestInitWritesAValidConfig(t *testing.T) {
+	in := newInstance(t, beforeCheckin)
+	if err := os.Remove(in.config); err != nil {
+		t.Fatal(err)
+	}
+	if out := in.mustRun("config", "path"); strings.TrimSpace(out) != in.config {
+		t.Errorf("config path: %q, want %q", out, in.config)
+	}
+	in.mustRun("init", "--template", "makers-day", "--zone", "Asia/Tokyo")
+	fi, err := os.Stat(in.config)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("init: %v mode %v", err, fi.Mode())
+	}
+	if out := in.mustRun("config", "check"); !strings.Contains(out, "is valid") {
+		t.Errorf("config check: %q", out)
+	}
+	if _, errOut, code := in.run("init"); code != 1 || !strings.Contains(errOut, "--force") {
+		t.Errorf("init over an existing file: exit %d %q", code, errOut)
+	}
+	if out := in.mustRun("version"); !strings.HasPrefix(out, "sluice ") || !strings.Contains(out, "go1.") {
+		t.Errorf("version: %q", out)
 	}
 }
 
