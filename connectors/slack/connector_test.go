@@ -10,16 +10,16 @@ import (
 	"time"
 
 	"github.com/sluice-app/sluice/app/model"
-	"github.com/sluice-app/sluice/connectors/slack/internal/fakeslack"
+	"github.com/sluice-app/sluice/connectors/slack/slacktest"
 )
 
 func TestDirectMessagesIngested(t *testing.T) {
 	h := newHarness(t)
-	dm := h.fs.Post("D1", fakeslack.Message{User: "U1", Text: "hey <@U0ME>, got a sec? &lt;3"})
-	own := h.fs.Post("D1", fakeslack.Message{User: "U0ME", Text: "sure"})
-	group := h.fs.Post("G1", fakeslack.Message{User: "U2", Text: "lunch at <https://food.test/menu|the usual>? :tada:"})
-	h.fs.Post("C2", fakeslack.Message{User: "U3", Text: "noise in #random"})
-	join := h.fs.Post("G1", fakeslack.Message{User: "U2", Subtype: "channel_join", Text: "<@U2> has joined"})
+	dm := h.fs.Post("D1", slacktest.Message{User: "U1", Text: "hey <@U0ME>, got a sec? &lt;3"})
+	own := h.fs.Post("D1", slacktest.Message{User: "U0ME", Text: "sure"})
+	group := h.fs.Post("G1", slacktest.Message{User: "U2", Text: "lunch at <https://food.test/menu|the usual>? :tada:"})
+	h.fs.Post("C2", slacktest.Message{User: "U3", Text: "noise in #random"})
+	join := h.fs.Post("G1", slacktest.Message{User: "U2", Subtype: "channel_join", Text: "<@U2> has joined"})
 
 	c := h.connector(nil)
 	h.run(c)
@@ -104,8 +104,8 @@ func checkLogClean(t *testing.T, h *harness, bodies ...string) {
 
 func TestDormantDMsReadOnlyInFullSweeps(t *testing.T) {
 	h := newHarness(t)
-	h.fs.AddConv(fakeslack.Conv{ID: "D2", Kind: fakeslack.KindIM, User: "U3"}) // an old, quiet DM
-	h.fs.Post("D1", fakeslack.Message{User: "U1", Text: "recent"})
+	h.fs.AddConv(slacktest.Conv{ID: "D2", Kind: slacktest.KindIM, User: "U3"}) // an old, quiet DM
+	h.fs.Post("D1", slacktest.Message{User: "U1", Text: "recent"})
 	c := h.connector(nil)
 	h.run(c)
 	h.waitPolling(DefaultPollInterval)
@@ -122,9 +122,9 @@ func TestDormantDMsReadOnlyInFullSweeps(t *testing.T) {
 		t.Fatalf("first sweep read D1 %d and D2 %d times, want both once", reads("D1"), reads("D2"))
 	}
 
-	quiet := h.fs.Post("D2", fakeslack.Message{User: "U3", Text: "long time no see"})
-	h.fs.AddConv(fakeslack.Conv{ID: "D3", Kind: fakeslack.KindIM, User: "U2"}) // a first DM from Bob
-	first := h.fs.Post("D3", fakeslack.Message{User: "U2", Text: "hi, first time"})
+	quiet := h.fs.Post("D2", slacktest.Message{User: "U3", Text: "long time no see"})
+	h.fs.AddConv(slacktest.Conv{ID: "D3", Kind: slacktest.KindIM, User: "U2"}) // a first DM from Bob
+	first := h.fs.Post("D3", slacktest.Message{User: "U2", Text: "hi, first time"})
 	h.clock.Advance(DefaultPollInterval * 11 / 10)
 	waitFor(t, "the periodic sweep", func() bool { return reads("D1") == 2 })
 	h.waitPolling(DefaultPollInterval)
@@ -167,11 +167,11 @@ func hasCursor(b model.Batch, key, value string) bool {
 func TestMentionFoundBySearch(t *testing.T) {
 	h := newHarness(t)
 	h.fs.PageSize = 2 // three mentions: search pages through
-	parent := h.fs.Post("C3", fakeslack.Message{User: "U3", Text: "release train thread"})
-	m1 := h.fs.Post("C3", fakeslack.Message{User: "U3", Text: "ping <@U0ME> about the deploy", ThreadTS: parent.TS})
-	m2 := h.fs.Post("C2", fakeslack.Message{User: "U1", Text: "<@U0ME> <!here> see <#C1|eng>"})
-	m3 := h.fs.Post("C2", fakeslack.Message{User: "U2", Text: "thanks <@U0ME|me>!"})
-	own := h.fs.Post("C2", fakeslack.Message{User: "U0ME", Text: "note to self <@U0ME>"}) // own: not an item
+	parent := h.fs.Post("C3", slacktest.Message{User: "U3", Text: "release train thread"})
+	m1 := h.fs.Post("C3", slacktest.Message{User: "U3", Text: "ping <@U0ME> about the deploy", ThreadTS: parent.TS})
+	m2 := h.fs.Post("C2", slacktest.Message{User: "U1", Text: "<@U0ME> <!here> see <#C1|eng>"})
+	m3 := h.fs.Post("C2", slacktest.Message{User: "U2", Text: "thanks <@U0ME|me>!"})
+	own := h.fs.Post("C2", slacktest.Message{User: "U0ME", Text: "note to self <@U0ME>"}) // own: not an item
 
 	h.run(h.connector(nil))
 	h.waitPolling(DefaultPollInterval)
@@ -215,17 +215,17 @@ func TestMentionFoundBySearch(t *testing.T) {
 func TestChosenChannelWithPaginationAndThreads(t *testing.T) {
 	h := newHarness(t)
 	h.fs.PageSize = 2
-	h.fs.AddConv(fakeslack.Conv{ID: "C4ABCDEFG", Kind: fakeslack.KindPrivate, Name: "leads", Member: true})
-	var posted []fakeslack.Message
+	h.fs.AddConv(slacktest.Conv{ID: "C4ABCDEFG", Kind: slacktest.KindPrivate, Name: "leads", Member: true})
+	var posted []slacktest.Message
 	for i, u := range []string{"U1", "U2", "U3", "U1", "U2"} {
-		posted = append(posted, h.fs.Post("C1", fakeslack.Message{User: u, Text: "eng update " + string(rune('a'+i))}))
+		posted = append(posted, h.fs.Post("C1", slacktest.Message{User: u, Text: "eng update " + string(rune('a'+i))}))
 	}
-	h.fs.Post("C1", fakeslack.Message{User: "U3", Subtype: "channel_join", Text: "<@U3> has joined the channel"})
-	parent := h.fs.Post("C1", fakeslack.Message{User: "U1", Text: "RFC: new deploy flow"})
-	r1 := h.fs.Post("C1", fakeslack.Message{User: "U2", Text: "+1", ThreadTS: parent.TS})
-	r2 := h.fs.Post("C1", fakeslack.Message{User: "U3", Text: "what about rollbacks?", ThreadTS: parent.TS})
-	mine := h.fs.Post("C1", fakeslack.Message{User: "U0ME", Text: "shipping it"})
-	lead := h.fs.Post("C4ABCDEFG", fakeslack.Message{User: "U1", Text: "budget"})
+	h.fs.Post("C1", slacktest.Message{User: "U3", Subtype: "channel_join", Text: "<@U3> has joined the channel"})
+	parent := h.fs.Post("C1", slacktest.Message{User: "U1", Text: "RFC: new deploy flow"})
+	r1 := h.fs.Post("C1", slacktest.Message{User: "U2", Text: "+1", ThreadTS: parent.TS})
+	r2 := h.fs.Post("C1", slacktest.Message{User: "U3", Text: "what about rollbacks?", ThreadTS: parent.TS})
+	mine := h.fs.Post("C1", slacktest.Message{User: "U0ME", Text: "shipping it"})
+	lead := h.fs.Post("C4ABCDEFG", slacktest.Message{User: "U1", Text: "budget"})
 
 	c := h.connector(func(o *Options) { o.Channels = []string{"#eng", "C4ABCDEFG", "#nope"} })
 	h.run(c)
@@ -248,7 +248,7 @@ func TestChosenChannelWithPaginationAndThreads(t *testing.T) {
 	if it, _ := h.sink.Item("C4ABCDEFG/" + lead.TS); it.Channel != "#leads" || it.Subject != "#leads" {
 		t.Errorf("channel chosen by ID: Channel=%q Subject=%q, want #leads", it.Channel, it.Subject)
 	}
-	for _, r := range []fakeslack.Message{r1, r2} {
+	for _, r := range []slacktest.Message{r1, r2} {
 		it, ok := h.sink.Item("C1/" + r.TS)
 		if !ok {
 			t.Errorf("thread reply %q not ingested", r.Text)
@@ -289,7 +289,7 @@ func TestChosenChannelWithPaginationAndThreads(t *testing.T) {
 	}
 
 	// A later reply to the user's own message arrives on the next sweep.
-	reply := h.fs.Post("C1", fakeslack.Message{User: "U2", Text: "nice", ThreadTS: mine.TS})
+	reply := h.fs.Post("C1", slacktest.Message{User: "U2", Text: "nice", ThreadTS: mine.TS})
 	h.clock.Advance(DefaultPollInterval * 11 / 10)
 	waitFor(t, "reply to own message", func() bool { _, ok := h.sink.Item("C1/" + reply.TS); return ok })
 	if it, _ := h.sink.Item("C1/" + reply.TS); it.Thread != "C1/"+mine.TS {
@@ -299,8 +299,8 @@ func TestChosenChannelWithPaginationAndThreads(t *testing.T) {
 
 func TestBackfillAfterRestartNoDuplicates(t *testing.T) {
 	h := newHarness(t)
-	a := h.fs.Post("D1", fakeslack.Message{User: "U1", Text: "before <@U0ME>"})
-	h.fs.Post("C1", fakeslack.Message{User: "U2", Text: "eng before"})
+	a := h.fs.Post("D1", slacktest.Message{User: "U1", Text: "before <@U0ME>"})
+	h.fs.Post("C1", slacktest.Message{User: "U2", Text: "eng before"})
 	opts := func(o *Options) { o.Channels = []string{"eng"} }
 
 	stop := h.run(h.connector(opts))
@@ -314,9 +314,9 @@ func TestBackfillAfterRestartNoDuplicates(t *testing.T) {
 
 	// While Sluice is closed…
 	h.clock.Advance(3 * time.Hour)
-	b1 := h.fs.Post("D1", fakeslack.Message{User: "U1", Text: "while you were away"})
-	b2 := h.fs.Post("C1", fakeslack.Message{User: "U3", Text: "eng while away <@U0ME>"})
-	b3 := h.fs.Post("C2", fakeslack.Message{User: "U3", Text: "<@U0ME> in random"})
+	b1 := h.fs.Post("D1", slacktest.Message{User: "U1", Text: "while you were away"})
+	b2 := h.fs.Post("C1", slacktest.Message{User: "U3", Text: "eng while away <@U0ME>"})
+	b3 := h.fs.Post("C2", slacktest.Message{User: "U3", Text: "<@U0ME> in random"})
 	callsBefore, batchesBefore := len(h.fs.Calls()), len(h.sink.Batches())
 
 	h.run(h.connector(opts)) // a new process: nothing in memory, same store
@@ -369,7 +369,7 @@ func hasKey(b model.Batch, key string) bool {
 
 func TestRateLimitHonoursRetryAfter(t *testing.T) {
 	h := newHarness(t)
-	dm := h.fs.Post("D1", fakeslack.Message{User: "U1", Text: "hi"})
+	dm := h.fs.Post("D1", slacktest.Message{User: "U1", Text: "hi"})
 	var mu sync.Mutex
 	var at []time.Time // fake-clock time of each call
 	var methods []string
@@ -379,7 +379,7 @@ func TestRateLimitHonoursRetryAfter(t *testing.T) {
 		at = append(at, h.clock.Now())
 		methods = append(methods, method)
 	}
-	h.fs.FailNext("conversations.history", fakeslack.Fault{Status: 429, RetryAfter: 30})
+	h.fs.FailNext("conversations.history", slacktest.Fault{Status: 429, RetryAfter: 30})
 
 	h.run(h.connector(nil))
 	hl := h.waitHealth(model.HealthRateLimited)
@@ -414,7 +414,7 @@ func TestRateLimitHonoursRetryAfter(t *testing.T) {
 
 func TestInvalidAuthStopsUntilWake(t *testing.T) {
 	h := newHarness(t)
-	dm := h.fs.Post("D1", fakeslack.Message{User: "U1", Text: "hi"})
+	dm := h.fs.Post("D1", slacktest.Message{User: "U1", Text: "hi"})
 	var token atomic.Value
 	token.Store("xoxp-revoked")
 	c := h.connector(func(o *Options) {
@@ -443,7 +443,7 @@ func TestInvalidAuthStopsUntilWake(t *testing.T) {
 	h.waitHealth(model.HealthConnected)
 
 	// Revoked while running: auth-failed again, quiet again.
-	h.fs.FailAll(&fakeslack.Fault{Error: "token_revoked"})
+	h.fs.FailAll(&slacktest.Fault{Error: "token_revoked"})
 	c.Wake()
 	h.waitHealth(model.HealthAuthFailed)
 	n := len(h.fs.Calls())
@@ -456,8 +456,8 @@ func TestInvalidAuthStopsUntilWake(t *testing.T) {
 
 func TestUnreachableBacksOff(t *testing.T) {
 	h := newHarness(t)
-	dm := h.fs.Post("D1", fakeslack.Message{User: "U1", Text: "hi"})
-	h.fs.FailAll(&fakeslack.Fault{Status: 503})
+	dm := h.fs.Post("D1", slacktest.Message{User: "U1", Text: "hi"})
+	h.fs.FailAll(&slacktest.Fault{Status: 503})
 	c := h.connector(nil)
 	h.run(c)
 
@@ -481,7 +481,7 @@ func TestUnreachableBacksOff(t *testing.T) {
 	}
 
 	// A dropped connection counts the same; the workspace comes back.
-	h.fs.FailAll(&fakeslack.Fault{Drop: true})
+	h.fs.FailAll(&slacktest.Fault{Drop: true})
 	h.waitTimer(second.Until, second.Until)
 	h.clock.Advance(second.Until.Sub(h.clock.Now()))
 	waitFor(t, "a third backoff", func() bool { return h.sink.Health().Until.After(second.Until) })
@@ -493,8 +493,8 @@ func TestUnreachableBacksOff(t *testing.T) {
 
 func TestCallsAreSpread(t *testing.T) {
 	h := newHarness(t)
-	h.fs.Post("D1", fakeslack.Message{User: "U1", Text: "one"})
-	h.fs.Post("G1", fakeslack.Message{User: "U2", Text: "two"})
+	h.fs.Post("D1", slacktest.Message{User: "U1", Text: "one"})
+	h.fs.Post("G1", slacktest.Message{User: "U2", Text: "two"})
 	var mu sync.Mutex
 	var at []time.Time
 	h.fs.OnCall = func(string) {

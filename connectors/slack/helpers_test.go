@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/sluice-app/sluice/app/model"
-	"github.com/sluice-app/sluice/connectors/slack/internal/fakeslack"
+	"github.com/sluice-app/sluice/connectors/slack/slacktest"
 )
 
 // ---- fake clock ----
@@ -190,25 +190,25 @@ func (s *fakeSink) Dupes() int {
 
 // start is the fake clock's start: an hour after the workspace's first
 // message, so everything posted is recent.
-func start(fs *fakeslack.Server) time.Time { return fs.Base.Add(time.Hour) }
+func start(fs *slacktest.Server) time.Time { return fs.Base.Add(time.Hour) }
 
 // workspace fills fs with people and conversations:
 // Alice (DM D1), Bob and Alice (group DM G1), #eng C1, #random C2 (both
 // joined), #ops C3 (not joined).
-func workspace(fs *fakeslack.Server) {
-	fs.AddUser(fakeslack.User{ID: "U1", Name: "alice", DisplayName: "Alice", RealName: "Alice Liddell", Email: "alice@acme.test"})
-	fs.AddUser(fakeslack.User{ID: "U2", Name: "bob", RealName: "Bob Builder"})
-	fs.AddUser(fakeslack.User{ID: "U3", Name: "carol", DisplayName: "Carol", Email: "carol@acme.test"})
-	fs.AddConv(fakeslack.Conv{ID: "D1", Kind: fakeslack.KindIM, User: "U1"})
-	fs.AddConv(fakeslack.Conv{ID: "G1", Kind: fakeslack.KindMPIM, Name: "mpdm-alice--bob--me-1"})
-	fs.AddConv(fakeslack.Conv{ID: "C1", Kind: fakeslack.KindChannel, Name: "eng", Member: true})
-	fs.AddConv(fakeslack.Conv{ID: "C2", Kind: fakeslack.KindChannel, Name: "random", Member: true})
-	fs.AddConv(fakeslack.Conv{ID: "C3", Kind: fakeslack.KindChannel, Name: "ops"})
+func workspace(fs *slacktest.Server) {
+	fs.AddUser(slacktest.User{ID: "U1", Name: "alice", DisplayName: "Alice", RealName: "Alice Liddell", Email: "alice@acme.test"})
+	fs.AddUser(slacktest.User{ID: "U2", Name: "bob", RealName: "Bob Builder"})
+	fs.AddUser(slacktest.User{ID: "U3", Name: "carol", DisplayName: "Carol", Email: "carol@acme.test"})
+	fs.AddConv(slacktest.Conv{ID: "D1", Kind: slacktest.KindIM, User: "U1"})
+	fs.AddConv(slacktest.Conv{ID: "G1", Kind: slacktest.KindMPIM, Name: "mpdm-alice--bob--me-1"})
+	fs.AddConv(slacktest.Conv{ID: "C1", Kind: slacktest.KindChannel, Name: "eng", Member: true})
+	fs.AddConv(slacktest.Conv{ID: "C2", Kind: slacktest.KindChannel, Name: "random", Member: true})
+	fs.AddConv(slacktest.Conv{ID: "C3", Kind: slacktest.KindChannel, Name: "ops"})
 }
 
 type harness struct {
 	t     *testing.T
-	fs    *fakeslack.Server
+	fs    *slacktest.Server
 	clock *fakeClock
 	sink  *fakeSink
 	logs  *syncBuffer
@@ -216,7 +216,7 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	fs := fakeslack.New()
+	fs := slacktest.New()
 	t.Cleanup(fs.Close)
 	workspace(fs)
 	h := &harness{t: t, fs: fs, clock: newClock(start(fs)), sink: newSink(), logs: &syncBuffer{}}

@@ -9,7 +9,7 @@ import (
 	"github.com/slack-go/slack/slackevents"
 
 	"github.com/sluice-app/sluice/app/model"
-	"github.com/sluice-app/sluice/connectors/slack/internal/fakeslack"
+	"github.com/sluice-app/sluice/connectors/slack/slacktest"
 )
 
 func TestSocketModeEventsBecomeItemsAndAreAcked(t *testing.T) {
@@ -25,7 +25,7 @@ func TestSocketModeEventsBecomeItemsAndAreAcked(t *testing.T) {
 		return g.State == model.HealthConnected && g.Detail == "Socket Mode"
 	})
 
-	push := func(conv string, m fakeslack.Message) (fakeslack.Message, string) {
+	push := func(conv string, m slacktest.Message) (slacktest.Message, string) {
 		t.Helper()
 		m, env, err := h.fs.PushMessage(conv, m)
 		if err != nil {
@@ -35,7 +35,7 @@ func TestSocketModeEventsBecomeItemsAndAreAcked(t *testing.T) {
 		return m, env
 	}
 
-	dm, _ := push("D1", fakeslack.Message{User: "U1", Text: "prod is down <!channel>"})
+	dm, _ := push("D1", slacktest.Message{User: "U1", Text: "prod is down <!channel>"})
 	waitFor(t, "the DM from the event", func() bool { _, ok := h.sink.Item("D1/" + dm.TS); return ok })
 	it, _ := h.sink.Item("D1/" + dm.TS)
 	checkItem(t, it, model.Item{
@@ -46,11 +46,11 @@ func TestSocketModeEventsBecomeItemsAndAreAcked(t *testing.T) {
 		Direct: true, Received: tsTime(dm.TS),
 	})
 
-	eng, _ := push("C1", fakeslack.Message{User: "U2", Text: "deploy done", ThreadTS: "1700000000.000001"})
-	mention, _ := push("C2", fakeslack.Message{User: "U3", Text: "<@U0ME> can you look?"})
-	chatter, _ := push("C2", fakeslack.Message{User: "U3", Text: "lunch anyone"})
-	own, _ := push("D1", fakeslack.Message{User: "U0ME", Text: "on it"})
-	group, _ := push("G1", fakeslack.Message{User: "U2", Text: "group ping"})
+	eng, _ := push("C1", slacktest.Message{User: "U2", Text: "deploy done", ThreadTS: "1700000000.000001"})
+	mention, _ := push("C2", slacktest.Message{User: "U3", Text: "<@U0ME> can you look?"})
+	chatter, _ := push("C2", slacktest.Message{User: "U3", Text: "lunch anyone"})
+	own, _ := push("D1", slacktest.Message{User: "U0ME", Text: "on it"})
+	group, _ := push("G1", slacktest.Message{User: "U2", Text: "group ping"})
 
 	waitFor(t, "the chosen channel's, the mention's and the group DM's items", func() bool {
 		_, a := h.sink.Item("C1/" + eng.TS)
@@ -83,7 +83,7 @@ func TestSocketModeEventsBecomeItemsAndAreAcked(t *testing.T) {
 
 func TestSocketModeRefusedFallsBackToPolling(t *testing.T) {
 	h := newHarness(t)
-	dm := h.fs.Post("D1", fakeslack.Message{User: "U1", Text: "still polled"})
+	dm := h.fs.Post("D1", slacktest.Message{User: "U1", Text: "still polled"})
 	c := h.connector(func(o *Options) {
 		o.AppToken = func(context.Context) (string, error) { return "xapp-wrong", nil }
 	})

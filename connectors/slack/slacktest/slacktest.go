@@ -1,4 +1,4 @@
-// Package fakeslack is an in-process fake of the parts of Slack's Web API
+// Package slacktest is an in-process fake of the parts of Slack's Web API
 // and Socket Mode that Sluice's Slack connector uses, served by httptest on
 // 127.0.0.1 (no Slack server exists offline). It answers with JSON shaped
 // like Slack's documented responses: ok/error envelopes, cursor pagination
@@ -9,7 +9,7 @@
 // It keeps a workspace in memory (users, conversations, messages, the
 // user's status and DND snooze) and logs every call, so tests can assert
 // both what the connector produced and how it talked to Slack.
-package fakeslack
+package slacktest
 
 import (
 	"encoding/base64"
