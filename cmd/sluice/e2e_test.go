@@ -286,6 +286,34 @@ func TestEndToEnd(t *testing.T) {
 	in.mustRun("pause", "1h")
 	in.mustRun("resume")
 
+	// Config reload: a new VIP applies without a restart; a broken file is
+	// refused and the running config stays.
+	cfg, _ := os.ReadFile(in.config)
+	os.WriteFile(in.config, []byte(strings.Replace(string(cfg), `vips = ["boss@acme.com"]`, `vips = ["boss@acme.com", "ceo@acme.com"]`, 1)), 0o600)
+	in.mustRun("config", "reload")
+	if out := in.mustRun("rules", "test", "--from", "ceo@acme.com", "--subject", "hi"); !strings.Contains(out, "VIP") {
+		t.Errorf("after reload the new VIP is not urgent:\n%s", out)
+	}
+	os.WriteFile(in.config, []byte("[urgent]\nbudget_per_hour = 1000\n"), 0o600)
+	if _, errOut, code := in.run("config", "reload"); code != 1 || !strings.Contains(errOut, "urgent.budget_per_hour") {
+		t.Errorf("reload of a bad config: exit %d %q", code, errOut)
+	}
+	if out := in.mustRun("rules", "test", "--from", "ceo@acme.com", "--subject", "hi"); !strings.Contains(out, "VIP") {
+		t.Errorf("a refused reload changed the running config:\n%s", out)
+	}
+	os.WriteFile(in.config, cfg, 0o600)
+	in.cmd.Process.Signal(syscall.SIGHUP) // reload: ceo@ is no longer a VIP
+	for i := 0; ; i++ {
+		out := in.mustRun("rules", "test", "--from", "ceo@acme.com", "--subject", "hi")
+		if !strings.Contains(out, "VIP") {
+			break
+		}
+		if i == 50 {
+			t.Fatalf("SIGHUP did not reload the config:\n%s", out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
 	// A second daemon on the same data directory.
 	_, errOut, code := in.run("daemon")
 	if code != 3 || !strings.Contains(errOut, "Sluice is already running") {
