@@ -1,0 +1,201 @@
+package store
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sluice-app/sluice/app/model"
+)
+
+const (
+	benchTotal = 100_000
+	benchBatch = 100
+)
+
+// benchBase holds 100,000 realistic held items, built once for all benchmarks.
+var benchBase = sync.OnceValue(func() []model.Item {
+	items := make([]model.Item, benchTotal)
+	for i := range items {
+		items[i] = realisticItem("work", i, model.StateHeld)
+	}
+	return items
+})
+
+// benchItems returns the first n base items with the given states.
+func benchItems(n int, state func(i int) model.State) []model.Item {
+	items := slices.Clone(benchBase()[:n])
+	for i := range items {
+		if st := state(i); st != model.StateHeld {
+			items[i].State = st
+			items[i].Released = items[i].Ingested
+			if st == model.StateDone {
+				items[i].Done = items[i].Ingested
+			}
+		}
+	}
+	return items
+}
+
+func allHeld(int) model.State { return model.StateHeld }
+
+func fillStore(b *testing.B, s *Store, items []model.Item) {
+	b.Helper()
+	for j := 0; j < len(items); j += benchBatch {
+		batch := items[j:min(j+benchBatch, len(items))]
+		cur := []model.Cursor{{Account: "work", Key: "INBOX", Value: []byte(strconv.Itoa(j))}}
+		if _, err := s.Put(batch, cur); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkIngest stores 100,000 realistic items in batches of 100, each
+// batch with its cursor in one transaction, into a new store; "fsync" is
+// what Sluice does, "nosync" shows the cost of the disk flushes. Each batch
+// is built untimed just before its Put, as a connector would hand it over,
+// so the heap stays small as in the daemon.
+func BenchmarkIngest(b *testing.B) {
+	for _, sync := range []bool{true, false} {
+		name := map[bool]string{true: "fsync", false: "nosync"}[sync]
+		b.Run(name, func(b *testing.B) {
+			dir := b.TempDir()
+			var size int64
+			batch := make([]model.Item, benchBatch)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				s, err := Open(filepath.Join(dir, fmt.Sprintf("ingest-%d.db", i)), Options{NoSync: !sync})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for j := 0; j < benchTotal; j += benchBatch {
+					for k := range batch {
+						batch[k] = realisticItem("work", j+k, model.StateHeld)
+					}
+					cur := []model.Cursor{{Account: "work", Key: "INBOX", Value: []byte(strconv.Itoa(j))}}
+					b.StartTimer()
+					if _, err := s.Put(batch, cur); err != nil {
+						b.Fatal(err)
+					}
+					b.StopTimer()
+				}
+				if size, err = s.Size(); err != nil {
+					b.Fatal(err)
+				}
+				_ = s.Close()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(b.N*benchTotal)/b.Elapsed().Seconds(), "items/s")
+			b.ReportMetric(float64(size)/benchTotal, "bytes/item")
+		})
+	}
+}
+
+// BenchmarkRelease releases 10,000 held items in a store of 100,000 (the
+// rest released already), with real fsync. The store is filled without
+// fsync to save time, then reopened with it. Between iterations the same
+// items are put back on hold, untimed.
+func BenchmarkRelease(b *testing.B) {
+	items := benchItems(benchTotal, func(i int) model.State {
+		if i%10 == 0 {
+			return model.StateHeld
+		}
+		return model.StateReleased
+	})
+	path := filepath.Join(b.TempDir(), "release.db")
+	s, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	fillStore(b, s, items)
+	_ = s.Close()
+	if s, err = Open(path, Options{}); err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	at := t0.Add(benchTotal * time.Second)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rel, err := s.Release(at, "released: check-in 11:00", "2025-03-11")
+		if err != nil || len(rel) != benchTotal/10 {
+			b.Fatalf("released %d, %v", len(rel), err)
+		}
+		b.StopTimer()
+		rehold(b, s, rel)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/release")
+}
+
+func rehold(b *testing.B, s *Store, items []model.Item) {
+	err := s.update(func(w *wtx) error {
+		for _, it := range items {
+			_, bodyLog, err := w.get(it.Seq)
+			if err != nil {
+				return err
+			}
+			it.State, it.Released = model.StateHeld, time.Time{}
+			it.Log = it.Log[:len(it.Log)-1]
+			if err := w.putLife(&it, bodyLog, model.StateReleased); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkListHeld lists 500 held items in stores of 1,000 and 100,000
+// items: the time must not grow with the total.
+func BenchmarkListHeld(b *testing.B) {
+	const held = 500
+	for _, total := range []int{1000, benchTotal} {
+		b.Run(fmt.Sprintf("total=%d", total), func(b *testing.B) {
+			stride := total / held
+			items := benchItems(total, func(i int) model.State {
+				if i%stride == 0 {
+					return model.StateHeld
+				}
+				return model.StateDone
+			})
+			s, err := Open(filepath.Join(b.TempDir(), "list.db"), Options{NoSync: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			fillStore(b, s, items)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				n := 0
+				if err := s.List(model.StateHeld, func(model.Item) bool { n++; return true }); err != nil || n != held {
+					b.Fatalf("listed %d, %v", n, err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*held), "ns/item")
+		})
+	}
+}
+
+// BenchmarkGetPrefix looks an item up by an 8-character prefix among 100,000.
+func BenchmarkGetPrefix(b *testing.B) {
+	items := benchItems(benchTotal, allHeld)
+	s, err := Open(filepath.Join(b.TempDir(), "get.db"), Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	fillStore(b, s, items)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.Get(items[i%benchTotal].ID[:8]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

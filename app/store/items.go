@@ -1,0 +1,631 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/sluice-app/sluice/app/model"
+)
+
+// MinPrefix is the shortest id prefix Get, Has, Update and MarkDone accept.
+const MinPrefix = 4
+
+// TombstoneRetention is how long after an item's Done time its
+// de-duplication tombstone is kept once the item itself was pruned. A source
+// that re-syncs a message older than that would deliver it again.
+const TombstoneRetention = 90 * 24 * time.Hour
+
+// Sequential keys are appended, so items and the indices pack pages almost
+// full instead of bbolt's default half.
+const appendFillPercent = 0.9
+
+// An item is kept in two parts: its body in the items bucket, written whole
+// at ingest and by Update, and a small life record (state, Released, Done,
+// log entries since) written by Release and MarkDone. A check-in that
+// releases 10,000 items scattered over a large store thus writes ~100
+// pages of life records instead of rewriting 10,000 pages of bodies.
+type itemBuckets struct {
+	items *bolt.Bucket
+	life  *bolt.Bucket
+}
+
+func itemBucketsOf(tx *bolt.Tx) itemBuckets {
+	return itemBuckets{items: tx.Bucket(bucketItems), life: tx.Bucket(bucketLife)}
+}
+
+// get reads an item and reports how many of its log entries are in the
+// body (the rest come from its life record). The result is a copy.
+func (b itemBuckets) get(seq uint64) (model.Item, int, error) {
+	key := seqKey(seq)
+	v := b.items.Get(key)
+	if v == nil {
+		return model.Item{}, 0, fmt.Errorf("item %d is indexed but missing", seq)
+	}
+	it, err := decodeItem(seq, v)
+	if err != nil {
+		return it, 0, err
+	}
+	bodyLog := len(it.Log)
+	if l := b.life.Get(key); l != nil {
+		err = applyLife(&it, l)
+	}
+	return it, bodyLog, err
+}
+
+// wtx wraps a write transaction with the buckets every item write needs and
+// the per-state counter changes, written once at the end.
+type wtx struct {
+	itemBuckets
+	tx    *bolt.Tx
+	ids   *bolt.Bucket
+	idx   [4]*bolt.Bucket // by model.State
+	delta [4]int64        // counter change by model.State
+}
+
+// update runs fn in one write transaction and keeps the counters in step.
+func (s *Store) update(fn func(w *wtx) error) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		w := &wtx{itemBuckets: itemBucketsOf(tx), tx: tx, ids: tx.Bucket(bucketIDs)}
+		w.items.FillPercent = appendFillPercent
+		w.life.FillPercent = appendFillPercent
+		for _, st := range states {
+			name, _ := indexBucket(st)
+			w.idx[st] = tx.Bucket(name)
+			w.idx[st].FillPercent = appendFillPercent
+		}
+		if err := fn(w); err != nil {
+			return err
+		}
+		meta := tx.Bucket(bucketMeta)
+		for _, st := range states {
+			if w.delta[st] == 0 {
+				continue
+			}
+			n := int64(readCount(meta, st)) + w.delta[st]
+			if n < 0 {
+				return fmt.Errorf("counter for %s state would go negative", st)
+			}
+			if err := meta.Put(countKey(st), be64(uint64(n))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func readCount(meta *bolt.Bucket, st model.State) uint64 {
+	if v := meta.Get(countKey(st)); len(v) == 8 {
+		return binary.BigEndian.Uint64(v)
+	}
+	return 0
+}
+
+func validState(st model.State) bool {
+	return st == model.StateHeld || st == model.StateReleased || st == model.StateDone
+}
+
+// put writes an item whole (dropping its life record) and moves its index
+// entry from old (0 for a new item) to its current state.
+func (w *wtx) put(it *model.Item, old model.State) error {
+	if !validState(it.State) {
+		return fmt.Errorf("item %s: invalid state %d", it.ID, uint8(it.State))
+	}
+	key := seqKey(it.Seq)
+	// bbolt keeps a reference to the value until commit: a fresh buffer each time.
+	if err := w.items.Put(key, encodeItem(make([]byte, 0, itemSize(it)), it)); err != nil {
+		return fmt.Errorf("put item %s: %w", it.ID, err)
+	}
+	if old != 0 {
+		if err := w.life.Delete(key); err != nil {
+			return fmt.Errorf("put item %s: %w", it.ID, err)
+		}
+	}
+	return w.reindex(it, old)
+}
+
+// putLife records an item's state, times and the log entries after the
+// first bodyLog, leaving its body as it is, and moves its index entry.
+func (w *wtx) putLife(it *model.Item, bodyLog int, old model.State) error {
+	if err := w.life.Put(seqKey(it.Seq), encodeLife(it, bodyLog)); err != nil {
+		return fmt.Errorf("update item %s: %w", it.ID, err)
+	}
+	return w.reindex(it, old)
+}
+
+func (w *wtx) reindex(it *model.Item, old model.State) error {
+	key := seqKey(it.Seq)
+	if old != it.State {
+		if old != 0 {
+			if err := w.idx[old].Delete(key); err != nil {
+				return fmt.Errorf("unindex item %s: %w", it.ID, err)
+			}
+			w.delta[old]--
+		}
+		w.delta[it.State]++
+	}
+	// The done index carries the Done time so Prune can pick items without
+	// decoding them; it is rewritten even without a state change in case
+	// Done moved.
+	var v []byte
+	if it.State == model.StateDone {
+		v = be64(unixNanos(it.Done))
+	} else if old == it.State {
+		return nil
+	}
+	if err := w.idx[it.State].Put(key, v); err != nil {
+		return fmt.Errorf("index item %s: %w", it.ID, err)
+	}
+	return nil
+}
+
+// isHex reports whether s is lowercase hex.
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// resolve maps an exact id or a unique prefix of at least MinPrefix hex
+// characters to the item's seq. Tombstones of pruned items do not count.
+func resolve(ids *bolt.Bucket, id string) (uint64, error) {
+	prefix := strings.ToLower(id)
+	if len(prefix) < MinPrefix || len(prefix) > model.IDLen || !isHex(prefix) {
+		return 0, fmt.Errorf("%w: %q (an id is %d-%d hex characters)", ErrNotFound, id, MinPrefix, model.IDLen)
+	}
+	p := []byte(prefix)
+	c := ids.Cursor()
+	var seq uint64
+	n := 0
+	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+		tag, s, err := parseIDValue(v)
+		if err != nil {
+			return 0, fmt.Errorf("id %s: %w", k, err)
+		}
+		if tag != idLive {
+			continue
+		}
+		if n++; n > 1 {
+			return 0, fmt.Errorf("%w: %s matches several items", ErrAmbiguous, id)
+		}
+		seq = s
+	}
+	if n == 0 {
+		return 0, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	return seq, nil
+}
+
+// Put stores new items and the cursors that produced them in one
+// transaction; see Ingest.
+func (s *Store) Put(items []model.Item, cursors []model.Cursor) (added []model.Item, err error) {
+	return s.Ingest(items, cursors, "", nil)
+}
+
+// Ingest stores new items, the cursors that produced them and a change to
+// day's stats in one transaction, so a crash keeps all or none of them.
+//
+// An item whose ID is already stored (or was stored and pruned) is skipped:
+// that is the de-duplication by source id. An empty ID is filled in with
+// model.ItemID(Account, SourceID). Items with Action == ActionIgnore are not
+// recorded at all. New items get their Seq and are returned in input order.
+// A cursor with a nil Value is deleted. stats, when not nil, is called
+// inside the transaction with the day's stats and the added items; it must
+// not call the Store.
+func (s *Store) Ingest(items []model.Item, cursors []model.Cursor, day string, stats func(*DayStats, []model.Item)) ([]model.Item, error) {
+	if stats != nil {
+		if err := checkDay(day); err != nil {
+			return nil, err
+		}
+	}
+	for _, c := range cursors {
+		if err := checkAccount(c.Account); err != nil {
+			return nil, fmt.Errorf("cursor %q: %w", c.Key, err)
+		}
+	}
+	var added []model.Item
+	err := s.update(func(w *wtx) error {
+		for i := range items {
+			it := items[i]
+			if it.Action == model.ActionIgnore {
+				continue
+			}
+			if it.ID == "" {
+				it.ID = model.ItemID(it.Account, it.SourceID)
+			}
+			if len(it.ID) != model.IDLen || !isHex(it.ID) {
+				return fmt.Errorf("item %q from %s: id is not %d lowercase hex characters", it.ID, it.Account, model.IDLen)
+			}
+			idKey := []byte(it.ID)
+			if w.ids.Get(idKey) != nil {
+				continue
+			}
+			seq, err := w.items.NextSequence()
+			if err != nil {
+				return fmt.Errorf("next sequence: %w", err)
+			}
+			it.Seq = seq
+			if err := w.put(&it, 0); err != nil {
+				return err
+			}
+			if err := w.ids.Put(idKey, idValue(idLive, seq)); err != nil {
+				return fmt.Errorf("record id %s: %w", it.ID, err)
+			}
+			added = append(added, it)
+		}
+		cb := w.tx.Bucket(bucketCursors)
+		for _, c := range cursors {
+			k := cursorKey(c.Account, c.Key)
+			var err error
+			if c.Value == nil {
+				err = cb.Delete(k)
+			} else {
+				err = cb.Put(k, bytes.Clone(c.Value))
+			}
+			if err != nil {
+				return fmt.Errorf("cursor %s/%s: %w", c.Account, c.Key, err)
+			}
+		}
+		if stats != nil {
+			return updateStats(w.tx, day, func(d *DayStats) { stats(d, added) })
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return added, nil
+}
+
+// Get returns the item with the exact id or the unique id prefix (at least
+// MinPrefix hex characters). It fails with ErrNotFound or ErrAmbiguous.
+func (s *Store) Get(id string) (model.Item, error) {
+	var it model.Item
+	err := s.db.View(func(tx *bolt.Tx) error {
+		seq, err := resolve(tx.Bucket(bucketIDs), id)
+		if err != nil {
+			return err
+		}
+		it, _, err = itemBucketsOf(tx).get(seq)
+		return err
+	})
+	return it, err
+}
+
+// Has reports whether an item with the id (or unique prefix, as for Get) is
+// stored. A pruned item is not; it still de-duplicates in Put.
+func (s *Store) Has(id string) (bool, error) {
+	err := s.db.View(func(tx *bolt.Tx) error {
+		_, err := resolve(tx.Bucket(bucketIDs), id)
+		return err
+	})
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// listChunk is how many items List reads per read transaction.
+const listChunk = 256
+
+// List calls fn for every item in state, oldest (lowest Seq) first, until
+// fn returns false. It walks the state's index, so the cost is O(items in
+// that state). Items are read in chunks and fn runs outside any
+// transaction, so fn may call the Store (e.g. Update or MarkDone); changes
+// made meanwhile to items not yet visited may or may not be seen.
+func (s *Store) List(state model.State, fn func(model.Item) bool) error {
+	return s.list(state, false, fn)
+}
+
+// ListReverse is List newest first, as the digest shows items.
+func (s *Store) ListReverse(state model.State, fn func(model.Item) bool) error {
+	return s.list(state, true, fn)
+}
+
+func (s *Store) list(state model.State, reverse bool, fn func(model.Item) bool) error {
+	name, err := indexBucket(state)
+	if err != nil {
+		return err
+	}
+	var after []byte // key of the last item handed to fn
+	chunk := make([]model.Item, 0, listChunk)
+	for {
+		chunk = chunk[:0]
+		err := s.db.View(func(tx *bolt.Tx) error {
+			items := itemBucketsOf(tx)
+			c := tx.Bucket(name).Cursor()
+			step := c.Next
+			if reverse {
+				step = c.Prev
+			}
+			var k []byte
+			switch {
+			case after == nil && reverse:
+				k, _ = c.Last()
+			case after == nil:
+				k, _ = c.First()
+			default:
+				k, _ = c.Seek(after)
+				switch {
+				case reverse && k == nil:
+					k, _ = c.Last()
+				case reverse:
+					k, _ = c.Prev()
+				case bytes.Equal(k, after):
+					k, _ = c.Next()
+				}
+			}
+			for ; k != nil && len(chunk) < listChunk; k, _ = step() {
+				it, _, err := items.get(keySeq(k))
+				if err != nil {
+					return err
+				}
+				chunk = append(chunk, it)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("list %s items: %w", state, err)
+		}
+		for _, it := range chunk {
+			if !fn(it) {
+				return nil
+			}
+		}
+		if len(chunk) < listChunk {
+			return nil
+		}
+		after = seqKey(chunk[len(chunk)-1].Seq)
+	}
+}
+
+// Count returns how many items are in state, from a counter kept in step
+// with the index (O(1)).
+func (s *Store) Count(state model.State) (int, error) {
+	if !validState(state) {
+		return 0, fmt.Errorf("count: invalid item state %d", uint8(state))
+	}
+	var n uint64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		n = readCount(tx.Bucket(bucketMeta), state)
+		return nil
+	})
+	return int(n), err
+}
+
+// Release moves every held item to released in one transaction: Released
+// is set to at, an entry with note is appended to each item's log, and
+// day's stats get the released count and one wait sample (at - Ingested)
+// per item. It returns the released items, oldest first. Cost O(held).
+func (s *Store) Release(at time.Time, note string, day string) ([]model.Item, error) {
+	if err := checkDay(day); err != nil {
+		return nil, err
+	}
+	if note == "" {
+		note = "released"
+	}
+	var released []model.Item
+	err := s.update(func(w *wtx) error {
+		released = released[:0]
+		seqs := collectSeqs(w.idx[model.StateHeld], nil)
+		if len(seqs) == 0 {
+			return nil
+		}
+		for _, seq := range seqs {
+			it, bodyLog, err := w.get(seq)
+			if err != nil {
+				return err
+			}
+			it.State = model.StateReleased
+			it.Released = at
+			it.Log = append(it.Log, model.Entry{At: at, Text: note})
+			if err := w.putLife(&it, bodyLog, model.StateHeld); err != nil {
+				return err
+			}
+			released = append(released, it)
+		}
+		return updateStats(w.tx, day, func(d *DayStats) {
+			d.Released += len(released)
+			for i := range released {
+				d.AddWait(at.Sub(released[i].Ingested))
+			}
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("release: %w", err)
+	}
+	return released, nil
+}
+
+// collectSeqs returns the keys of an index bucket (whose value passes keep,
+// if given) as seqs. Keys are collected before any change because deleting
+// under a bbolt cursor skips entries.
+func collectSeqs(b *bolt.Bucket, keep func(v []byte) bool) []uint64 {
+	var seqs []uint64
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if keep == nil || keep(v) {
+			seqs = append(seqs, keySeq(k))
+		}
+	}
+	return seqs
+}
+
+// Update applies fn to one item (exact id or unique prefix) in a write
+// transaction and stores the result whole, moving the item between state indices
+// when fn changed its State. Setting Released or Done is fn's job. fn must
+// not change ID or Seq and must not call the Store; if it returns an error,
+// nothing is written and Update returns that error.
+func (s *Store) Update(id string, fn func(*model.Item) error) (model.Item, error) {
+	var out model.Item
+	err := s.update(func(w *wtx) error {
+		seq, err := resolve(w.ids, id)
+		if err != nil {
+			return err
+		}
+		it, _, err := w.get(seq)
+		if err != nil {
+			return err
+		}
+		old, oldID := it.State, it.ID
+		if err := fn(&it); err != nil {
+			return err
+		}
+		if it.ID != oldID || it.Seq != seq {
+			return fmt.Errorf("update item %s: ID and Seq may not change", oldID)
+		}
+		if err := w.put(&it, old); err != nil {
+			return err
+		}
+		out = it
+		return nil
+	})
+	return out, err
+}
+
+// MarkDone moves the given items (exact ids or unique prefixes) from held
+// or released to done, in one transaction, logging "done" at at. If any id
+// is unknown or ambiguous nothing changes and the error names that id.
+// Items already done are left alone; the count is of items changed.
+func (s *Store) MarkDone(ids []string, at time.Time) (int, error) {
+	n := 0
+	err := s.update(func(w *wtx) error {
+		n = 0
+		for _, id := range ids {
+			seq, err := resolve(w.ids, id)
+			if err != nil {
+				return err
+			}
+			changed, err := w.markDone(seq, at)
+			if err != nil {
+				return err
+			}
+			if changed {
+				n++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("mark done: %w", err)
+	}
+	return n, nil
+}
+
+// MarkAllDone moves every released item to done ("done all" in the digest).
+// Cost O(released).
+func (s *Store) MarkAllDone(at time.Time) (int, error) {
+	n := 0
+	err := s.update(func(w *wtx) error {
+		seqs := collectSeqs(w.idx[model.StateReleased], nil)
+		for _, seq := range seqs {
+			if _, err := w.markDone(seq, at); err != nil {
+				return err
+			}
+		}
+		n = len(seqs)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("mark all done: %w", err)
+	}
+	return n, nil
+}
+
+func (w *wtx) markDone(seq uint64, at time.Time) (bool, error) {
+	it, bodyLog, err := w.get(seq)
+	if err != nil {
+		return false, err
+	}
+	if it.State == model.StateDone {
+		return false, nil
+	}
+	old := it.State
+	it.State = model.StateDone
+	it.Done = at
+	it.Log = append(it.Log, model.Entry{At: at, Text: "done"})
+	return true, w.putLife(&it, bodyLog, old)
+}
+
+// Prune deletes done items whose Done time is before before, with their
+// index entries. Each one's id stays behind as a tombstone so that a
+// source re-syncing the old message does not bring it back; tombstones
+// whose Done time is more than TombstoneRetention before before are
+// dropped. It returns how many items were deleted. Picking items costs
+// O(done items) (Done is read from the index, items are not decoded);
+// dropping tombstones scans every id, which is cheap and Prune is rare.
+func (s *Store) Prune(before time.Time) (int, error) {
+	cutoff := unixNanos(before)
+	tombCutoff := unixNanos(before.Add(-TombstoneRetention))
+	n := 0
+	err := s.update(func(w *wtx) error {
+		seqs := collectSeqs(w.idx[model.StateDone], func(v []byte) bool {
+			return len(v) == 8 && binary.BigEndian.Uint64(v) < cutoff
+		})
+		for _, seq := range seqs {
+			key := seqKey(seq)
+			doneAt := binary.BigEndian.Uint64(w.idx[model.StateDone].Get(key))
+			id, err := itemIDOf(w.items.Get(key))
+			if err != nil {
+				return fmt.Errorf("item %d: %w", seq, err)
+			}
+			if err := w.items.Delete(key); err != nil {
+				return err
+			}
+			if err := w.life.Delete(key); err != nil {
+				return err
+			}
+			if err := w.idx[model.StateDone].Delete(key); err != nil {
+				return err
+			}
+			w.delta[model.StateDone]--
+			if err := w.ids.Put([]byte(id), idValue(idTomb, doneAt)); err != nil {
+				return err
+			}
+		}
+		n = len(seqs)
+		var expired [][]byte
+		c := w.ids.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			tag, t, err := parseIDValue(v)
+			if err != nil {
+				return fmt.Errorf("id %s: %w", k, err)
+			}
+			if tag == idTomb && t < tombCutoff {
+				expired = append(expired, bytes.Clone(k))
+			}
+		}
+		for _, k := range expired {
+			if err := w.ids.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune: %w", err)
+	}
+	return n, nil
+}
+
+// itemIDOf reads just the ID from an encoded item (it is the first field).
+func itemIDOf(v []byte) (string, error) {
+	if v == nil {
+		return "", errors.New("indexed but missing")
+	}
+	d := decoder{b: v}
+	if ver := d.byte(); d.err == nil && ver != itemCodecV1 {
+		return "", fmt.Errorf("unknown encoding version %d", ver)
+	}
+	id := d.string()
+	return id, d.err
+}
