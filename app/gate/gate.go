@@ -200,7 +200,8 @@ func (g *Gate) Tick() time.Time {
 			g.focusAcc += d
 		}
 	}
-	if now.YearDay() != g.state.LastTick.YearDay() || g.focusAcc >= 10*time.Minute {
+	if now.YearDay() != g.state.LastTick.YearDay() || g.focusAcc >= 10*time.Minute ||
+		g.set.Plan.Mode(now, g.state.Overrides).Mode != model.ModeFocus {
 		g.flushFocusLocked(now)
 	}
 	if !g.state.LastTick.IsZero() && dayOf(plan, now) != dayOf(plan, g.state.LastTick) {

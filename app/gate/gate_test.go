@@ -377,3 +377,31 @@ func TestTestVerdictChangesNothing(t *testing.T) {
 		t.Fatalf("Test spent the budget: %d left", st.UrgentLeft)
 	}
 }
+
+func TestStatsPerDay(t *testing.T) {
+	f := newFixture(t, "2026-11-23 08:59:00", nil, rules.Builtins{VIPs: []string{"boss@acme.com"}})
+	for range 180 { // 08:59 → 11:59, one tick a minute
+		f.clk.Advance(time.Minute)
+		f.g.Tick()
+		if f.clk.Now().Equal(at(t, "2026-11-23 10:00:00")) {
+			f.ingest(item("a", "x@y.com", "1"), item("b", "x@y.com", "2"), item("v", "boss@acme.com", "3"))
+		}
+		if f.clk.Now().Equal(at(t, "2026-11-23 10:30:00")) {
+			f.ingest(item("c", "x@y.com", "4"))
+		}
+	}
+	days, err := f.g.Stats(1)
+	if err != nil || len(days) != 1 {
+		t.Fatalf("stats: %v %v", days, err)
+	}
+	d := days[0]
+	if d.FocusMinutes != 120 || d.Held != 3 || d.Released != 3 || d.Breakthroughs != 1 || d.CheckinsOnTime != 1 {
+		t.Fatalf("got %+v, want 120 focus minutes, 3 held, 3 released, 1 breakthrough, 1 on-time check-in", d)
+	}
+	if got, want := d.MedianWait(), time.Hour; got != want {
+		t.Errorf("median wait %v, want %v (two waited 60 min, one 30)", got, want)
+	}
+	if got := d.P90Wait(); got != time.Hour {
+		t.Errorf("p90 wait %v, want 1h", got)
+	}
+}
