@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -200,7 +201,9 @@ const IDLen = 20
 // ItemID derives the stable item ID from the account and the source's own id,
 // so the same message seen twice maps to the same item.
 func ItemID(account, sourceID string) string {
-	h := sha256.Sum256([]byte(account + "\x00" + sourceID))
+	// The account's length goes first so no two (account, source id)
+	// pairs hash the same bytes.
+	h := sha256.Sum256([]byte(strconv.Itoa(len(account)) + ":" + account + "\x00" + sourceID))
 	return hex.EncodeToString(h[:IDLen/2])
 }
 
