@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -247,9 +248,15 @@ func appendTime(dst []byte, t time.Time) []byte {
 
 // decoder reads a value front to back and remembers the first error, so
 // decode functions read like the encoders and check once at the end.
+// Strings are cut from one copy of the whole value (str), made on the first
+// string read: one allocation per item instead of one per field, and
+// nothing points into bbolt's memory map after the transaction.
 type decoder struct {
-	b   []byte
-	err error
+	b    []byte
+	err  error
+	all  []byte // the whole value, to find offsets in str
+	str  string // copy of all, made lazily
+	init bool
 }
 
 func (d *decoder) fail(err error) {
@@ -290,14 +297,19 @@ func (d *decoder) varint() int64 {
 }
 
 func (d *decoder) string() string {
+	if !d.init {
+		d.init = true
+		d.all = d.b
+		d.str = string(d.b) // copies out of the mmap
+	}
 	n := d.uvarint()
 	if n > uint64(len(d.b)) {
 		d.fail(errShort)
 		return ""
 	}
-	s := string(d.b[:n]) // copies out of the mmap
+	off := len(d.all) - len(d.b)
 	d.b = d.b[n:]
-	return s
+	return d.str[off : off+int(n)]
 }
 
 func (d *decoder) time() time.Time {
@@ -318,25 +330,20 @@ func seqKey(seq uint64) []byte { return be64(seq) }
 
 func keySeq(k []byte) uint64 { return binary.BigEndian.Uint64(k) }
 
-// Values in the ids bucket: a tag byte, then 8 bytes.
-const (
-	idLive byte = 1 // + seq of the stored item
-	idTomb byte = 2 // + Done time (unix nanos) of a pruned item: still de-duplicates
-)
+// idKey is an item id in raw bytes, the key of the in-memory id index.
+type idKey [model.IDLen / 2]byte
 
-func idValue(tag byte, v uint64) []byte {
-	b := make([]byte, 9)
-	b[0] = tag
-	binary.BigEndian.PutUint64(b[1:], v)
-	return b
-}
-
-func parseIDValue(b []byte) (tag byte, v uint64, err error) {
-	if len(b) != 9 || (b[0] != idLive && b[0] != idTomb) {
-		return 0, 0, fmt.Errorf("corrupt id entry (%d bytes)", len(b))
+// parseID converts an item id (model.IDLen lowercase hex characters).
+func parseID(id string) (idKey, bool) {
+	var k idKey
+	if len(id) != model.IDLen || !isHex(id) {
+		return k, false
 	}
-	return b[0], binary.BigEndian.Uint64(b[1:]), nil
+	_, err := hex.Decode(k[:], []byte(id))
+	return k, err == nil
 }
+
+func (k idKey) String() string { return hex.EncodeToString(k[:]) }
 
 var (
 	epoch   = time.Unix(0, 0)

@@ -139,3 +139,9 @@ func FuzzDecodeItem(f *testing.F) {
 		}
 	})
 }
+
+func TestRealisticItemSize(t *testing.T) {
+	it := realisticItem("work", 12345, model.StateHeld)
+	t.Logf("realistic item: %d bytes encoded (subject %d, snippet %d, %d log entries)",
+		len(encodeItem(nil, &it)), len(it.Subject), len(it.Snippet), len(it.Log))
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -60,7 +61,7 @@ func realisticItem(account string, n int, state model.State) model.Item {
 		FromAddr: "alice@example.com",
 		Subject:  fmt.Sprintf("Re: quarterly planning review for the platform team #%06d", n),
 		Snippet: model.CleanSnippet(fmt.Sprintf("Hi all, following up on item %d. ", n) +
-			strings.Repeat("We went through the draft roadmap and there are a few open questions about staffing. ", 4)),
+			strings.Repeat("We went through the draft roadmap and there are a few open questions about staffing. ", 3)),
 		Link:     "https://mail.example.com/#inbox/" + src,
 		Received: at.Add(-time.Minute),
 		Ingested: at,
@@ -68,6 +69,7 @@ func realisticItem(account string, n int, state model.State) model.Item {
 		Rule:     "default",
 		State:    state,
 	}
+	it.Logf(at, "connector imap: fetched from INBOX")
 	it.Logf(at, "classified hold by rule %q", "default")
 	it.Logf(at, "held: mode between, next check-in 11:00")
 	if state == model.StateReleased {
@@ -140,24 +142,36 @@ func checkConsistent(t testing.TB, s *Store) map[uint64]model.Item {
 				t.Errorf("%s counter = %d, index has %d", st, c, n)
 			}
 		}
-		live := 0
+		logged := map[idKey]uint64{}
 		err = tx.Bucket(bucketIDs).ForEach(func(k, v []byte) error {
-			tag, seq, err := parseIDValue(v)
-			if err != nil {
-				return err
+			var id idKey
+			copy(id[:], v)
+			seq := keySeq(k)
+			if it, ok := items[seq]; !ok || it.ID != id.String() {
+				t.Errorf("id log: seq %d has id %s, the item there has %q", seq, id, it.ID)
 			}
-			if tag != idLive {
-				return nil
+			if prev, dup := logged[id]; dup {
+				t.Errorf("id %s logged for seqs %d and %d", id, prev, seq)
 			}
-			live++
-			if it, ok := items[seq]; !ok || it.ID != string(k) {
-				t.Errorf("id %s maps to seq %d, which holds %q", k, seq, it.ID)
+			logged[id] = seq
+			return nil
+		})
+		if len(logged) != len(items) {
+			t.Errorf("%d ids logged for %d items", len(logged), len(items))
+		}
+		s.mu.RLock()
+		if !reflect.DeepEqual(s.ids, logged) {
+			t.Errorf("in-memory id index (%d) differs from the id log (%d)", len(s.ids), len(logged))
+		}
+		s.mu.RUnlock()
+		_ = tx.Bucket(bucketTombs).ForEach(func(k, _ []byte) error {
+			if id, ok := parseID(string(k)); !ok {
+				t.Errorf("bad tombstone key %q", k)
+			} else if _, live := logged[id]; live {
+				t.Errorf("id %s is both stored and a tombstone", k)
 			}
 			return nil
 		})
-		if live != len(items) {
-			t.Errorf("%d live ids for %d items", live, len(items))
-		}
 		return err
 	})
 	if err != nil {

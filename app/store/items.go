@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -21,9 +22,10 @@ const MinPrefix = 4
 // that re-syncs a message older than that would deliver it again.
 const TombstoneRetention = 90 * 24 * time.Hour
 
-// Sequential keys are appended, so items and the indices pack pages almost
-// full instead of bbolt's default half.
-const appendFillPercent = 0.9
+// Keys in the items, life, id log and index buckets are sequences, mostly
+// appended, so pages are packed full instead of bbolt's default half. (At
+// 0.9 a page of ~750-byte items split after four of them.)
+const appendFillPercent = 1.0
 
 // An item is kept in two parts: its body in the items bucket, written whole
 // at ingest and by Update, and a small life record (state, Released, Done,
@@ -58,22 +60,33 @@ func (b itemBuckets) get(seq uint64) (model.Item, int, error) {
 	return it, bodyLog, err
 }
 
-// wtx wraps a write transaction with the buckets every item write needs and
-// the per-state counter changes, written once at the end.
+// wtx wraps a write transaction with the buckets every item write needs,
+// the per-state counter changes (written once at the end) and the changes
+// to the in-memory id index (applied once the transaction committed).
 type wtx struct {
 	itemBuckets
-	tx    *bolt.Tx
-	ids   *bolt.Bucket
-	idx   [4]*bolt.Bucket // by model.State
-	delta [4]int64        // counter change by model.State
+	s      *Store
+	tx     *bolt.Tx
+	idLog  *bolt.Bucket
+	tombs  *bolt.Bucket
+	idx    [4]*bolt.Bucket // by model.State
+	delta  [4]int64        // counter change by model.State
+	added  map[idKey]uint64
+	pruned []idKey
 }
 
-// update runs fn in one write transaction and keeps the counters in step.
+// update runs fn in one write transaction and keeps the counters and the
+// id index in step. It holds s.mu throughout, so fn may read s.ids.
 func (s *Store) update(fn func(w *wtx) error) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		w := &wtx{itemBuckets: itemBucketsOf(tx), tx: tx, ids: tx.Bucket(bucketIDs)}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var w *wtx
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		w = &wtx{itemBuckets: itemBucketsOf(tx), s: s, tx: tx,
+			idLog: tx.Bucket(bucketIDs), tombs: tx.Bucket(bucketTombs)}
 		w.items.FillPercent = appendFillPercent
 		w.life.FillPercent = appendFillPercent
+		w.idLog.FillPercent = appendFillPercent
 		for _, st := range states {
 			name, _ := indexBucket(st)
 			w.idx[st] = tx.Bucket(name)
@@ -97,6 +110,16 @@ func (s *Store) update(fn func(w *wtx) error) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	for k, seq := range w.added {
+		s.ids[k] = seq
+	}
+	for _, k := range w.pruned {
+		delete(s.ids, k)
+	}
+	return nil
 }
 
 func readCount(meta *bolt.Bucket, st model.State) uint64 {
@@ -164,6 +187,14 @@ func (w *wtx) reindex(it *model.Item, old model.State) error {
 	return nil
 }
 
+// unhex is the value of a lowercase hex digit.
+func unhex(c byte) byte {
+	if c >= 'a' {
+		return c - 'a' + 10
+	}
+	return c - '0'
+}
+
 // isHex reports whether s is lowercase hex.
 func isHex(s string) bool {
 	for i := 0; i < len(s); i++ {
@@ -176,33 +207,51 @@ func isHex(s string) bool {
 }
 
 // resolve maps an exact id or a unique prefix of at least MinPrefix hex
-// characters to the item's seq. Tombstones of pruned items do not count.
-func resolve(ids *bolt.Bucket, id string) (uint64, error) {
+// characters to the item's seq. Pruned items do not count. The caller holds
+// s.mu (for reading at least).
+func (s *Store) resolve(id string) (uint64, error) {
 	prefix := strings.ToLower(id)
 	if len(prefix) < MinPrefix || len(prefix) > model.IDLen || !isHex(prefix) {
 		return 0, fmt.Errorf("%w: %q (an id is %d-%d hex characters)", ErrNotFound, id, MinPrefix, model.IDLen)
 	}
-	p := []byte(prefix)
-	c := ids.Cursor()
+	if k, ok := parseID(prefix); ok {
+		if seq, ok := s.ids[k]; ok {
+			return seq, nil
+		}
+		return 0, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	// A prefix: compare it with every id, as bytes, plus the last nibble
+	// of an odd-length prefix. 100,000 ids take well under a millisecond,
+	// and prefixes come from a person typing.
+	whole := make([]byte, len(prefix)/2)
+	_, _ = hex.Decode(whole, []byte(prefix[:len(whole)*2])) // checked by isHex
+	odd := len(prefix)%2 == 1
+	var nibble byte
+	if odd {
+		nibble = unhex(prefix[len(prefix)-1])
+	}
 	var seq uint64
 	n := 0
-	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
-		tag, s, err := parseIDValue(v)
-		if err != nil {
-			return 0, fmt.Errorf("id %s: %w", k, err)
-		}
-		if tag != idLive {
+	for k, sq := range s.ids {
+		if !bytes.HasPrefix(k[:], whole) || (odd && k[len(whole)]>>4 != nibble) {
 			continue
 		}
 		if n++; n > 1 {
 			return 0, fmt.Errorf("%w: %s matches several items", ErrAmbiguous, id)
 		}
-		seq = s
+		seq = sq
 	}
 	if n == 0 {
 		return 0, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
 	return seq, nil
+}
+
+// lookup is resolve for readers.
+func (s *Store) lookup(id string) (uint64, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.resolve(id)
 }
 
 // Put stores new items and the cursors that produced them in one
@@ -242,11 +291,11 @@ func (s *Store) Ingest(items []model.Item, cursors []model.Cursor, day string, s
 			if it.ID == "" {
 				it.ID = model.ItemID(it.Account, it.SourceID)
 			}
-			if len(it.ID) != model.IDLen || !isHex(it.ID) {
+			k, ok := parseID(it.ID)
+			if !ok {
 				return fmt.Errorf("item %q from %s: id is not %d lowercase hex characters", it.ID, it.Account, model.IDLen)
 			}
-			idKey := []byte(it.ID)
-			if w.ids.Get(idKey) != nil {
+			if w.known(k) {
 				continue
 			}
 			seq, err := w.items.NextSequence()
@@ -257,9 +306,13 @@ func (s *Store) Ingest(items []model.Item, cursors []model.Cursor, day string, s
 			if err := w.put(&it, 0); err != nil {
 				return err
 			}
-			if err := w.ids.Put(idKey, idValue(idLive, seq)); err != nil {
+			if err := w.idLog.Put(seqKey(seq), bytes.Clone(k[:])); err != nil {
 				return fmt.Errorf("record id %s: %w", it.ID, err)
 			}
+			if w.added == nil {
+				w.added = make(map[idKey]uint64, len(items))
+			}
+			w.added[k] = seq
 			added = append(added, it)
 		}
 		cb := w.tx.Bucket(bucketCursors)
@@ -286,16 +339,32 @@ func (s *Store) Ingest(items []model.Item, cursors []model.Cursor, day string, s
 	return added, nil
 }
 
+// known reports whether an item with id k is stored, was added earlier in
+// this transaction, or was pruned but still has its tombstone.
+func (w *wtx) known(k idKey) bool {
+	if _, ok := w.s.ids[k]; ok {
+		return true
+	}
+	if _, ok := w.added[k]; ok {
+		return true
+	}
+	return w.tombs.Get([]byte(k.String())) != nil
+}
+
 // Get returns the item with the exact id or the unique id prefix (at least
 // MinPrefix hex characters). It fails with ErrNotFound or ErrAmbiguous.
 func (s *Store) Get(id string) (model.Item, error) {
+	seq, err := s.lookup(id)
+	if err != nil {
+		return model.Item{}, err
+	}
 	var it model.Item
-	err := s.db.View(func(tx *bolt.Tx) error {
-		seq, err := resolve(tx.Bucket(bucketIDs), id)
-		if err != nil {
-			return err
+	err = s.db.View(func(tx *bolt.Tx) error {
+		ib := itemBucketsOf(tx)
+		if ib.items.Get(seqKey(seq)) == nil { // pruned since the lookup
+			return fmt.Errorf("%w: %s", ErrNotFound, id)
 		}
-		it, _, err = itemBucketsOf(tx).get(seq)
+		it, _, err = ib.get(seq)
 		return err
 	})
 	return it, err
@@ -304,10 +373,7 @@ func (s *Store) Get(id string) (model.Item, error) {
 // Has reports whether an item with the id (or unique prefix, as for Get) is
 // stored. A pruned item is not; it still de-duplicates in Put.
 func (s *Store) Has(id string) (bool, error) {
-	err := s.db.View(func(tx *bolt.Tx) error {
-		_, err := resolve(tx.Bucket(bucketIDs), id)
-		return err
-	})
+	_, err := s.lookup(id)
 	if errors.Is(err, ErrNotFound) {
 		return false, nil
 	}
@@ -468,7 +534,7 @@ func collectSeqs(b *bolt.Bucket, keep func(v []byte) bool) []uint64 {
 func (s *Store) Update(id string, fn func(*model.Item) error) (model.Item, error) {
 	var out model.Item
 	err := s.update(func(w *wtx) error {
-		seq, err := resolve(w.ids, id)
+		seq, err := s.resolve(id)
 		if err != nil {
 			return err
 		}
@@ -501,7 +567,7 @@ func (s *Store) MarkDone(ids []string, at time.Time) (int, error) {
 	err := s.update(func(w *wtx) error {
 		n = 0
 		for _, id := range ids {
-			seq, err := resolve(w.ids, id)
+			seq, err := s.resolve(id)
 			if err != nil {
 				return err
 			}
@@ -562,7 +628,7 @@ func (w *wtx) markDone(seq uint64, at time.Time) (bool, error) {
 // whose Done time is more than TombstoneRetention before before are
 // dropped. It returns how many items were deleted. Picking items costs
 // O(done items) (Done is read from the index, items are not decoded);
-// dropping tombstones scans every id, which is cheap and Prune is rare.
+// dropping tombstones scans the tombstones.
 func (s *Store) Prune(before time.Time) (int, error) {
 	cutoff := unixNanos(before)
 	tombCutoff := unixNanos(before.Add(-TombstoneRetention))
@@ -573,39 +639,37 @@ func (s *Store) Prune(before time.Time) (int, error) {
 		})
 		for _, seq := range seqs {
 			key := seqKey(seq)
-			doneAt := binary.BigEndian.Uint64(w.idx[model.StateDone].Get(key))
-			id, err := itemIDOf(w.items.Get(key))
-			if err != nil {
-				return fmt.Errorf("item %d: %w", seq, err)
+			doneAt := w.idx[model.StateDone].Get(key)
+			id := w.idLog.Get(key)
+			if len(id) != len(idKey{}) {
+				return fmt.Errorf("item %d has no id log entry", seq)
 			}
-			if err := w.items.Delete(key); err != nil {
+			var k idKey
+			copy(k[:], id)
+			if err := w.tombs.Put([]byte(k.String()), bytes.Clone(doneAt)); err != nil {
 				return err
 			}
-			if err := w.life.Delete(key); err != nil {
-				return err
-			}
-			if err := w.idx[model.StateDone].Delete(key); err != nil {
-				return err
+			for _, b := range []*bolt.Bucket{w.items, w.life, w.idx[model.StateDone], w.idLog} {
+				if err := b.Delete(key); err != nil {
+					return err
+				}
 			}
 			w.delta[model.StateDone]--
-			if err := w.ids.Put([]byte(id), idValue(idTomb, doneAt)); err != nil {
-				return err
-			}
+			w.pruned = append(w.pruned, k)
 		}
 		n = len(seqs)
 		var expired [][]byte
-		c := w.ids.Cursor()
+		c := w.tombs.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
-			tag, t, err := parseIDValue(v)
-			if err != nil {
-				return fmt.Errorf("id %s: %w", k, err)
+			if len(v) != 8 {
+				return fmt.Errorf("corrupt tombstone %s", k)
 			}
-			if tag == idTomb && t < tombCutoff {
+			if binary.BigEndian.Uint64(v) < tombCutoff {
 				expired = append(expired, bytes.Clone(k))
 			}
 		}
 		for _, k := range expired {
-			if err := w.ids.Delete(k); err != nil {
+			if err := w.tombs.Delete(k); err != nil {
 				return err
 			}
 		}
@@ -615,17 +679,4 @@ func (s *Store) Prune(before time.Time) (int, error) {
 		return 0, fmt.Errorf("prune: %w", err)
 	}
 	return n, nil
-}
-
-// itemIDOf reads just the ID from an encoded item (it is the first field).
-func itemIDOf(v []byte) (string, error) {
-	if v == nil {
-		return "", errors.New("indexed but missing")
-	}
-	d := decoder{b: v}
-	if ver := d.byte(); d.err == nil && ver != itemCodecV1 {
-		return "", fmt.Errorf("unknown encoding version %d", ver)
-	}
-	id := d.string()
-	return id, d.err
 }

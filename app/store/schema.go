@@ -19,7 +19,8 @@ var (
 	bucketHeld     = []byte("idx_held")     // seq → empty
 	bucketReleased = []byte("idx_released") // seq → empty
 	bucketDone     = []byte("idx_done")     // seq → Done time (8-byte BE unix nanos), so Prune need not decode items
-	bucketIDs      = []byte("ids")          // item id (hex) → idLive+seq or idTomb+done time
+	bucketIDs      = []byte("ids")          // seq → item id (10 raw bytes): appended, loaded into memory at Open
+	bucketTombs    = []byte("tombs")        // item id (hex) of a pruned item → its Done time (8-byte BE unix nanos)
 	bucketCursors  = []byte("cursors")      // account \x00 key → cursor value
 	bucketStats    = []byte("stats")        // day "2006-01-02" → encoded DayStats
 	bucketGate     = []byte("gate")         // keyGateState → the gate's opaque blob
@@ -28,7 +29,7 @@ var (
 // allBuckets is the bucket registry Open creates.
 var allBuckets = [][]byte{
 	bucketMeta, bucketItems, bucketLife, bucketHeld, bucketReleased, bucketDone,
-	bucketIDs, bucketCursors, bucketStats, bucketGate,
+	bucketIDs, bucketTombs, bucketCursors, bucketStats, bucketGate,
 }
 
 // Keys inside the meta and gate buckets.

@@ -60,7 +60,8 @@ func TestMigrateFromVersion0(t *testing.T) {
 		for i, it := range []model.Item{held, rel} {
 			seq := uint64(i + 1)
 			_ = items.Put(seqKey(seq), encodeItem(nil, &it))
-			_ = ib.Put([]byte(it.ID), idValue(idLive, seq))
+			k, _ := parseID(it.ID)
+			_ = ib.Put(seqKey(seq), k[:])
 		}
 		_ = hb.Put(seqKey(1), nil)
 		return rb.Put(seqKey(2), nil)

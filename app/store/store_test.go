@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -87,6 +88,10 @@ func TestPutIsAtomic(t *testing.T) {
 	if v, _ := s.Cursor("work", "INBOX"); string(v) != "uid 5" {
 		t.Errorf("cursor after failed batch = %q, want %q", v, "uid 5")
 	}
+	// The failed batch left nothing in the id index either.
+	if added, err := s.Put([]model.Item{simpleItem("work", 2)}, nil); err != nil || len(added) != 1 {
+		t.Errorf("item 2 after the failed batch: added %d, %v", len(added), err)
+	}
 	for _, tc := range []struct {
 		name string
 		it   model.Item
@@ -99,6 +104,42 @@ func TestPutIsAtomic(t *testing.T) {
 		}
 	}
 	checkConsistent(t, s)
+}
+
+// Connectors ingest concurrently, often the same messages (two folders,
+// a retry): every item must be stored once.
+func TestConcurrentPutsStoreOnce(t *testing.T) {
+	s := openTest(t)
+	var wg sync.WaitGroup
+	total := make([]int, 4)
+	for g := range total {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 200; i += 10 {
+				var batch []model.Item
+				for j := i; j < i+10; j++ {
+					batch = append(batch, simpleItem("work", j))
+				}
+				added, err := s.Put(batch, nil)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				total[g] += len(added)
+				if _, err := s.Get(batch[0].ID[:8]); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if sum := total[0] + total[1] + total[2] + total[3]; sum != 200 {
+		t.Errorf("%d items added in all, want 200", sum)
+	}
+	if n := len(checkConsistent(t, s)); n != 200 {
+		t.Errorf("%d items stored, want 200", n)
+	}
 }
 
 func TestCursors(t *testing.T) {
@@ -270,15 +311,16 @@ func TestListCallbackMayWrite(t *testing.T) {
 
 func TestGetByPrefix(t *testing.T) {
 	s := openTest(t)
-	// Find two items whose ids share a 4-character prefix.
+	// Find two items whose ids share exactly a 5-character prefix, so
+	// odd-length prefixes (half a byte) are exercised too.
 	seen := map[string]model.Item{}
 	var a, b model.Item
 	for i := 0; a.ID == ""; i++ {
 		it := simpleItem("work", i)
-		if o, ok := seen[it.ID[:4]]; ok {
+		if o, ok := seen[it.ID[:5]]; ok && o.ID[5] != it.ID[5] {
 			a, b = o, it
 		}
-		seen[it.ID[:4]] = it
+		seen[it.ID[:5]] = it
 	}
 	if _, err := s.Put([]model.Item{a, b}, nil); err != nil {
 		t.Fatal(err)
@@ -291,7 +333,10 @@ func TestGetByPrefix(t *testing.T) {
 		{"exact", a.ID, a.SourceID, nil},
 		{"upper case", strings.ToUpper(a.ID), a.SourceID, nil},
 		{"unique prefix", b.ID[:12], b.SourceID, nil},
+		{"odd unique prefix", b.ID[:7], b.SourceID, nil},
+		{"six characters", a.ID[:6], a.SourceID, nil},
 		{"ambiguous", a.ID[:4], "", ErrAmbiguous},
+		{"odd ambiguous", a.ID[:5], "", ErrAmbiguous},
 		{"too short", a.ID[:3], "", ErrNotFound},
 		{"not hex", "zzzzzz", "", ErrNotFound},
 		{"absent", "ffffffffffffffffffff", "", ErrNotFound},
