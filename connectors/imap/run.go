@@ -1,0 +1,360 @@
+package imap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/sluice-app/sluice/app/model"
+)
+
+// run is one Run of a connector: a watcher per folder, the login gate they
+// share, and the account's health made from theirs.
+type run struct {
+	c    *Connector
+	sink model.Sink
+
+	gate     sync.Mutex // held while logging in with an unproven password
+	password string
+	have     bool  // password was fetched
+	proven   bool  // a login with password succeeded
+	failed   error // the login refusal that stopped every watcher
+	failGen  int   // the Wake generation failed belongs to
+
+	hmu    sync.Mutex
+	states map[string]folderState
+	last   model.Health
+}
+
+// folderState is one folder watcher's condition.
+type folderState struct {
+	state  model.HealthState
+	detail string
+	until  time.Time
+}
+
+// Run watches every folder until ctx is done, reconnecting on its own, and
+// reports the account's health through sink. It returns nil once ctx is done.
+func (c *Connector) Run(ctx context.Context, sink model.Sink) error {
+	r := &run{c: c, sink: sink, states: map[string]folderState{}}
+	for _, f := range c.opt.Folders {
+		r.states[f] = folderState{state: model.HealthStarting, detail: "connecting"}
+	}
+	r.publish()
+	var wg sync.WaitGroup
+	for _, name := range c.opt.Folders {
+		w := &watcher{r: r, f: &folder{c: c, sink: sink, name: name}, wake: c.addWaker()}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer c.removeWaker(w.wake)
+			w.loop(ctx)
+		}()
+	}
+	wg.Wait()
+	r.hmu.Lock()
+	r.last = model.Health{Account: c.opt.Account, Kind: model.KindIMAP, State: model.HealthStopped, Since: c.opt.Now()}
+	sink.ReportHealth(r.last)
+	r.hmu.Unlock()
+	return nil
+}
+
+// login dials and logs in for a watcher. Until a password has been proven
+// by one successful login, logins happen one at a time, so a wrong password
+// costs one refused attempt, not one per folder. After a refusal every
+// watcher gets the same error without asking the server, until Wake.
+func (r *run) login(ctx context.Context) (*conn, error) {
+	r.gate.Lock()
+	gen := r.c.authGeneration()
+	if r.failed != nil {
+		if r.failGen == gen {
+			err := r.failed
+			r.gate.Unlock()
+			return nil, err
+		}
+		r.failed, r.have, r.proven, r.password = nil, false, false, ""
+	}
+	if !r.have {
+		pw, err := r.c.opt.Password(ctx)
+		if err != nil {
+			r.gate.Unlock()
+			return nil, fmt.Errorf("get password: %w", err)
+		}
+		r.password, r.have = pw, true
+	}
+	pw, proven := r.password, r.proven
+	if proven {
+		// Folders connect in parallel once the password is known to work.
+		r.gate.Unlock()
+	}
+	k, err := r.c.dial(ctx, pw)
+	if proven {
+		r.gate.Lock()
+	}
+	defer r.gate.Unlock()
+	switch {
+	case errors.Is(err, ErrAuth):
+		if r.failed == nil {
+			r.failed, r.failGen = err, gen
+			r.have, r.proven, r.password = false, false, ""
+		}
+	case err == nil:
+		r.proven = r.proven || pw == r.password
+	}
+	return k, err
+}
+
+// set records a folder's state and reports the account's health when that
+// changed.
+func (r *run) set(folder string, s folderState) {
+	r.hmu.Lock()
+	r.states[folder] = s
+	r.hmu.Unlock()
+	r.publish()
+}
+
+// publish reports the account's health, made from the folders' states: a
+// refused login beats a folder backing off, which beats starting, which beats
+// connected. Details name what is wrong and what still works.
+func (r *run) publish() {
+	r.hmu.Lock()
+	defer r.hmu.Unlock()
+	var worst model.HealthState = model.HealthConnected
+	rank := map[model.HealthState]int{model.HealthConnected: 0, model.HealthStarting: 1, model.HealthBackingOff: 2, model.HealthAuthFailed: 3}
+	var problems, fine []string
+	var until time.Time
+	modes := map[string]bool{}
+	for _, name := range r.c.opt.Folders {
+		s := r.states[name]
+		if rank[s.state] > rank[worst] {
+			worst = s.state
+		}
+		switch s.state {
+		case model.HealthConnected:
+			fine = append(fine, name)
+			modes[s.detail] = true
+		case model.HealthBackingOff:
+			if until.IsZero() || s.until.Before(until) {
+				until = s.until
+			}
+			fallthrough
+		default:
+			if !slices.Contains(problems, s.detail) {
+				problems = append(problems, s.detail)
+			}
+		}
+	}
+	h := model.Health{Account: r.c.opt.Account, Kind: model.KindIMAP, State: worst}
+	switch worst {
+	case model.HealthConnected:
+		var m []string
+		for k := range modes {
+			m = append(m, k)
+		}
+		slices.Sort(m)
+		h.Detail = "watching " + strings.Join(fine, ", ") + " (" + strings.Join(m, "; ") + ")"
+	case model.HealthAuthFailed:
+		for _, name := range r.c.opt.Folders {
+			if s := r.states[name]; s.state == model.HealthAuthFailed {
+				h.Detail = s.detail
+				break
+			}
+		}
+	default:
+		h.Detail = strings.Join(problems, "; ")
+		if len(fine) > 0 {
+			h.Detail += "; watching " + strings.Join(fine, ", ")
+		}
+		if worst == model.HealthBackingOff {
+			h.Until = until
+		}
+	}
+	if h.State == r.last.State && h.Detail == r.last.Detail && h.Until.Equal(r.last.Until) {
+		return
+	}
+	h.Since = r.last.Since
+	if h.State != r.last.State || h.Since.IsZero() {
+		h.Since = r.c.opt.Now()
+	}
+	r.last = h
+	r.sink.ReportHealth(h)
+}
+
+// watcher keeps one folder in sync over its own connection.
+type watcher struct {
+	r    *run
+	f    *folder
+	wake chan struct{}
+}
+
+// loop reconnects until ctx is done: with exponential backoff and jitter
+// after a failure, at once on Wake, and not at all after a refused login
+// until Wake.
+func (w *watcher) loop(ctx context.Context) {
+	c := w.r.c
+	attempt := 0
+	for ctx.Err() == nil {
+		err := w.session(ctx, &attempt)
+		if ctx.Err() != nil {
+			return
+		}
+		if errors.Is(err, ErrAuth) {
+			w.r.set(w.f.name, folderState{state: model.HealthAuthFailed, detail: err.Error()})
+			c.log.Warn("login refused; waiting for a new password (Wake)", "folder", w.f.name, "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-w.wake:
+				attempt = 0
+				continue
+			}
+		}
+		delay := backoff(c.opt.BackoffBase, c.opt.BackoffCap, attempt)
+		attempt++
+		until := c.opt.Now().Add(delay)
+		w.r.set(w.f.name, folderState{state: model.HealthBackingOff, detail: err.Error(), until: until})
+		c.log.Info("connection failed; retrying", "folder", w.f.name, "err", err, "in", delay.Round(time.Millisecond))
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-w.wake:
+			attempt = 0
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// backoff is the delay before retry number attempt: base doubled per
+// attempt, capped, with ±20% jitter so that many clients do not reconnect in
+// step after a server restart.
+func backoff(base, limit time.Duration, attempt int) time.Duration {
+	d := base
+	for i := 0; i < attempt && d < limit; i++ {
+		d *= 2
+	}
+	d = min(d, limit)
+	d = time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+	return min(d, limit)
+}
+
+// session is one connection's life: log in, catch up, then wait for news
+// (IDLE or polling) and catch up again, until an error or ctx ends it.
+func (w *watcher) session(ctx context.Context, attempt *int) error {
+	c := w.r.c
+	k, err := w.r.login(ctx)
+	if err != nil {
+		return err
+	}
+	defer k.logout()
+	if err := w.f.load(); err != nil {
+		return err
+	}
+	if err := w.f.sync(ctx, k); err != nil {
+		return err
+	}
+	*attempt = 0
+	idle := k.caps.Has(imap.CapIdle) && !c.opt.DisableIdle
+	mode := "IDLE"
+	if !idle {
+		mode = "polling every " + c.opt.PollInterval.String()
+	}
+	// Connected is reported once the folder is in sync and waiting (IDLE
+	// acknowledged), so that mail arriving from then on is announced.
+	ready := func() {
+		w.r.set(w.f.name, folderState{state: model.HealthConnected, detail: mode})
+	}
+	c.log.Debug("folder in sync", "folder", w.f.name, "mode", mode)
+	for {
+		var woke bool
+		if idle {
+			woke, err = w.idle(ctx, k, ready)
+		} else {
+			ready()
+			woke, err = w.poll(ctx, k)
+		}
+		if err != nil {
+			return err
+		}
+		if woke {
+			// After sleep a connection may look open and be dead: prove it,
+			// and do not wait long, a live server answers NOOP at once.
+			if err := k.guardFor(wakeTimeout(c.opt.CommandTimeout), func() error { return k.cl.Noop().Wait() }); err != nil {
+				return fmt.Errorf("check after wake: %w", err)
+			}
+		}
+		if err := w.f.sync(ctx, k); err != nil {
+			return err
+		}
+	}
+}
+
+// wakeTimeout bounds the NOOP that checks a connection after Wake.
+func wakeTimeout(command time.Duration) time.Duration { return min(command, 10*time.Second) }
+
+// idle waits in IDLE for new mail, a wake-up or the refresh interval.
+func (w *watcher) idle(ctx context.Context, k *conn, ready func()) (woke bool, err error) {
+	var cmd *imapclient.IdleCommand
+	err = k.guard(func() error {
+		var err error
+		cmd, err = k.cl.Idle()
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("idle: %w", err)
+	}
+	ready()
+	refresh := time.NewTimer(w.r.c.opt.IdleRefresh)
+	defer refresh.Stop()
+	select {
+	case <-ctx.Done():
+	case <-k.newMail:
+	case <-refresh.C:
+	case <-w.wake:
+		woke = true
+	case <-k.cl.Closed():
+		return false, k.wrap(fmt.Errorf("connection closed during IDLE: %w", net.ErrClosed))
+	}
+	err = k.guard(func() error {
+		if err := cmd.Close(); err != nil {
+			return err
+		}
+		return cmd.Wait()
+	})
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	if err != nil {
+		return false, fmt.Errorf("end idle: %w", err)
+	}
+	return woke, nil
+}
+
+// poll waits the poll interval (±10%) or for a wake-up.
+func (w *watcher) poll(ctx context.Context, k *conn) (woke bool, err error) {
+	d := w.r.c.opt.PollInterval
+	d = time.Duration(float64(d) * (0.9 + 0.2*rand.Float64()))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false, ctx.Err()
+	case <-t.C:
+		return false, nil
+	case <-w.wake:
+		return true, nil
+	case <-k.cl.Closed():
+		return false, k.wrap(fmt.Errorf("connection closed: %w", net.ErrClosed))
+	}
+}

@@ -1,0 +1,676 @@
+package imap
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/sluice-app/sluice/app/model"
+)
+
+// folder is the sync state of one watched folder.
+type folder struct {
+	c    *Connector
+	sink model.Sink
+	name string
+	cur  *cursor // nil until the first sync recorded a position
+	read bool    // cur was loaded from the sink
+}
+
+// headerFields are the header fields fetched for an item. Reading them
+// ourselves (rather than ENVELOPE) gives References for threading, the
+// priority flags, and one decoding path shared with ParseMessage.
+var headerFields = []string{
+	"From", "Sender", "Subject", "Date", "Message-ID", "In-Reply-To", "References",
+	"Content-Type", "X-Priority", "Importance", "Priority",
+}
+
+// maxHeaderBytes bounds the header fields fetched per message: the thread
+// root comes first in References, so a cut-off tail loses nothing needed.
+const maxHeaderBytes = 16 << 10
+
+// load reads the folder's cursor from the sink once.
+func (f *folder) load() error {
+	if f.read {
+		return nil
+	}
+	b, err := f.sink.Cursor(f.c.opt.Account, cursorKey(f.name))
+	if err != nil {
+		return fmt.Errorf("read cursor of %q: %w", f.name, err)
+	}
+	if b != nil {
+		cur, err := decodeCursor(b)
+		if err != nil {
+			// Starting over as a first sync would flood the digest with the
+			// archive under "all"; record the position instead.
+			f.c.log.Warn("unreadable cursor; recording the folder's position afresh", "folder", f.name, "err", err)
+		} else {
+			f.cur = &cur
+		}
+	}
+	f.read = true
+	return nil
+}
+
+// sync brings the sink up to date with the folder: new messages since the
+// cursor, a first sync, or a resync after a UIDVALIDITY change.
+func (f *folder) sync(ctx context.Context, k *conn) error {
+	mb, err := k.examine(f.name)
+	if err != nil {
+		return err
+	}
+	cur := f.cur
+	switch {
+	case cur == nil:
+		return f.initial(ctx, k, mb)
+	case cur.validity != mb.validity:
+		return f.resync(ctx, k, mb)
+	case mb.next != 0 && mb.next <= cur.next:
+		return nil // nothing new: one EXAMINE is the whole check
+	}
+	hi := imap.UID(0)
+	if mb.next != 0 {
+		hi = mb.next - 1
+	}
+	uids, err := f.rangeUIDs(k, cur.next, hi)
+	if err != nil {
+		return err
+	}
+	return f.fetch(ctx, k, mb, uids, *cur, false)
+}
+
+// initial is the first sync of a folder, as Options.Initial says.
+func (f *folder) initial(ctx context.Context, k *conn, mb mailbox) error {
+	start := cursor{validity: mb.validity, next: mb.next, modseq: mb.modseq}
+	var uids []imap.UID
+	var err error
+	switch f.c.opt.Initial.Mode {
+	case InitialAll:
+		if mb.count > 0 {
+			uids, err = f.rangeUIDs(k, 1, max(mb.next, 1)-1)
+		}
+	case InitialNewest:
+		if mb.count > 0 {
+			lo := uint32(1)
+			if n := uint32(f.c.opt.Initial.Newest); mb.count > n {
+				lo = mb.count - n + 1
+			}
+			uids, err = f.search(k, &imap.SearchCriteria{SeqNum: []imap.SeqSet{{{Start: lo, Stop: mb.count}}}})
+		}
+	case InitialSince:
+		if mb.count > 0 {
+			uids, err = f.search(k, &imap.SearchCriteria{Since: f.c.opt.Initial.Since})
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if len(uids) == 0 {
+		// Record where the folder stands: the newest message's date marks it.
+		start.mark, start.next, err = f.newest(k, mb)
+		if err != nil {
+			return err
+		}
+		f.c.log.Info("first sync: recorded the folder's position", "folder", f.name, "messages", mb.count)
+		return f.commit(ctx, nil, start)
+	}
+	start.next = 1
+	f.c.log.Info("first sync: importing", "folder", f.name, "mode", f.c.opt.Initial.Mode, "messages", len(uids))
+	return f.fetch(ctx, k, mb, uids, start, false)
+}
+
+// resync follows a UIDVALIDITY change: every remembered UID is void, so the
+// folder is searched again from the cursor's mark (the newest INTERNALDATE
+// seen, with a day of margin because SEARCH SINCE counts whole days), and
+// messages older than the mark are left out. Items keep their IDs (see
+// sourceID), so what the store already holds is not duplicated.
+func (f *folder) resync(ctx context.Context, k *conn, mb mailbox) error {
+	old := *f.cur
+	f.c.log.Warn("UIDVALIDITY changed; resyncing the folder from its mark", "folder", f.name,
+		"old", old.validity, "new", mb.validity, "mark", old.mark)
+	start := cursor{validity: mb.validity, next: 1, modseq: mb.modseq, mark: old.mark}
+	var uids []imap.UID
+	if mb.count > 0 {
+		var err error
+		uids, err = f.search(k, &imap.SearchCriteria{Since: old.mark.Add(-24 * time.Hour)})
+		if err != nil {
+			return err
+		}
+	}
+	if len(uids) == 0 {
+		var err error
+		_, start.next, err = f.newest(k, mb)
+		if err != nil {
+			return err
+		}
+		return f.commit(ctx, nil, start)
+	}
+	return f.fetch(ctx, k, mb, uids, start, true)
+}
+
+// newest returns the newest message's INTERNALDATE (now for an empty folder)
+// and the UID after it, for servers that do not send UIDNEXT.
+func (f *folder) newest(k *conn, mb mailbox) (time.Time, imap.UID, error) {
+	mark, next := f.c.opt.Now(), mb.next
+	if mb.count == 0 {
+		return mark, max(next, 1), nil
+	}
+	var msgs []fetchedMeta
+	err := k.guard(func() error {
+		var err error
+		msgs, err = fetchMeta(k, imap.SeqSet{{Start: mb.count, Stop: mb.count}})
+		return err
+	})
+	if err != nil {
+		return time.Time{}, 0, fmt.Errorf("fetch newest of %q: %w", f.name, err)
+	}
+	for _, m := range msgs {
+		if !m.date.IsZero() {
+			mark = m.date
+		}
+		if next == 0 || m.uid >= next {
+			next = m.uid + 1
+		}
+	}
+	return mark, max(next, 1), nil
+}
+
+// fetchedMeta is a message's UID and INTERNALDATE.
+type fetchedMeta struct {
+	uid  imap.UID
+	date time.Time
+}
+
+func fetchMeta(k *conn, set imap.NumSet) ([]fetchedMeta, error) {
+	bufs, err := k.cl.Fetch(set, &imap.FetchOptions{UID: true, InternalDate: true}).Collect()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]fetchedMeta, 0, len(bufs))
+	for _, b := range bufs {
+		out = append(out, fetchedMeta{uid: b.UID, date: b.InternalDate})
+	}
+	return out, nil
+}
+
+// rangeUIDs lists the UIDs from lo to hi (hi 0: to the end). A short range is
+// used as it is; a long one is searched first, so a sparse folder does not
+// cost one FETCH per empty stretch.
+func (f *folder) rangeUIDs(k *conn, lo, hi imap.UID) ([]imap.UID, error) {
+	if hi != 0 && hi < lo {
+		return nil, nil
+	}
+	if hi != 0 && int(hi-lo) < 2*f.c.opt.FetchBatch {
+		uids := make([]imap.UID, 0, hi-lo+1)
+		for u := lo; u <= hi; u++ {
+			uids = append(uids, u)
+		}
+		return uids, nil
+	}
+	uids, err := f.search(k, &imap.SearchCriteria{UID: []imap.UIDSet{{{Start: lo, Stop: hi}}}})
+	if err != nil {
+		return nil, err
+	}
+	// "UID SEARCH n:*" also matches the newest message when n is past it.
+	return slices.DeleteFunc(uids, func(u imap.UID) bool { return u < lo }), nil
+}
+
+// search runs UID SEARCH and returns the UIDs in ascending order.
+func (f *folder) search(k *conn, crit *imap.SearchCriteria) ([]imap.UID, error) {
+	var opts *imap.SearchOptions
+	if k.caps.Has(imap.CapESearch) {
+		opts = &imap.SearchOptions{ReturnAll: true}
+	}
+	var data *imap.SearchData
+	err := k.guard(func() error {
+		var err error
+		data, err = k.cl.UIDSearch(crit, opts).Wait()
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("search %q: %w", f.name, err)
+	}
+	uids := data.AllUIDs()
+	slices.Sort(uids)
+	return slices.Compact(uids), nil
+}
+
+// fetched is what the fetch of one message brought back.
+type fetched struct {
+	uid    imap.UID
+	date   time.Time // INTERNALDATE
+	bs     imap.BodyStructure
+	header []byte
+	part1  []byte // speculative prefix of part 1, the text part of most mail
+	body   []byte // prefix of the chosen text part
+	text   []byte // prefix of the whole body, for MIME the server could not split
+	leaf   *imap.BodyStructureSinglePart
+	path   []int
+	names  []string // attachment file names
+}
+
+// fetch fetches uids in batches and hands each batch with its cursor to the
+// sink. base is the cursor the batches advance; the last batch also moves
+// next to the folder's UIDNEXT. With resync, messages older than base.mark
+// are skipped.
+func (f *folder) fetch(ctx context.Context, k *conn, mb mailbox, uids []imap.UID, base cursor, resync bool) error {
+	cur := base
+	for len(uids) > 0 {
+		n := min(len(uids), f.c.opt.FetchBatch)
+		chunk := uids[:n]
+		uids = uids[n:]
+		msgs, err := f.fetchChunk(k, chunk)
+		if err != nil {
+			return err
+		}
+		items := make([]model.Item, 0, len(msgs))
+		seen := make(map[string]bool, len(msgs))
+		for _, m := range msgs {
+			if m.uid < base.next {
+				continue
+			}
+			if m.date.After(cur.mark) {
+				cur.mark = m.date
+			}
+			if resync && m.date.Before(base.mark) {
+				continue
+			}
+			it := f.item(mb.validity, m)
+			if seen[it.ID] {
+				continue
+			}
+			seen[it.ID] = true
+			items = append(items, it)
+		}
+		cur.next = max(cur.next, chunk[len(chunk)-1]+1)
+		if len(uids) == 0 {
+			cur.next = max(cur.next, mb.next)
+			cur.modseq = mb.modseq
+		}
+		if err := f.commit(ctx, items, cur); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// commit hands items and the cursor they advance to the sink in one batch.
+func (f *folder) commit(ctx context.Context, items []model.Item, cur cursor) error {
+	if cur.mark.IsZero() {
+		cur.mark = f.c.opt.Now()
+	}
+	b := model.Batch{
+		Account: f.c.opt.Account,
+		Items:   items,
+		Cursors: []model.Cursor{{Account: f.c.opt.Account, Key: cursorKey(f.name), Value: cur.encode()}},
+	}
+	if err := f.sink.Ingest(ctx, b); err != nil {
+		return fmt.Errorf("ingest %d items from %q: %w", len(items), f.name, err)
+	}
+	f.cur = &cur
+	return nil
+}
+
+// fetchChunk fetches one batch in (usually) one round trip: the header
+// fields, INTERNALDATE, BODYSTRUCTURE and a prefix of part 1. Messages whose
+// text is elsewhere get a second FETCH per part path. Commands are never
+// pipelined: Dovecot answers pipelined FETCHes in parallel, and reading
+// them one after the other would deadlock the client.
+func (f *folder) fetchChunk(k *conn, uids []imap.UID) ([]*fetched, error) {
+	size := int64(f.c.opt.SnippetBytes)
+	opts := &imap.FetchOptions{
+		UID:           true,
+		InternalDate:  true,
+		BodyStructure: &imap.FetchItemBodyStructure{Extended: true},
+		BodySection: []*imap.FetchItemBodySection{
+			{Specifier: imap.PartSpecifierHeader, HeaderFields: headerFields, Peek: true, Partial: &imap.SectionPartial{Size: maxHeaderBytes}},
+			{Part: []int{1}, Peek: true, Partial: &imap.SectionPartial{Size: size}},
+		},
+	}
+	msgs, err := f.stream(k, imap.UIDSetNum(uids...), opts, func(m *fetched, sec *imap.FetchItemBodySection, b []byte) {
+		if sec.Specifier == imap.PartSpecifierHeader {
+			m.header = b
+		} else {
+			m.part1 = b
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	// Choose each message's text part; group the ones not already fetched
+	// by part and size, so each group is one more FETCH.
+	type want struct {
+		path string
+		size int64
+	}
+	groups := map[want][]*fetched{}
+	var order []want
+	for _, m := range msgs {
+		m.path, m.leaf, m.names = chooseText(m.bs)
+		if m.leaf == nil {
+			continue
+		}
+		n := size
+		if m.leaf.MediaType() == "text/html" {
+			n = 4 * size
+		}
+		if slices.Equal(m.path, []int{1}) && (int64(len(m.part1)) >= int64(m.leaf.Size) || n == size) {
+			m.body = m.part1
+			continue
+		}
+		w := want{path: pathString(m.path), size: n}
+		if groups[w] == nil {
+			order = append(order, w)
+		}
+		groups[w] = append(groups[w], m)
+	}
+	for _, w := range order {
+		group := groups[w]
+		byUID := make(map[imap.UID]*fetched, len(group))
+		var set imap.UIDSet
+		for _, m := range group {
+			byUID[m.uid] = m
+			set.AddNum(m.uid)
+		}
+		path := group[0].path
+		opts := &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{
+			{Part: path, Peek: true, Partial: &imap.SectionPartial{Size: w.size}},
+		}}
+		_, err := f.stream(k, set, opts, func(m *fetched, _ *imap.FetchItemBodySection, b []byte) {
+			if orig := byUID[m.uid]; orig != nil {
+				orig.body = b
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	// Broken MIME (a boundary that never occurs, none at all) leaves the
+	// server's structure without a usable part: read a prefix of the raw
+	// body instead and split it ourselves.
+	var raw imap.UIDSet
+	byUID := map[imap.UID]*fetched{}
+	for _, m := range msgs {
+		if needsRaw(m) {
+			raw.AddNum(m.uid)
+			byUID[m.uid] = m
+		}
+	}
+	if len(raw) > 0 {
+		opts := &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{
+			{Specifier: imap.PartSpecifierText, Peek: true, Partial: &imap.SectionPartial{Size: 4 * size}},
+		}}
+		_, err := f.stream(k, raw, opts, func(m *fetched, _ *imap.FetchItemBodySection, b []byte) {
+			if orig := byUID[m.uid]; orig != nil {
+				orig.text = b
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return msgs, nil
+}
+
+// needsRaw says whether a multipart message's structure gave nothing to read:
+// no text part and no attachment, or only an empty text part.
+func needsRaw(m *fetched) bool {
+	if m.bs == nil || !strings.HasPrefix(m.bs.MediaType(), "multipart/") {
+		return false
+	}
+	if m.leaf == nil {
+		return len(m.names) == 0
+	}
+	return m.leaf.Size == 0
+}
+
+// stream runs one UID FETCH and reads its answers as they arrive, feeding the
+// watchdog after every message, so a long FETCH is fine but a stalled one is
+// not.
+func (f *folder) stream(k *conn, set imap.UIDSet, opts *imap.FetchOptions, section func(*fetched, *imap.FetchItemBodySection, []byte)) ([]*fetched, error) {
+	timeout := f.c.opt.CommandTimeout
+	t := time.AfterFunc(timeout, k.expire)
+	defer t.Stop()
+	cmd := k.cl.Fetch(set, opts)
+	var out []*fetched
+	var readErr error
+	for {
+		msg := cmd.Next()
+		if msg == nil {
+			break
+		}
+		t.Reset(timeout)
+		m := &fetched{}
+		var sections []struct {
+			sec *imap.FetchItemBodySection
+			b   []byte
+		}
+		for {
+			item := msg.Next()
+			if item == nil {
+				break
+			}
+			switch it := item.(type) {
+			case imapclient.FetchItemDataUID:
+				m.uid = it.UID
+			case imapclient.FetchItemDataInternalDate:
+				m.date = it.Time
+			case imapclient.FetchItemDataBodyStructure:
+				m.bs = it.BodyStructure
+			case imapclient.FetchItemDataBodySection:
+				var b []byte
+				if it.Literal != nil {
+					var err error
+					b, err = io.ReadAll(io.LimitReader(it.Literal, 4*maxHeaderBytes))
+					if err != nil && readErr == nil {
+						readErr = err
+					}
+				}
+				sections = append(sections, struct {
+					sec *imap.FetchItemBodySection
+					b   []byte
+				}{it.Section, b})
+			}
+		}
+		if m.uid == 0 || !set.Contains(m.uid) {
+			continue // an unsolicited FETCH (flags changed by another client)
+		}
+		for _, s := range sections {
+			section(m, s.sec, s.b)
+		}
+		out = append(out, m)
+	}
+	if err := cmd.Close(); err != nil {
+		return nil, fmt.Errorf("fetch from %q: %w", f.name, k.wrap(err))
+	}
+	if readErr != nil {
+		return nil, fmt.Errorf("fetch from %q: %w", f.name, k.wrap(readErr))
+	}
+	return out, nil
+}
+
+func pathString(p []int) string {
+	s := make([]string, len(p))
+	for i, n := range p {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ".")
+}
+
+// chooseText picks the part a snippet comes from, by BODYSTRUCTURE: the first
+// inline text/plain part, else the first inline HTML part, else enriched text
+// or a calendar invite; attachments are never chosen, only named.
+func chooseText(bs imap.BodyStructure) (path []int, leaf *imap.BodyStructureSinglePart, names []string) {
+	if bs == nil {
+		return nil, nil, nil
+	}
+	type cand struct {
+		path []int
+		leaf *imap.BodyStructureSinglePart
+	}
+	found := map[string]cand{}
+	var walk func(prefix []int, bs imap.BodyStructure, depth int)
+	walk = func(prefix []int, bs imap.BodyStructure, depth int) {
+		bs.Walk(func(p []int, part imap.BodyStructure) bool {
+			sp, ok := part.(*imap.BodyStructureSinglePart)
+			if !ok {
+				return true
+			}
+			full := append(slices.Clone(prefix), p...)
+			mt := sp.MediaType()
+			disp := sp.Disposition()
+			attached := disp != nil && strings.EqualFold(disp.Value, "attachment")
+			if name := filename(sp); name != "" && (attached || !strings.HasPrefix(mt, "text/")) {
+				if len(names) < 5 {
+					names = append(names, name)
+				}
+				attached = true
+			}
+			if attached {
+				return true
+			}
+			if sp.MessageRFC822 != nil && sp.MessageRFC822.BodyStructure != nil && depth < maxDepth {
+				walk(full, sp.MessageRFC822.BodyStructure, depth+1)
+				return true
+			}
+			switch mt {
+			case "text/plain", "text/html", "text/enriched", "text/calendar":
+				if _, ok := found[mt]; !ok {
+					found[mt] = cand{full, sp}
+				}
+			}
+			return true
+		})
+	}
+	walk(nil, bs, 0)
+	if sp, ok := bs.(*imap.BodyStructureSinglePart); ok && len(found) == 0 && len(names) == 0 && strings.HasPrefix(sp.MediaType(), "multipart/") {
+		// A multipart the server could not split (no boundary): read it raw.
+		return []int{1}, sp, nil
+	}
+	for _, mt := range []string{"text/plain", "text/html", "text/enriched", "text/calendar"} {
+		if c, ok := found[mt]; ok {
+			return c.path, c.leaf, names
+		}
+	}
+	return nil, nil, names
+}
+
+// filename is a part's file name, including RFC 2231 "filename*" values.
+func filename(sp *imap.BodyStructureSinglePart) string {
+	if n := sp.Filename(); n != "" {
+		return cleanLine(n)
+	}
+	var params []map[string]string
+	if d := sp.Disposition(); d != nil {
+		params = append(params, d.Params)
+	}
+	params = append(params, sp.Params)
+	for _, p := range params {
+		for _, key := range []string{"filename*", "name*"} {
+			if v, ok := p[key]; ok {
+				return cleanLine(decode2231(v))
+			}
+		}
+	}
+	return ""
+}
+
+// decode2231 decodes an RFC 2231 extended value: charset'lang'percent-text.
+func decode2231(v string) string {
+	parts := strings.SplitN(v, "'", 3)
+	if len(parts) != 3 {
+		return v
+	}
+	raw, err := url.PathUnescape(parts[2])
+	if err != nil {
+		return v
+	}
+	return toUTF8([]byte(raw), parts[0])
+}
+
+// item turns one fetched message into an item; a message that cannot be
+// read fully still yields one with whatever could be read.
+func (f *folder) item(validity uint32, x *fetched) (it model.Item) {
+	var m Message
+	defer func() {
+		if r := recover(); r != nil {
+			f.c.log.Warn("could not read a message; keeping what was read", "folder", f.name, "uid", x.uid, "panic", r)
+			it = f.build(validity, x, m)
+		}
+	}()
+	h, _ := parseHeader(x.header)
+	m = headerMessage(h)
+	switch {
+	case x.text != nil:
+		ct := x.bs.MediaType()
+		if mp, ok := x.bs.(*imap.BodyStructureMultiPart); ok && mp.Extended != nil && mp.Extended.Params["boundary"] != "" {
+			ct += fmt.Sprintf("; boundary=%q", mp.Extended.Params["boundary"])
+		}
+		m.Snippet = entitySnippet(header{{name: "content-type", value: ct}}, x.text, len(x.text) >= 4*f.c.opt.SnippetBytes)
+	case x.leaf != nil:
+		truncated := int64(len(x.body)) < int64(x.leaf.Size)
+		s, err := partSnippet(x.body, x.leaf.MediaType(), x.leaf.Params, x.leaf.Encoding, truncated)
+		if err != nil {
+			f.c.log.Warn("could not read a message's text", "folder", f.name, "uid", x.uid, "err", err)
+		}
+		m.Snippet = s
+	case len(x.names) > 0:
+		m.Snippet = model.CleanSnippet("[attachments: " + strings.Join(x.names, ", ") + "]")
+	}
+	return f.build(validity, x, m)
+}
+
+func (f *folder) build(validity uint32, x *fetched, m Message) model.Item {
+	src := sourceID(f.name, validity, x.uid, m)
+	received := x.date
+	if received.IsZero() {
+		received = m.Date
+	}
+	if received.IsZero() {
+		received = f.c.opt.Now()
+	}
+	return model.Item{
+		ID:         model.ItemID(f.c.opt.Account, src),
+		Kind:       model.KindIMAP,
+		Account:    f.c.opt.Account,
+		SourceID:   src,
+		Channel:    f.name,
+		Thread:     m.Thread(),
+		FromName:   m.FromName,
+		FromAddr:   m.FromAddr,
+		Subject:    m.Subject,
+		Snippet:    m.Snippet,
+		Link:       f.c.link(f.name, validity, x.uid, m.MessageID),
+		UrgentHint: m.Urgent,
+		Received:   received,
+	}
+}
+
+// sourceID is an item's identity in the account. The Message-ID when there
+// is one: it survives a UIDVALIDITY change (the same mail comes back under new
+// UIDs) and the same message seen in two watched folders is one item. Without
+// one, a digest of the folder and the Date, From and Subject fields, which a
+// UIDVALIDITY change does not alter either; only a message lacking both
+// Message-ID and Date falls back to folder, UIDVALIDITY and UID.
+func sourceID(folder string, validity uint32, uid imap.UID, m Message) string {
+	if m.MessageID != "" {
+		return "mid:" + m.MessageID
+	}
+	if !m.Date.IsZero() {
+		h := sha256.Sum256([]byte(folder + "\x00" + m.Date.UTC().Format(time.RFC3339) + "\x00" + m.FromAddr + "\x00" + m.Subject))
+		return "hdr:" + hex.EncodeToString(h[:12])
+	}
+	return fmt.Sprintf("uid:%s/%d/%d", folder, validity, uid)
+}
