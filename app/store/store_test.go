@@ -736,3 +736,51 @@ func ExampleStore_Release() {
 	fmt.Println(len(released), released[0].Subject, stats[0].MedianWait())
 	// Output: 1 Lunch? 2h0m0s
 }
+
+// Release and MarkDone write only a small life record; Update rewrites the
+// whole item. The log must come out the same whichever wrote last.
+func TestLifeRecordAndUpdateAgree(t *testing.T) {
+	s := openTest(t)
+	it := realisticItem("work", 1, model.StateHeld)
+	if _, err := s.Put([]model.Item{it}, nil); err != nil {
+		t.Fatal(err)
+	}
+	at := t0.Add(time.Hour)
+	if _, err := s.Release(at, "released: check-in 09:00", "2025-03-10"); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := s.Get(it.ID)
+	// Snooze: back to held until the next check-in.
+	got, err := s.Update(it.ID, func(x *model.Item) error {
+		x.State, x.Released = model.StateHeld, time.Time{}
+		x.Logf(at, "snoozed to the next check-in")
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := append(slices.Clone(before.Log), model.Entry{At: at, Text: "snoozed to the next check-in"}); !reflect.DeepEqual(got.Log, want) {
+		t.Errorf("log after Update:\n got %v\nwant %v", got.Log, want)
+	}
+	if _, err := s.Release(at.Add(time.Hour), "released: check-in 10:00", "2025-03-10"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MarkDone([]string{it.ID}, at.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	final, _ := s.Get(it.ID)
+	var texts []string
+	for _, e := range final.Log {
+		texts = append(texts, e.Text)
+	}
+	want := []string{"connector imap: fetched from INBOX", `classified hold by rule "default"`,
+		"held: mode between, next check-in 11:00", "released: check-in 09:00",
+		"snoozed to the next check-in", "released: check-in 10:00", "done"}
+	if !slices.Equal(texts, want) {
+		t.Errorf("final log %q, want %q", texts, want)
+	}
+	if final.State != model.StateDone || !final.Released.Equal(at.Add(time.Hour)) {
+		t.Errorf("final state %s released %v", final.State, final.Released)
+	}
+	checkConsistent(t, s)
+}
