@@ -33,6 +33,10 @@ type conn struct {
 	stopCtx func() bool // detaches the context watcher
 }
 
+// testHookAnnounce, when set (by a benchmark, before any connection), is
+// called when the server announces new messages.
+var testHookAnnounce func()
+
 // errTimeout is reported when the watchdog closed a silent connection.
 var errTimeout = errors.New("server stopped answering")
 
@@ -75,6 +79,9 @@ func (c *Connector) dial(ctx context.Context, password string) (*conn, error) {
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
 				if d.NumMessages != nil {
+					if testHookAnnounce != nil {
+						testHookAnnounce()
+					}
 					select {
 					case k.newMail <- struct{}{}:
 					default:

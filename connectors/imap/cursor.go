@@ -94,13 +94,31 @@ func (c *Connector) link(folder string, validity uint32, uid imap.UID, msgID str
 			Path:   "/" + folder + fmt.Sprintf(";UIDVALIDITY=%d/;UID=%d", validity, uid),
 		}).String()
 	}
-	return strings.NewReplacer(
-		"{message_id}", msgID,
-		"{message_id_q}", url.QueryEscape(msgID),
-		"{message_id_p}", url.PathEscape(msgID),
-		"{folder}", folder,
-		"{folder_q}", url.QueryEscape(folder),
-		"{uid}", strconv.FormatUint(uint64(uid), 10),
-		"{uidvalidity}", strconv.FormatUint(uint64(validity), 10),
-	).Replace(t)
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(t, '{')
+		if i < 0 {
+			b.WriteString(t)
+			return b.String()
+		}
+		j := strings.IndexByte(t[i:], '}') // checkTemplate made sure it exists
+		b.WriteString(t[:i])
+		switch t[i+1 : i+j] {
+		case "message_id":
+			b.WriteString(msgID)
+		case "message_id_q":
+			b.WriteString(url.QueryEscape(msgID))
+		case "message_id_p":
+			b.WriteString(url.PathEscape(msgID))
+		case "folder":
+			b.WriteString(folder)
+		case "folder_q":
+			b.WriteString(url.QueryEscape(folder))
+		case "uid":
+			b.WriteString(strconv.FormatUint(uint64(uid), 10))
+		case "uidvalidity":
+			b.WriteString(strconv.FormatUint(uint64(validity), 10))
+		}
+		t = t[i+j+1:]
+	}
 }

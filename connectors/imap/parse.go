@@ -126,7 +126,7 @@ func parseHeader(raw []byte) (header, []byte) {
 			return h, rest
 		}
 		if len(h) < maxFields {
-			h = append(h, field{name: strings.ToLower(string(name)), value: string(bytes.TrimSpace(value))})
+			h = append(h, field{name: lowerName(name), value: string(bytes.TrimSpace(value))})
 		}
 		rest = next
 	}
@@ -157,6 +157,23 @@ func bareCR(raw []byte) []byte {
 	return out
 }
 
+// knownNames are the field names the parser looks up, lower case; lowerName
+// returns these constants instead of allocating.
+var knownNames = []string{
+	"from", "sender", "subject", "date", "message-id", "in-reply-to", "references",
+	"content-type", "content-transfer-encoding", "content-disposition", "x-priority",
+	"importance", "priority", "to", "cc", "mime-version", "received", "return-path",
+}
+
+func lowerName(b []byte) string {
+	for _, k := range knownNames {
+		if len(k) == len(b) && bytes.EqualFold(b, []byte(k)) {
+			return k
+		}
+	}
+	return strings.ToLower(string(b))
+}
+
 const (
 	maxFields     = 1000
 	maxFieldBytes = 64 << 10
@@ -164,7 +181,7 @@ const (
 
 // headerMessage decodes the fields an item needs.
 func headerMessage(h header) Message {
-	fallback := headerCharset(h)
+	fallback := func() string { return headerCharset(h) }
 	m := Message{
 		MessageID:  firstMsgID(h.get("message-id")),
 		InReplyTo:  firstMsgID(h.get("in-reply-to")),
@@ -190,6 +207,9 @@ func headerCharset(h header) string {
 	}
 	return "windows-1252"
 }
+
+// fixed is a fallback charset known in advance.
+func fixed(cs string) func() string { return func() string { return cs } }
 
 // wordDecoder decodes RFC 2047 encoded words in any charset go-message knows.
 var wordDecoder = &mime.WordDecoder{CharsetReader: lenientCharsetReader}
@@ -273,7 +293,7 @@ func convert(b []byte, cs string) (string, bool) {
 
 // decodeText decodes a header value: raw 8-bit bytes from the fallback
 // charset, then RFC 2047 encoded words.
-func decodeText(v, fallback string) string {
+func decodeText(v string, fallback func() string) string {
 	v = headerUTF8(v, fallback)
 	if !strings.Contains(v, "=?") {
 		return v
@@ -287,13 +307,14 @@ func decodeText(v, fallback string) string {
 // headerUTF8 converts raw 8-bit bytes in a header value; ASCII (encoded
 // words included) is left alone, and a wide body charset is no guess for
 // header bytes.
-func headerUTF8(v, fallback string) string {
+func headerUTF8(v string, fallback func() string) string {
 	for i := 0; i < len(v); i++ {
 		if v[i] >= 0x80 {
-			if strings.HasPrefix(fallback, "utf-16") || strings.HasPrefix(fallback, "utf-32") {
-				fallback = "windows-1252"
+			cs := fallback()
+			if strings.HasPrefix(cs, "utf-16") || strings.HasPrefix(cs, "utf-32") {
+				cs = "windows-1252"
 			}
-			return toUTF8([]byte(v), fallback)
+			return toUTF8([]byte(v), cs)
 		}
 	}
 	return v
@@ -327,11 +348,14 @@ func cleanLine(s string) string {
 // parseFrom returns the display name and address of the first address in a
 // From field, falling back to picking out something@something when the field
 // is not RFC 5322 (a common state of affairs).
-func parseFrom(raw, fallback string) (name, addr string) {
+func parseFrom(raw string, fallback func() string) (name, addr string) {
 	if raw == "" {
 		return "", ""
 	}
 	v := headerUTF8(raw, fallback)
+	if n, a, ok := simpleAddress(v); ok {
+		return cleanLine(decodeText(n, fallback)), a
+	}
 	p := netmail.AddressParser{WordDecoder: wordDecoder}
 	if list, err := p.ParseList(v); err == nil && len(list) > 0 {
 		return cleanLine(list[0].Name), strings.TrimSpace(list[0].Address)
@@ -364,6 +388,45 @@ func parseFrom(raw, fallback string) (name, addr string) {
 		addr = ""
 	}
 	return cleanLine(name), cleanLine(addr)
+}
+
+// simpleAddress splits the common forms "Name <local@domain>" and
+// "local@domain" without the full RFC 5322 parser; anything with quotes,
+// comments, groups or several addresses is left to it.
+func simpleAddress(v string) (name, addr string, ok bool) {
+	v = strings.TrimSpace(v)
+	if strings.ContainsAny(v, "\"(),;:\\") {
+		return "", "", false
+	}
+	if i := strings.IndexByte(v, '<'); i >= 0 {
+		if !strings.HasSuffix(v, ">") || strings.Count(v, "<") != 1 {
+			return "", "", false
+		}
+		addr = v[i+1 : len(v)-1]
+		name = strings.TrimSpace(v[:i])
+	} else {
+		addr = v
+	}
+	at := strings.IndexByte(addr, '@')
+	if at <= 0 || at == len(addr)-1 || strings.Count(addr, "@") != 1 || strings.ContainsAny(addr, " \t<>[]") {
+		return "", "", false
+	}
+	for _, word := range strings.Fields(name) {
+		// RFC 5322 atoms only (encoded words are atoms too); others go to
+		// the full parser.
+		for i := 0; i < len(word); i++ {
+			if c := word[i]; c < 0x80 && !atext(c) {
+				return "", "", false
+			}
+		}
+	}
+	return name, addr, true
+}
+
+// atext reports whether c may appear in an RFC 5322 atom (or, as '.', in an
+// obsolete phrase).
+func atext(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-/=?^_`{|}~.", c) >= 0
 }
 
 // msgIDs returns the message ids in a References-like field, without angle
@@ -424,6 +487,13 @@ func parseDate(v string) time.Time {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return time.Time{}
+	}
+	// The form nearly all mail uses, tried first: net/mail tries many
+	// layouts, and every failed layout costs an error value.
+	if len(v) >= 26 && v[3] == ',' {
+		if t, err := time.Parse("Mon, 2 Jan 2006 15:04:05 -0700", v); err == nil {
+			return t
+		}
 	}
 	if t, err := netmail.ParseDate(v); err == nil {
 		return t
@@ -744,7 +814,7 @@ func collectLeaves(h header, body []byte, truncated bool, depth int, out *[]leaf
 		name = params["name"]
 	}
 	if name != "" {
-		name = cleanLine(decodeText(name, "windows-1252"))
+		name = cleanLine(decodeText(name, fixed("windows-1252")))
 	}
 	switch {
 	case strings.HasPrefix(mt, "multipart/") && depth < maxDepth:
@@ -856,15 +926,15 @@ func snippetOf(text string) string {
 // ("-- "), an attribution line ("On … wrote:") or a forwarded/original message
 // marker. When nothing is left the caller falls back to the whole text.
 func trimReply(s string) string {
-	lines := strings.Split(s, "\n")
 	var b strings.Builder
-	for i := 0; i < len(lines); i++ {
-		line := strings.TrimRight(lines[i], "\r")
+	rest := s
+	for rest != "" {
+		line, after, _ := strings.Cut(rest, "\n")
+		rest = after
+		line = strings.TrimRight(line, "\r")
 		t := strings.TrimSpace(line)
-		next := ""
-		if i+1 < len(lines) {
-			next = strings.TrimSpace(lines[i+1])
-		}
+		next, _, _ := strings.Cut(rest, "\n")
+		next = strings.TrimSpace(next)
 		if line == "-- " || line == "--" || line == "—" || isAttribution(t, next) || isSentFrom(t) {
 			break
 		}
@@ -880,30 +950,36 @@ func trimReply(s string) string {
 	return b.String()
 }
 
-// isAttribution recognises the line a mail client puts above a quote.
+// isAttribution recognises the line a mail client puts above a quote. It is
+// called for every line, so it rejects most lines by their first byte.
 func isAttribution(line, next string) bool {
-	lower := strings.ToLower(line)
-	switch {
-	case strings.HasPrefix(lower, "-----original message-----"),
-		strings.HasPrefix(lower, "---------- forwarded message"),
-		strings.HasPrefix(lower, "-------- original message"),
-		strings.HasPrefix(lower, "begin forwarded message:"):
-		return true
-	case len(line) >= 20 && strings.Trim(line, "_") == "" && strings.HasPrefix(strings.ToLower(next), "from:"):
-		return true // Outlook's separator
-	}
-	openers := []string{"on ", "le ", "am ", "el ", "il ", "op ", "em "}
-	verbs := []string{"wrote", "a écrit", "schrieb", "escribió", "ha scritto", "schreef", "escreveu"}
-	both := lower + " " + strings.ToLower(next)
-	ends := strings.HasSuffix(lower, ":") || len(line) < 160 && strings.HasSuffix(both, ":")
-	if !ends {
+	if line == "" {
 		return false
 	}
-	for _, o := range openers {
+	switch line[0] | 0x20 {
+	case '-' | 0x20, 'b':
+		lower := strings.ToLower(line)
+		return strings.HasPrefix(lower, "-----original message-----") ||
+			strings.HasPrefix(lower, "---------- forwarded message") ||
+			strings.HasPrefix(lower, "-------- original message") ||
+			strings.HasPrefix(lower, "begin forwarded message:")
+	case '_' | 0x20:
+		// Outlook's separator line above "From:".
+		return len(line) >= 20 && strings.Trim(line, "_") == "" && len(next) >= 5 && strings.EqualFold(next[:5], "from:")
+	case 'o', 'l', 'a', 'e', 'i':
+	default:
+		return false
+	}
+	if !strings.HasSuffix(line, ":") && !(len(line) < 160 && strings.HasSuffix(next, ":")) {
+		return false
+	}
+	lower := strings.ToLower(line)
+	both := lower + " " + strings.ToLower(next)
+	for _, o := range []string{"on ", "le ", "am ", "el ", "il ", "op ", "em "} {
 		if !strings.HasPrefix(lower, o) {
 			continue
 		}
-		for _, v := range verbs {
+		for _, v := range []string{"wrote", "a écrit", "schrieb", "escribió", "ha scritto", "schreef", "escreveu"} {
 			if strings.Contains(both, v) {
 				return true
 			}
@@ -914,8 +990,8 @@ func isAttribution(line, next string) bool {
 
 // isSentFrom recognises mobile clients' automatic footers.
 func isSentFrom(line string) bool {
-	lower := strings.ToLower(line)
-	return strings.HasPrefix(lower, "sent from my ") || strings.HasPrefix(lower, "get outlook for ")
+	hasPrefix := func(p string) bool { return len(line) >= len(p) && strings.EqualFold(line[:len(p)], p) }
+	return hasPrefix("sent from my ") || hasPrefix("get outlook for ")
 }
 
 // partSnippet is the connector's entry point for one fetched part: body is a

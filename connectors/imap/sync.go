@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -263,19 +265,46 @@ type fetched struct {
 // sink. base is the cursor the batches advance; the last batch also moves
 // next to the folder's UIDNEXT. With resync, messages older than base.mark
 // are skipped.
+//
+// Fetching and storing overlap: while one batch is parsed and stored (an
+// fsync), the next is already on the wire. Batches are still committed in
+// order, so the cursor never passes a message that is not stored.
 func (f *folder) fetch(ctx context.Context, k *conn, mb mailbox, uids []imap.UID, base cursor, resync bool) error {
-	cur := base
-	for len(uids) > 0 {
-		n := min(len(uids), f.c.opt.FetchBatch)
-		chunk := uids[:n]
-		uids = uids[n:]
-		msgs, err := f.fetchChunk(k, chunk)
-		if err != nil {
-			return err
+	type batch struct {
+		chunk []imap.UID
+		msgs  []*fetched
+		err   error
+	}
+	batches := make(chan batch, 1)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(batches)
+		rest := uids
+		for len(rest) > 0 {
+			n := min(len(rest), f.c.opt.FetchBatch)
+			chunk := rest[:n]
+			rest = rest[n:]
+			msgs, err := f.fetchChunk(k, chunk)
+			select {
+			case batches <- batch{chunk, msgs, err}:
+			case <-stop:
+				return
+			}
+			if err != nil {
+				return
+			}
 		}
-		items := make([]model.Item, 0, len(msgs))
-		seen := make(map[string]bool, len(msgs))
-		for _, m := range msgs {
+	}()
+
+	cur := base
+	last := uids[len(uids)-1]
+	for b := range batches {
+		if b.err != nil {
+			return b.err
+		}
+		var keep []*fetched
+		for _, m := range b.msgs {
 			if m.uid < base.next {
 				continue
 			}
@@ -285,23 +314,48 @@ func (f *folder) fetch(ctx context.Context, k *conn, mb mailbox, uids []imap.UID
 			if resync && m.date.Before(base.mark) {
 				continue
 			}
-			it := f.item(mb.validity, m)
-			if seen[it.ID] {
-				continue
-			}
-			seen[it.ID] = true
-			items = append(items, it)
+			keep = append(keep, m)
 		}
-		cur.next = max(cur.next, chunk[len(chunk)-1]+1)
-		if len(uids) == 0 {
+		built := f.items(mb.validity, keep)
+		items := make([]model.Item, 0, len(built))
+		seen := make(map[string]bool, len(built))
+		for _, it := range built {
+			if !seen[it.ID] {
+				seen[it.ID] = true
+				items = append(items, it)
+			}
+		}
+		cur.next = max(cur.next, b.chunk[len(b.chunk)-1]+1)
+		if b.chunk[len(b.chunk)-1] == last {
 			cur.next = max(cur.next, mb.next)
 			cur.modseq = mb.modseq
 		}
 		if err := f.commit(ctx, items, cur); err != nil {
+			// The deferred close(stop) ends the fetcher; the session closes
+			// the connection under a FETCH it may still be reading.
 			return err
 		}
 	}
 	return nil
+}
+
+// items builds the items of a batch in order, on all CPUs: parsing and
+// decoding is most of a large sync's own work.
+func (f *folder) items(validity uint32, msgs []*fetched) []model.Item {
+	out := make([]model.Item, len(msgs))
+	workers := min(runtime.GOMAXPROCS(0), 4, max(1, len(msgs)/32))
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(msgs); i += workers {
+				out[i] = f.item(validity, msgs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 // commit hands items and the cursor they advance to the sink in one batch.
@@ -472,9 +526,8 @@ func (f *folder) stream(k *conn, set imap.UIDSet, opts *imap.FetchOptions, secti
 			case imapclient.FetchItemDataBodySection:
 				var b []byte
 				if it.Literal != nil {
-					var err error
-					b, err = io.ReadAll(io.LimitReader(it.Literal, 4*maxHeaderBytes))
-					if err != nil && readErr == nil {
+					b = make([]byte, min(it.Literal.Size(), 4*maxHeaderBytes))
+					if _, err := io.ReadFull(it.Literal, b); err != nil && readErr == nil {
 						readErr = err
 					}
 				}
