@@ -323,3 +323,87 @@ func sortedSubjects(s *fakeSink) []string {
 	slices.Sort(out)
 	return out
 }
+
+// blackholeProxy forwards TCP connections to a server until told to turn the
+// current ones into black holes: they stay open but carry nothing either
+// way, like a connection whose peer vanished while the laptop slept. New
+// connections work normally.
+type blackholeProxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	conns  []*proxied
+}
+
+type proxied struct {
+	dead atomic.Bool
+	a, b net.Conn
+}
+
+func newBlackholeProxy(t *testing.T, target string) *blackholeProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &blackholeProxy{ln: ln, target: target}
+	go func() {
+		for {
+			a, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			b, err := net.Dial("tcp", target)
+			if err != nil {
+				a.Close()
+				continue
+			}
+			c := &proxied{a: a, b: b}
+			p.mu.Lock()
+			p.conns = append(p.conns, c)
+			p.mu.Unlock()
+			go c.pipe(a, b)
+			go c.pipe(b, a)
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		for _, c := range p.conns {
+			c.a.Close()
+			c.b.Close()
+		}
+	})
+	return p
+}
+
+func (c *proxied) pipe(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if err != nil {
+			if !c.dead.Load() {
+				dst.Close()
+			}
+			return
+		}
+		if c.dead.Load() {
+			continue // swallowed
+		}
+		if _, err := dst.Write(buf[:n]); err != nil {
+			return
+		}
+	}
+}
+
+// blackhole silences every connection open now.
+func (p *blackholeProxy) blackhole() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.dead.Store(true)
+	}
+}
+
+func (p *blackholeProxy) addr() string { return p.ln.Addr().String() }

@@ -374,3 +374,54 @@ func TestMemIngestFailureRetries(t *testing.T) {
 	sink.mu.Unlock()
 	waitFor(t, 5*time.Second, "item after the sink recovered", func() bool { return sink.count() == 1 })
 }
+
+// TestMemWakeDetectsDeadConnection: after sleep the IDLE connection looks
+// open but is dead; Wake checks it at once (NOOP, short timeout) and
+// reconnects, and mail that arrived meanwhile is fetched.
+func TestMemWakeDetectsDeadConnection(t *testing.T) {
+	ms := newMemServer(t)
+	p := newBlackholeProxy(t, ms.addr)
+	opt := (&memServer{addr: p.addr()}).options("acct")
+	opt.CommandTimeout = 300 * time.Millisecond
+	sink := newSink()
+	r := start(t, opt, sink)
+	waitHealth(t, sink, model.HealthConnected, 5*time.Second)
+
+	p.blackhole()
+	ms.add(t, "INBOX", mail("z@x", "while asleep", "b"), time.Time{})
+	time.Sleep(100 * time.Millisecond)
+	if sink.count() != 0 {
+		t.Fatal("item arrived through a dead connection")
+	}
+	woke := time.Now()
+	r.c.Wake()
+	waitFor(t, 5*time.Second, "item after wake", func() bool { return sink.count() == 1 })
+	if d := time.Since(woke); d > 2*time.Second {
+		t.Errorf("took %v after Wake; want about the NOOP timeout (300ms) plus a reconnect", d)
+	}
+}
+
+// TestMemIdleRefreshAndWatchdog: IDLE is re-issued every IdleRefresh; when a
+// re-issue meets a dead connection, the watchdog cuts it and the connector
+// reconnects on its own, without Wake.
+func TestMemIdleRefreshAndWatchdog(t *testing.T) {
+	ms := newMemServer(t)
+	p := newBlackholeProxy(t, ms.addr)
+	opt := (&memServer{addr: p.addr()}).options("acct")
+	opt.IdleRefresh = 50 * time.Millisecond
+	opt.CommandTimeout = 300 * time.Millisecond
+	sink := newSink()
+	start(t, opt, sink)
+	waitHealth(t, sink, model.HealthConnected, 5*time.Second)
+	waitFor(t, 5*time.Second, "IDLE re-issued", func() bool {
+		return strings.Count(requests(ms.traffic.String()), " IDLE") >= 3
+	})
+
+	p.blackhole()
+	ms.add(t, "INBOX", mail("y@x", "behind a dead connection", "b"), time.Time{})
+	h := waitHealth(t, sink, model.HealthBackingOff, 5*time.Second)
+	if !strings.Contains(h.Detail, "stopped answering") {
+		t.Errorf("health detail %q, want the watchdog's", h.Detail)
+	}
+	waitFor(t, 5*time.Second, "item after the reconnect", func() bool { return sink.count() == 1 })
+}
