@@ -131,7 +131,7 @@ type Options struct {
 	// BackoffCap (default 2s and 5 minutes), jittered by ±20%.
 	BackoffBase time.Duration
 	BackoffCap  time.Duration
-	// FetchBatch is how many messages one FETCH and one Ingest carry; default 500.
+	// FetchBatch is how many messages one FETCH and one Ingest carry; default 250.
 	FetchBatch int
 	// SnippetBytes is how much of a text part is fetched for the snippet;
 	// default 2048 (4× that for HTML, which is mostly markup).
@@ -165,7 +165,7 @@ const (
 	DefaultCommandTimeout = 90 * time.Second
 	DefaultBackoffBase    = 2 * time.Second
 	DefaultBackoffCap     = 5 * time.Minute
-	DefaultFetchBatch     = 500
+	DefaultFetchBatch     = 250
 	DefaultSnippetBytes   = 2048
 )
 

@@ -275,7 +275,7 @@ func (f *folder) fetch(ctx context.Context, k *conn, mb mailbox, uids []imap.UID
 		msgs  []*fetched
 		err   error
 	}
-	batches := make(chan batch, 1)
+	batches := make(chan batch)
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
