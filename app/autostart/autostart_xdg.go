@@ -1,0 +1,178 @@
+//go:build !darwin && !windows
+
+package autostart
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// residentNames are the program names Executable looks for, best first.
+var residentNames = []string{"sluice"}
+
+// Location returns the XDG autostart entry's path:
+// $XDG_CONFIG_HOME/autostart/app.sluice.Sluice.desktop, where
+// XDG_CONFIG_HOME defaults to ~/.config (and is ignored unless absolute, as
+// the base directory spec says).
+func Location() (string, error) {
+	dir := os.Getenv("XDG_CONFIG_HOME")
+	if dir == "" || !filepath.IsAbs(dir) {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("autostart: %w", err)
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	return filepath.Join(dir, "autostart", ID+".desktop"), nil
+}
+
+// Enable writes the autostart entry that starts exe at login. It replaces
+// an entry that is there, including one the user switched off in their
+// desktop's startup settings.
+func Enable(exe string) error {
+	if err := checkPath(exe); err != nil {
+		return err
+	}
+	execLine, err := desktopExec(exe)
+	if err != nil {
+		return err
+	}
+	path, err := Location()
+	if err != nil {
+		return err
+	}
+	entry := "[Desktop Entry]\n" +
+		"Type=Application\n" +
+		"Name=Sluice\n" +
+		"Comment=Hold messages until your check-in times\n" +
+		"Exec=" + execLine + "\n" +
+		"Icon=" + ID + "\n" +
+		"Terminal=false\n" +
+		"StartupNotify=false\n" +
+		"X-GNOME-Autostart-enabled=true\n"
+	if err := writeFileAtomic(path, []byte(entry)); err != nil {
+		return fmt.Errorf("autostart: %w", err)
+	}
+	return nil
+}
+
+// Disable removes the autostart entry; it is not an error if there is none.
+func Disable() error {
+	path, err := Location()
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("autostart: %w", err)
+	}
+	return nil
+}
+
+// Enabled reports whether Sluice starts at login: the entry exists and
+// neither Hidden=true nor X-GNOME-Autostart-enabled=false (what GNOME's and
+// other desktops' startup settings write to switch an entry off) is set.
+func Enabled() (bool, error) {
+	path, err := Location()
+	if err != nil {
+		return false, err
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("autostart: %w", err)
+	}
+	group := ""
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "[") {
+			group = line
+			continue
+		}
+		if group != "[Desktop Entry]" {
+			continue
+		}
+		key, val, ok := strings.Cut(line, "=")
+		if !ok {
+			continue
+		}
+		key, val = strings.TrimSpace(key), strings.TrimSpace(val)
+		switch {
+		case key == "Hidden" && val == "true":
+			return false, nil
+		case key == "X-GNOME-Autostart-enabled" && val == "false":
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// desktopReserved are the characters that force an Exec argument to be
+// quoted (Desktop Entry Specification, "The Exec key").
+const desktopReserved = " \t\n\"'\\><~|&;$*?#()`"
+
+// desktopExec renders exe as the program of an Exec key. An argument with a
+// reserved character is put in double quotes, inside which ", `, $ and \
+// take a backslash; the value is then a string, whose own escaping doubles
+// every backslash. A literal % is written %% so it is not a field code.
+func desktopExec(exe string) (string, error) {
+	if strings.Contains(exe, "=") {
+		// The spec forbids "=" in the program's name or path, quoted or not.
+		return "", fmt.Errorf("%w: %q contains \"=\"", ErrUnrepresentable, exe)
+	}
+	s := exe
+	if strings.ContainsAny(exe, desktopReserved) {
+		var b strings.Builder
+		b.WriteByte('"')
+		for _, r := range exe {
+			switch r {
+			case '"', '`', '$':
+				b.WriteString(`\\`)
+			case '\\':
+				b.WriteString(`\\\`)
+			}
+			b.WriteRune(r)
+		}
+		b.WriteByte('"')
+		s = b.String()
+	}
+	return strings.ReplaceAll(s, "%", "%%"), nil
+}
+
+// writeFileAtomic writes data to path through a temp file and a rename, so
+// a desktop session reading the directory never sees half an entry.
+func writeFileAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
