@@ -98,11 +98,21 @@ func (c *Connector) dial(ctx context.Context, password string) (*conn, error) {
 	// so a dial is cancellable and bounded by DialTimeout.
 	switch c.opt.Security {
 	case SecurityStartTLS:
-		stop := k.watch(netConn)
+		// NewStartTLS reads the greeting and upgrades before it returns:
+		// bound it by the watchdog and ctx too.
+		t := time.AfterFunc(c.opt.CommandTimeout, func() {
+			k.timedOut.Store(true)
+			netConn.Close()
+		})
+		stopCtx := context.AfterFunc(ctx, func() { netConn.Close() })
 		k.cl, err = imapclient.NewStartTLS(netConn, opts)
-		stop()
+		t.Stop()
+		stopCtx()
 		if err != nil {
 			netConn.Close()
+			if k.timedOut.Load() {
+				err = fmt.Errorf("%w within %v: %v", errTimeout, c.opt.CommandTimeout, err)
+			}
 			return nil, fmt.Errorf("starttls: %w", tlsHint(err))
 		}
 	default:
@@ -158,16 +168,6 @@ func tlsHint(err error) error {
 		return fmt.Errorf("%w (check the server's certificate and this machine's clock)", err)
 	}
 	return err
-}
-
-// watch closes nc if the handshake that follows takes longer than the
-// command timeout; the returned func stops watching.
-func (k *conn) watch(nc net.Conn) func() {
-	t := time.AfterFunc(k.c.opt.CommandTimeout, func() {
-		k.timedOut.Store(true)
-		nc.Close()
-	})
-	return func() { t.Stop() }
 }
 
 // login authenticates with LOGIN, or AUTHENTICATE PLAIN where LOGIN is

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"regexp"
 	"slices"
@@ -11,6 +12,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/sluice-app/sluice/app/model"
 )
@@ -424,4 +428,53 @@ func TestMemIdleRefreshAndWatchdog(t *testing.T) {
 		t.Errorf("health detail %q, want the watchdog's", h.Detail)
 	}
 	waitFor(t, 5*time.Second, "item after the reconnect", func() bool { return sink.count() == 1 })
+}
+
+// TestMemExpungedBeforeSeen: UIDNEXT moved past messages that were deleted
+// before the connector saw them; the cursor follows and nothing breaks.
+func TestMemExpungedBeforeSeen(t *testing.T) {
+	ms := newMemServer(t)
+	sink := newSink()
+	opt := ms.options("acct")
+	opt.DisableIdle = true
+	opt.PollInterval = time.Hour // checks happen on Wake only
+	opt.FetchBatch = 1           // so the gap is searched, not listed
+	r := start(t, opt, sink)
+	waitHealth(t, sink, model.HealthConnected, 5*time.Second)
+
+	// Another client deletes a message before the connector looks.
+	cl, err := imapclient.DialInsecure(ms.addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.Login(memUser, memPass).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		ms.add(t, "INBOX", mail(fmt.Sprintf("gone%d@x", i), "gone", "b"), time.Time{})
+	}
+	if err := cl.Noop().Wait(); err != nil { // learn about the new messages
+		t.Fatal(err)
+	}
+	if err := cl.Store(imap.SeqSet{{Start: 1, Stop: 3}}, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Expunge().Close(); err != nil {
+		t.Fatal(err)
+	}
+	r.c.Wake()
+	waitFor(t, 5*time.Second, "cursor past the expunged UID", func() bool {
+		cur, _ := sink.cursor("acct", "INBOX")
+		return cur.next == 4
+	})
+	ms.add(t, "INBOX", mail("kept@x", "kept", "b"), time.Time{})
+	r.c.Wake()
+	waitFor(t, 5*time.Second, "the next message", func() bool { return sink.count() == 1 })
+	if got := sortedSubjects(sink); !slices.Equal(got, []string{"kept"}) {
+		t.Errorf("items %v, want [kept]", got)
+	}
 }

@@ -117,9 +117,9 @@ func (r *run) login(ctx context.Context) (*conn, error) {
 // changed.
 func (r *run) set(folder string, s folderState) {
 	r.hmu.Lock()
+	defer r.hmu.Unlock()
 	r.states[folder] = s
-	r.hmu.Unlock()
-	r.publish()
+	r.publishLocked()
 }
 
 // publish reports the account's health, made from the folders' states: a
@@ -128,6 +128,10 @@ func (r *run) set(folder string, s folderState) {
 func (r *run) publish() {
 	r.hmu.Lock()
 	defer r.hmu.Unlock()
+	r.publishLocked()
+}
+
+func (r *run) publishLocked() {
 	var worst model.HealthState = model.HealthConnected
 	rank := map[model.HealthState]int{model.HealthConnected: 0, model.HealthStarting: 1, model.HealthBackingOff: 2, model.HealthAuthFailed: 3}
 	var problems, fine []string

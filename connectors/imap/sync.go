@@ -270,6 +270,12 @@ type fetched struct {
 // fsync), the next is already on the wire. Batches are still committed in
 // order, so the cursor never passes a message that is not stored.
 func (f *folder) fetch(ctx context.Context, k *conn, mb mailbox, uids []imap.UID, base cursor, resync bool) error {
+	if len(uids) == 0 {
+		// UIDNEXT moved but the messages are gone (expunged meanwhile):
+		// remember that, so they are not looked for again.
+		base.next, base.modseq = max(base.next, mb.next), mb.modseq
+		return f.commit(ctx, nil, base)
+	}
 	type batch struct {
 		chunk []imap.UID
 		msgs  []*fetched
