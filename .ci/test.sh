@@ -8,24 +8,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 STATICCHECK_VERSION=v0.8.2
 
-# Debian packages: Fyne's C build deps, a display, a session bus, a
-# notification daemon, a real IMAP server, the reference IMAP client, and
-# the desktop-file/AppStream validators.
-PKGS=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev
-      libxi-dev libxxf86vm-dev libwayland-dev libxkbcommon-dev wayland-protocols
-      xvfb xauth dbus dbus-x11 dunst imagemagick dovecot-imapd openssl isync
-      desktop-file-utils appstream xz-utils locales)
-missing=()
-for p in "${PKGS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  SUDO=""
-  [ "$(id -u)" = 0 ] || SUDO="sudo"
-  echo "== installing: ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+packaging/deps.sh test
 
 export PATH="$(go env GOPATH)/bin:$PATH"
 if ! staticcheck -version 2>/dev/null | grep -q "${STATICCHECK_VERSION#v}"; then

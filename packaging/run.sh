@@ -6,23 +6,12 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# Runtime and build dependencies: cgo for the windows (Fyne/OpenGL), a
-# session bus for the tray and notifications.
-PKGS=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev
-      libxi-dev libxxf86vm-dev libwayland-dev libxkbcommon-dev wayland-protocols dbus)
-missing=()
-for p in "${PKGS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  SUDO=""
-  [ "$(id -u)" = 0 ] || SUDO="sudo"
-  echo "Installing: ${missing[*]}" >&2
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+packaging/deps.sh run
 
 mkdir -p bin
-echo "Building bin/sluice (the first build takes a few minutes)…" >&2
-go build -trimpath -ldflags "-s -w -X main.version=$(sed -n 's/^Version *= *"\(.*\)"/\1/p' FyneApp.toml 2>/dev/null || echo dev)" -o bin/sluice ./cmd/sluice
+version=$(sed -n 's/^Version *= *"\(.*\)"/\1/p' FyneApp.toml 2>/dev/null || true)
+ldflags="-s -w -X main.version=${version:-dev}"
+echo "Building bin/sluice and bin/sluice-ui (the first build of the windows takes a few minutes)…" >&2
+CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o bin/sluice ./cmd/sluice
+go build -trimpath -ldflags "$ldflags" -o bin/sluice-ui ./cmd/sluice-ui
 exec ./bin/sluice "$@"

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages Sluice needs for a purpose, skipping
+# those already installed (apt-get as root, else through sudo).
+#   packaging/deps.sh run    build and run Sluice (cgo for the windows, D-Bus)
+#   packaging/deps.sh test   everything the tests need as well
+set -euo pipefail
+
+BUILD=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev
+       libxi-dev libxxf86vm-dev libwayland-dev libxkbcommon-dev wayland-protocols dbus)
+# A display, a session bus, a notification daemon, a real IMAP server, the
+# reference IMAP client, the desktop-file and AppStream validators, icons.
+TEST=(xvfb xauth dbus-x11 dunst imagemagick dovecot-imapd openssl isync
+      desktop-file-utils appstream xz-utils librsvg2-bin locales git make)
+
+case "${1:-}" in
+  run)  PKGS=("${BUILD[@]}") ;;
+  test) PKGS=("${BUILD[@]}" "${TEST[@]}") ;;
+  *) echo "usage: $0 run|test" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
+echo "Installing: ${missing[*]}" >&2
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
