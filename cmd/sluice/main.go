@@ -6,12 +6,17 @@ import (
 	"os"
 
 	"github.com/sluice-app/sluice/app/cli"
+	"github.com/sluice-app/sluice/app/desktop"
 )
 
 // version is stamped at build time with -ldflags "-X main.version=…".
 var version = ""
 
 func main() {
+	// With no command, sluice runs the desktop face: tray, notifications,
+	// windows on demand (a separate sluice-ui process).
+	cli.OpenWindow = desktop.WindowOpener
+	cli.Desktop = desktop.Main
 	os.Exit(cli.Main(cli.Env{
 		Args: os.Args[1:], Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Version: version,
 	}))

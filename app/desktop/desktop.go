@@ -1,0 +1,414 @@
+// Package desktop is Sluice's everyday face in the resident process: the
+// tray icon and menu (fyne.io/systray, no OpenGL, no window), desktop
+// notifications (beeep), the windows started on demand as a separate
+// process (sluice-ui), and, on Linux, resume-from-sleep via logind.
+//
+// The tray is rebuilt from a snapshot of the gate whenever the gate emits
+// an event; notifications follow DESIGN.md exactly: one per check-in, one
+// per urgent breakthrough, one when focus starts and ends, one when an
+// account needs the user, each switchable in the config. Where no tray can
+// be shown (no session bus, or no StatusNotifierWatcher as on GNOME
+// without the AppIndicator extension) Sluice keeps running, says so once,
+// and opens the digest instead.
+package desktop
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/sluice-app/sluice/app"
+	"github.com/sluice-app/sluice/app/cli"
+	"github.com/sluice-app/sluice/app/clock"
+	"github.com/sluice-app/sluice/app/config"
+	"github.com/sluice-app/sluice/app/gate"
+)
+
+// Options tune Run. The zero value is what the desktop app uses.
+type Options struct {
+	// Logger receives the desktop's logs (nil: discarded).
+	Logger *slog.Logger
+	// Windows starts the windows binary; nil means windows cannot be
+	// opened from the tray (the menu items are disabled).
+	Windows *Launcher
+	// TrayWait is how long to wait at start-up for a tray host to appear
+	// (the panel may start after Sluice at login) before falling back to
+	// no tray. Zero means DefaultTrayWait.
+	TrayWait time.Duration
+	// Now tells the time for the tray's wording ("09:00" today, "Mon
+	// 09:00" later); nil means the machine's clock.
+	Now func() time.Time
+
+	notify   func(Note) error // tests: where notifications go (nil: the system's)
+	sleepBus string           // tests: the bus logind's signals come from ("": the system bus)
+}
+
+// DefaultTrayWait is how long Sluice waits for a tray host at start-up.
+const DefaultTrayWait = 10 * time.Second
+
+// core is what the desktop needs from a running Sluice; *app.App has it.
+type core interface {
+	Gate() *gate.Gate
+	Config() config.Config
+	Run(ctx context.Context) error
+	SetTray(state string)
+	Notice(msg string)
+	Wake()
+	Checkin() (gate.Checkin, error)
+	Focus(d time.Duration) (gate.Status, error)
+	FocusNext() (gate.Status, error)
+	EndFocus() (gate.Status, error)
+	Pause(d time.Duration) (gate.Status, error)
+	Resume() (gate.Status, error)
+	OpenWindow(name string) error
+}
+
+var _ core = (*app.App)(nil)
+
+// desktop is one run of the desktop face.
+type desktop struct {
+	a    core
+	opt  Options
+	log  *slog.Logger
+	sess *session
+
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	notes   *notes    // owned by the dispatch goroutine
+	queue   chan Note // notifications waiting to be shown
+	dirty   chan struct{}
+	actions chan action // menu clicks
+
+	trayStart chan struct{} // closed when the tray should be shown
+	trayOnce  sync.Once
+	trayMu    sync.Mutex
+	trayRun   bool // runTray was entered
+	quitting  bool
+}
+
+// Run runs Sluice with its desktop face until ctx is done or the user
+// quits from the tray, then shuts down in order: notifications stop, the
+// tray icon is removed, open windows are closed, and the app closes its
+// connectors and store. It must be called on the main goroutine (macOS
+// draws the menu bar there) and at most once per process.
+func Run(ctx context.Context, a *app.App, opt Options) error {
+	return run(ctx, a, opt)
+}
+
+func run(parent context.Context, a core, opt Options) error {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.TrayWait <= 0 {
+		opt.TrayWait = DefaultTrayWait
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	d := &desktop{
+		a: a, opt: opt, log: opt.Logger.With("component", "desktop"),
+		notes: newNotes(), queue: make(chan Note, 16), dirty: make(chan struct{}, 1),
+		actions: make(chan action, 8), trayStart: make(chan struct{}),
+	}
+	if opt.Windows != nil {
+		opt.Windows.SetLogger(opt.Logger)
+		opt.Windows.setOnExit(func(string) { d.markDirty() })
+	}
+	sess, sessErr := openSession(d.log)
+	d.sess = sess
+	if opt.notify == nil {
+		d.opt.notify = sess.notify
+	}
+
+	// Subscribe before the gate runs, so a check-in it fires late at
+	// start-up (missed while Sluice was not running) is announced.
+	events, unsubscribe := a.Gate().Subscribe(256)
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	d.ctx, d.cancel = ctx, cancel
+	appDone := make(chan error, 1)
+	go func() {
+		err := a.Run(ctx)
+		appDone <- err
+		cancel()
+	}()
+	a.SetTray("starting")
+
+	var bg sync.WaitGroup
+	notifierDone := make(chan struct{})
+	go func() { defer close(notifierDone); d.notifier() }()
+	bg.Go(func() { d.dispatch(events) })
+	bg.Go(d.handleClicks)
+	bg.Go(func() { watchSleep(ctx, opt.sleepBus, d.log, a.Wake) })
+	bg.Go(func() { d.decideTray(sessErr) })
+
+	shutdown := make(chan struct{})
+	go func() {
+		defer close(shutdown)
+		<-ctx.Done()
+		unsubscribe()
+		// Notifications share the session bus connection that the tray
+		// closes when it quits: stop them first.
+		<-notifierDone
+		d.trayMu.Lock()
+		d.quitting = true
+		started := d.trayRun
+		d.trayMu.Unlock()
+		if started {
+			d.quitTray()
+		}
+		if opt.Windows != nil {
+			opt.Windows.Close(3 * time.Second)
+		}
+	}()
+
+	select {
+	case <-d.trayStart:
+		d.trayMu.Lock()
+		start := !d.quitting
+		d.trayRun = start
+		d.trayMu.Unlock()
+		if start {
+			d.runTray() // until quitTray
+		}
+	case <-ctx.Done():
+	}
+	<-shutdown
+	bg.Wait()
+	sess.close()
+	err := <-appDone
+	d.log.Info("desktop stopped")
+	return err
+}
+
+// decideTray shows the tray if a host for it exists, or appears within
+// TrayWait; otherwise it falls back to running without one, and still
+// shows the tray if a host turns up later.
+func (d *desktop) decideTray(sessErr error) {
+	if sessErr != nil {
+		d.noTray(sessErr.Error())
+		return
+	}
+	if !trayAvailable {
+		d.noTray("this build of Sluice has no tray support")
+		return
+	}
+	appeared := make(chan struct{}, 1)
+	stop := d.sess.watchTrayHost(func(present bool) {
+		if present {
+			select {
+			case appeared <- struct{}{}:
+			default:
+			}
+		}
+	})
+	defer stop()
+	if d.sess.trayHost() {
+		d.showTray()
+		return
+	}
+	d.log.Info("no tray host yet; waiting for one", "for", d.opt.TrayWait)
+	wait := time.NewTimer(d.opt.TrayWait)
+	defer wait.Stop()
+	select {
+	case <-appeared:
+		d.showTray()
+		return
+	case <-d.ctx.Done():
+		return
+	case <-wait.C:
+	}
+	d.noTray("no system tray on this desktop (nothing provides org.kde.StatusNotifierWatcher; on GNOME, enable the AppIndicator extension)")
+	select {
+	case <-appeared:
+		d.log.Info("a tray host appeared; showing the tray icon")
+		d.showTray()
+	case <-d.ctx.Done():
+	}
+}
+
+func (d *desktop) showTray() { d.trayOnce.Do(func() { close(d.trayStart) }) }
+
+// noTray is the fallback: keep running, say so once (a notification, the
+// log, `sluice status`), and open the digest, which is what launching
+// Sluice from the desktop would otherwise show in the tray.
+func (d *desktop) noTray(reason string) {
+	d.log.Warn("running without a tray icon", "reason", reason)
+	d.a.SetTray("unavailable: " + reason)
+	d.a.Notice("No tray icon: " + reason + ". Sluice keeps running; launch it again, or run `sluice ui digest`, to open the digest.")
+	if d.sess.canNotify() {
+		d.enqueue(Note{Kind: NoteNoTray, Title: "Sluice is running without a tray icon",
+			Body: reason + ". Launch Sluice again to open the digest."})
+	}
+	if !hasDisplay() {
+		d.log.Info("no display; not opening the digest")
+		return
+	}
+	if err := d.a.OpenWindow("digest"); err != nil {
+		d.log.Warn("cannot open the digest", "err", err)
+	}
+}
+
+// dispatch turns gate events into notifications and tray redraws.
+func (d *desktop) dispatch(events <-chan gate.Event) {
+	for e := range events {
+		zone := d.a.Gate().Settings().Plan.Zone
+		if zone == nil {
+			zone = time.Local
+		}
+		if n, ok := d.notes.For(e, d.a.Config().Notifications, zone); ok && d.sess.canNotify() {
+			d.enqueue(n)
+		}
+		d.markDirty()
+	}
+}
+
+func (d *desktop) enqueue(n Note) {
+	select {
+	case d.queue <- n:
+	default:
+		d.log.Warn("notification dropped: too many waiting", "kind", n.Kind)
+	}
+}
+
+// notifier shows queued notifications one at a time until the desktop
+// stops.
+func (d *desktop) notifier() {
+	for {
+		select {
+		case <-d.ctx.Done():
+			return
+		case n := <-d.queue:
+			if err := d.opt.notify(n); err != nil {
+				d.log.Warn("notification not shown", "kind", n.Kind, "err", err)
+			} else {
+				d.log.Debug("notification shown", "kind", n.Kind)
+			}
+		}
+	}
+}
+
+// markDirty asks the tray to redraw; many marks before a redraw are one.
+func (d *desktop) markDirty() {
+	select {
+	case d.dirty <- struct{}{}:
+	default:
+	}
+}
+
+// click queues a menu action; clicks beyond a few pending are dropped
+// rather than blocking the tray.
+func (d *desktop) click(a action) {
+	select {
+	case d.actions <- a:
+	default:
+		d.log.Warn("menu click dropped", "action", a)
+	}
+}
+
+func (d *desktop) handleClicks() {
+	for {
+		select {
+		case <-d.ctx.Done():
+			return
+		case a := <-d.actions:
+			if err := d.do(a); err != nil {
+				d.log.Warn("menu action failed", "action", a, "err", err)
+			}
+			d.markDirty()
+		}
+	}
+}
+
+// do carries out a menu action through the same commands the CLI uses.
+func (d *desktop) do(a action) error {
+	d.log.Info("menu", "action", a)
+	var err error
+	switch a {
+	case actCheckin:
+		_, err = d.a.Checkin()
+	case actFocus25:
+		_, err = d.a.Focus(25 * time.Minute)
+	case actFocus50:
+		_, err = d.a.Focus(50 * time.Minute)
+	case actFocus90:
+		_, err = d.a.Focus(90 * time.Minute)
+	case actFocusNext:
+		_, err = d.a.FocusNext()
+	case actEndFocus:
+		_, err = d.a.EndFocus()
+	case actPause:
+		_, err = d.a.Pause(time.Hour)
+	case actResume:
+		_, err = d.a.Resume()
+	case actDigest:
+		err = d.a.OpenWindow("digest")
+	case actSettings:
+		err = d.a.OpenWindow("settings")
+	case actQuit:
+		d.cancel()
+	default:
+		err = errors.New("unknown action")
+	}
+	return err
+}
+
+// snapshot is the state the tray draws.
+func (d *desktop) snapshot() snapshot {
+	s := snapshot{Status: d.a.Gate().Status(), Now: d.opt.Now(), NoUI: "Sluice's windows are not available here"}
+	if d.opt.Windows != nil {
+		s.Windows, s.NoUI = d.opt.Windows.Available()
+	}
+	return s
+}
+
+func (d *desktop) now() time.Time { return d.opt.Now() }
+
+func (d *desktop) zone() *time.Location {
+	if z := d.a.Gate().Settings().Plan.Zone; z != nil {
+		return z
+	}
+	return time.Local
+}
+
+// ---- wiring for cmd/sluice ----
+
+var (
+	launcherMu sync.Mutex
+	launcher   *Launcher
+)
+
+// WindowOpener is cli.OpenWindow: it makes the launcher that opens windows
+// for the desktop app started with e's config and data directory.
+func WindowOpener(e *cli.Env) func(name string) error {
+	launcherMu.Lock()
+	defer launcherMu.Unlock()
+	launcher = NewLauncher(e.ConfigPath, e.DataDir, "")
+	return launcher.Open
+}
+
+// Main is cli.Desktop: it runs the built App with the desktop face until
+// the user quits or the process is told to stop (SIGINT, SIGTERM).
+func Main(e *cli.Env, a *app.App, log *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	launcherMu.Lock()
+	l := launcher
+	launcherMu.Unlock()
+	opt := Options{Logger: log, Windows: l}
+	if v := os.Getenv(cli.EnvTestNow); v != "" {
+		// The same shifted clock the app runs on, so the tray's wording
+		// agrees with the gate in end-to-end tests.
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			clk := clock.Offset{D: time.Until(t)}
+			opt.Now = clk.Now
+		}
+	}
+	return Run(ctx, a, opt)
+}
