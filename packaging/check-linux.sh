@@ -82,10 +82,15 @@ done
 for b in "$pkg"/bin/*; do
   [ -x "$b" ] || fail "$b is not executable"
 done
-# The resident process must stay light: static, and without Fyne.
+# The resident process must stay light: static, and without Fyne. sluice-ui
+# is built as `fyne build` would build it with FyneApp.toml's
+# [Migrations] fyneDo = true.
 info=$(go version -m "$pkg/bin/sluice")
 grep -q 'CGO_ENABLED=0' <<<"$info" || fail "bin/sluice was built with cgo"
 ! grep -q 'fyne.io/fyne/v2' <<<"$info" || fail "bin/sluice links Fyne"
+if [ -f "$pkg/bin/sluice-ui" ]; then
+  grep -q 'tags=migrated_fynedo' <<<"$(go version -m "$pkg/bin/sluice-ui")" || fail "bin/sluice-ui lacks the migrated_fynedo tag"
+fi
 
 validate() { # desktop file, metainfo file
   out=$(desktop-file-validate "$1" 2>&1) || fail "desktop-file-validate $1: $out"
