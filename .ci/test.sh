@@ -34,3 +34,6 @@ staticcheck ./...
 
 echo "== go test -race"
 go test -race -count=1 -timeout 20m ./...
+
+echo "== Linux package"
+packaging/check-linux.sh

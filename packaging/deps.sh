@@ -10,7 +10,7 @@ BUILD=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev li
 # A display, a session bus, a notification daemon, a real IMAP server, the
 # reference IMAP client, the desktop-file and AppStream validators, icons.
 TEST=(xvfb xauth dbus-x11 dunst imagemagick dovecot-imapd openssl isync
-      desktop-file-utils appstream xz-utils librsvg2-bin locales git make)
+      desktop-file-utils appstream xz-utils librsvg2-bin systemd locales git make)
 
 case "${1:-}" in
   run)  PKGS=("${BUILD[@]}") ;;
