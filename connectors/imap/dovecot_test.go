@@ -250,9 +250,13 @@ func TestDovecotWrongPassword(t *testing.T) {
 	if !strings.Contains(h.Detail, "login failed: NO [AUTHENTICATIONFAILED]") {
 		t.Errorf("health detail %q", h.Detail)
 	}
+	readLog := func() string {
+		b, _ := os.ReadFile(filepath.Join(s.Dir, "log", "dovecot.log"))
+		return string(b)
+	}
+	waitFor(t, 5*time.Second, "Dovecot to log the failed login", func() bool { return strings.Contains(readLog(), "auth failed") })
 	time.Sleep(500 * time.Millisecond) // ten backoff periods
-	log, _ := os.ReadFile(filepath.Join(s.Dir, "log", "dovecot.log"))
-	if n := strings.Count(string(log), "auth failed"); n != 1 {
+	if n := strings.Count(readLog(), "auth failed"); n != 1 {
 		t.Errorf("Dovecot logged %d failed logins, want 1 (no retry loop, one for all three folders)", n)
 	}
 	pw.Store(s.Password("alice"))

@@ -266,10 +266,11 @@ func TestMemFolderMissing(t *testing.T) {
 	opt.Folders = []string{"INBOX", "Gone"}
 	sink := newSink()
 	start(t, opt, sink)
-	h := waitHealth(t, sink, model.HealthBackingOff, 5*time.Second)
-	if !strings.Contains(h.Detail, `"Gone"`) || !strings.Contains(h.Detail, "watching INBOX") {
-		t.Errorf("health detail %q, want it to name the missing folder and the working one", h.Detail)
-	}
+	// INBOX may still be connecting when Gone first fails.
+	waitFor(t, 5*time.Second, "health naming the missing folder and the working one", func() bool {
+		h := sink.lastHealth()
+		return h.State == model.HealthBackingOff && strings.Contains(h.Detail, `folder "Gone" not found`) && strings.Contains(h.Detail, "watching INBOX")
+	})
 	ms.add(t, "INBOX", mail("i@x", "still here", "b"), time.Time{})
 	waitFor(t, 5*time.Second, "INBOX item", func() bool { return sink.count() == 1 })
 }
@@ -397,12 +398,9 @@ func TestMemWakeDetectsDeadConnection(t *testing.T) {
 	if sink.count() != 0 {
 		t.Fatal("item arrived through a dead connection")
 	}
-	woke := time.Now()
+	// Without Wake nothing would happen before IdleRefresh (25 minutes).
 	r.c.Wake()
 	waitFor(t, 5*time.Second, "item after wake", func() bool { return sink.count() == 1 })
-	if d := time.Since(woke); d > 2*time.Second {
-		t.Errorf("took %v after Wake; want about the NOOP timeout (300ms) plus a reconnect", d)
-	}
 }
 
 // TestMemIdleRefreshAndWatchdog: IDLE is re-issued every IdleRefresh; when a
