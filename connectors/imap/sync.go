@@ -570,16 +570,16 @@ func pathString(p []int) string {
 
 // chooseText picks the part a snippet comes from, by BODYSTRUCTURE: the first
 // inline text/plain part, else the first inline HTML part, else enriched text
-// or a calendar invite; attachments are never chosen, only named.
+// or a calendar invite; attachments are never chosen, only named. It runs for
+// every message, so it avoids allocating for parts it passes over.
 func chooseText(bs imap.BodyStructure) (path []int, leaf *imap.BodyStructureSinglePart, names []string) {
 	if bs == nil {
 		return nil, nil, nil
 	}
-	type cand struct {
+	var found [len(textKinds)]struct {
 		path []int
 		leaf *imap.BodyStructureSinglePart
 	}
-	found := map[string]cand{}
 	var walk func(prefix []int, bs imap.BodyStructure, depth int)
 	walk = func(prefix []int, bs imap.BodyStructure, depth int) {
 		bs.Walk(func(p []int, part imap.BodyStructure) bool {
@@ -587,49 +587,58 @@ func chooseText(bs imap.BodyStructure) (path []int, leaf *imap.BodyStructureSing
 			if !ok {
 				return true
 			}
-			full := append(slices.Clone(prefix), p...)
-			mt := sp.MediaType()
+			isText := strings.EqualFold(sp.Type, "text")
 			disp := sp.Disposition()
 			attached := disp != nil && strings.EqualFold(disp.Value, "attachment")
-			if name := filename(sp); name != "" && (attached || !strings.HasPrefix(mt, "text/")) {
-				if len(names) < 5 {
-					names = append(names, name)
+			if attached || !isText {
+				if name := filename(sp); name != "" {
+					if len(names) < 5 {
+						names = append(names, name)
+					}
+					attached = true
 				}
-				attached = true
 			}
 			if attached {
 				return true
 			}
 			if sp.MessageRFC822 != nil && sp.MessageRFC822.BodyStructure != nil && depth < maxDepth {
-				walk(full, sp.MessageRFC822.BodyStructure, depth+1)
+				walk(append(slices.Clone(prefix), p...), sp.MessageRFC822.BodyStructure, depth+1)
 				return true
 			}
-			switch mt {
-			case "text/plain", "text/html", "text/enriched", "text/calendar":
-				if _, ok := found[mt]; !ok {
-					found[mt] = cand{full, sp}
+			if !isText {
+				return true
+			}
+			for i, k := range textKinds {
+				if found[i].leaf == nil && strings.EqualFold(sp.Subtype, k) {
+					found[i].path, found[i].leaf = append(slices.Clone(prefix), p...), sp
 				}
 			}
 			return true
 		})
 	}
 	walk(nil, bs, 0)
-	if sp, ok := bs.(*imap.BodyStructureSinglePart); ok && len(found) == 0 && len(names) == 0 && strings.HasPrefix(sp.MediaType(), "multipart/") {
+	for _, f := range found {
+		if f.leaf != nil {
+			return f.path, f.leaf, names
+		}
+	}
+	if sp, ok := bs.(*imap.BodyStructureSinglePart); ok && len(names) == 0 && strings.EqualFold(sp.Type, "multipart") {
 		// A multipart the server could not split (no boundary): read it raw.
 		return []int{1}, sp, nil
 	}
-	for _, mt := range []string{"text/plain", "text/html", "text/enriched", "text/calendar"} {
-		if c, ok := found[mt]; ok {
-			return c.path, c.leaf, names
-		}
-	}
 	return nil, nil, names
 }
+
+// textKinds are the text subtypes a snippet can come from, best first.
+var textKinds = [...]string{"plain", "html", "enriched", "calendar"}
 
 // filename is a part's file name, including RFC 2231 "filename*" values.
 func filename(sp *imap.BodyStructureSinglePart) string {
 	if n := sp.Filename(); n != "" {
 		return cleanLine(n)
+	}
+	if sp.Extended == nil && len(sp.Params) == 0 {
+		return ""
 	}
 	var params []map[string]string
 	if d := sp.Disposition(); d != nil {
