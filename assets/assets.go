@@ -1,6 +1,8 @@
 // Package assets holds Sluice's bundled images: the tray icon for each mode,
 // drawn for light and for dark panels, in the forms each platform wants
-// (PNG on Linux, ICO on Windows, black template PNGs on macOS).
+// (PNG on Linux, ICO on Windows, black template PNGs on macOS), and the
+// application icon (assets/app, drawn by packaging/render-icons.sh), which
+// notifications carry.
 //
 // The SVG sources are in tray/svg; the rasters are rendered from them by
 // render/ (its own module) and committed, so a build needs no renderer.
@@ -11,7 +13,7 @@ import (
 	"fmt"
 )
 
-//go:embed tray/png/*.png tray/ico/*.ico tray/template/*.png
+//go:embed tray/png/*.png tray/ico/*.ico tray/template/*.png app/*.png
 var files embed.FS
 
 // Icon names one tray icon, i.e. a state the tray can show.
@@ -73,6 +75,12 @@ func TrayICO(i Icon, p Panel) []byte {
 // nil if there is none.
 func TrayTemplate(i Icon, px int) []byte {
 	return read(fmt.Sprintf("tray/template/%s-%d.png", i, px))
+}
+
+// AppPNG returns the application icon at size px (16, 22, 24, 32, 48, 64,
+// 128, 256 or 512), or nil if there is none.
+func AppPNG(px int) []byte {
+	return read(fmt.Sprintf("app/sluice-%d.png", px))
 }
 
 func read(name string) []byte {

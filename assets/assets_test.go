@@ -147,6 +147,15 @@ func TestICOFiles(t *testing.T) {
 	}
 }
 
+func TestAppIcon(t *testing.T) {
+	for _, px := range []int{64, 256} {
+		img := decode(t, "app icon", AppPNG(px))
+		if img.Bounds().Dx() != px {
+			t.Errorf("app icon %d px: got %v", px, img.Bounds())
+		}
+	}
+}
+
 // TestContactSheet draws every tray icon on light and dark panels, at the
 // sizes panels use and enlarged, plus the macOS templates as the menu bar
 // tints them, into out/screenshots/tray-icons.png for a reviewer to look at.

@@ -43,9 +43,6 @@ type Options struct {
 	// Now tells the time for the tray's wording ("09:00" today, "Mon
 	// 09:00" later); nil means the machine's clock.
 	Now func() time.Time
-
-	notify   func(Note) error // tests: where notifications go (nil: the system's)
-	sleepBus string           // tests: the bus logind's signals come from ("": the system bus)
 }
 
 // DefaultTrayWait is how long Sluice waits for a tray host at start-up.
@@ -122,9 +119,6 @@ func run(parent context.Context, a core, opt Options) error {
 	}
 	sess, sessErr := openSession(d.log)
 	d.sess = sess
-	if opt.notify == nil {
-		d.opt.notify = sess.notify
-	}
 
 	// Subscribe before the gate runs, so a check-in it fires late at
 	// start-up (missed while Sluice was not running) is announced.
@@ -145,7 +139,7 @@ func run(parent context.Context, a core, opt Options) error {
 	go func() { defer close(notifierDone); d.notifier() }()
 	bg.Go(func() { d.dispatch(events) })
 	bg.Go(d.handleClicks)
-	bg.Go(func() { watchSleep(ctx, opt.sleepBus, d.log, a.Wake) })
+	bg.Go(func() { watchSleep(ctx, "", d.log, a.Wake) })
 	bg.Go(func() { d.decideTray(sessErr) })
 
 	shutdown := make(chan struct{})
@@ -285,7 +279,7 @@ func (d *desktop) notifier() {
 		case <-d.ctx.Done():
 			return
 		case n := <-d.queue:
-			if err := d.opt.notify(n); err != nil {
+			if err := d.sess.notify(n); err != nil {
 				d.log.Warn("notification not shown", "kind", n.Kind, "err", err)
 			} else {
 				d.log.Debug("notification shown", "kind", n.Kind)

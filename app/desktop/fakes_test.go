@@ -29,14 +29,18 @@ type fakeNotifications struct {
 	shown []shown
 }
 
-type shown struct{ Summary, Body string }
+type shown struct {
+	Summary, Body string
+	Image         bool // carried an image-data hint (the app icon)
+}
 
 // Notify is the method clients call to show a notification.
 func (f *fakeNotifications) Notify(app string, replaces uint32, icon, summary, body string,
 	actions []string, hints map[string]dbus.Variant, timeout int32) (uint32, *dbus.Error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.shown = append(f.shown, shown{summary, body})
+	_, img := hints["image-data"]
+	f.shown = append(f.shown, shown{summary, body, img})
 	return uint32(len(f.shown)), nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/sluice-app/sluice/app/config"
 	"github.com/sluice-app/sluice/app/gate"
 	"github.com/sluice-app/sluice/app/model"
+	"github.com/sluice-app/sluice/assets"
 )
 
 // Note is one desktop notification. Title and Body are plain text; the
@@ -222,6 +223,14 @@ func attentionText(h model.Health) string {
 
 // oneLine folds white space runs (new lines included) into single spaces.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// noteIcon is the icon notifications carry: the app icon, or none.
+func noteIcon() any {
+	if b := assets.AppPNG(64); b != nil {
+		return b
+	}
+	return ""
+}
 
 // escapeMarkup makes text safe for notification servers that read the
 // body as markup (the freedesktop "body-markup" capability), where a bare

@@ -229,5 +229,5 @@ func (s *session) notify(n Note) error {
 	if s.readsMarkup() {
 		body = escapeMarkup(body)
 	}
-	return beeep.Notify(n.Title, body, "")
+	return beeep.Notify(n.Title, body, noteIcon())
 }

@@ -36,4 +36,4 @@ func (s *session) readsMarkup() bool { return false }
 
 func (s *session) panel() assets.Panel { return systemPanel() }
 
-func (s *session) notify(n Note) error { return beeep.Notify(n.Title, n.Body, "") }
+func (s *session) notify(n Note) error { return beeep.Notify(n.Title, n.Body, noteIcon()) }

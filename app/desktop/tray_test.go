@@ -116,8 +116,8 @@ func TestTrayOverDBus(t *testing.T) {
 		t.Errorf("digest item %q, want the released count", d.Label)
 	}
 	waitFor(t, 5*time.Second, "the check-in notification", func() bool { return len(notes.all()) == 1 })
-	if got := notes.all()[0].Summary; got != "Check-in 12:00 — 2 new: 2 local" {
-		t.Errorf("check-in notification %q", got)
+	if got := notes.all()[0]; got.Summary != "Check-in 12:00 — 2 new: 2 local" || !got.Image {
+		t.Errorf("check-in notification %+v, want the summary with the app icon", got)
 	}
 
 	// Open digest…: the windows binary starts with the same config and
