@@ -23,7 +23,7 @@ import (
 
 	"github.com/sluice-app/sluice/app/model"
 	"github.com/sluice-app/sluice/app/store"
-	"github.com/sluice-app/sluice/internal/testenv/dovecot"
+	"github.com/sluice-app/sluice/connectors/imap/dovecottest"
 )
 
 // Benchmarks against a real Dovecot. connectors/imap/bench/bench.sh runs each
@@ -37,7 +37,7 @@ type benchEnv struct {
 	tls      *tls.Config
 	maildir  string
 	messages int
-	srv      *dovecot.Server // when started here
+	srv      *dovecottest.Server // when started here
 }
 
 func benchServer(b *testing.B) benchEnv {
@@ -49,7 +49,7 @@ func benchServer(b *testing.B) benchEnv {
 		user, pass := os.Getenv("IMAPBENCH_USER"), os.Getenv("IMAPBENCH_PASS")
 		return newBenchEnv(b, host, p, ca, user, pass, os.Getenv("IMAPBENCH_MAILDIR"), n, nil)
 	}
-	s := dovecot.New(b, dovecot.Options{LocalConf: "mail_fsync = never"})
+	s := dovecottest.New(b, dovecottest.Options{LocalConf: "mail_fsync = never"})
 	const n = 2000
 	if err := s.Fill("alice", "INBOX", 0, n); err != nil {
 		b.Fatal(err)
@@ -57,7 +57,7 @@ func benchServer(b *testing.B) benchEnv {
 	return newBenchEnv(b, s.Host, s.IMAPSPort, s.CAFile, "alice", s.Password("alice"), s.MaildirPath("alice", "INBOX"), n, s)
 }
 
-func newBenchEnv(b *testing.B, host string, port int, ca, user, pass, maildir string, n int, s *dovecot.Server) benchEnv {
+func newBenchEnv(b *testing.B, host string, port int, ca, user, pass, maildir string, n int, s *dovecottest.Server) benchEnv {
 	pem, err := os.ReadFile(ca)
 	if err != nil {
 		b.Fatal(err)
@@ -378,7 +378,7 @@ func BenchmarkIdleLatency(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		uid := imap.UID(env.messages + i + 2)
-		raw := dovecot.Generated(1_000_000 + i)
+		raw := dovecottest.Generated(1_000_000 + i)
 		announced.Store(0)
 		t0 := time.Now()
 		if err := deliverFile(env, raw); err != nil {
@@ -434,7 +434,7 @@ func deliverFile(env benchEnv, raw []byte) error {
 func BenchmarkParse(b *testing.B) {
 	var raws [][]byte
 	for i := 0; i < 100; i++ {
-		raws = append(raws, dovecot.Generated(i))
+		raws = append(raws, dovecottest.Generated(i))
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

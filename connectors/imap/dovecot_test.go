@@ -15,21 +15,21 @@ import (
 	"time"
 
 	"github.com/sluice-app/sluice/app/model"
-	"github.com/sluice-app/sluice/internal/testenv/dovecot"
+	"github.com/sluice-app/sluice/connectors/imap/dovecottest"
 )
 
 // Integration tests against a real Dovecot (Debian dovecot-imapd) that the
 // harness starts on 127.0.0.1 with its own users, Maildirs and a freshly
 // generated self-signed certificate, trusted through CAFile.
 
-func startDovecot(t *testing.T) *dovecot.Server {
+func startDovecot(t *testing.T) *dovecottest.Server {
 	t.Helper()
 	t.Parallel()
-	return dovecot.New(t, dovecot.Options{})
+	return dovecottest.New(t, dovecottest.Options{})
 }
 
 // dovecotOptions connects as alice over implicit TLS.
-func dovecotOptions(s *dovecot.Server, account string) Options {
+func dovecotOptions(s *dovecottest.Server, account string) Options {
 	return Options{
 		Account: account, Host: s.Host, Port: s.IMAPSPort, Security: SecurityTLS, CAFile: s.CAFile,
 		Username: "alice", Password: func(context.Context) (string, error) { return s.Password("alice"), nil },
@@ -39,7 +39,7 @@ func dovecotOptions(s *dovecot.Server, account string) Options {
 	}
 }
 
-func deliver(t *testing.T, s *dovecot.Server, folder, raw string, at time.Time) {
+func deliver(t *testing.T, s *dovecottest.Server, folder, raw string, at time.Time) {
 	t.Helper()
 	if _, err := s.Deliver("alice", folder, []byte(raw), at); err != nil {
 		t.Fatal(err)
@@ -48,7 +48,7 @@ func deliver(t *testing.T, s *dovecot.Server, folder, raw string, at time.Time) 
 
 // seenFlags counts messages Dovecot has marked \Seen (flag S in a Maildir
 // file name's info part).
-func seenFlags(t *testing.T, s *dovecot.Server, folder string) int {
+func seenFlags(t *testing.T, s *dovecottest.Server, folder string) int {
 	t.Helper()
 	n := 0
 	for _, sub := range []string{"cur", "new"} {

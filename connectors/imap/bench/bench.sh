@@ -44,7 +44,7 @@ trap cleanup EXIT
 
 cd "$ROOT"
 echo "building…" >&2
-go build -o "$WORK/testdovecot" ./internal/testenv/dovecot/cmd/testdovecot
+go build -o "$WORK/testdovecot" ./connectors/imap/dovecottest/cmd/testdovecot
 go test -c -o "$WORK/imap.test" ./connectors/imap
 
 echo "starting Dovecot with $N messages…" >&2

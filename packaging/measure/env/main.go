@@ -41,7 +41,7 @@ func main() {
 		log.Fatalf("own the watcher name: %v %v", r, err)
 	}
 
-	srv, err := dovecot.Start(dovecot.Options{})
+	srv, err := dovecottest.Start(dovecottest.Options{})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package dovecot
+package dovecottest
 
 import (
 	"bufio"

@@ -19,7 +19,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/sluice-app/sluice/internal/testenv/dovecot"
+	"github.com/sluice-app/sluice/connectors/imap/dovecottest"
 )
 
 func main() {
@@ -28,7 +28,7 @@ func main() {
 	flag.Parse()
 	log.SetFlags(0)
 
-	s, err := dovecot.Start(dovecot.Options{LocalConf: "mail_fsync = never"})
+	s, err := dovecottest.Start(dovecottest.Options{LocalConf: "mail_fsync = never"})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,6 +1,6 @@
 //go:build unix
 
-// Package dovecot starts a real, self-contained Dovecot IMAP server on
+// Package dovecottest starts a real, self-contained Dovecot IMAP server on
 // 127.0.0.1 for tests and benchmarks: its own configuration, users, a freshly
 // generated self-signed certificate and Maildirs, all in one short temporary
 // directory, and no system service touched.
@@ -14,7 +14,7 @@
 // directory is therefore created world-executable directly under the system
 // temporary directory (t.TempDir is 0700, and Unix socket paths inside it must
 // stay under 108 bytes).
-package dovecot
+package dovecottest
 
 import (
 	"bytes"
