@@ -102,7 +102,7 @@ func (n *notes) For(e gate.Event, sw config.Notifications, zone *time.Location) 
 }
 
 // checkinText is the one summary of a check-in: "Check-in 11:00 — 23 new:
-// 5 mail, 18 Slack · 2 urgent".
+// 5 mail, 18 Slack · 2 from VIPs".
 func checkinText(c gate.Checkin, zone *time.Location) string {
 	at := c.At
 	if !c.Scheduled.IsZero() {
@@ -119,8 +119,11 @@ func checkinText(c gate.Checkin, zone *time.Location) string {
 	if parts := kindParts(c.ByKind); len(parts) > 0 {
 		s += ": " + strings.Join(parts, ", ")
 	}
-	if c.Urgent > 0 {
-		s += fmt.Sprintf(" · %d urgent", c.Urgent)
+	if c.VIPs > 0 {
+		s += fmt.Sprintf(" · %d from VIPs", c.VIPs)
+	}
+	if other := c.Urgent - c.VIPs; other > 0 {
+		s += fmt.Sprintf(" · %d urgent", other)
 	}
 	return s
 }

@@ -43,6 +43,7 @@ type Checkin struct {
 	Count     int                `json:"count"` // released, not counting quiet items
 	Quiet     int                `json:"quiet"`
 	Urgent    int                `json:"urgent"` // urgent items that had to wait (budget, off-hours)
+	VIPs      int                `json:"vips"`   // released items from VIP senders
 	ByKind    map[model.Kind]int `json:"by_kind"`
 	ByAccount map[string]int     `json:"by_account"`
 }

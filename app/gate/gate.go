@@ -330,6 +330,9 @@ func (g *Gate) releaseLocked(now, sched time.Time, late, manual bool) (Checkin, 
 		if it.Action == model.ActionUrgent {
 			c.Urgent++
 		}
+		if it.Rule == rules.RuleVIP {
+			c.VIPs++
+		}
 	}
 	if err := g.st.UpdateStats(day, func(s *store.DayStats) {
 		switch {

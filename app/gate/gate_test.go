@@ -186,6 +186,16 @@ func TestUrgentBudget(t *testing.T) {
 	}
 }
 
+func TestCheckinCountsVIPsThatWaited(t *testing.T) {
+	f := newFixture(t, "2026-11-23 07:00:00", nil, rules.Builtins{VIPs: []string{"boss@acme.com"}})
+	f.ingest(item("v", "boss@acme.com", "early"), item("n", "x@y.com", "hi")) // off-hours: both held
+	f.drain()
+	c, err := f.g.CheckinNow()
+	if err != nil || c.Count != 2 || c.VIPs != 1 || c.Urgent != 1 {
+		t.Fatalf("got %+v %v, want 2 released, 1 from a VIP", c, err)
+	}
+}
+
 func TestIgnoreIsNotStored(t *testing.T) {
 	f := newFixture(t, "2026-11-23 12:00:00", []rules.Rule{{Name: "spam", From: []string{"spam.com"}, Action: model.ActionIgnore}}, rules.Builtins{})
 	f.ingest(item("s", "x@spam.com", "buy"))
@@ -247,7 +257,7 @@ func TestMissedCheckinAfterSleepFiresOnceLate(t *testing.T) {
 	f.clk.Advance(time.Minute)
 	f.g.Tick()
 	ck := only(f.drain(), EventCheckin)
-	if len(ck) != 1 || !ck[0].Checkin.Late || ck[0].Checkin.Count != 1 {
+	if len(ck) != 1 || !ck[0].Checkin.Late || ck[0].Checkin.Count != 1 || ck[0].Checkin.VIPs != 0 {
 		t.Fatalf("got %d check-ins (%+v), want exactly one, late, releasing 1", len(ck), ck)
 	}
 	if it := f.get("a"); !strings.Contains(lastLog(it), "late") {
