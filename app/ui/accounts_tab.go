@@ -1,0 +1,558 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/sluice-app/sluice/app"
+	"github.com/sluice-app/sluice/app/config"
+	"github.com/sluice-app/sluice/app/model"
+	"github.com/sluice-app/sluice/app/secrets"
+	"github.com/sluice-app/sluice/connectors/imap"
+)
+
+// accountsTab lists the sources (the local inbox and the configured
+// accounts) with their live health, and edits the selected one.
+type accountsTab struct {
+	s       *settings
+	list    *widget.List
+	editor  *fyne.Container
+	sel     int // -1: the local inbox; else an index into cfg.Accounts
+	healths map[string]model.Health
+}
+
+func newAccountsTab(s *settings) *accountsTab {
+	t := &accountsTab{s: s, sel: -1, healths: map[string]model.Health{}}
+	for _, h := range s.status.Health {
+		t.healths[h.Account] = h
+	}
+	return t
+}
+
+func (t *accountsTab) build() fyne.CanvasObject {
+	s := t.s
+	t.list = widget.NewList(
+		func() int { return 1 + len(s.cfg.Accounts) },
+		func() fyne.CanvasObject {
+			name := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+			name.Truncation = fyne.TextTruncateEllipsis
+			state := oneLine("")
+			state.SizeName = theme.SizeNameCaptionText
+			return container.NewBorder(nil, nil, widget.NewIcon(theme.MailComposeIcon()), nil,
+				container.NewVBox(name, state))
+		},
+		func(id widget.ListItemID, o fyne.CanvasObject) {
+			c := o.(*fyne.Container)
+			icon := c.Objects[1].(*widget.Icon)
+			box := c.Objects[0].(*fyne.Container)
+			name, state := box.Objects[0].(*widget.Label), box.Objects[1].(*widget.Label)
+			if id == 0 {
+				icon.SetResource(kindIcon(model.KindLocal))
+				name.SetText("Local inbox")
+				state.SetText(t.healthText("local", true))
+				return
+			}
+			if id-1 >= len(s.cfg.Accounts) {
+				return
+			}
+			a := s.cfg.Accounts[id-1]
+			icon.SetResource(kindIcon(model.Kind(a.Kind)))
+			n := a.Name
+			if n == "" {
+				n = "(unnamed)"
+			}
+			name.SetText(n)
+			state.SetText(t.healthText(a.Name, a.IsEnabled()))
+		})
+	t.list.OnSelected = func(id widget.ListItemID) {
+		t.sel = id - 1
+		t.buildEditor()
+	}
+	addMail := widget.NewButtonWithIcon("Add mail account", theme.ContentAddIcon(), func() { t.add("imap") })
+	addSlack := widget.NewButtonWithIcon("Add Slack workspace", theme.ContentAddIcon(), func() { t.add("slack") })
+	left := container.NewBorder(heading("Sources"), container.NewVBox(addMail, addSlack), nil, nil, t.list)
+
+	t.editor = container.NewVBox()
+	t.list.Select(t.sel + 1)
+	t.buildEditor()
+	split := container.NewHSplit(container.NewPadded(left), container.NewVScroll(container.NewPadded(t.editor)))
+	split.Offset = 0.3
+	return split
+}
+
+// healthText is the list's second line: the connector's state in words.
+func (t *accountsTab) healthText(name string, enabled bool) string {
+	if !enabled {
+		return "Off"
+	}
+	h, ok := t.healths[name]
+	if !ok {
+		if name == "local" {
+			return "Ready"
+		}
+		if t.s.saved.Accounts != nil && slices.ContainsFunc(t.s.saved.Accounts, func(a config.Account) bool { return a.Name == name }) {
+			return "Not reported yet"
+		}
+		return "Not saved yet"
+	}
+	text := map[model.HealthState]string{
+		model.HealthStarting: "Starting", model.HealthConnected: "Connected", model.HealthBackingOff: "Retrying",
+		model.HealthAuthFailed: "Sign-in failed", model.HealthRateLimited: "Rate limited",
+		model.HealthDisabled: "Off", model.HealthStopped: "Stopped",
+	}[h.State]
+	if text == "" {
+		text = string(h.State)
+	}
+	if h.Detail != "" {
+		text += ": " + h.Detail
+	}
+	return text
+}
+
+// health updates one account's live state.
+func (t *accountsTab) health(h model.Health) {
+	t.healths[h.Account] = h
+	t.list.Refresh()
+}
+
+// saved refreshes the names and states after a save.
+func (t *accountsTab) saved() { t.list.Refresh() }
+
+// add appends a new account of a kind and selects it.
+func (t *accountsTab) add(kind string) {
+	s := t.s
+	base := "Mail"
+	if kind == "slack" {
+		base = "Slack"
+	}
+	name := base
+	for n := 2; slices.ContainsFunc(s.cfg.Accounts, func(a config.Account) bool { return strings.EqualFold(a.Name, name) }); n++ {
+		name = fmt.Sprintf("%s %d", base, n)
+	}
+	acc := config.Account{Name: name, Kind: kind}
+	if kind == "imap" {
+		acc.Security = "tls"
+	}
+	s.cfg.Accounts = append(s.cfg.Accounts, acc)
+	s.origNames = append(s.origNames, "")
+	t.list.Refresh()
+	t.list.Select(len(s.cfg.Accounts))
+	s.changed()
+}
+
+// remove deletes the selected account from the working copy.
+func (t *accountsTab) remove(i int) {
+	s := t.s
+	name := s.cfg.Accounts[i].Name
+	s.cfg.Accounts = slices.Delete(s.cfg.Accounts, i, i+1)
+	if len(s.cfg.Accounts) == 0 {
+		s.cfg.Accounts = nil
+	}
+	if i < len(s.origNames) {
+		s.origNames = slices.Delete(s.origNames, i, i+1)
+	}
+	delete(s.pending, name)
+	t.list.UnselectAll()
+	t.list.Refresh()
+	t.list.Select(0)
+	s.changed()
+}
+
+func (t *accountsTab) setPending(account string, k secrets.Kind, v string) {
+	s := t.s
+	if v == "" {
+		if m := s.pending[account]; m != nil {
+			delete(m, k)
+			if len(m) == 0 {
+				delete(s.pending, account)
+			}
+		}
+		return
+	}
+	if s.pending[account] == nil {
+		s.pending[account] = map[secrets.Kind]string{}
+	}
+	s.pending[account][k] = v
+}
+
+// buildEditor lays out the editor of the selected source.
+func (t *accountsTab) buildEditor() {
+	s := t.s
+	s.dropParse("accounts")
+	s.dropParse("local")
+	var objs []fyne.CanvasObject
+	switch {
+	case t.sel < 0:
+		objs = t.localEditor()
+	case t.sel < len(s.cfg.Accounts):
+		if s.cfg.Accounts[t.sel].Kind == "slack" {
+			objs = t.slackEditor(t.sel)
+		} else {
+			objs = t.imapEditor(t.sel)
+		}
+	}
+	t.editor.Objects = objs
+	t.editor.Refresh()
+	s.changed()
+}
+
+func (t *accountsTab) localEditor() []fyne.CanvasObject {
+	s := t.s
+	httpOn := newCheck("Accept pushes over HTTP from this computer", s.cfg.Local.HTTP, func(on bool) {
+		s.cfg.Local.HTTP = on
+		s.changed()
+	})
+	listen := widget.NewEntry()
+	listen.SetText(s.cfg.Local.Listen)
+	listen.SetPlaceHolder(config.DefaultListen)
+	listen.OnChanged = func(v string) {
+		s.cfg.Local.Listen = strings.TrimSpace(v)
+		s.changed()
+	}
+	return []fyne.CanvasObject{
+		heading("Local inbox"),
+		note("Always on. Scripts, CI jobs and automation push items here with `sluice send`; they are held and released like mail."),
+		httpOn,
+		labelled("Address", listen),
+		s.fe.slot("local.listen", "local.http"),
+		note("Loopback only: the endpoint never listens on the network. `sluice token` prints its URL and bearer token."),
+	}
+}
+
+// entryFor is a text entry bound to an account field, validated by path.
+func entryFor(s *settings, path, value, placeholder string, set func(string)) (*widget.Entry, *widget.Label) {
+	e := widget.NewEntry()
+	e.SetText(value)
+	e.SetPlaceHolder(placeholder)
+	e.OnChanged = func(v string) {
+		set(strings.TrimSpace(v))
+		s.changed()
+	}
+	return e, s.fe.slot(path)
+}
+
+// listText writes a list for a one-line entry ("a, b"); parseList reads it.
+func listText(l []string) string { return strings.Join(l, ", ") }
+
+func parseList(v string) []string {
+	var out []string
+	for _, p := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == '\n' }) {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// commonFields are the name and on/off switch every account has.
+func (t *accountsTab) commonFields(i int, title string) []fyne.CanvasObject {
+	s := t.s
+	f := fmt.Sprintf("accounts[%d]", i+1)
+	acc := &s.cfg.Accounts[i]
+	name, nameMsg := entryFor(s, f+".name", acc.Name, "A name you recognise, e.g. Work mail", func(v string) {
+		old := s.cfg.Accounts[i].Name
+		s.cfg.Accounts[i].Name = v
+		if p, ok := s.pending[old]; ok && old != v {
+			delete(s.pending, old)
+			s.pending[v] = p
+		}
+		t.list.RefreshItem(i + 1)
+	})
+	enabled := newCheck("On", acc.IsEnabled(), func(on bool) {
+		if on {
+			s.cfg.Accounts[i].Enabled = nil
+		} else {
+			off := false
+			s.cfg.Accounts[i].Enabled = &off
+		}
+		t.list.RefreshItem(i + 1)
+		s.changed()
+	})
+	return []fyne.CanvasObject{
+		container.NewBorder(nil, nil, nil, enabled, heading(title)),
+		labelled("Name", name), nameMsg,
+	}
+}
+
+// presetKeys lists the IMAP presets, ordered by their names.
+func presetKeys() []string {
+	keys := app.PresetNames()
+	sort.Slice(keys, func(a, b int) bool { return imap.Presets[keys[a]].Name < imap.Presets[keys[b]].Name })
+	return keys
+}
+
+func (t *accountsTab) imapEditor(i int) []fyne.CanvasObject {
+	s := t.s
+	f := fmt.Sprintf("accounts[%d]", i+1)
+	acc := &s.cfg.Accounts[i]
+	objs := t.commonFields(i, "Mail (IMAP)")
+
+	const other = "Other server"
+	opts := []string{other}
+	for _, k := range presetKeys() {
+		opts = append(opts, imap.Presets[k].Name)
+	}
+	hint := note(plainArrows(app.PresetHint(acc.Preset)))
+	host, hostMsg := entryFor(s, f+".host", acc.Host, "imap.example.com", func(v string) { s.cfg.Accounts[i].Host = v })
+	port := widget.NewEntry()
+	if acc.Port != 0 {
+		port.SetText(strconv.Itoa(acc.Port))
+	}
+	port.OnChanged = func(v string) {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			s.cfg.Accounts[i].Port = 0
+			s.setParse(f+".port", "")
+		} else if n, err := strconv.Atoi(v); err != nil {
+			s.setParse(f+".port", fmt.Sprintf("%q is not a port number", v))
+		} else {
+			s.setParse(f+".port", "")
+			s.cfg.Accounts[i].Port = n
+		}
+		s.changed()
+	}
+	secOpts := []string{"TLS", "STARTTLS"}
+	if acc.Security == "insecure" {
+		secOpts = append(secOpts, "Plaintext (this computer only)")
+	}
+	secSel := "TLS"
+	switch acc.Security {
+	case "starttls":
+		secSel = "STARTTLS"
+	case "insecure":
+		secSel = secOpts[2]
+	}
+	security := newSelect(secOpts, secSel, func(v string) {
+		switch v {
+		case "STARTTLS":
+			s.cfg.Accounts[i].Security = "starttls"
+		case "TLS":
+			s.cfg.Accounts[i].Security = "tls"
+		default:
+			s.cfg.Accounts[i].Security = "insecure"
+		}
+		s.changed()
+	})
+	placeholders := func(preset string) {
+		if p, ok := imap.Presets[preset]; ok {
+			host.SetPlaceHolder(p.Host + " (from the preset)")
+			port.SetPlaceHolder(strconv.Itoa(p.Port))
+		} else {
+			host.SetPlaceHolder("imap.example.com")
+			port.SetPlaceHolder("993")
+		}
+	}
+	placeholders(acc.Preset)
+	provSel := other
+	if p, ok := imap.Presets[acc.Preset]; ok {
+		provSel = p.Name
+	}
+	provider := newSelect(opts, provSel, func(v string) {
+		s.cfg.Accounts[i].Preset = ""
+		for _, k := range presetKeys() {
+			if imap.Presets[k].Name == v {
+				s.cfg.Accounts[i].Preset = k
+			}
+		}
+		hint.SetText(plainArrows(app.PresetHint(s.cfg.Accounts[i].Preset)))
+		placeholders(s.cfg.Accounts[i].Preset)
+		s.changed()
+	})
+	user, userMsg := entryFor(s, f+".username", acc.Username, "you@example.com", func(v string) { s.cfg.Accounts[i].Username = v })
+	pass := widget.NewPasswordEntry()
+	pass.SetPlaceHolder(t.secretPlaceholder(i, secrets.Password, "Password or app password"))
+	pass.SetText(s.pending[acc.Name][secrets.Password])
+	pass.OnChanged = func(v string) {
+		t.setPending(s.cfg.Accounts[i].Name, secrets.Password, v)
+		s.changed()
+	}
+	folders, foldersMsg := entryFor(s, f+".folders", listText(acc.Folders), "INBOX", func(v string) { s.cfg.Accounts[i].Folders = parseList(v) })
+
+	syncOpts := []string{"Only mail that arrives from now on", "The newest messages already there", "Everything already there"}
+	newest := widget.NewEntry()
+	if acc.InitialNewest > 0 {
+		newest.SetText(strconv.Itoa(acc.InitialNewest))
+	}
+	newest.SetPlaceHolder("50")
+	newest.OnChanged = func(v string) {
+		if n, err := strconv.Atoi(strings.TrimSpace(v)); err != nil {
+			s.setParse(f+".initial_newest", fmt.Sprintf("%q is not a number", v))
+		} else {
+			s.setParse(f+".initial_newest", "")
+			s.cfg.Accounts[i].InitialNewest = n
+		}
+		s.changed()
+	}
+	initSel := syncOpts[0]
+	switch acc.InitialSync {
+	case "newest":
+		initSel = syncOpts[1]
+	case "all":
+		initSel = syncOpts[2]
+	}
+	initial := newSelect(syncOpts, initSel, func(v string) {
+		a := &s.cfg.Accounts[i]
+		switch v {
+		case syncOpts[1]:
+			a.InitialSync = "newest"
+			if a.InitialNewest <= 0 {
+				a.InitialNewest = 50
+				newest.SetText("50")
+			}
+			newest.Enable()
+		case syncOpts[2]:
+			a.InitialSync, a.InitialNewest = "all", 0
+			newest.Disable()
+		default:
+			a.InitialSync, a.InitialNewest = "", 0
+			newest.Disable()
+		}
+		s.changed()
+	})
+
+	objs = append(objs,
+		labelled("Provider", provider), hint,
+		labelled("Server", container.NewBorder(nil, nil, nil, container.NewHBox(widget.NewLabel("port"), fixedWidth(70, port)), host)),
+		hostMsg, s.fe.slot(f+".port"),
+		labelled("Security", security), s.fe.slot(f+".security"),
+		labelled("User name", user), userMsg,
+		labelled("Password", pass),
+		note("The password is kept in the system keyring, never in the settings file."),
+		labelled("Folders", folders), foldersMsg,
+		labelled("At first start, fetch", initial),
+		labelled("How many", fixedWidth(80, newest)), s.fe.slot(f+".initial_newest", f+".initial_sync", f+".initial_since"),
+	)
+	if acc.InitialSync != "newest" {
+		newest.Disable()
+	}
+	return append(objs, t.actions(i)...)
+}
+
+func (t *accountsTab) slackEditor(i int) []fyne.CanvasObject {
+	s := t.s
+	f := fmt.Sprintf("accounts[%d]", i+1)
+	acc := &s.cfg.Accounts[i]
+	objs := t.commonFields(i, "Slack")
+	token := widget.NewPasswordEntry()
+	token.SetPlaceHolder(t.secretPlaceholder(i, secrets.Token, "xoxp-…"))
+	token.SetText(s.pending[acc.Name][secrets.Token])
+	token.OnChanged = func(v string) {
+		v = strings.TrimSpace(v)
+		if v != "" && !strings.HasPrefix(v, "xoxp-") {
+			s.setParse(f+".token", "a user token starts with xoxp- (see the Slack setup guide)")
+		} else {
+			s.setParse(f+".token", "")
+		}
+		t.setPending(s.cfg.Accounts[i].Name, secrets.Token, v)
+		s.changed()
+	}
+	appToken := widget.NewPasswordEntry()
+	appToken.SetPlaceHolder(t.secretPlaceholder(i, secrets.AppToken, "xapp-… (optional, for instant delivery)"))
+	appToken.SetText(s.pending[acc.Name][secrets.AppToken])
+	appToken.OnChanged = func(v string) {
+		v = strings.TrimSpace(v)
+		if v != "" && !strings.HasPrefix(v, "xapp-") {
+			s.setParse(f+".app_token", "an app-level token starts with xapp-")
+		} else {
+			s.setParse(f+".app_token", "")
+		}
+		t.setPending(s.cfg.Accounts[i].Name, secrets.AppToken, v)
+		s.changed()
+	}
+	channels, chMsg := entryFor(s, f+".channels", listText(acc.Channels), "#incidents, #team (direct messages and mentions always count)", func(v string) {
+		s.cfg.Accounts[i].Channels = parseList(v)
+	})
+	dnd := newCheck("Turn on Do Not Disturb during focus", config.Flag(acc.SetDND, true), func(on bool) {
+		s.cfg.Accounts[i].SetDND = &on
+		s.changed()
+	})
+	status := newCheck("Set my status during focus", config.Flag(acc.SetStatus, true), func(on bool) {
+		s.cfg.Accounts[i].SetStatus = &on
+		s.changed()
+	})
+	statusText, _ := entryFor(s, f+".status_text", acc.StatusText, "Deep work — replies at the next check-in", func(v string) { s.cfg.Accounts[i].StatusText = v })
+	objs = append(objs,
+		labelled("User token", token), s.fe.slot(f+".token"),
+		labelled("App token", appToken), s.fe.slot(f+".app_token"),
+		note("Tokens are kept in the system keyring, never in the settings file."),
+		labelled("Channels", channels), chMsg,
+		dnd, status, labelled("Status text", statusText),
+	)
+	return append(objs, t.actions(i)...)
+}
+
+// secretPlaceholder says whether a secret is stored already.
+func (t *accountsTab) secretPlaceholder(i int, k secrets.Kind, def string) string {
+	s := t.s
+	if i < len(s.origNames) && s.origNames[i] != "" {
+		if _, err := secrets.Get(s.origNames[i], k); err == nil {
+			return "Stored in the keyring (type to replace)"
+		}
+	}
+	return def
+}
+
+// actions are the Test connection and Remove buttons.
+func (t *accountsTab) actions(i int) []fyne.CanvasObject {
+	s := t.s
+	result := widget.NewLabel("")
+	result.Wrapping = fyne.TextWrapWord
+	result.Hide()
+	var test *widget.Button
+	test = widget.NewButtonWithIcon("Test connection", theme.MediaPlayIcon(), func() {
+		if i >= len(s.cfg.Accounts) {
+			return
+		}
+		acc := s.cfg.Accounts[i]
+		pend := s.pending[acc.Name]
+		unchanged := len(pend) == 0 && i < len(s.origNames) && s.origNames[i] == acc.Name &&
+			i < len(s.saved.Accounts) && sameAccount(acc, s.saved.Accounts[i])
+		test.Disable()
+		result.Importance = widget.MediumImportance
+		result.SetText("Testing " + acc.Name + "…")
+		result.Show()
+		var msg string
+		s.w.call(func(ctx context.Context) (err error) {
+			if unchanged {
+				msg, err = s.u.c.AccountTest(ctx, acc.Name)
+				return err
+			}
+			for k, v := range pend {
+				if err := secrets.Set(acc.Name, k, v); err != nil {
+					return err
+				}
+			}
+			msg, err = app.TestAccount(ctx, acc, s.u.log)
+			return err
+		}, func(err error) {
+			test.Enable()
+			if err != nil {
+				result.Importance = widget.DangerImportance
+				result.SetText("Could not connect: " + err.Error())
+				return
+			}
+			result.Importance = widget.SuccessImportance
+			result.SetText(msg)
+		})
+	})
+	remove := widget.NewButtonWithIcon("Remove account", theme.DeleteIcon(), func() { t.remove(i) })
+	remove.Importance = widget.DangerImportance
+	return []fyne.CanvasObject{
+		widget.NewSeparator(),
+		container.NewHBox(test, remove),
+		result,
+	}
+}
+
+func sameAccount(a, b config.Account) bool {
+	return sameConfig(config.Config{Accounts: []config.Account{a}}, config.Config{Accounts: []config.Account{b}})
+}

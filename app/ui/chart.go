@@ -1,0 +1,280 @@
+package ui
+
+import (
+	"math"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// series is one row of values in a chart.
+type series struct {
+	name   string
+	values []float64
+}
+
+// barChart draws bars per day with Fyne's canvas: grouped side by side, or
+// stacked. It keeps no state but its data, and redraws from it on Refresh
+// (so it follows a theme change).
+type barChart struct {
+	widget.BaseWidget
+	title   string
+	labels  []string // one per day
+	series  []series
+	stacked bool
+	format  func(float64) string  // axis and total labels
+	ceil    func(float64) float64 // the axis' top for the tallest bar (nil: 1, 2 or 5 × 10ⁿ)
+	empty   string                // shown when every value is 0
+}
+
+func newBarChart(title string, stacked bool, format func(float64) string) *barChart {
+	c := &barChart{title: title, stacked: stacked, format: format, empty: "No data yet"}
+	c.ExtendBaseWidget(c)
+	return c
+}
+
+// set replaces the data and redraws.
+func (c *barChart) set(labels []string, s ...series) {
+	c.labels, c.series = labels, s
+	c.Refresh()
+}
+
+// CreateRenderer implements fyne.Widget.
+func (c *barChart) CreateRenderer() fyne.WidgetRenderer {
+	r := &chartRenderer{c: c}
+	r.rebuild()
+	return r
+}
+
+type chartRenderer struct {
+	c       *barChart
+	objects []fyne.CanvasObject
+	place   []func(fyne.Size)
+}
+
+func (r *chartRenderer) Destroy()                     {}
+func (r *chartRenderer) Objects() []fyne.CanvasObject { return r.objects }
+func (r *chartRenderer) MinSize() fyne.Size           { return fyne.NewSize(300, 190) }
+
+func (r *chartRenderer) Layout(size fyne.Size) {
+	for _, p := range r.place {
+		p(size)
+	}
+}
+
+func (r *chartRenderer) Refresh() {
+	r.rebuild()
+	r.Layout(r.c.Size())
+	canvas.Refresh(r.c)
+}
+
+func (r *chartRenderer) add(o fyne.CanvasObject, place func(fyne.Size)) {
+	r.objects = append(r.objects, o)
+	r.place = append(r.place, place)
+}
+
+// maxValue is the tallest bar (or stack).
+func (c *barChart) maxValue() float64 {
+	m := 0.0
+	for d := range c.labels {
+		total := 0.0
+		for _, s := range c.series {
+			if d < len(s.values) {
+				if c.stacked {
+					total += s.values[d]
+				} else {
+					total = math.Max(total, s.values[d])
+				}
+			}
+		}
+		m = math.Max(m, total)
+	}
+	return m
+}
+
+// niceMinutes rounds minutes up to a duration that halves evenly: 10m,
+// 30m, 1h, 2h, 4h, 6h, 8h, 12h, 24h, then whole days.
+func niceMinutes(v float64) float64 {
+	for _, m := range []float64{10, 20, 30, 60, 120, 240, 360, 480, 720, 1440} {
+		if v <= m {
+			return m
+		}
+	}
+	return math.Ceil(v/1440) * 1440
+}
+
+// niceCeil rounds up to 1, 2 or 5 times a power of ten, for the axis.
+func niceCeil(v float64) float64 {
+	if v <= 0 {
+		return 1
+	}
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if v <= m*p {
+			return m * p
+		}
+	}
+	return 10 * p
+}
+
+const (
+	chartTitleH  = 22
+	chartLegendH = 18
+	chartAxisW   = 46
+	chartLabelH  = 16
+)
+
+func (r *chartRenderer) rebuild() {
+	r.objects, r.place = nil, nil
+	c := r.c
+	fg := theme.Color(theme.ColorNameForeground)
+	dim := theme.Color(theme.ColorNamePlaceHolder)
+	small := theme.Size(theme.SizeNameCaptionText)
+
+	title := canvas.NewText(c.title, fg)
+	title.TextStyle = fyne.TextStyle{Bold: true}
+	title.TextSize = theme.Size(theme.SizeNameText)
+	r.add(title, func(fyne.Size) {
+		title.Move(fyne.NewPos(0, 0))
+		title.Resize(title.MinSize())
+	})
+
+	// legend, right-aligned on the title line
+	if len(c.series) > 1 {
+		type entry struct {
+			sw  *canvas.Rectangle
+			txt *canvas.Text
+		}
+		var entries []entry
+		for i, s := range c.series {
+			sw := canvas.NewRectangle(seriesColor(i))
+			sw.CornerRadius = 2
+			txt := canvas.NewText(s.name, dim)
+			txt.TextSize = small
+			entries = append(entries, entry{sw, txt})
+			r.objects = append(r.objects, sw, txt)
+		}
+		r.place = append(r.place, func(size fyne.Size) {
+			x := size.Width
+			for i := len(entries) - 1; i >= 0; i-- {
+				e := entries[i]
+				ts := e.txt.MinSize()
+				x -= ts.Width
+				e.txt.Move(fyne.NewPos(x, (chartTitleH-ts.Height)/2))
+				e.txt.Resize(ts)
+				x -= 14
+				e.sw.Move(fyne.NewPos(x, chartTitleH/2-5))
+				e.sw.Resize(fyne.NewSize(10, 10))
+				x -= 12
+			}
+		})
+	}
+
+	top := float32(chartTitleH + 6)
+	plot := func(size fyne.Size) (x0, y0, w, h float32) {
+		return chartAxisW, top, max(size.Width-chartAxisW, 10), max(size.Height-top-chartLabelH-4, 10)
+	}
+	maxV := c.maxValue()
+	if maxV == 0 {
+		msg := canvas.NewText(c.empty, dim)
+		msg.Alignment = fyne.TextAlignCenter
+		msg.TextSize = theme.Size(theme.SizeNameText)
+		r.add(msg, func(size fyne.Size) {
+			x0, y0, w, h := plot(size)
+			msg.Resize(fyne.NewSize(w, 20))
+			msg.Move(fyne.NewPos(x0, y0+h/2-10))
+		})
+		base := canvas.NewLine(theme.Color(theme.ColorNameSeparator))
+		r.add(base, func(size fyne.Size) {
+			x0, y0, w, h := plot(size)
+			base.Position1 = fyne.NewPos(x0, y0+h)
+			base.Position2 = fyne.NewPos(x0+w, y0+h)
+		})
+		return
+	}
+	axisMax := niceCeil(maxV)
+	if c.ceil != nil {
+		axisMax = c.ceil(maxV)
+	}
+	format := c.format
+	if format == nil {
+		format = func(v float64) string { return trimFloat(v) }
+	}
+	// grid lines and axis labels at 0, ½ and the top
+	for _, frac := range []float32{0, 0.5, 1} {
+		line := canvas.NewLine(theme.Color(theme.ColorNameSeparator))
+		line.StrokeWidth = 1
+		lbl := canvas.NewText(format(float64(frac)*axisMax), dim)
+		lbl.TextSize = small
+		lbl.Alignment = fyne.TextAlignTrailing
+		r.add(line, func(size fyne.Size) {
+			x0, y0, w, h := plot(size)
+			y := y0 + h - frac*h
+			line.Position1 = fyne.NewPos(x0, y)
+			line.Position2 = fyne.NewPos(x0+w, y)
+		})
+		r.add(lbl, func(size fyne.Size) {
+			_, y0, _, h := plot(size)
+			ts := lbl.MinSize()
+			lbl.Move(fyne.NewPos(chartAxisW-6-ts.Width, y0+h-frac*h-ts.Height/2))
+			lbl.Resize(ts)
+		})
+	}
+	n := len(c.labels)
+	if n == 0 || maxV == 0 {
+		return
+	}
+	// bars
+	for d := range n {
+		base := 0.0
+		for si, s := range c.series {
+			if d >= len(s.values) || s.values[d] <= 0 {
+				continue
+			}
+			v := s.values[d]
+			bar := canvas.NewRectangle(seriesColor(si))
+			bar.CornerRadius = 2
+			from, to := base, base+v
+			if c.stacked {
+				base = to
+			} else {
+				from, to = 0, v
+			}
+			slot, k := d, si
+			r.add(bar, func(size fyne.Size) {
+				x0, y0, w, h := plot(size)
+				cell := w / float32(n)
+				gap := min(cell*0.2, 6)
+				bw := cell - gap
+				bx := x0 + float32(slot)*cell + gap/2
+				if !c.stacked && len(c.series) > 1 {
+					bw /= float32(len(c.series))
+					bx += float32(k) * bw
+				}
+				yTop := y0 + h - float32(to/axisMax)*h
+				yBot := y0 + h - float32(from/axisMax)*h
+				bar.Move(fyne.NewPos(bx, yTop))
+				bar.Resize(fyne.NewSize(max(bw, 1), max(yBot-yTop, 1)))
+			})
+		}
+	}
+	// day labels, thinned so they never overlap
+	step := 1
+	for n/step > 10 {
+		step++
+	}
+	for d := 0; d < n; d += step {
+		lbl := canvas.NewText(c.labels[d], dim)
+		lbl.TextSize = small
+		slot := d
+		r.add(lbl, func(size fyne.Size) {
+			x0, y0, w, h := plot(size)
+			cell := w / float32(n)
+			ts := lbl.MinSize()
+			lbl.Move(fyne.NewPos(x0+float32(slot)*cell+cell/2-ts.Width/2, y0+h+3))
+			lbl.Resize(ts)
+		})
+	}
+}

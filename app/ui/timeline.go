@@ -1,0 +1,245 @@
+package ui
+
+import (
+	"fmt"
+	"image/color"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/sluice-app/sluice/app/model"
+	"github.com/sluice-app/sluice/app/schedule"
+)
+
+// segment is part of a day in one mode, in minutes after the day's
+// midnight ([From, To)); a day lasts DayLen minutes (1380 or 1500 on DST days).
+type segment struct {
+	From, To int
+	Mode     model.Mode
+}
+
+// dayLine is one day of the preview.
+type dayLine struct {
+	Date     schedule.Date
+	Label    string // "Mon 3"
+	DayLen   int
+	Segs     []segment
+	Checkins []int // minutes after midnight
+}
+
+// planLines computes the preview: the modes the plan gives, day by day,
+// for days days from today (in the plan's zone), without manual overrides.
+// It uses the schedule package's own Mode and Next, so the preview shows
+// exactly what the gate will do.
+func planLines(p schedule.Plan, now time.Time, days int) []dayLine {
+	loc := p.Zone
+	if loc == nil {
+		loc = time.Local
+	}
+	today := schedule.DateOf(now.In(loc))
+	lines := make([]dayLine, 0, days)
+	for i := range days {
+		date := today.AddDays(i)
+		start := p.At(date, schedule.Clock{})
+		end := p.At(date.AddDays(1), schedule.Clock{})
+		minute := func(t time.Time) int { return int(t.Sub(start) / time.Minute) }
+		dl := dayLine{Date: date, DayLen: minute(end)}
+		dl.Label = start.Format("Mon 2")
+		t := start
+		mode := p.Mode(t, schedule.Overrides{}).Mode
+		for guard := 0; guard < 200; guard++ {
+			tr, ok := p.Next(t, schedule.Overrides{})
+			stop := end
+			if ok && tr.At.Before(end) {
+				stop = tr.At
+			}
+			if from, to := minute(t), minute(stop); to > from {
+				if n := len(dl.Segs); n > 0 && dl.Segs[n-1].Mode == mode && dl.Segs[n-1].To == from {
+					dl.Segs[n-1].To = to
+				} else {
+					dl.Segs = append(dl.Segs, segment{From: from, To: to, Mode: mode})
+				}
+			}
+			if !ok || !tr.At.Before(end) {
+				break
+			}
+			t, mode = tr.At, tr.Mode
+		}
+		for _, c := range p.CheckinsBetween(start.Add(-time.Nanosecond), end.Add(-time.Nanosecond)) {
+			dl.Checkins = append(dl.Checkins, minute(c))
+		}
+		lines = append(lines, dl)
+	}
+	return lines
+}
+
+// timeline draws the 7-day preview: one bar per day from midnight to
+// midnight, coloured by mode, with a tick at every check-in.
+type timeline struct {
+	widget.BaseWidget
+	lines []dayLine
+	empty string // shown instead of the bars (e.g. while the schedule has errors)
+}
+
+func newTimeline() *timeline {
+	t := &timeline{}
+	t.ExtendBaseWidget(t)
+	return t
+}
+
+// setLines shows new lines and redraws.
+func (t *timeline) setLines(lines []dayLine) {
+	t.lines, t.empty = lines, ""
+	t.Refresh()
+}
+
+// setEmpty replaces the bars with a message.
+func (t *timeline) setEmpty(msg string) {
+	t.lines, t.empty = nil, msg
+	t.Refresh()
+}
+
+const (
+	tlLabelW = 64
+	tlRowH   = 20
+	tlGap    = 6
+	tlAxisH  = 18
+)
+
+// CreateRenderer implements fyne.Widget.
+func (t *timeline) CreateRenderer() fyne.WidgetRenderer {
+	r := &timelineRenderer{t: t}
+	r.rebuild()
+	return r
+}
+
+type timelineRenderer struct {
+	t       *timeline
+	objects []fyne.CanvasObject
+	size    fyne.Size
+	// layout hooks: each places one object for a size
+	place []func(fyne.Size)
+}
+
+func (r *timelineRenderer) Destroy()                     {}
+func (r *timelineRenderer) Objects() []fyne.CanvasObject { return r.objects }
+
+func (r *timelineRenderer) MinSize() fyne.Size {
+	n := max(len(r.t.lines), 7)
+	return fyne.NewSize(tlLabelW+240, tlAxisH+float32(n)*(tlRowH+tlGap))
+}
+
+func (r *timelineRenderer) Layout(size fyne.Size) {
+	r.size = size
+	for _, p := range r.place {
+		p(size)
+	}
+}
+
+func (r *timelineRenderer) Refresh() {
+	r.rebuild()
+	r.Layout(r.t.Size())
+	canvas.Refresh(r.t)
+}
+
+func (r *timelineRenderer) add(o fyne.CanvasObject, place func(fyne.Size)) {
+	r.objects = append(r.objects, o)
+	r.place = append(r.place, place)
+}
+
+func (r *timelineRenderer) rebuild() {
+	r.objects, r.place = nil, nil
+	fg := theme.Color(theme.ColorNameForeground)
+	dim := theme.Color(theme.ColorNamePlaceHolder)
+	textSize := theme.Size(theme.SizeNameCaptionText)
+	// a margin on the right keeps "24:00" clear of a scroll bar
+	barX := func(s fyne.Size) (x0, w float32) { return tlLabelW, max(s.Width-tlLabelW-16, 10) }
+
+	if r.t.empty != "" {
+		msg := canvas.NewText(r.t.empty, dim)
+		msg.TextSize = theme.Size(theme.SizeNameText)
+		msg.Alignment = fyne.TextAlignCenter
+		r.add(msg, func(s fyne.Size) {
+			msg.Resize(fyne.NewSize(s.Width, tlRowH))
+			msg.Move(fyne.NewPos(0, s.Height/2-tlRowH/2))
+		})
+		return
+	}
+	// hour axis
+	for _, h := range []int{0, 6, 9, 12, 15, 18, 24} {
+		lbl := canvas.NewText(fmt.Sprintf("%02d:00", h%24), dim)
+		if h == 24 {
+			lbl.Text = "24:00"
+		}
+		lbl.TextSize = textSize
+		frac := float32(h) / 24
+		r.add(lbl, func(s fyne.Size) {
+			x0, w := barX(s)
+			ts := lbl.MinSize()
+			x := x0 + frac*w - ts.Width/2
+			x = min(max(x, x0), x0+w-ts.Width)
+			lbl.Move(fyne.NewPos(x, 0))
+			lbl.Resize(ts)
+		})
+		grid := canvas.NewLine(dim)
+		grid.StrokeWidth = 1
+		r.add(grid, func(s fyne.Size) {
+			x0, w := barX(s)
+			x := x0 + frac*w
+			grid.Position1 = fyne.NewPos(x, tlAxisH-2)
+			grid.Position2 = fyne.NewPos(x, s.Height)
+		})
+	}
+	for i, dl := range r.t.lines {
+		y := float32(tlAxisH + i*(tlRowH+tlGap))
+		lbl := canvas.NewText(dl.Label, fg)
+		lbl.TextSize = theme.Size(theme.SizeNameText)
+		if i == 0 {
+			lbl.TextStyle = fyne.TextStyle{Bold: true}
+		}
+		r.add(lbl, func(fyne.Size) {
+			lbl.Move(fyne.NewPos(0, y+(tlRowH-lbl.MinSize().Height)/2))
+			lbl.Resize(lbl.MinSize())
+		})
+		dayLen := float32(max(dl.DayLen, 1))
+		for _, sg := range dl.Segs {
+			rect := canvas.NewRectangle(modeColor(sg.Mode))
+			from, to := float32(sg.From)/dayLen, float32(sg.To)/dayLen
+			r.add(rect, func(s fyne.Size) {
+				x0, w := barX(s)
+				rect.Move(fyne.NewPos(x0+from*w, y))
+				rect.Resize(fyne.NewSize(max((to-from)*w, 1), tlRowH))
+			})
+		}
+		for _, c := range dl.Checkins {
+			tick := canvas.NewRectangle(checkinColor())
+			frac := float32(c) / dayLen
+			r.add(tick, func(s fyne.Size) {
+				x0, w := barX(s)
+				tick.Move(fyne.NewPos(x0+frac*w-1, y-2))
+				tick.Resize(fyne.NewSize(3, tlRowH+4))
+			})
+		}
+	}
+}
+
+// timelineLegend explains the preview's colours.
+func timelineLegend() fyne.CanvasObject {
+	item := func(c color.Color, text string) fyne.CanvasObject {
+		l := widget.NewLabel(text)
+		l.SizeName = theme.SizeNameCaptionText
+		return container.NewHBox(swatch(c), l)
+	}
+	return container.NewHBox(
+		item(modeColor(model.ModeFocus), "Focus"),
+		item(modeColor(model.ModeWindow), "Check-in window"),
+		item(checkinColor(), "Check-in"),
+		item(modeColor(model.ModeBetween), "Working, held"),
+		item(modeColor(model.ModeOffHours), "Off-hours"),
+		item(modeColor(model.ModeVacation), "Vacation"),
+	)
+}

@@ -1,0 +1,546 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/sluice-app/sluice/app"
+	"github.com/sluice-app/sluice/app/config"
+	"github.com/sluice-app/sluice/app/schedule"
+	"github.com/sluice-app/sluice/app/secrets"
+	"github.com/sluice-app/sluice/connectors/imap"
+)
+
+// welcome is the first run: a rhythm, the time zone and working days, a
+// first source (or the local inbox), start at login. Three short steps;
+// everything can be changed later in the settings.
+type welcome struct {
+	u *UI
+	w *window
+
+	cfg    config.Config // as loaded: what the user starts from
+	loaded bool
+	step   int
+
+	template     string
+	zone         string // "" = this computer's
+	workdays     map[time.Weekday]bool
+	source       string // local, imap, slack
+	email        string
+	preset       string
+	host         string
+	password     string
+	slackToken   string
+	startAtLogin bool
+
+	fe       *fieldErrors
+	tried    bool // Next was pressed on the source step: re-check as they type
+	stepBox  *fyne.Container
+	progress *widget.Label
+	back     *widget.Button
+	next     *widget.Button
+	msg      *widget.Label
+}
+
+const welcomeSteps = 3
+
+func newWelcome(u *UI) *welcome {
+	return &welcome{u: u, template: "twice-a-day", source: "local", startAtLogin: true, fe: newFieldErrors(),
+		workdays: map[time.Weekday]bool{time.Monday: true, time.Tuesday: true, time.Wednesday: true, time.Thursday: true, time.Friday: true}}
+}
+
+func (w *welcome) title() string   { return "Welcome to " + AppName }
+func (w *welcome) size() fyne.Size { return fyne.NewSize(760, 700) }
+
+func (w *welcome) build(win *window) fyne.CanvasObject {
+	w.w = win
+	w.stepBox = container.NewStack(container.NewCenter(widget.NewLabel("Loading…")))
+	w.progress = widget.NewLabel("")
+	w.back = widget.NewButtonWithIcon("Back", theme.NavigateBackIcon(), func() { w.goTo(w.step - 1) })
+	w.next = widget.NewButtonWithIcon("Next", theme.NavigateNextIcon(), func() { w.goTo(w.step + 1) })
+	w.next.Importance = widget.HighImportance
+	w.next.IconPlacement = widget.ButtonIconTrailingText
+	w.msg = statusLabel()
+	bar := container.NewBorder(nil, nil, w.progress, container.NewCenter(container.NewHBox(w.back, w.next)), w.msg)
+	return container.NewBorder(nil, container.NewPadded(bar), nil, nil, container.NewPadded(w.stepBox))
+}
+
+func (w *welcome) load() {
+	var cfg config.Config
+	w.w.call(func(ctx context.Context) (err error) {
+		cfg, err = w.u.c.Config(ctx)
+		return err
+	}, func(err error) {
+		if err != nil {
+			setError(w.msg, "Could not read the settings: "+err.Error())
+			return
+		}
+		w.cfg, w.loaded = cfg, true
+		if cfg.Schedule.Template != "" && cfg.Schedule.Template != "custom" {
+			w.template = cfg.Schedule.Template
+		}
+		w.zone = cfg.Schedule.Zone
+		w.goTo(0)
+		w.u.trace("welcome loaded")
+	})
+}
+
+// go_ shows step n (n == welcomeSteps finishes).
+func (w *welcome) goTo(n int) {
+	if !w.loaded || n < 0 {
+		return
+	}
+	if n > w.step && w.step == 1 {
+		if msgs := w.sourceProblems(); len(msgs) > 0 {
+			w.tried = true
+			w.fe.show(msgs)
+			setError(w.msg, "Please complete the marked fields, or choose “Just the local inbox”.")
+			return
+		}
+	}
+	setError(w.msg, "")
+	if n >= welcomeSteps {
+		w.finish()
+		return
+	}
+	w.step = n
+	w.fe.reset()
+	var content fyne.CanvasObject
+	switch n {
+	case 0:
+		content = w.rhythmStep()
+	case 1:
+		content = w.sourceStep()
+	default:
+		content = w.finishStep()
+	}
+	w.stepBox.Objects = []fyne.CanvasObject{container.NewVScroll(content)}
+	w.stepBox.Refresh()
+	w.progress.SetText(fmt.Sprintf("Step %d of %d", n+1, welcomeSteps))
+	if n == 0 {
+		w.back.Disable()
+	} else {
+		w.back.Enable()
+	}
+	if n == welcomeSteps-1 {
+		w.next.SetText("Finish")
+		w.next.SetIcon(theme.ConfirmIcon())
+	} else {
+		w.next.SetText("Next")
+		w.next.SetIcon(theme.NavigateNextIcon())
+	}
+	w.back.Show()
+	w.next.Show()
+}
+
+func (w *welcome) rhythmStep() fyne.CanvasObject {
+	intro := widget.NewLabel("Sluice holds your mail and chat until the check-in times you choose, so the rest of the day stays quiet. Urgent things still come through.")
+	intro.Wrapping = fyne.TextWrapWord
+	var labels []string
+	abouts := map[string]string{}
+	for _, t := range templateLabels {
+		labels = append(labels, t.label)
+		abouts[t.label] = t.about
+	}
+	about := note(abouts[templateLabel(w.template)])
+	rhythm := widget.NewRadioGroup(labels, nil)
+	rhythm.Required = true
+	rhythm.SetSelected(templateLabel(w.template))
+	rhythm.OnChanged = func(v string) {
+		w.template = templateName(v)
+		about.SetText(abouts[v])
+	}
+	var days []fyne.CanvasObject
+	for _, d := range weekOrder {
+		days = append(days, newCheck(dayShort(d), w.workdays[d], func(on bool) { w.workdays[d] = on }))
+	}
+	sys := systemZone()
+	zone := widget.NewEntry()
+	zone.SetText(w.zone)
+	zoneMsg := w.fe.slot("schedule.zone")
+	if sys != "" {
+		zone.SetPlaceHolder(sys + " (this computer's)")
+	}
+	zone.OnChanged = func(v string) {
+		w.zone = strings.TrimSpace(v)
+		msg := ""
+		if w.zone != "" {
+			if _, err := time.LoadLocation(w.zone); err != nil {
+				msg = fmt.Sprintf("%q is not a known time zone (e.g. Europe/Berlin)", w.zone)
+			}
+		}
+		setError(zoneMsg, msg)
+	}
+	return container.NewVBox(
+		heading("Welcome to Sluice"), intro,
+		widget.NewSeparator(),
+		section("How often do you want to answer messages?", "", rhythm, about),
+		section("Working days", "Check-ins happen on these days; the rest is off-hours and everything waits.", container.NewHBox(days...)),
+		section("Time zone", "Leave empty to follow this computer, also when you travel.", zone, zoneMsg),
+	)
+}
+
+// recheck updates the source step's messages as the user types, once
+// they have been shown.
+func (w *welcome) recheck() {
+	if !w.tried {
+		return
+	}
+	if len(w.fe.show(w.sourceProblems())) == 0 && len(w.sourceProblems()) == 0 {
+		setError(w.msg, "")
+	}
+}
+
+// guessPreset picks the IMAP preset for an address's domain.
+func guessPreset(email string) string {
+	_, domain, ok := strings.Cut(strings.ToLower(strings.TrimSpace(email)), "@")
+	if !ok {
+		return ""
+	}
+	switch {
+	case domain == "gmail.com" || domain == "googlemail.com":
+		return "gmail"
+	case domain == "fastmail.com" || domain == "fastmail.fm":
+		return "fastmail"
+	case domain == "icloud.com" || domain == "me.com" || domain == "mac.com":
+		return "icloud"
+	case strings.HasPrefix(domain, "yahoo."):
+		return "yahoo"
+	case domain == "outlook.com" || domain == "hotmail.com" || domain == "live.com":
+		return "outlook"
+	}
+	return ""
+}
+
+func (w *welcome) sourceStep() fyne.CanvasObject {
+	options := []string{"Just the local inbox for now", "A mail account (IMAP)", "A Slack workspace"}
+	keys := []string{"local", "imap", "slack"}
+	form := container.NewStack()
+	showForm := func() {
+		switch w.source {
+		case "imap":
+			form.Objects = []fyne.CanvasObject{w.mailForm()}
+		case "slack":
+			form.Objects = []fyne.CanvasObject{w.slackForm()}
+		default:
+			form.Objects = []fyne.CanvasObject{note("Scripts and tools push items with `sluice send`. Add mail and Slack any time in Settings → Accounts.")}
+		}
+		form.Refresh()
+	}
+	choice := widget.NewRadioGroup(options, nil)
+	choice.Required = true
+	for i, k := range keys {
+		if k == w.source {
+			choice.SetSelected(options[i])
+		}
+	}
+	choice.OnChanged = func(v string) {
+		for i, o := range options {
+			if o == v {
+				w.source = keys[i]
+			}
+		}
+		w.fe.reset()
+		w.tried = false
+		setError(w.msg, "")
+		showForm()
+	}
+	showForm()
+	return container.NewVBox(
+		heading("Where do your messages come from?"),
+		note("Add one source now; more later. Passwords and tokens go to the system keyring, never into a file."),
+		choice, widget.NewSeparator(), form)
+}
+
+func (w *welcome) mailForm() fyne.CanvasObject {
+	hint := note(plainArrows(app.PresetHint(w.preset)))
+	const other = "Other server"
+	opts := []string{other}
+	for _, k := range presetKeys() {
+		opts = append(opts, imap.Presets[k].Name)
+	}
+	presetName := func(k string) string {
+		if p, ok := imap.Presets[k]; ok {
+			return p.Name
+		}
+		return other
+	}
+	host := widget.NewEntry()
+	host.SetText(w.host)
+	host.SetPlaceHolder("imap.example.com")
+	host.OnChanged = func(v string) {
+		w.host = strings.TrimSpace(v)
+		w.recheck()
+	}
+	hostRow := container.NewVBox(labelled("Server", host), w.fe.slot("accounts[1].host"))
+	setHost := func() {
+		if w.preset == "" {
+			hostRow.Show()
+		} else {
+			hostRow.Hide()
+		}
+	}
+	provider := newSelect(opts, presetName(w.preset), nil)
+	provider.OnChanged = func(v string) {
+		w.preset = ""
+		for _, k := range presetKeys() {
+			if imap.Presets[k].Name == v {
+				w.preset = k
+			}
+		}
+		hint.SetText(plainArrows(app.PresetHint(w.preset)))
+		setHost()
+		w.recheck()
+	}
+	email := widget.NewEntry()
+	email.SetText(w.email)
+	email.SetPlaceHolder("you@example.com")
+	email.OnChanged = func(v string) {
+		w.email = strings.TrimSpace(v)
+		if p := guessPreset(v); p != "" && p != w.preset {
+			provider.SetSelected(presetName(p))
+		}
+		w.recheck()
+	}
+	pass := widget.NewPasswordEntry()
+	pass.SetText(w.password)
+	pass.OnChanged = func(v string) {
+		w.password = v
+		w.recheck()
+	}
+	setHost()
+	return container.NewVBox(
+		labelled("Email address", email), w.fe.slot("accounts[1].username"),
+		labelled("Provider", provider), hint,
+		hostRow,
+		labelled("Password", pass), w.fe.slot("accounts[1].password"),
+		note("Sluice only reads new mail; it never deletes or changes a message."),
+	)
+}
+
+func (w *welcome) slackForm() fyne.CanvasObject {
+	token := widget.NewPasswordEntry()
+	token.SetText(w.slackToken)
+	token.SetPlaceHolder("xoxp-…")
+	token.OnChanged = func(v string) {
+		w.slackToken = strings.TrimSpace(v)
+		w.recheck()
+	}
+	return container.NewVBox(
+		labelled("User token", token), w.fe.slot("accounts[1].token"),
+		note("Create a Slack app from Sluice's manifest and install it to your workspace; its user token starts with xoxp-. Direct messages and mentions are collected; channels can be added in Settings."),
+	)
+}
+
+// account is the account the source step describes, if any.
+func (w *welcome) account() (config.Account, bool) {
+	switch w.source {
+	case "imap":
+		name := "Mail"
+		if p, ok := imap.Presets[w.preset]; ok {
+			name = p.Name
+		}
+		return config.Account{Name: name, Kind: "imap", Preset: w.preset, Host: w.host, Username: w.email, Security: "tls"}, true
+	case "slack":
+		return config.Account{Name: "Slack", Kind: "slack"}, true
+	}
+	return config.Account{}, false
+}
+
+// sourceProblems checks the source step before moving on.
+func (w *welcome) sourceProblems() []fieldMsg {
+	var msgs []fieldMsg
+	switch w.source {
+	case "imap":
+		if !strings.Contains(w.email, "@") {
+			msgs = append(msgs, fieldMsg{"accounts[1].username", "enter your email address"})
+		}
+		if w.preset == "" && w.host == "" {
+			msgs = append(msgs, fieldMsg{"accounts[1].host", "enter your provider's IMAP server, or pick a provider"})
+		}
+		if w.password == "" {
+			msgs = append(msgs, fieldMsg{"accounts[1].password", "enter the password (or app password)"})
+		}
+	case "slack":
+		if !strings.HasPrefix(w.slackToken, "xoxp-") {
+			msgs = append(msgs, fieldMsg{"accounts[1].token", "a user token starts with xoxp-"})
+		}
+	}
+	return msgs
+}
+
+func (w *welcome) finishStep() fyne.CanvasObject {
+	login := newCheck("Start Sluice when I log in", w.startAtLogin, func(on bool) { w.startAtLogin = on })
+	cfg := w.config()
+	summary := widget.NewLabel(w.summary(cfg))
+	summary.Wrapping = fyne.TextWrapWord
+	return container.NewVBox(
+		heading("Almost done"),
+		summary,
+		widget.NewSeparator(),
+		login,
+		note("Sluice lives in the system tray. Check in early, start a focus block or pause from its menu; the digest shows what was released."),
+	)
+}
+
+// summary says in words what Finish will set up.
+func (w *welcome) summary(cfg config.Config) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Rhythm: %s", templateLabel(w.template))
+	if w.template == "custom" {
+		b.WriteString(" (starting from “Twice a day”; shape it in Settings → Schedule)")
+	}
+	var days []string
+	for _, d := range weekOrder {
+		if w.workdays[d] {
+			days = append(days, dayShort(d))
+		}
+	}
+	if len(days) == 0 {
+		days = []string{"none"}
+	}
+	fmt.Fprintf(&b, ".\nWorking days: %s.\n", strings.Join(days, ", "))
+	zone := w.zone
+	if zone == "" {
+		zone = systemZone() + " (this computer's)"
+	}
+	fmt.Fprintf(&b, "Time zone: %s.\n", zone)
+	if p, err := cfg.Plan(); err == nil {
+		if next, _, ok := p.NextCheckin(w.u.now()); ok {
+			loc := p.Zone
+			if loc == nil {
+				loc = time.Local
+			}
+			fmt.Fprintf(&b, "First check-in: %s.\n", whenText(next, w.u.now(), loc))
+		}
+	}
+	if acc, ok := w.account(); ok {
+		fmt.Fprintf(&b, "Source: %s (%s).", acc.Name, map[string]string{"imap": w.email, "slack": "Slack"}[acc.Kind])
+	} else {
+		b.WriteString("Source: the local inbox.")
+	}
+	return b.String()
+}
+
+// config is the loaded config with the welcome's choices applied.
+func (w *welcome) config() config.Config {
+	cfg := cloneConfig(w.cfg)
+	name := w.template
+	if name == "custom" {
+		name = "twice-a-day"
+	}
+	cfg.Schedule.Template = w.template
+	cfg.Schedule.Zone = w.zone
+	cfg.Schedule.Days = nil
+	standard := len(w.workdays) > 0
+	for _, d := range weekOrder {
+		weekday := d >= time.Monday && d <= time.Friday
+		if w.workdays[d] != weekday {
+			standard = false
+		}
+	}
+	if !standard || w.template == "custom" {
+		p, _ := schedule.Template(name, time.UTC)
+		cfg.Schedule.Days = map[string]schedule.Day{}
+		for _, d := range weekOrder {
+			if w.workdays[d] {
+				cfg.Schedule.Days[dayName(d)] = cloneDay(p.Week[time.Monday])
+			}
+		}
+		if len(cfg.Schedule.Days) == 0 {
+			cfg.Schedule.Days = nil
+			cfg.Schedule.Template = name
+		}
+	}
+	if acc, ok := w.account(); ok {
+		replaced := false
+		for i := range cfg.Accounts {
+			if strings.EqualFold(cfg.Accounts[i].Name, acc.Name) {
+				cfg.Accounts[i], replaced = acc, true
+			}
+		}
+		if !replaced {
+			cfg.Accounts = append(cfg.Accounts, acc)
+		}
+	}
+	cfg.General.StartAtLogin = w.startAtLogin
+	return cfg
+}
+
+// finish stores the secret, saves the config through the running Sluice
+// and records start at login.
+func (w *welcome) finish() {
+	cfg := w.config()
+	if err := cfg.Validate(); err != nil {
+		setError(w.msg, "These settings cannot be saved: "+err.Error())
+		return
+	}
+	acc, hasAcc := w.account()
+	password, token := w.password, w.slackToken
+	login := w.startAtLogin
+	w.next.Disable()
+	w.w.call(func(ctx context.Context) error {
+		if hasAcc {
+			var err error
+			switch acc.Kind {
+			case "imap":
+				err = secrets.Set(acc.Name, secrets.Password, password)
+			case "slack":
+				err = secrets.Set(acc.Name, secrets.Token, token)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if err := w.u.c.SetConfig(ctx, cfg); err != nil {
+			return err
+		}
+		return w.u.setStartAtLogin(login)
+	}, func(err error) {
+		w.next.Enable()
+		if err != nil {
+			var lines []string
+			for _, m := range configMsgs(err) {
+				lines = append(lines, strings.TrimPrefix(m.field+": "+m.msg, ": "))
+			}
+			setError(w.msg, "Not saved: "+strings.Join(lines, "\n"))
+			return
+		}
+		w.done(cfg)
+	})
+}
+
+// done is the last page: what to do next.
+func (w *welcome) done(cfg config.Config) {
+	w.step = welcomeSteps
+	text := widget.NewLabel("Sluice now holds new messages until your check-ins. You can change everything in Settings.")
+	text.Wrapping = fyne.TextWrapWord
+	digest := widget.NewButtonWithIcon("Open the digest", theme.MailComposeIcon(), func() {
+		_, _ = w.u.Open(WindowDigest)
+		w.w.win.Close()
+	})
+	settingsBtn := widget.NewButtonWithIcon("Open settings", theme.SettingsIcon(), func() {
+		_, _ = w.u.Open(WindowSettings)
+		w.w.win.Close()
+	})
+	if cfg.Schedule.Template == "custom" {
+		settingsBtn.Importance = widget.HighImportance
+	} else {
+		digest.Importance = widget.HighImportance
+	}
+	closeBtn := widget.NewButton("Close", func() { w.w.win.Close() })
+	title := heading("You are set")
+	title.SizeName = theme.SizeNameHeadingText
+	w.stepBox.Objects = []fyne.CanvasObject{container.NewVBox(title, text, container.NewHBox(digest, settingsBtn, closeBtn))}
+	w.stepBox.Refresh()
+	w.progress.SetText("Done")
+	w.back.Hide()
+	w.next.Hide()
+}
