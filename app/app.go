@@ -273,7 +273,7 @@ func (a *App) Status() control.Status {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return control.Status{
-		Status: a.gate.Status(), Version: a.opt.Version, PID: os.Getpid(),
+		Status: a.gate.Status(), Now: a.clk.Now(), Version: a.opt.Version, PID: os.Getpid(),
 		Tray: a.tray, Notices: append([]string(nil), a.notices...),
 		Config: a.opt.ConfigPath, Data: a.opt.DataDir,
 	}

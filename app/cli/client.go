@@ -38,8 +38,16 @@ func runStatus(e *Env, args []string) error {
 	if *asJSON {
 		return printJSON(e.Stdout, st)
 	}
-	printStatus(e.Stdout, st, time.Now())
+	printStatus(e.Stdout, st, serverNow(st))
 	return nil
+}
+
+// serverNow is the daemon's clock (a test clock may differ from ours).
+func serverNow(st control.Status) time.Time {
+	if st.Now.IsZero() {
+		return time.Now()
+	}
+	return st.Now
 }
 
 // modeTitle is a mode as a person names it.
@@ -272,15 +280,19 @@ func listItems(e *Env, name string, state model.State, args []string) error {
 		fmt.Fprintf(e.Stdout, "No %s items.\n", state)
 		return nil
 	}
+	// Times are worded in the user's zone, relative to the daemon's clock.
+	now, zone := time.Now(), "Local"
+	if st, err := e.client().Status(c); err == nil {
+		now, zone = serverNow(st), st.Zone
+	}
 	tw := tabwriter.NewWriter(e.Stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tRECEIVED\tACCOUNT\tFROM\tSUBJECT")
-	now := time.Now()
 	for _, it := range items {
 		mark := ""
 		if it.Breakthrough {
 			mark = "! "
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\n", it.ID[:8], clockIn(it.Received, "Local", now), it.Account,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\n", it.ID[:8], clockIn(it.Received, zone, now), it.Account,
 			cut(it.From(), 30), mark, cut(it.Subject, 60))
 	}
 	return tw.Flush()
@@ -361,6 +373,12 @@ func runExplain(e *Env, args []string) error {
 	if *asJSON {
 		return printJSON(e.Stdout, it)
 	}
+	loc := time.Local
+	if st, err := e.client().Status(c); err == nil {
+		if l, err := time.LoadLocation(st.Zone); err == nil {
+			loc = l
+		}
+	}
 	w := e.Stdout
 	fmt.Fprintf(w, "Item %s (%s)\n", it.ID, it.State)
 	fmt.Fprintf(w, "  From:     %s\n", it.From())
@@ -370,7 +388,7 @@ func runExplain(e *Env, args []string) error {
 		fmt.Fprintf(w, ", %s", it.Channel)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "  Received: %s\n", it.Received.Local().Format("Mon 2 Jan 2006 15:04:05"))
+	fmt.Fprintf(w, "  Received: %s\n", it.Received.In(loc).Format("Mon 2 Jan 2006 15:04:05 MST"))
 	if it.Link != "" {
 		fmt.Fprintf(w, "  Open:     %s\n", it.Link)
 	}
@@ -379,7 +397,7 @@ func runExplain(e *Env, args []string) error {
 	}
 	fmt.Fprintln(w, "Decisions:")
 	for _, l := range it.Log {
-		fmt.Fprintf(w, "  %s  %s\n", l.At.Local().Format("Mon 15:04:05"), l.Text)
+		fmt.Fprintf(w, "  %s  %s\n", l.At.In(loc).Format("Mon 15:04:05"), l.Text)
 	}
 	return nil
 }

@@ -44,12 +44,13 @@ type Backend interface {
 // Status is the gate's snapshot plus what the process knows about itself.
 type Status struct {
 	gate.Status
-	Version string   `json:"version"`
-	PID     int      `json:"pid"`
-	Tray    string   `json:"tray"`              // "shown", "unavailable: …", "off" (headless)
-	Notices []string `json:"notices,omitempty"` // things the user should know (no tray, config errors)
-	Config  string   `json:"config"`            // config file path
-	Data    string   `json:"data"`              // data directory
+	Now     time.Time `json:"now"` // the daemon's clock, so clients word times as it does
+	Version string    `json:"version"`
+	PID     int       `json:"pid"`
+	Tray    string    `json:"tray"`              // "shown", "unavailable: …", "off" (headless)
+	Notices []string  `json:"notices,omitempty"` // things the user should know (no tray, config errors)
+	Config  string    `json:"config"`            // config file path
+	Data    string    `json:"data"`              // data directory
 }
 
 // DurationRequest carries a duration for focus and pause.

@@ -488,7 +488,7 @@ func (g *Gate) decideLocked(it *model.Item, res rules.Result, st schedule.Status
 		return false
 	}
 	if res.Action != model.ActionUrgent {
-		hold(modeWords(st) + until)
+		hold(modeWords(st)) // the schedule's words already say until when
 		return false
 	}
 	if st.Mode == model.ModeOffHours && !g.set.OffHoursDeliver {
