@@ -73,7 +73,8 @@ func (d *digest) build(w *window) fyne.CanvasObject {
 		container.NewCenter(container.NewHBox(refresh, d.doneAll)),
 		container.NewVBox(d.counts, d.next))
 
-	d.listBox = container.NewStack()
+	// at least three items tall, so the smallest window still shows some
+	d.listBox = container.New(&minSize{fyne.NewSize(0, 240)})
 	d.empty = widget.NewLabel("")
 	d.empty.Alignment = fyne.TextAlignCenter
 	d.empty.Wrapping = fyne.TextWrapWord

@@ -64,6 +64,7 @@ type fixture struct {
 	fa      fyne.App
 	ui      *UI
 	opened  []string // links the windows asked to open
+	login   []bool   // start-at-login switches the windows made
 	stop    func()
 }
 
@@ -79,6 +80,8 @@ func newFixture(t testing.TB, cfg config.Config) *fixture {
 	f.ui = New(f.fa, Options{
 		ConfigPath: f.cfgPath, DataDir: f.data, Client: stablePaths{f.client}, Inline: true, Now: f.clk.Now,
 		OpenURL: func(u *url.URL) error { f.opened = append(f.opened, u.String()); return nil },
+		// never the user's real login items
+		StartAtLogin: func(on bool) error { f.login = append(f.login, on); return nil },
 	})
 	t.Cleanup(func() {
 		f.ui.Close()
@@ -302,6 +305,12 @@ func golden(t *testing.T, name string, w fyne.Window) {
 		}
 	}
 	test.AssertRendersToMarkup(t, name+".xml", c)
+	saveLook(t, name, w)
+}
+
+// saveLook saves a PNG of a window under out/screenshots/test-driver/.
+func saveLook(t *testing.T, name string, w fyne.Window) {
+	c := w.Canvas()
 	dir := filepath.Join("..", "..", "out", "screenshots", "test-driver")
 	if err := os.MkdirAll(dir, 0o755); err == nil {
 		if fh, err := os.Create(filepath.Join(dir, name+".png")); err == nil {

@@ -1,15 +1,12 @@
 package ui
 
 import (
-	_ "embed"
-
 	"fyne.io/fyne/v2"
+
+	"github.com/sluice-app/sluice/assets"
 )
 
-//go:embed icon.svg
-var iconSVG []byte
+var icon = fyne.NewStaticResource("sluice.png", assets.AppPNG(256))
 
-var icon = fyne.NewStaticResource("sluice.svg", iconSVG)
-
-// Icon is Sluice's app icon: a sluice gate holding back water.
+// Icon is Sluice's app icon (assets/app), for the windows and the desktop.
 func Icon() fyne.Resource { return icon }

@@ -187,6 +187,24 @@ func (m *minWidth) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	return s
 }
 
+// minSize is a stack layout that is never smaller than its size.
+type minSize struct{ size fyne.Size }
+
+func (m *minSize) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Resize(size)
+		o.Move(fyne.NewPos(0, 0))
+	}
+}
+
+func (m *minSize) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	s := m.size
+	for _, o := range objs {
+		s = s.Max(o.MinSize())
+	}
+	return s
+}
+
 // compactTheme tightens the paddings of dense lists (the digest rows) and
 // takes everything else from the app's theme, so it follows light and dark.
 type compactTheme struct{}

@@ -28,3 +28,25 @@ func TestLookAtWindows(t *testing.T) {
 		golden(t, name, w)
 	}
 }
+
+// TestWindowsFitSmallScreens: every window can shrink to fit a 1024×700
+// screen at 100% (its smallest size), where nothing is cut off but shortened
+// with an ellipsis. The renderings at that size are saved for people to
+// look at.
+func TestWindowsFitSmallScreens(t *testing.T) {
+	f := newFixture(t, testConfig())
+	f.seedDigest()
+	for _, name := range WindowNames() {
+		w, err := f.ui.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		min := w.Content().MinSize()
+		t.Logf("%s: smallest content %v", name, min)
+		if min.Width > 1024 || min.Height > 700 {
+			t.Errorf("%s needs at least %v, more than a 1024×700 screen", name, min)
+		}
+		w.Resize(min)
+		saveLook(t, name+"-smallest", w)
+	}
+}

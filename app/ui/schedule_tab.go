@@ -70,7 +70,22 @@ type scheduleTab struct {
 	dayEditor *fyne.Container
 	vacBox    *fyne.Container
 	rhythm    *widget.Select
-	daySel    *widget.RadioGroup
+	about     *widget.Label
+	dayBtns   map[time.Weekday]*widget.Button
+}
+
+// selectDay shows the editor of day w and marks its button.
+func (t *scheduleTab) selectDay(w time.Weekday) {
+	t.day = w
+	for d, b := range t.dayBtns {
+		if d == w {
+			b.Importance = widget.HighImportance
+		} else {
+			b.Importance = widget.MediumImportance
+		}
+		b.Refresh()
+	}
+	t.buildDay()
 }
 
 func newScheduleTab(s *settings) *scheduleTab {
@@ -87,6 +102,7 @@ func (t *scheduleTab) build() fyne.CanvasObject {
 		labels = append(labels, tl.label)
 	}
 	about := note("")
+	t.about = about
 	t.rhythm = widget.NewSelect(labels, nil)
 	t.rhythm.SetSelected(templateLabel(sc.Template))
 	for _, tl := range templateLabels {
@@ -112,25 +128,20 @@ func (t *scheduleTab) build() fyne.CanvasObject {
 		labelled("Template", t.rhythm), about,
 		labelled("Time zone", zone), s.fe.slot("schedule.zone", "schedule.template"))
 
-	var dayOpts []string
+	// The days are a row of small buttons (a radio group would make the
+	// tab wider than small screens).
+	t.dayBtns = map[time.Weekday]*widget.Button{}
+	var dayRow []fyne.CanvasObject
 	for _, w := range weekOrder {
-		dayOpts = append(dayOpts, dayShort(w))
+		b := widget.NewButton(dayShort(w), func() { t.selectDay(w) })
+		t.dayBtns[w] = b
+		dayRow = append(dayRow, b)
 	}
-	t.daySel = widget.NewRadioGroup(dayOpts, func(v string) {
-		for _, w := range weekOrder {
-			if dayShort(w) == v {
-				t.day = w
-			}
-		}
-		t.buildDay()
-	})
-	t.daySel.Horizontal = true
-	t.daySel.Required = true
+	daySel := container.NewHBox(dayRow...)
 	t.dayEditor = container.NewVBox()
-	t.daySel.SetSelected(dayShort(t.day))
-	t.buildDay()
+	t.selectDay(t.day)
 	weekBox := section("Week", "Working hours, check-ins and focus blocks of each day. Check-ins must lie within working hours.",
-		t.daySel, s.fe.slot("schedule.days"), t.dayEditor)
+		daySel, s.fe.slot("schedule.days"), t.dayEditor)
 
 	previewBox := section("Next 7 days", "What Sluice will do, as you edit. Off-hours and time between check-ins are held; check-in windows deliver live; during focus only urgent items come through.",
 		t.preview, timelineLegend())
@@ -252,6 +263,7 @@ func (t *scheduleTab) materialise() {
 		t.rhythm.OnChanged = nil
 		t.rhythm.SetSelected(templateLabel("custom"))
 		t.rhythm.OnChanged = cb
+		t.about.SetText(templateLabels[len(templateLabels)-1].about)
 	}
 }
 

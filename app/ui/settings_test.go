@@ -104,7 +104,7 @@ func TestScheduleEditUpdatesPreview(t *testing.T) {
 	}
 
 	// Saturday gets working hours and a check-in: a new window appears.
-	s.sched.daySel.SetSelected("Sat")
+	test.Tap(s.sched.dayBtns[time.Saturday])
 	test.Tap(find(s.sched.dayEditor, func(c *widget.Check) bool { return c.Text == "Working day" }))
 	test.Tap(findButton(t, s.sched.dayEditor, "Add check-in"))
 	if got := windowStarts(tl, 5); len(got) != 1 || got[0] != 9*60 {
@@ -344,8 +344,6 @@ func TestAddMailAccount(t *testing.T) {
 
 func TestNotificationsAndGeneralSave(t *testing.T) {
 	f := newFixture(t, testConfig())
-	var autostart []bool
-	f.ui.opt.StartAtLogin = func(on bool) error { autostart = append(autostart, on); return nil }
 	s, _ := openSettings(t, f, TabNotifications)
 	test.Tap(find(s.tabs.Selected().Content, func(c *widget.Check) bool { return c.Text == "Focus starts" }))
 	s.showTab(TabGeneral)
@@ -362,8 +360,8 @@ func TestNotificationsAndGeneralSave(t *testing.T) {
 	if saved.Notifications.FocusStart || !saved.General.StartAtLogin || saved.General.Retention.Duration != 14*24*time.Hour {
 		t.Errorf("saved: notifications %+v general %+v", saved.Notifications, saved.General)
 	}
-	if len(autostart) != 1 || !autostart[0] {
-		t.Errorf("start at login was set %v", autostart)
+	if len(f.login) != 1 || !f.login[0] {
+		t.Errorf("start at login was set %v", f.login)
 	}
 }
 

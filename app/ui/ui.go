@@ -97,8 +97,7 @@ type Options struct {
 	// Trace receives timing marks such as "digest drawn" (nil: none). The
 	// screenshot test uses it to measure how fast the digest appears.
 	Trace func(mark string)
-	// StartAtLogin creates or removes the login entry (nil: the wish is only
-	// recorded in config.General.StartAtLogin; see setStartAtLogin).
+	// StartAtLogin creates or removes the login entry (nil: app/autostart).
 	StartAtLogin func(enabled bool) error
 	// Tab is the settings tab to show first (TabSchedule when empty), e.g.
 	// TabAccounts when an account needs the user.

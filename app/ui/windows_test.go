@@ -20,8 +20,6 @@ func TestWelcomeFirstRun(t *testing.T) {
 	cfg := testConfig()
 	cfg.Schedule.Zone = ""
 	f := newFixture(t, cfg)
-	var autostart []bool
-	f.ui.opt.StartAtLogin = func(on bool) error { autostart = append(autostart, on); return nil }
 	w, err := f.ui.Open(WindowWelcome)
 	if err != nil {
 		t.Fatal(err)
@@ -78,8 +76,8 @@ func TestWelcomeFirstRun(t *testing.T) {
 	if pw, err := secrets.Get("Gmail", secrets.Password); err != nil || pw != "abcd efgh ijkl mnop" {
 		t.Errorf("keyring: %q %v", pw, err)
 	}
-	if !saved.General.StartAtLogin || len(autostart) != 1 || !autostart[0] {
-		t.Errorf("start at login: config %v, calls %v", saved.General.StartAtLogin, autostart)
+	if !saved.General.StartAtLogin || len(f.login) != 1 || !f.login[0] {
+		t.Errorf("start at login: config %v, calls %v", saved.General.StartAtLogin, f.login)
 	}
 }
 
