@@ -54,16 +54,24 @@ type chartRenderer struct {
 	place   []func(fyne.Size)
 }
 
-func (r *chartRenderer) Destroy()                     {}
-func (r *chartRenderer) Objects() []fyne.CanvasObject { return r.objects }
-func (r *chartRenderer) MinSize() fyne.Size           { return fyne.NewSize(300, 190) }
+// Destroy implements fyne.WidgetRenderer.
+func (r *chartRenderer) Destroy() {}
 
+// Objects implements fyne.WidgetRenderer.
+func (r *chartRenderer) Objects() []fyne.CanvasObject { return r.objects }
+
+// MinSize implements fyne.WidgetRenderer.
+func (r *chartRenderer) MinSize() fyne.Size { return fyne.NewSize(300, 190) }
+
+// Layout implements fyne.WidgetRenderer.
 func (r *chartRenderer) Layout(size fyne.Size) {
 	for _, p := range r.place {
 		p(size)
 	}
 }
 
+// Refresh implements fyne.WidgetRenderer: it rebuilds the drawing from the
+// data and the current theme.
 func (r *chartRenderer) Refresh() {
 	r.rebuild()
 	r.Layout(r.c.Size())
@@ -103,6 +111,15 @@ func niceMinutes(v float64) float64 {
 		}
 	}
 	return math.Ceil(v/1440) * 1440
+}
+
+// niceCount rounds a count up so that half of it is whole too: 2, 4, 6,
+// 8, 10, 20, 50, …
+func niceCount(v float64) float64 {
+	if v <= 10 {
+		return max(2, math.Ceil(v/2)*2)
+	}
+	return niceCeil(v)
 }
 
 // niceCeil rounds up to 1, 2 or 5 times a power of ten, for the axis.

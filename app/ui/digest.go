@@ -764,10 +764,20 @@ func (p *paintProbe) CreateRenderer() fyne.WidgetRenderer { return &probeRendere
 
 type probeRenderer struct{ p *paintProbe }
 
-func (r *probeRenderer) Destroy()                     {}
-func (r *probeRenderer) Layout(fyne.Size)             {}
-func (r *probeRenderer) MinSize() fyne.Size           { return fyne.NewSize(1, 1) }
-func (r *probeRenderer) Refresh()                     {}
+// Destroy implements fyne.WidgetRenderer.
+func (r *probeRenderer) Destroy() {}
+
+// Layout implements fyne.WidgetRenderer.
+func (r *probeRenderer) Layout(fyne.Size) {}
+
+// MinSize implements fyne.WidgetRenderer.
+func (r *probeRenderer) MinSize() fyne.Size { return fyne.NewSize(1, 1) }
+
+// Refresh implements fyne.WidgetRenderer.
+func (r *probeRenderer) Refresh() {}
+
+// Objects implements fyne.WidgetRenderer; the canvas asks for them when it
+// draws, which is what the probe reports.
 func (r *probeRenderer) Objects() []fyne.CanvasObject { r.fired(); return nil }
 
 func (r *probeRenderer) fired() {

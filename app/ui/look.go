@@ -171,6 +171,7 @@ func fixedWidth(w float32, obj fyne.CanvasObject) fyne.CanvasObject {
 
 type minWidth struct{ w float32 }
 
+// Layout implements fyne.Layout.
 func (m *minWidth) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	for _, o := range objs {
 		o.Resize(size)
@@ -178,6 +179,7 @@ func (m *minWidth) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	}
 }
 
+// MinSize implements fyne.Layout.
 func (m *minWidth) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	var s fyne.Size
 	for _, o := range objs {
@@ -190,6 +192,7 @@ func (m *minWidth) MinSize(objs []fyne.CanvasObject) fyne.Size {
 // minSize is a stack layout that is never smaller than its size.
 type minSize struct{ size fyne.Size }
 
+// Layout implements fyne.Layout.
 func (m *minSize) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	for _, o := range objs {
 		o.Resize(size)
@@ -197,6 +200,7 @@ func (m *minSize) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	}
 }
 
+// MinSize implements fyne.Layout.
 func (m *minSize) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	s := m.size
 	for _, o := range objs {
@@ -211,13 +215,18 @@ type compactTheme struct{}
 
 func (compactTheme) base() fyne.Theme { return fyne.CurrentApp().Settings().Theme() }
 
+// Color implements fyne.Theme with the app theme's colours.
 func (t compactTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
 	return t.base().Color(n, v)
 }
+
+// Font implements fyne.Theme with the app theme's fonts.
 func (t compactTheme) Font(s fyne.TextStyle) fyne.Resource { return t.base().Font(s) }
-func (t compactTheme) Icon(n fyne.ThemeIconName) fyne.Resource {
-	return t.base().Icon(n)
-}
+
+// Icon implements fyne.Theme with the app theme's icons.
+func (t compactTheme) Icon(n fyne.ThemeIconName) fyne.Resource { return t.base().Icon(n) }
+
+// Size implements fyne.Theme: smaller paddings, the app theme's other sizes.
 func (t compactTheme) Size(n fyne.ThemeSizeName) float32 {
 	switch n {
 	case theme.SizeNameInnerPadding:

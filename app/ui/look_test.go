@@ -50,3 +50,17 @@ func TestWindowsFitSmallScreens(t *testing.T) {
 		saveLook(t, name+"-smallest", w)
 	}
 }
+
+func TestChartAxisTops(t *testing.T) {
+	for _, c := range []struct {
+		f        func(float64) float64
+		in, want float64
+	}{
+		{niceCount, 0, 2}, {niceCount, 3, 4}, {niceCount, 9, 10}, {niceCount, 11, 20}, {niceCount, 55, 100},
+		{niceMinutes, 7, 10}, {niceMinutes, 45, 60}, {niceMinutes, 200, 240}, {niceMinutes, 315, 360}, {niceMinutes, 2000, 2880},
+	} {
+		if got := c.f(c.in); got != c.want {
+			t.Errorf("axis top for %v = %v, want %v", c.in, got, c.want)
+		}
+	}
+}

@@ -68,9 +68,11 @@ func (s *statsWindow) build(w *window) fyne.CanvasObject {
 	s.focus = newBarChart("Focus kept", false, mins)
 	s.focus.ceil = niceMinutes
 	s.held = newBarChart("Held vs. urgent breakthroughs", false, trimFloat)
+	s.held.ceil = niceCount
 	s.wait = newBarChart("Median wait until release", false, mins)
 	s.wait.ceil = niceMinutes
 	s.checkins = newBarChart("Check-ins", true, trimFloat)
+	s.checkins.ceil = niceCount
 	s.logBox = container.NewVBox()
 	s.msg = statusLabel()
 	review := widget.NewButtonWithIcon("Review rules", theme.ListIcon(), func() {

@@ -125,14 +125,19 @@ type timelineRenderer struct {
 	place []func(fyne.Size)
 }
 
-func (r *timelineRenderer) Destroy()                     {}
+// Destroy implements fyne.WidgetRenderer.
+func (r *timelineRenderer) Destroy() {}
+
+// Objects implements fyne.WidgetRenderer.
 func (r *timelineRenderer) Objects() []fyne.CanvasObject { return r.objects }
 
+// MinSize implements fyne.WidgetRenderer.
 func (r *timelineRenderer) MinSize() fyne.Size {
 	n := max(len(r.t.lines), 7)
 	return fyne.NewSize(tlLabelW+240, tlAxisH+float32(n)*(tlRowH+tlGap))
 }
 
+// Layout implements fyne.WidgetRenderer.
 func (r *timelineRenderer) Layout(size fyne.Size) {
 	r.size = size
 	for _, p := range r.place {
@@ -140,6 +145,8 @@ func (r *timelineRenderer) Layout(size fyne.Size) {
 	}
 }
 
+// Refresh implements fyne.WidgetRenderer: it rebuilds the drawing from the
+// data and the current theme.
 func (r *timelineRenderer) Refresh() {
 	r.rebuild()
 	r.Layout(r.t.Size())
