@@ -50,40 +50,17 @@ func serverNow(st control.Status) time.Time {
 	return st.Now
 }
 
-// modeTitle is a mode as a person names it.
-func modeTitle(m model.Mode) string {
-	switch m {
-	case model.ModeFocus:
-		return "Focus"
-	case model.ModeWindow:
-		return "Check-in window open"
-	case model.ModeBetween:
-		return "Holding"
-	case model.ModeOffHours:
-		return "Off-hours"
-	case model.ModePaused:
-		return "Paused"
-	case model.ModeVacation:
-		return "Vacation"
-	}
-	return m.String()
-}
-
+// clockIn words t in the named zone as every face of Sluice does.
 func clockIn(t time.Time, zone string, now time.Time) string {
-	if loc, err := time.LoadLocation(zone); err == nil {
-		t, now = t.In(loc), now.In(loc)
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		loc = time.Local
 	}
-	if t.YearDay() == now.YearDay() && t.Year() == now.Year() {
-		return t.Format("15:04")
-	}
-	if t.Sub(now) < 6*24*time.Hour {
-		return t.Format("Mon 15:04")
-	}
-	return t.Format("Mon 2 Jan 15:04")
+	return model.When(t, now, loc)
 }
 
 func printStatus(w io.Writer, st control.Status, now time.Time) {
-	line := modeTitle(st.Mode)
+	line := st.Mode.Title()
 	if st.Reason != "" {
 		line += " — " + st.Reason
 	}
@@ -209,7 +186,7 @@ func runFocus(e *Env, args []string) error {
 }
 
 func modeLine(st gate.Status) string {
-	s := modeTitle(st.Mode)
+	s := st.Mode.Title()
 	if st.Reason != "" {
 		s += " — " + st.Reason
 	}

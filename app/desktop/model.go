@@ -108,7 +108,7 @@ func render(s snapshot, titleWithCount func(held int) string) view {
 	}
 	if !st.NextCheckin.IsZero() {
 		focus.Children = append(focus.Children, entry{
-			Label: "Until next check-in (" + when(st.NextCheckin, s.Now, zone) + ")", Action: actFocusNext, Enabled: true})
+			Label: "Until next check-in (" + model.When(st.NextCheckin, s.Now, zone) + ")", Action: actFocusNext, Enabled: true})
 	}
 	m = append(m, focus)
 	if st.Mode == model.ModeFocus {
@@ -163,28 +163,22 @@ func statusLine(s snapshot) string {
 	var mode string
 	until := ""
 	if !st.Until.IsZero() {
-		until = " until " + when(st.Until, s.Now, zone)
+		until = " until " + model.When(st.Until, s.Now, zone)
 	}
 	switch st.Mode {
-	case model.ModeFocus:
-		mode = "Focus" + until
-	case model.ModeWindow:
-		mode = "Check-in window open" + until
+	case model.ModeFocus, model.ModeWindow, model.ModeVacation:
+		mode = st.Mode.Title() + until
 	case model.ModePaused:
-		mode = "Paused" + until + ", everything live"
-	case model.ModeVacation:
-		mode = "On vacation" + until
-	case model.ModeOffHours:
-		mode = "Off hours"
+		mode = st.Mode.Title() + until + ", everything live"
 	default:
-		mode = "Holding"
+		mode = st.Mode.Title()
 	}
 	parts := []string{mode}
 	if st.Mode != model.ModePaused || st.Held > 0 {
 		parts = append(parts, fmt.Sprintf("%d held", st.Held))
 	}
 	if !st.NextCheckin.IsZero() {
-		parts = append(parts, "next check-in "+when(st.NextCheckin, s.Now, zone))
+		parts = append(parts, "next check-in "+model.When(st.NextCheckin, s.Now, zone))
 	}
 	return strings.Join(parts, " · ")
 }
@@ -195,22 +189,6 @@ func attentionLine(h model.Health) string {
 		d = string(h.State)
 	}
 	return cut(h.Account+": "+d, 80)
-}
-
-// when formats t for a person looking at it at now: "14:00" today,
-// "Mon 09:00" within the coming week, else "2 Jan 09:00".
-func when(t, now time.Time, zone *time.Location) string {
-	t, now = t.In(zone), now.In(zone)
-	ty, tm, td := t.Date()
-	ny, nm, nd := now.Date()
-	switch {
-	case ty == ny && tm == nm && td == nd:
-		return t.Format("15:04")
-	case t.After(now) && t.Sub(now) < 6*24*time.Hour:
-		return t.Format("Mon 15:04")
-	default:
-		return t.Format("2 Jan 15:04")
-	}
 }
 
 // cut shortens s to at most n runes, ending in "…" when cut.

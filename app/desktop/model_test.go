@@ -109,13 +109,13 @@ func TestRenderMenuFromSnapshot(t *testing.T) {
 		{
 			name: "off hours, next check-in tomorrow", windows: true, icon: assets.IconOffHours,
 			st: gate.Status{Mode: model.ModeOffHours, Held: 2, NextCheckin: at(24, 11, 0), Zone: "Europe/Berlin"},
-			labels: []string{"Off hours · 2 held · next check-in Tue 11:00", "----", "Check in now (2)", "Focus",
+			labels: []string{"Off-hours · 2 held · next check-in Tue 11:00", "----", "Check in now (2)", "Focus",
 				"Pause for 1 hour", "----", "Open digest…", "Settings…", "----", "Quit Sluice"},
 		},
 		{
 			name: "vacation, no check-in scheduled", windows: true, icon: assets.IconOffHours,
 			st: gate.Status{Mode: model.ModeVacation, Until: at(30, 0, 0), Zone: "Europe/Berlin"},
-			labels: []string{"On vacation until 30 Nov 00:00 · 0 held", "----", "Check in now", "Focus",
+			labels: []string{"On vacation until Mon 30 Nov 00:00 · 0 held", "----", "Check in now", "Focus",
 				"Pause for 1 hour", "----", "Open digest…", "Settings…", "----", "Quit Sluice"},
 			check: func(t *testing.T, v view) {
 				if _, ok := findEntry(v.Menu, "Until next check-in"); ok {
@@ -179,26 +179,6 @@ func TestTitles(t *testing.T) {
 	}
 	if got := trayTitle(14); initialTitle != "" && !strings.Contains(got, "14") {
 		t.Errorf("trayTitle(14) = %q lacks the count", got)
-	}
-}
-
-func TestWhen(t *testing.T) {
-	loc := berlin(t)
-	now := time.Date(2026, 11, 23, 12, 0, 0, 0, loc)
-	for _, tc := range []struct {
-		t    time.Time
-		want string
-	}{
-		{time.Date(2026, 11, 23, 16, 0, 0, 0, loc), "16:00"},
-		{time.Date(2026, 11, 24, 9, 0, 0, 0, loc), "Tue 09:00"},
-		{time.Date(2026, 11, 29, 9, 0, 0, 0, loc), "Sun 09:00"},
-		{time.Date(2026, 12, 2, 9, 0, 0, 0, loc), "2 Dec 09:00"},
-		{time.Date(2026, 11, 20, 9, 0, 0, 0, loc), "20 Nov 09:00"},
-		{time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC), "16:00"}, // shown in the plan's zone
-	} {
-		if got := when(tc.t, now, loc); got != tc.want {
-			t.Errorf("when(%v) = %q, want %q", tc.t, got, tc.want)
-		}
 	}
 }
 

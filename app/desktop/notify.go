@@ -189,10 +189,10 @@ func urgentNote(it model.Item) Note {
 func focusStartText(st gate.Status, now time.Time, zone *time.Location) string {
 	s := "Focus"
 	if !st.Until.IsZero() {
-		s += " until " + when(st.Until, now, zone)
+		s += " until " + model.When(st.Until, now, zone)
 	}
 	if !st.NextCheckin.IsZero() {
-		s += " — next check-in " + when(st.NextCheckin, now, zone)
+		s += " — next check-in " + model.When(st.NextCheckin, now, zone)
 	}
 	return s
 }
@@ -207,7 +207,7 @@ func focusEndText(st gate.Status, now time.Time, zone *time.Location) string {
 		parts = append(parts, fmt.Sprintf("%d held", st.Held))
 	}
 	if !st.NextCheckin.IsZero() {
-		parts = append(parts, "next check-in "+when(st.NextCheckin, now, zone))
+		parts = append(parts, "next check-in "+model.When(st.NextCheckin, now, zone))
 	}
 	if len(parts) > 0 {
 		s += " — " + strings.Join(parts, " · ")

@@ -454,11 +454,11 @@ func (g *Gate) decideLocked(it *model.Item, res rules.Result, st schedule.Status
 	next, _, hasNext := g.set.Plan.NextCheckin(now)
 	nextWords := "no check-in scheduled"
 	if hasNext {
-		nextWords = "next check-in " + when(next, now, zone)
+		nextWords = "next check-in " + model.When(next, now, zone)
 	}
 	until := ""
 	if !st.Until.IsZero() {
-		until = " until " + when(st.Until, now, zone)
+		until = " until " + model.When(st.Until, now, zone)
 	}
 	hold := func(why string) {
 		it.State = model.StateHeld
@@ -512,20 +512,6 @@ func modeWords(st schedule.Status) string {
 		return st.Reason
 	}
 	return st.Mode.String()
-}
-
-// when formats t relative to now: "14:00" today, "Mon 09:00" within a week,
-// else a date.
-func when(t, now time.Time, zone *time.Location) string {
-	t, now = t.In(zone), now.In(zone)
-	switch {
-	case t.YearDay() == now.YearDay() && t.Year() == now.Year():
-		return t.Format("15:04")
-	case t.Sub(now) < 6*24*time.Hour:
-		return t.Format("Mon 15:04")
-	default:
-		return t.Format("Mon 2 Jan 15:04")
-	}
 }
 
 // Cursor implements model.Sink.
@@ -714,7 +700,7 @@ func (g *Gate) Snooze(ids []string) (int, error) {
 	}
 	words := "the next check-in"
 	if next, _, ok := g.set.Plan.NextCheckin(now); ok {
-		words = "the check-in at " + when(next, now, zone)
+		words = "the check-in at " + model.When(next, now, zone)
 	}
 	n := 0
 	for _, id := range ids {

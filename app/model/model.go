@@ -323,3 +323,41 @@ type FocusMirror interface {
 	FocusStarted(ctx context.Context, f FocusInfo) error
 	FocusEnded(ctx context.Context) error
 }
+
+// Title is the mode as the tray, the CLI and the windows name it.
+func (m Mode) Title() string {
+	switch m {
+	case ModeFocus:
+		return "Focus"
+	case ModeWindow:
+		return "Check-in window open"
+	case ModeBetween:
+		return "Holding"
+	case ModeOffHours:
+		return "Off-hours"
+	case ModePaused:
+		return "Paused"
+	case ModeVacation:
+		return "On vacation"
+	}
+	return m.String()
+}
+
+// When words an instant for a reader at now, in zone: "14:00" on the same
+// day, "Mon 09:00" within the coming six days, else "Mon 2 Jan 09:00".
+// Every face of Sluice words times this way so they agree.
+func When(t, now time.Time, zone *time.Location) string {
+	if zone == nil {
+		zone = time.Local
+	}
+	t, now = t.In(zone), now.In(zone)
+	ty, tm, td := t.Date()
+	ny, nm, nd := now.Date()
+	switch {
+	case ty == ny && tm == nm && td == nd:
+		return t.Format("15:04")
+	case t.After(now) && t.Sub(now) < 6*24*time.Hour:
+		return t.Format("Mon 15:04")
+	}
+	return t.Format("Mon 2 Jan 15:04")
+}

@@ -3,6 +3,8 @@ package model
 import (
 	"strings"
 	"testing"
+	"time"
+	_ "time/tzdata"
 	"unicode/utf8"
 )
 
@@ -75,5 +77,31 @@ func TestTextForms(t *testing.T) {
 	it := Item{FromName: "Ann", FromAddr: "ann@x.org"}
 	if it.From() != "Ann <ann@x.org>" {
 		t.Errorf("From: %q", it.From())
+	}
+}
+
+func TestWhen(t *testing.T) {
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, loc)
+	for _, tc := range []struct {
+		t    time.Time
+		want string
+	}{
+		{time.Date(2026, 11, 23, 16, 0, 0, 0, loc), "16:00"},
+		{time.Date(2026, 11, 24, 9, 0, 0, 0, loc), "Tue 09:00"},
+		{time.Date(2026, 11, 29, 9, 0, 0, 0, loc), "Sun 09:00"},
+		{time.Date(2026, 12, 2, 9, 0, 0, 0, loc), "Wed 2 Dec 09:00"},
+		{time.Date(2026, 11, 20, 9, 0, 0, 0, loc), "Fri 20 Nov 09:00"},
+		{time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC), "16:00"}, // worded in the zone given
+	} {
+		if got := When(tc.t, now, loc); got != tc.want {
+			t.Errorf("When(%v) = %q, want %q", tc.t, got, tc.want)
+		}
+	}
+	if ModeBetween.Title() != "Holding" || ModeOffHours.Title() != "Off-hours" {
+		t.Error("mode titles changed")
 	}
 }

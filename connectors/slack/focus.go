@@ -236,25 +236,11 @@ func statusText(tmpl string, f model.FocusInfo, now time.Time) string {
 		reply = f.Until
 	}
 	s := strings.NewReplacer(
-		"{reply}", when(reply.In(zone), now.In(zone)),
-		"{until}", when(f.Until.In(zone), now.In(zone)),
+		"{reply}", model.When(reply, now, zone),
+		"{until}", model.When(f.Until, now, zone),
 	).Replace(tmpl)
 	if r := []rune(s); len(r) > maxStatusRunes {
 		s = string(r[:maxStatusRunes-1]) + "…"
 	}
 	return s
-}
-
-// when words t for a reader at now: "14:00" today, "Mon 09:00" within the
-// week, else "Mon 2 Jan 09:00".
-func when(t, now time.Time) string {
-	ty, tm, td := t.Date()
-	ny, nm, nd := now.Date()
-	switch {
-	case ty == ny && tm == nm && td == nd:
-		return t.Format("15:04")
-	case t.After(now) && t.Sub(now) < 6*24*time.Hour:
-		return t.Format("Mon 15:04")
-	}
-	return t.Format("Mon 2 Jan 15:04")
 }
