@@ -99,7 +99,19 @@ const UIBinaryName = "sluice-ui"
 // UIBinary finds sluice-ui: next to the running executable first (an
 // install or an unpacked archive), then on PATH.
 func UIBinary() (string, error) {
-	name := UIBinaryName
+	p, err := Sibling(UIBinaryName)
+	if err != nil {
+		return "", fmt.Errorf("%w (build it with `go build ./cmd/sluice-ui`)", err)
+	}
+	return p, nil
+}
+
+// ResidentBinary finds the sluice program, for the windows' "Start Sluice".
+func ResidentBinary() (string, error) { return Sibling("sluice") }
+
+// Sibling finds one of Sluice's programs: next to the running executable
+// first (an install or an unpacked archive), then on PATH.
+func Sibling(name string) (string, error) {
 	if runtime.GOOS == "windows" {
 		name += ".exe"
 	}
@@ -114,7 +126,7 @@ func UIBinary() (string, error) {
 	}
 	p, err := exec.LookPath(name)
 	if err != nil {
-		return "", fmt.Errorf("%s not found next to sluice or on PATH (build it with `go build ./cmd/sluice-ui`)", UIBinaryName)
+		return "", fmt.Errorf("%s was found neither next to this program nor on PATH", name)
 	}
 	return p, nil
 }

@@ -19,16 +19,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"time"
 
 	"fyne.io/fyne/v2"
 
 	"github.com/sluice-app/sluice/app/config"
 	"github.com/sluice-app/sluice/app/control"
+	"github.com/sluice-app/sluice/app/paths"
 	"github.com/sluice-app/sluice/app/gate"
 	"github.com/sluice-app/sluice/app/model"
 	"github.com/sluice-app/sluice/app/store"
@@ -422,23 +420,4 @@ func (u *UI) spawnSluice() error {
 	return nil
 }
 
-func sluiceBinary() (string, error) {
-	name := "sluice"
-	if runtime.GOOS == "windows" {
-		name += ".exe"
-	}
-	if exe, err := os.Executable(); err == nil {
-		if real, err := filepath.EvalSymlinks(exe); err == nil {
-			exe = real
-		}
-		p := filepath.Join(filepath.Dir(exe), name)
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-			return p, nil
-		}
-	}
-	p, err := exec.LookPath(name)
-	if err != nil {
-		return "", errors.New("the sluice program was found neither next to this window's program nor on PATH")
-	}
-	return p, nil
-}
+func sluiceBinary() (string, error) { return paths.ResidentBinary() }
