@@ -26,9 +26,9 @@ import (
 
 	"github.com/sluice-app/sluice/app/config"
 	"github.com/sluice-app/sluice/app/control"
-	"github.com/sluice-app/sluice/app/paths"
 	"github.com/sluice-app/sluice/app/gate"
 	"github.com/sluice-app/sluice/app/model"
+	"github.com/sluice-app/sluice/app/paths"
 	"github.com/sluice-app/sluice/app/store"
 )
 
