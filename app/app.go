@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -143,6 +144,20 @@ func (a *App) Notice(msg string) {
 		}
 	}
 	a.notices = append(a.notices, msg)
+}
+
+// ClearNotices withdraws the notices that start with prefix (the tray
+// appeared after all).
+func (a *App) ClearNotices(prefix string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	keep := a.notices[:0]
+	for _, n := range a.notices {
+		if !strings.HasPrefix(n, prefix) {
+			keep = append(keep, n)
+		}
+	}
+	a.notices = keep
 }
 
 // LocalToken is the local inbox's bearer token.

@@ -55,6 +55,7 @@ type core interface {
 	Run(ctx context.Context) error
 	SetTray(state string)
 	Notice(msg string)
+	ClearNotices(prefix string)
 	Wake()
 	Checkin() (gate.Checkin, error)
 	Focus(d time.Duration) (gate.Status, error)
@@ -66,6 +67,9 @@ type core interface {
 }
 
 var _ core = (*app.App)(nil)
+
+// noTrayNotice starts the notice shown while there is no tray.
+const noTrayNotice = "No tray icon: "
 
 // desktop is one run of the desktop face.
 type desktop struct {
@@ -235,7 +239,7 @@ func (d *desktop) showTray() { d.trayOnce.Do(func() { close(d.trayStart) }) }
 func (d *desktop) noTray(reason string) {
 	d.log.Warn("running without a tray icon", "reason", reason)
 	d.a.SetTray("unavailable: " + reason)
-	d.a.Notice("No tray icon: " + reason + ". Sluice keeps running; launch it again, or run `sluice ui digest`, to open the digest.")
+	d.a.Notice(noTrayNotice + reason + ". Sluice keeps running; launch it again, or run `sluice ui digest`, to open the digest.")
 	if d.sess.canNotify() {
 		d.enqueue(Note{Kind: NoteNoTray, Title: "Sluice is running without a tray icon",
 			Body: reason + ". Launch Sluice again to open the digest."})

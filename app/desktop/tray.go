@@ -35,6 +35,7 @@ func (d *desktop) runTray() {
 		t := &trayDrawer{d: d, panel: panel}
 		t.apply(render(d.snapshot(), func(int) string { return initialTitle }))
 		d.a.SetTray("shown")
+		d.a.ClearNotices(noTrayNotice)
 		d.log.Info("tray icon shown", "panel", panel)
 		go t.loop()
 	}, func() {
