@@ -1,6 +1,8 @@
 package autostart
 
 import (
+	"github.com/sluice-app/sluice/app/atomicfile"
+
 	"errors"
 	"fmt"
 	"io/fs"
@@ -33,15 +35,7 @@ func Enable(exe string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("autostart: %w", err)
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, launchAgent(exe), 0o644); err != nil {
-		return fmt.Errorf("autostart: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	if err := atomicfile.Write(path, launchAgent(exe), 0o644); err != nil {
 		return fmt.Errorf("autostart: %w", err)
 	}
 	return nil

@@ -3,6 +3,8 @@
 package autostart
 
 import (
+	"github.com/sluice-app/sluice/app/atomicfile"
+
 	"bufio"
 	"bytes"
 	"errors"
@@ -56,7 +58,7 @@ func Enable(exe string) error {
 		"Terminal=false\n" +
 		"StartupNotify=false\n" +
 		"X-GNOME-Autostart-enabled=true\n"
-	if err := writeFileAtomic(path, []byte(entry)); err != nil {
+	if err := atomicfile.Write(path, []byte(entry), 0o644); err != nil {
 		return fmt.Errorf("autostart: %w", err)
 	}
 	return nil
@@ -145,34 +147,4 @@ func desktopExec(exe string) (string, error) {
 		s = b.String()
 	}
 	return strings.ReplaceAll(s, "%", "%%"), nil
-}
-
-// writeFileAtomic writes data to path through a temp file and a rename, so
-// a desktop session reading the directory never sees half an entry.
-func writeFileAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
 }
