@@ -247,8 +247,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fs.Usage()
-				return nil, flag.ErrHelp
+				return nil, flag.ErrHelp // the flag package printed the usage
 			}
 			return nil, &UsageError{fmt.Sprintf("%s: %v", fs.Name(), err)}
 		}

@@ -360,8 +360,8 @@ func TestBadInput(t *testing.T) {
 	if _, _, code := in.run("focus"); code != 2 {
 		t.Errorf("focus without a duration: exit %d, want 2", code)
 	}
-	if out, _, code := in.run("send", "--help"); code != 0 || !strings.Contains(out, "--title") {
-		t.Errorf("send --help: exit %d %q", code, out)
+	if out, _, code := in.run("send", "--help"); code != 0 || !strings.Contains(out, "--title") || strings.Count(out, "Usage:") != 1 {
+		t.Errorf("send --help: exit %d %q (want the usage once)", code, out)
 	}
 	for _, c := range []struct{ name, cfg, want string }{
 		{"syntax", "version = 1\n[schedule\n", "table name"},
