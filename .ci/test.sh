@@ -17,6 +17,10 @@ if ! staticcheck -version 2>/dev/null | grep -q "${STATICCHECK_VERSION#v}"; then
 fi
 
 export LANG=en_US.UTF-8 LC_ALL=
+# Every build here uses the release flags (packaging/build-linux.sh), so
+# Fyne's OpenGL driver, the slowest thing to compile, is compiled once and
+# shared by vet, the screenshot test and the package.
+export GOFLAGS="${GOFLAGS:+$GOFLAGS }-trimpath -tags=migrated_fynedo"
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; exit 1; fi

@@ -1,6 +1,6 @@
 //go:build linux
 
-package main
+package xvfbtest
 
 import (
 	"bufio"
@@ -41,7 +41,7 @@ func TestWindowsUnderXvfb(t *testing.T) {
 			t.Fatalf("%s is not installed: install the Debian package %s (apt-get install %s)", tool.bin, tool.pkg, tool.pkg)
 		}
 	}
-	root, err := filepath.Abs(filepath.Join("..", ".."))
+	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}
