@@ -15,9 +15,11 @@ package desktop
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -26,6 +28,7 @@ import (
 	"github.com/sluice-app/sluice/app/cli"
 	"github.com/sluice-app/sluice/app/clock"
 	"github.com/sluice-app/sluice/app/config"
+	"github.com/sluice-app/sluice/app/control"
 	"github.com/sluice-app/sluice/app/gate"
 )
 
@@ -408,5 +411,36 @@ func Main(e *cli.Env, a *app.App, log *slog.Logger) error {
 			opt.Now = clk.Now
 		}
 	}
+	if l != nil && firstRun(e.ConfigPath) {
+		go welcome(ctx, e.DataDir, l, log)
+	}
 	return Run(ctx, a, opt)
+}
+
+// firstRun reports whether this user has never set Sluice up: no config
+// file yet, and a display to show the first-run window on.
+func firstRun(configPath string) bool {
+	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" && runtime.GOOS != "darwin" && runtime.GOOS != "windows" {
+		return false
+	}
+	_, err := os.Stat(configPath)
+	return errors.Is(err, fs.ErrNotExist)
+}
+
+// welcome opens the first-run window once the control API answers. The
+// window writes the config, so it shows only until the user is set up.
+func welcome(ctx context.Context, dataDir string, l *Launcher, log *slog.Logger) {
+	for range 50 {
+		if control.Running(dataDir, 200*time.Millisecond) {
+			if err := l.Open("welcome"); err != nil && log != nil {
+				log.Warn("first-run window not opened", "err", err)
+			}
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
