@@ -41,19 +41,6 @@ func Enable(exe string) error {
 	return nil
 }
 
-// Disable removes the LaunchAgent; it is not an error if there is none. A
-// Sluice that is running stays running until it is quit.
-func Disable() error {
-	path, err := Location()
-	if err != nil {
-		return err
-	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("autostart: %w", err)
-	}
-	return nil
-}
-
 // Enabled reports whether the LaunchAgent exists.
 func Enabled() (bool, error) {
 	path, err := Location()

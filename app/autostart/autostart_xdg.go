@@ -64,18 +64,6 @@ func Enable(exe string) error {
 	return nil
 }
 
-// Disable removes the autostart entry; it is not an error if there is none.
-func Disable() error {
-	path, err := Location()
-	if err != nil {
-		return err
-	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("autostart: %w", err)
-	}
-	return nil
-}
-
 // Enabled reports whether Sluice starts at login: the entry exists and
 // neither Hidden=true nor X-GNOME-Autostart-enabled=false (what GNOME's and
 // other desktops' startup settings write to switch an entry off) is set.
