@@ -59,6 +59,11 @@ func (d *doer) Do(req *http.Request) (*http.Response, error) {
 	req.Header.Set("User-Agent", "Sluice")
 	resp, err := d.hc.Do(req)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			// url.Error quotes the whole URL, a feed's secret address too.
+			return nil, fmt.Errorf("%s %s: %w", req.Method, redact(req.URL), ue.Err)
+		}
 		return nil, err
 	}
 	if resp.StatusCode/100 == 2 || resp.StatusCode == http.StatusNotModified {
