@@ -19,6 +19,7 @@ const (
 	EventHealth       EventKind = "health"       // a connector's health changed
 	EventDone         EventKind = "done"         // items were marked done
 	EventSnoozed      EventKind = "snoozed"      // items were put back on hold
+	EventCalendar     EventKind = "calendar"     // a calendar's busy time changed: the plan was redone
 )
 
 // Event is one typed notice from the gate. Exactly the field that belongs
