@@ -123,6 +123,8 @@ func buildAccount(acc config.Account, log *slog.Logger) (model.Connector, error)
 		return imap.New(opt)
 	case "slack":
 		return slack.New(slackOptions(acc, log))
+	case "caldav", "ics":
+		return buildCalendar(acc, time.Local, nil, log)
 	}
 	return nil, fmt.Errorf("account %q: unknown kind %q", acc.Name, acc.Kind)
 }
@@ -159,6 +161,8 @@ func TestAccount(ctx context.Context, acc config.Account, log *slog.Logger) (str
 			msg += " Socket Mode token accepted."
 		}
 		return msg, nil
+	case calendarConnector:
+		return v.Test(ctx)
 	}
 	return "", fmt.Errorf("account %q cannot be tested", acc.Name)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/sluice-app/sluice/app/model"
 	"github.com/sluice-app/sluice/app/paths"
 	"github.com/sluice-app/sluice/app/rules"
+	"github.com/sluice-app/sluice/app/schedule"
 	"github.com/sluice-app/sluice/app/store"
 	"github.com/sluice-app/sluice/connectors/local"
 )
@@ -49,6 +50,7 @@ type App struct {
 	gate  *gate.Gate
 	ctl   *control.Server
 	conns *supervisor
+	pub   *publisher
 	token string
 
 	mu      sync.Mutex
@@ -98,6 +100,7 @@ func New(opt Options) (*App, error) {
 	}
 	a.cfg, a.st, a.gate, a.token = cfg, st, g, tok
 	a.conns = newSupervisor(a)
+	a.pub = newPublisher(a)
 	return a, nil
 }
 
@@ -201,6 +204,7 @@ func (a *App) Run(ctx context.Context) error {
 	<-a.gate.Ready()
 	a.conns.apply(ctx, a.Config())
 	go a.mirrorFocus(ctx)
+	go a.pub.run(ctx)
 	a.log.Info("sluice running", "data", a.opt.DataDir, "config", a.opt.ConfigPath, "control", ctl.Addr())
 
 	<-ctx.Done()
@@ -249,6 +253,7 @@ func (a *App) apply(cfg config.Config) error {
 	a.mu.Unlock()
 	a.gate.Configure(set)
 	a.conns.apply(context.Background(), cfg)
+	a.pub.Kick()
 	a.log.Info("config applied", "accounts", len(cfg.Accounts), "rules", len(cfg.Rules))
 	return nil
 }
@@ -285,13 +290,38 @@ func (a *App) mirrorFocus(ctx context.Context) {
 
 // Status implements control.Backend.
 func (a *App) Status() control.Status {
+	now := a.clk.Now()
+	var today *schedule.PreviewDay
+	if days := a.gate.Plan().Preview(now, 1); len(days) == 1 {
+		today = &days[0]
+	}
+	pub := a.pub.Status()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return control.Status{
-		Status: a.gate.Status(), Now: a.clk.Now(), Version: a.opt.Version, PID: os.Getpid(),
+		Status: a.gate.Status(), Now: now, Version: a.opt.Version, PID: os.Getpid(),
 		Tray: a.tray, Notices: append([]string(nil), a.notices...),
-		Config: a.opt.ConfigPath, Data: a.opt.DataDir,
+		Config: a.opt.ConfigPath, Data: a.opt.DataDir, Today: today, Publish: &pub,
 	}
+}
+
+// Schedule implements control.Backend: the coming days as the gate will
+// run them.
+func (a *App) Schedule(days int) (control.Schedule, error) {
+	plan := a.gate.Plan()
+	now := a.clk.Now()
+	zone := plan.Zone
+	if zone == nil {
+		zone = time.Local
+	}
+	busy := plan.Busy
+	if busy == nil {
+		busy = []model.Busy{}
+	}
+	return control.Schedule{
+		Now: now, Zone: zone.String(), Meetings: plan.Meetings, Days: plan.Preview(now, days),
+		Busy: busy, Publish: a.pub.Status(),
+	}, nil
 }
 
 // Checkin implements control.Backend.

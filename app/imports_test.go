@@ -40,6 +40,13 @@ func TestImportDirection(t *testing.T) {
 		t.Fatalf("go list found only %d packages", len(pkgs))
 	}
 	under := func(p, dir string) bool { return p == module+"/"+dir || strings.HasPrefix(p, module+"/"+dir+"/") }
+	// Each protocol library belongs to its own connector (and its test
+	// helpers below it).
+	protocols := map[string]string{
+		"github.com/emersion/go-webdav":  "connectors/calendar",
+		"github.com/emersion/go-ical":    "connectors/calendar",
+		"github.com/teambition/rrule-go": "connectors/calendar",
+	}
 	for _, p := range pkgs {
 		name := p.ImportPath
 		for _, imp := range p.Imports {
@@ -53,15 +60,20 @@ func TestImportDirection(t *testing.T) {
 					t.Errorf("%s imports %s: bbolt belongs in app/store only", name, imp)
 				}
 			}
+			for lib, home := range protocols {
+				if (imp == lib || strings.HasPrefix(imp, lib+"/")) && !under(name, home) {
+					t.Errorf("%s imports %s: that protocol library belongs in %s only", name, imp, home)
+				}
+			}
 			if !strings.HasPrefix(imp, module+"/") {
 				continue
 			}
 			switch {
 			case under(name, "connectors"):
-				// A connector knows the model and its own subpackages.
+				// A connector knows the model, the clock and its own subpackages.
 				own := module + "/" + strings.Join(strings.Split(strings.TrimPrefix(name, module+"/"), "/")[:2], "/")
-				if imp != module+"/app/model" && !under(imp, strings.TrimPrefix(own, module+"/")) {
-					t.Errorf("%s imports %s: connectors may import only app/model of the app", name, imp)
+				if imp != module+"/app/model" && imp != module+"/app/clock" && !under(imp, strings.TrimPrefix(own, module+"/")) {
+					t.Errorf("%s imports %s: connectors may import only app/model and app/clock of the app", name, imp)
 				}
 			case name == module+"/app/model":
 				t.Errorf("app/model imports %s: the model depends on the standard library only", imp)

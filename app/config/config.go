@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"regexp"
 	"slices"
@@ -36,7 +37,28 @@ type Config struct {
 	Notifications Notifications `toml:"notifications" json:"notifications"`
 	General       General       `toml:"general" json:"general"`
 	Local         Local         `toml:"local" json:"local"`
+	Calendar      Calendar      `toml:"calendar" json:"calendar"`
 	Accounts      []Account     `toml:"accounts" json:"accounts"`
+}
+
+// Calendar says how the meetings on the user's calendars (the accounts of
+// kind caldav and ics) shape the day, and whether Sluice publishes its
+// focus blocks as busy time. Each switch works on its own.
+type Calendar struct {
+	// MoveCheckins moves a check-in that falls in a meeting to the
+	// meeting's end (within working hours; else that check-in is skipped).
+	MoveCheckins bool `toml:"move_checkins" json:"move_checkins"`
+	// HoldInMeetings holds during meetings like during focus; urgent items
+	// still break through.
+	HoldInMeetings bool `toml:"hold_in_meetings" json:"hold_in_meetings"`
+	// AllDayBusy counts all-day events marked busy as meetings.
+	AllDayBusy bool `toml:"all_day_busy" json:"all_day_busy"`
+	// PublishFocus writes the week's focus blocks as busy events ("Focus —
+	// Sluice") into PublishCalendar of the CalDAV account PublishAccount,
+	// and removes them when turned off.
+	PublishFocus    bool   `toml:"publish_focus" json:"publish_focus"`
+	PublishAccount  string `toml:"publish_account" json:"publish_account,omitempty"`
+	PublishCalendar string `toml:"publish_calendar" json:"publish_calendar,omitempty"`
 }
 
 // Schedule is the weekly plan as written in the file.
@@ -98,7 +120,7 @@ type Local struct {
 // Account is one configured source. Fields apply to the kinds noted.
 type Account struct {
 	Name    string `toml:"name" json:"name"`
-	Kind    string `toml:"kind" json:"kind"` // imap or slack
+	Kind    string `toml:"kind" json:"kind"` // imap, slack, caldav or ics
 	Enabled *bool  `toml:"enabled" json:"enabled,omitempty"`
 
 	// imap
@@ -124,7 +146,24 @@ type Account struct {
 	StatusText  string   `toml:"status_text,omitempty" json:"status_text,omitempty"`
 	StatusEmoji string   `toml:"status_emoji,omitempty" json:"status_emoji,omitempty"`
 	SocketMode  bool     `toml:"socket_mode,omitempty" json:"socket_mode,omitempty"`
+
+	// caldav and ics (username, password_command, ca_file and poll_interval
+	// above apply too)
+	// URL is the CalDAV server (any URL on it) or a public .ics feed. A
+	// feed's secret address is a credential: it goes to the keyring
+	// (`sluice account set-url`), and URL stays empty.
+	URL string `toml:"url,omitempty" json:"url,omitempty"`
+	// Calendars narrows a CalDAV account to these calendars (names or
+	// paths); empty reads all.
+	Calendars []string `toml:"calendars,omitempty" json:"calendars,omitempty"`
+	// Addresses are the user's calendar addresses, for invitations they
+	// declined; empty means the username when it is an address.
+	Addresses []string `toml:"addresses,omitempty" json:"addresses,omitempty"`
 }
+
+// IsCalendar reports whether the account is a calendar (caldav or ics),
+// which brings busy time rather than items.
+func (a Account) IsCalendar() bool { return a.Kind == "caldav" || a.Kind == "ics" }
 
 // IsEnabled reports whether the account should run (default true).
 func (a Account) IsEnabled() bool { return a.Enabled == nil || *a.Enabled }
@@ -152,6 +191,7 @@ func Default() Config {
 		},
 		General: General{Retention: schedule.Duration{Duration: 30 * 24 * time.Hour}, LogLevel: "info"},
 		Local:   Local{HTTP: false, Listen: DefaultListen},
+		Calendar: Calendar{MoveCheckins: true, HoldInMeetings: true, AllDayBusy: true},
 	}
 }
 
@@ -279,6 +319,7 @@ func (c Config) Plan() (schedule.Plan, error) {
 		}
 	}
 	p.Vacations = c.Schedule.Vacations
+	p.Meetings = schedule.Meetings{MoveCheckins: c.Calendar.MoveCheckins, Hold: c.Calendar.HoldInMeetings, AllDay: c.Calendar.AllDayBusy}
 	return p, nil
 }
 
@@ -370,8 +411,29 @@ func (c Config) Validate() error {
 					add(fmt.Sprintf("%s.channels[%d]", f, j+1), strconv.Quote(ch), "empty channel name")
 				}
 			}
+		case "caldav", "ics":
+			validateCalendar(f, a, add)
 		default:
-			add(f+".kind", strconv.Quote(a.Kind), "unknown kind (want imap or slack)")
+			add(f+".kind", strconv.Quote(a.Kind), "unknown kind (want imap, slack, caldav or ics)")
+		}
+	}
+	if cal := c.Calendar; cal.PublishFocus {
+		var target *Account
+		for i := range c.Accounts {
+			if c.Accounts[i].Name == cal.PublishAccount {
+				target = &c.Accounts[i]
+			}
+		}
+		switch {
+		case strings.TrimSpace(cal.PublishAccount) == "":
+			add("calendar.publish_account", "", "required to publish focus blocks (the name of a caldav account)")
+		case target == nil:
+			add("calendar.publish_account", strconv.Quote(cal.PublishAccount), "no account has this name")
+		case target.Kind != "caldav":
+			add("calendar.publish_account", strconv.Quote(cal.PublishAccount), "focus blocks can be published to a caldav account only")
+		}
+		if strings.TrimSpace(cal.PublishCalendar) == "" {
+			add("calendar.publish_calendar", "", "required to publish focus blocks (a calendar's name or path)")
 		}
 	}
 	if len(errs) > 0 {
@@ -427,6 +489,56 @@ func validateIMAP(f string, a Account, add func(field, value, msg string)) {
 	if p := a.PollInterval.Duration; p != 0 && (p < 30*time.Second || p > 24*time.Hour) {
 		add(f+".poll_interval", strconv.Quote(a.PollInterval.String()), "must be between 30s and 24h")
 	}
+}
+
+func validateCalendar(f string, a Account, add func(field, value, msg string)) {
+	switch {
+	case a.URL == "" && a.Kind == "caldav":
+		add(f+".url", "", "required (the CalDAV server, e.g. https://cal.example.com/dav/)")
+	case a.URL != "":
+		if msg := checkCalendarURL(a.URL); msg != "" {
+			add(f+".url", strconv.Quote(a.URL), msg)
+		}
+	}
+	if a.Kind == "caldav" && a.Username == "" {
+		add(f+".username", "", "required")
+	}
+	for j, c := range a.Calendars {
+		if strings.TrimSpace(c) == "" {
+			add(fmt.Sprintf("%s.calendars[%d]", f, j+1), `""`, "empty calendar name")
+		}
+	}
+	for j, addr := range a.Addresses {
+		if !strings.Contains(addr, "@") {
+			add(fmt.Sprintf("%s.addresses[%d]", f, j+1), strconv.Quote(addr), "not an address")
+		}
+	}
+	if a.CAFile != "" {
+		if _, err := os.Stat(a.CAFile); err != nil {
+			add(f+".ca_file", strconv.Quote(a.CAFile), "cannot be read: "+unwrapPathError(err))
+		}
+	}
+	if p := a.PollInterval.Duration; p != 0 && (p < time.Minute || p > 24*time.Hour) {
+		add(f+".poll_interval", strconv.Quote(a.PollInterval.String()), "must be between 1m and 24h")
+	}
+}
+
+// checkCalendarURL says what is wrong with a calendar URL, or "".
+func checkCalendarURL(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" {
+		return "not a URL (want https://…)"
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https", "webcal", "webcals":
+		return ""
+	case "http":
+		if isLoopbackHost(u.Hostname()) {
+			return ""
+		}
+		return "plain http is only allowed to a loopback host (use https)"
+	}
+	return "unsupported scheme " + strconv.Quote(u.Scheme) + " (want https)"
 }
 
 func unwrapPathError(err error) string {

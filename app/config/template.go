@@ -76,11 +76,29 @@ start_at_login = false
 http = %t
 listen = %q
 
+[calendar]
+# How the meetings on your calendars (accounts of kind caldav or ics) shape
+# the day. Free, cancelled and declined events never count.
+move_checkins = true     # a check-in inside a meeting moves to its end (within working hours)
+hold_in_meetings = true  # hold during meetings like during focus; urgent items still come through
+all_day_busy = true      # all-day events marked busy count as meetings
+# Write the week's focus blocks as busy "Focus — Sluice" events into a
+# calendar of a caldav account (and remove them when turned off).
+publish_focus = false
+# publish_account = "Work calendar"
+# publish_calendar = "Work"
+
 # Accounts are added with `+"`sluice account add`"+` or the settings window, e.g.
 # [[accounts]]
 # name = "Work mail"
 # kind = "imap"
 # preset = "fastmail"
+# username = "me@example.com"
+#
+# [[accounts]]
+# name = "Work calendar"
+# kind = "caldav"            # or "ics" for a calendar's secret address (`+"`sluice account set-url`"+`)
+# url = "https://cal.example.com/dav/"
 # username = "me@example.com"
 `, Version, template, zone, d.Urgent.BudgetPerHour, d.Urgent.OffHours,
 		d.Notifications.Checkin, d.Notifications.Urgent, d.Notifications.FocusStart, d.Notifications.FocusEnd,

@@ -28,9 +28,10 @@ type Kind string
 
 // Secret kinds.
 const (
-	Password Kind = "password"  // IMAP password
+	Password Kind = "password"  // IMAP or CalDAV password
 	Token    Kind = "token"     // Slack user token (xoxp-)
 	AppToken Kind = "app-token" // Slack app-level token (xapp-)
+	URL      Kind = "url"       // a calendar feed's secret address (.ics)
 )
 
 func key(account string, k Kind) string { return string(k) + ":" + account }
@@ -48,8 +49,11 @@ func Get(account string, k Kind) (string, error) {
 }
 
 func setVerb(k Kind) string {
-	if k == Password {
+	switch k {
+	case Password:
 		return "password"
+	case URL:
+		return "url"
 	}
 	return "token"
 }
@@ -76,7 +80,7 @@ func Delete(account string, k Kind) error {
 
 // DeleteAll removes every secret of an account.
 func DeleteAll(account string) error {
-	return errors.Join(Delete(account, Password), Delete(account, Token), Delete(account, AppToken))
+	return errors.Join(Delete(account, Password), Delete(account, Token), Delete(account, AppToken), Delete(account, URL))
 }
 
 // MockForTests replaces the OS keyring with an in-memory one. Only tests

@@ -82,3 +82,23 @@ func (s *Store) DeleteBusy(account string) error {
 	}
 	return s.DeleteAccount(account)
 }
+
+// SetCursor writes one cursor on its own (nil deletes it), for state that
+// comes with no items and no busy time, such as where Sluice published its
+// focus blocks.
+func (s *Store) SetCursor(account, key string, value []byte) error {
+	if err := checkAccount(account); err != nil {
+		return fmt.Errorf("cursor %q: %w", key, err)
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketCursors)
+		if value == nil {
+			return b.Delete(cursorKey(account, key))
+		}
+		return b.Put(cursorKey(account, key), bytes.Clone(value))
+	})
+	if err != nil {
+		return fmt.Errorf("cursor %s/%s: %w", account, key, err)
+	}
+	return nil
+}

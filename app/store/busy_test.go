@@ -50,6 +50,18 @@ func TestBusyAndCursorsTogether(t *testing.T) {
 	if _, ok := all["Work"]; ok || c != nil {
 		t.Errorf("after delete: busy %v, cursor %q", all, c)
 	}
+	if err := st.SetCursor("Work", "publish", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := st.Cursor("Work", "publish"); string(c) != "x" {
+		t.Errorf("SetCursor: %q", c)
+	}
+	if err := st.SetCursor("Work", "publish", nil); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := st.Cursor("Work", "publish"); c != nil {
+		t.Errorf("SetCursor(nil) left %q", c)
+	}
 	if err := st.SetBusy("", nil, nil); err == nil {
 		t.Errorf("an empty account name was accepted")
 	}
