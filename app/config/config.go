@@ -189,8 +189,8 @@ func Default() Config {
 		Notifications: Notifications{
 			Checkin: true, Urgent: true, FocusStart: true, FocusEnd: true, Attention: true,
 		},
-		General: General{Retention: schedule.Duration{Duration: 30 * 24 * time.Hour}, LogLevel: "info"},
-		Local:   Local{HTTP: false, Listen: DefaultListen},
+		General:  General{Retention: schedule.Duration{Duration: 30 * 24 * time.Hour}, LogLevel: "info"},
+		Local:    Local{HTTP: false, Listen: DefaultListen},
 		Calendar: Calendar{MoveCheckins: true, HoldInMeetings: true, AllDayBusy: true},
 	}
 }

@@ -68,7 +68,7 @@ type Gate struct {
 	busy     map[string][]model.Busy // by calendar account
 	plan     schedule.Plan           // set.Plan with the busy time of every calendar
 	focusAcc time.Duration           // focus time not yet written to stats
-	savedAt  time.Time     // LastTick as last persisted
+	savedAt  time.Time               // LastTick as last persisted
 }
 
 // persisted is the gate's own state, kept in the store across restarts.

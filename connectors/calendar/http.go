@@ -33,7 +33,9 @@ func (e *StatusError) Error() string {
 }
 
 // Is makes a 401 match ErrAuth.
-func (e *StatusError) Is(target error) bool { return target == ErrAuth && e.Code == http.StatusUnauthorized }
+func (e *StatusError) Is(target error) bool {
+	return target == ErrAuth && e.Code == http.StatusUnauthorized
+}
 
 // statusOf is the HTTP status an error carries, or 0.
 func statusOf(err error) int {
