@@ -132,15 +132,19 @@ func (c ScheduledCheckin) Words(zone *time.Location) string {
 		zone = time.Local
 	}
 	hm := func(t time.Time) string { return t.In(zone).Format("15:04") }
+	end := hm(c.MeetingEnd)
+	if DateOf(c.MeetingEnd.In(zone)) != DateOf(c.Planned.In(zone)) {
+		end = c.MeetingEnd.In(zone).Format("Mon 15:04")
+	}
 	what := "a meeting"
 	if c.Meeting != "" {
 		what = fmt.Sprintf("meeting %q", c.Meeting)
 	}
 	switch {
 	case c.Skipped:
-		return fmt.Sprintf("%s skipped (%s runs until %s, past working hours)", hm(c.Planned), what, hm(c.MeetingEnd))
+		return fmt.Sprintf("%s skipped (%s runs until %s, past working hours)", hm(c.Planned), what, end)
 	case c.Moved:
-		return fmt.Sprintf("%s (moved from %s: %s until %s)", hm(c.At), hm(c.Planned), what, hm(c.MeetingEnd))
+		return fmt.Sprintf("%s (moved from %s: %s until %s)", hm(c.At), hm(c.Planned), what, end)
 	}
 	return hm(c.At)
 }
