@@ -734,6 +734,8 @@ func kindIcon(k model.Kind) fyne.Resource {
 		return theme.MailComposeIcon()
 	case model.KindSlack:
 		return theme.AccountIcon()
+	case model.KindCalDAV, model.KindICS:
+		return theme.CalendarIcon()
 	default:
 		return theme.ComputerIcon()
 	}

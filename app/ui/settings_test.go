@@ -93,7 +93,7 @@ func TestScheduleEditUpdatesPreview(t *testing.T) {
 	if got := windowStarts(tl, 0); len(got) != 2 || got[0] != 12*60+15 {
 		t.Errorf("after editing, Monday's windows start at %v min, want 735 first", got)
 	}
-	if got := tl.lines[0].Checkins; len(got) != 2 || got[0] != 735 {
+	if got := tl.lines[0].Checkins; len(got) != 2 || got[0].At != 735 {
 		t.Errorf("Monday's check-in ticks = %v, want 735 first", got)
 	}
 	if got := windowStarts(tl, 1); got[0] != 11*60 {
