@@ -263,7 +263,7 @@ func (a *App) apply(cfg config.Config) error {
 func (a *App) mirrorFocus(ctx context.Context) {
 	events, stop := a.gate.Subscribe(64)
 	defer stop()
-	inFocus := a.gate.Status().Mode == model.ModeFocus
+	inFocus := a.gate.Status().Mode == model.ModeFocus || a.gate.Status().Mode == model.ModeMeeting
 	for {
 		select {
 		case <-ctx.Done():
@@ -275,7 +275,8 @@ func (a *App) mirrorFocus(ctx context.Context) {
 			if e.Kind != gate.EventMode {
 				continue
 			}
-			now := e.Status.Mode == model.ModeFocus
+			// A meeting holds like focus: Slack stays quiet during it too.
+			now := e.Status.Mode == model.ModeFocus || e.Status.Mode == model.ModeMeeting
 			if now == inFocus && !now {
 				continue
 			}
