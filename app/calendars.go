@@ -70,7 +70,7 @@ const PublishAhead = 7 * 24 * time.Hour
 
 // publisher keeps the focus blocks on the user's calendar in step with the
 // plan: at start, after every config change and every hour (the week
-// moves on).
+// moves on), five minutes after a failed attempt.
 type publisher struct {
 	a    *App
 	kick chan struct{}
@@ -101,7 +101,11 @@ func (p *publisher) Status() control.PublishStatus {
 func (p *publisher) run(ctx context.Context) {
 	p.Kick()
 	for {
-		t := p.a.clk.NewTimer(time.Hour)
+		wait := time.Hour
+		if p.Status().Error != "" {
+			wait = 5 * time.Minute // the server was away: try again soon
+		}
+		t := p.a.clk.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()

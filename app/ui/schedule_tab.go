@@ -609,14 +609,14 @@ func (t *scheduleTab) refreshPreview() {
 		return
 	}
 	p.Busy = t.s.calendar.Busy
-	lines := planLines(p, t.s.u.now(), 7, t.s.calendar.Publish.Blocks)
-	t.preview.setLines(lines)
-	t.showMoves(p)
+	days := p.Preview(t.s.u.now(), 7)
+	t.preview.setLines(previewLines(days, t.s.calendar.Publish.Blocks))
+	t.showMoves(p, days)
 }
 
 // showMoves lists, under the preview, the check-ins that meetings move
 // or skip in the coming week.
-func (t *scheduleTab) showMoves(p schedule.Plan) {
+func (t *scheduleTab) showMoves(p schedule.Plan, days []schedule.PreviewDay) {
 	if t.moves == nil {
 		return
 	}
@@ -625,7 +625,7 @@ func (t *scheduleTab) showMoves(p schedule.Plan) {
 		loc = time.Local
 	}
 	var lines []string
-	for _, d := range p.Preview(t.s.u.now(), 7) {
+	for _, d := range days {
 		for _, c := range d.Checkins {
 			if c.Moved || c.Skipped {
 				lines = append(lines, c.Planned.In(loc).Format("Mon")+" "+c.Words(loc))

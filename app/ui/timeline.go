@@ -47,14 +47,14 @@ type dayLine struct {
 	Published []span // focus blocks that are on the user's calendar
 }
 
-// planLines computes the preview: the modes the plan gives, day by day,
-// for days days from today (in the plan's zone), without manual overrides,
-// with the plan's meetings and the focus blocks published to a calendar.
-// It uses the schedule's own Preview, so the preview shows exactly what the
-// gate will do (and what `sluice schedule` prints).
-func planLines(p schedule.Plan, now time.Time, days int, published []model.Busy) []dayLine {
-	lines := make([]dayLine, 0, days)
-	for _, d := range p.Preview(now, days) {
+// previewLines turns the schedule's preview (the modes the plan gives, day
+// by day, with its meetings and the check-ins they move) and the focus
+// blocks published to a calendar into lines to draw. The preview comes
+// from the schedule's own Preview, so it shows exactly what the gate will
+// do and what `sluice schedule` prints.
+func previewLines(preview []schedule.PreviewDay, published []model.Busy) []dayLine {
+	lines := make([]dayLine, 0, len(preview))
+	for _, d := range preview {
 		minute := func(t time.Time) int {
 			m := int(t.Sub(d.Start) / time.Minute)
 			return min(max(m, 0), int(d.End.Sub(d.Start)/time.Minute))

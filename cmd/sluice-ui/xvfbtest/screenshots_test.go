@@ -94,7 +94,9 @@ func TestWindowsUnderXvfb(t *testing.T) {
 	seedStore(t, data)
 	d := startDaemon(t, env, bin, cfgPath, data)
 	c := control.NewClient(data)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	// The context covers every control call of the test, screenshots and
+	// 10,000 sends included.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		sc, err := c.Schedule(ctx, 7)
