@@ -75,6 +75,10 @@ type Gate struct {
 type persisted struct {
 	Overrides schedule.Overrides `json:"overrides"`
 	LastTick  time.Time          `json:"last_tick"`
+	// Fired is the planned time of the latest scheduled check-in that
+	// happened: every check-in planned up to it is done, wherever a
+	// meeting moves it afterwards.
+	Fired time.Time `json:"fired,omitzero"`
 	Urgent    []time.Time        `json:"urgent"` // breakthroughs in the last hour
 }
 
@@ -264,16 +268,26 @@ func (g *Gate) Tick() time.Time {
 		last = now
 	}
 	plan := g.plan
+	if g.state.Fired.IsZero() {
+		// Nothing planned before the first look counts as missed.
+		g.state.Fired = last
+		if cs := plan.Checkins(last.Add(-schedule.Horizon), last); len(cs) > 0 {
+			g.state.Fired = cs[len(cs)-1].Planned
+		}
+	}
 	fired := false
-	if due := plan.CheckinsBetween(last, now); len(due) > 0 {
+	if c, ok := dueCheckin(plan, g.state.Fired, last, now); ok {
 		fired = true
-		sched := due[len(due)-1]
-		late := now.Sub(sched) > LateAfter
-		if _, err := g.releaseLocked(now, sched, late, false); err != nil {
+		// Due before the last look, yet not done then: a meeting that had
+		// moved it later went away since.
+		movedBack := !c.At.After(last)
+		late := now.Sub(c.At) > LateAfter && !movedBack
+		if _, err := g.releaseLocked(now, c.At, late, false, movedBack); err != nil {
 			g.log.Error("check-in failed", "err", err)
-			// Keep LastTick so the next tick retries this check-in.
+			// Keep LastTick and Fired so the next tick retries this check-in.
 			return now.Add(10 * time.Second)
 		}
+		g.state.Fired = c.Planned
 	}
 	// Focus accounting: count time spent in focus since the last tick, but
 	// not a gap longer than a few ticks (the machine was asleep).
@@ -378,9 +392,41 @@ func dayOf(p schedule.Plan, t time.Time) string {
 	return t.In(loc).Format(time.DateOnly)
 }
 
+// movedBackReach is how far back a check-in may lie that a meeting had
+// moved later and that came due when the meeting was cancelled or cut short.
+const movedBackReach = 12 * time.Hour
+
+// dueCheckin is the scheduled check-in to do now, if any: the latest of
+// those that happen in (last, now] (however many the machine slept
+// through), or that came due because a meeting that had moved one later
+// went away, and that were not done yet: planned after fired. A check-in
+// done at its planned time does not happen again when a meeting added
+// later moves it.
+func dueCheckin(plan schedule.Plan, fired, last, now time.Time) (schedule.ScheduledCheckin, bool) {
+	from := last
+	if lo := now.Add(-movedBackReach); lo.Before(from) {
+		from = lo
+	}
+	if lo := now.Add(-schedule.Horizon); from.Before(lo) {
+		from = lo // a long sleep costs no more than a week's look
+	}
+	var due schedule.ScheduledCheckin
+	ok := false
+	for _, c := range plan.Checkins(from, now) {
+		if c.Skipped || !c.Planned.After(fired) {
+			continue
+		}
+		if !ok || !c.Planned.Before(due.Planned) {
+			due, ok = c, true
+		}
+	}
+	return due, ok
+}
+
 // releaseLocked releases every held item in one transaction and emits one
-// check-in event. sched is the scheduled time (zero for a manual check-in).
-func (g *Gate) releaseLocked(now, sched time.Time, late, manual bool) (Checkin, error) {
+// check-in event. sched is the scheduled time (zero for a manual check-in);
+// movedBack says a meeting that had moved it later went away.
+func (g *Gate) releaseLocked(now, sched time.Time, late, manual, movedBack bool) (Checkin, error) {
 	zone := g.plan.Zone
 	if zone == nil {
 		zone = time.Local
@@ -392,6 +438,9 @@ func (g *Gate) releaseLocked(now, sched time.Time, late, manual bool) (Checkin, 
 	case late:
 		note = fmt.Sprintf("released: check-in %s, done late at %s (the machine was asleep or Sluice was not running)",
 			sched.In(zone).Format("15:04"), now.In(zone).Format("Mon 15:04"))
+	case movedBack:
+		note = fmt.Sprintf("released: check-in %s, done at %s (the meeting that had moved it later is gone)",
+			sched.In(zone).Format("15:04"), now.In(zone).Format("15:04"))
 	default:
 		note = "released: check-in " + sched.In(zone).Format("15:04")
 	}
@@ -666,7 +715,7 @@ func (g *Gate) CheckinNow() (Checkin, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.clk.Now()
-	c, err := g.releaseLocked(now, time.Time{}, false, true)
+	c, err := g.releaseLocked(now, time.Time{}, false, true, false)
 	if err != nil {
 		return c, err
 	}

@@ -99,3 +99,49 @@ func reopen(t *testing.T, f *fixture) *fixture {
 	f.st.Close()
 	return openFixture(t, f.dir, f.clk.Now().In(berlin(t)).Format("2006-01-02 15:04:05"), nil, rules.Builtins{})
 }
+
+// TestMeetingChangesAfterTheFact: a meeting that arrives after its
+// check-in happened does not make it happen twice, and a check-in a
+// meeting had moved later happens at once when the meeting goes away after
+// its planned time.
+func TestMeetingChangesAfterTheFact(t *testing.T) {
+	f := newFixture(t, "2026-11-23 10:58:00", nil, rules.Builtins{})
+	f.withMeetings()
+	f.ingest(item("a", "x@example.com", "one"))
+	f.clk.Set(at(t, "2026-11-23 11:00:00"))
+	f.g.Tick()
+	f.drain()
+	// The meeting turns up in the calendar at 11:05, backdated over 11:00.
+	f.clk.Set(at(t, "2026-11-23 11:05:00"))
+	_ = f.g.SetBusy(context.Background(), "Work", []model.Busy{{Title: "Planning", Start: at(t, "2026-11-23 10:30:00"), End: at(t, "2026-11-23 11:20:00")}}, nil)
+	f.ingest(item("b", "x@example.com", "two"))
+	f.clk.Set(at(t, "2026-11-23 11:20:00"))
+	f.g.Tick()
+	if n := len(only(f.drain(), EventCheckin)); n != 0 {
+		t.Errorf("the 11:00 check-in happened again at 11:20 (%d check-ins)", n)
+	}
+
+	// Tomorrow: the meeting moves 11:00 to 11:20, and is cancelled at 11:10.
+	f.clk.Set(at(t, "2026-11-24 10:50:00"))
+	f.g.Tick()
+	_ = f.g.SetBusy(context.Background(), "Work", []model.Busy{{Title: "Planning", Start: at(t, "2026-11-24 10:30:00"), End: at(t, "2026-11-24 11:20:00")}}, nil)
+	f.clk.Set(at(t, "2026-11-24 11:00:00"))
+	f.g.Tick()
+	f.ingest(item("c", "x@example.com", "three"))
+	f.drain()
+	f.clk.Set(at(t, "2026-11-24 11:10:00"))
+	_ = f.g.SetBusy(context.Background(), "Work", nil, nil)
+	f.g.Tick()
+	if n := len(only(f.drain(), EventCheckin)); n != 1 {
+		t.Fatalf("%d check-ins after the meeting went away, want the 11:00 one at once", n)
+	}
+	if it := f.get("c"); it.State != model.StateReleased || lastLog(it) != "released: check-in 11:00, done at 11:10 (the meeting that had moved it later is gone)" {
+		t.Errorf("item c: %v %q", it.State, lastLog(it))
+	}
+	// And it does not happen again.
+	f.clk.Set(at(t, "2026-11-24 11:20:00"))
+	f.g.Tick()
+	if n := len(only(f.drain(), EventCheckin)); n != 0 {
+		t.Errorf("%d more check-ins at 11:20", n)
+	}
+}
