@@ -78,8 +78,8 @@ type persisted struct {
 	// Fired is the planned time of the latest scheduled check-in that
 	// happened: every check-in planned up to it is done, wherever a
 	// meeting moves it afterwards.
-	Fired time.Time `json:"fired,omitzero"`
-	Urgent    []time.Time        `json:"urgent"` // breakthroughs in the last hour
+	Fired  time.Time   `json:"fired,omitzero"`
+	Urgent []time.Time `json:"urgent"` // breakthroughs in the last hour
 }
 
 // New builds a gate on an open store.
