@@ -240,6 +240,7 @@ func assertIncremental(t *testing.T, reqs []string) {
 	if syncs != 1 {
 		t.Errorf("%d sync-collection requests, want 1 (%d requests in all)", syncs, len(reqs))
 	}
+	t.Logf("an incremental poll: %d requests (discovery and one sync-collection)", len(reqs))
 }
 
 func TestPublishFocusBlocksToRadicale(t *testing.T) {
