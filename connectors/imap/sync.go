@@ -500,7 +500,7 @@ func (f *folder) fetchChunk(k *conn, uids []imap.UID) ([]*fetched, error) {
 	var bare imap.UIDSet
 	clear(byUID)
 	for _, m := range msgs {
-		if h, _ := parseHeader(m.header); firstMsgID(h.get("message-id")) == "" {
+		if !hasMessageID(m.header) {
 			bare.AddNum(m.uid)
 			byUID[m.uid] = m
 		}
@@ -519,6 +519,18 @@ func (f *folder) fetchChunk(k *conn, uids []imap.UID) ([]*fetched, error) {
 		}
 	}
 	return msgs, nil
+}
+
+// hasMessageID says whether header fields hold a usable Message-ID, as
+// headerMessage reads it. Unreadable fields count as none.
+func hasMessageID(fields []byte) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	h, _ := parseHeader(fields)
+	return firstMsgID(h.get("message-id")) != ""
 }
 
 // needsRaw says whether a multipart message's structure gave nothing to read:
