@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -249,6 +250,10 @@ func (a *App) apply(cfg config.Config) error {
 	a.mu.Unlock()
 	a.gate.Configure(set)
 	a.conns.apply(context.Background(), cfg)
+	// A reload or a save is often the user fixing a password: accounts
+	// stopped by a refused login try once more (unchanged ones are not
+	// restarted by apply).
+	a.conns.retry()
 	a.log.Info("config applied", "accounts", len(cfg.Accounts), "rules", len(cfg.Rules))
 	return nil
 }
@@ -384,15 +389,30 @@ func (a *App) OpenWindow(name string) error {
 	return a.opt.OpenWindow(name)
 }
 
-// AccountTest implements control.Backend.
+// AccountTest implements control.Backend. A test that passes retries the
+// account at once if its login was refused.
 func (a *App) AccountTest(name string) (string, error) {
 	cfg := a.Config()
 	for _, acc := range cfg.Accounts {
 		if acc.Name == name {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			return TestAccount(ctx, acc, a.log)
+			msg, err := TestAccount(ctx, acc, a.log)
+			if err == nil {
+				a.conns.retry(name)
+			}
+			return msg, err
 		}
 	}
 	return "", fmt.Errorf("%w: no account named %q", store.ErrNotFound, name)
+}
+
+// RetryAccount implements control.Backend: an account whose login was
+// refused (or that waits to retry) tries once more, now. It reports whether
+// there was anything to retry.
+func (a *App) RetryAccount(name string) (bool, error) {
+	if name != LocalAccount && !slices.ContainsFunc(a.Config().Accounts, func(acc config.Account) bool { return acc.Name == name }) {
+		return false, fmt.Errorf("%w: no account named %q", store.ErrNotFound, name)
+	}
+	return len(a.conns.retry(name)) > 0, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"time"
 
@@ -146,6 +147,36 @@ func (s *supervisor) wake() {
 			w.Wake()
 		}
 	}
+}
+
+// retry gives each connector whose login was refused, or that waits to
+// retry after a failure, one attempt at once: the user may just have fixed
+// the password (set-password, a reload, a passing test, Save in the
+// settings). A connector that is fine is left alone. With names, only those
+// accounts are considered. It returns the accounts woken.
+func (s *supervisor) retry(names ...string) []string {
+	state := map[string]model.HealthState{}
+	for _, h := range s.a.gate.Health() {
+		state[h.Account] = h.State
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var woken []string
+	for name, r := range s.running {
+		if len(names) > 0 && !slices.Contains(names, name) {
+			continue
+		}
+		if st := state[name]; st != model.HealthAuthFailed && st != model.HealthBackingOff {
+			continue
+		}
+		if w, ok := r.conn.(model.Waker); ok {
+			s.a.log.Info("retrying the account now", "account", name, "state", state[name])
+			w.Wake()
+			woken = append(woken, name)
+		}
+	}
+	slices.Sort(woken)
+	return woken
 }
 
 // focus mirrors a focus block's start or end on every connector that can.

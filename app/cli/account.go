@@ -189,6 +189,21 @@ func reloadIfRunning(e *Env) {
 	}
 }
 
+// retryIfRunning tells a running Sluice that an account works now, so that
+// it signs in again at once if its login was refused.
+func retryIfRunning(e *Env, name string) {
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	retrying, err := e.client().RetryAccount(c, name)
+	switch {
+	case err == nil && retrying:
+		fmt.Fprintf(e.Stdout, "The running Sluice is connecting %q again.\n", name)
+	case err == nil, errors.Is(err, control.ErrNotRunning):
+	default:
+		fmt.Fprintln(e.Stderr, "sluice: could not ask the running Sluice to retry the account:", err)
+	}
+}
+
 func accountList(e *Env, args []string) error {
 	fs := newFlags(e, "account")
 	if err := noArgs(fs, e, args); err != nil {
@@ -301,6 +316,7 @@ func accountTest(e *Env, args []string) error {
 				return fmt.Errorf("account %q: %w", a.Name, err)
 			}
 			fmt.Fprintln(e.Stdout, msg)
+			retryIfRunning(e, a.Name)
 			return nil
 		}
 	}

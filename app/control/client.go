@@ -228,6 +228,14 @@ func (c *Client) AccountTest(ctx context.Context, name string) (string, error) {
 	return r.Message, c.do(ctx, "POST", "/v1/accounts/"+url.PathEscape(name)+"/test", nil, &r)
 }
 
+// RetryAccount asks the running Sluice to retry an account at once if its
+// login was refused or it waits to retry; it reports whether it did.
+func (c *Client) RetryAccount(ctx context.Context, name string) (bool, error) {
+	var r RetryReply
+	err := c.do(ctx, "POST", "/v1/accounts/"+url.PathEscape(name)+"/retry", nil, &r)
+	return r.Retrying, err
+}
+
 // Quit stops the running Sluice.
 func (c *Client) Quit(ctx context.Context) error {
 	return c.do(ctx, "POST", "/v1/quit", nil, nil)

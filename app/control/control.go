@@ -38,6 +38,7 @@ type Backend interface {
 	Subscribe(buf int) (<-chan gate.Event, func())
 	OpenWindow(name string) error
 	AccountTest(name string) (string, error)
+	RetryAccount(name string) (bool, error)
 	Quit()
 }
 
@@ -97,6 +98,12 @@ type WindowRequest struct {
 type ErrorReply struct {
 	Error  string   `json:"error"`
 	Fields []string `json:"fields,omitempty"` // config validation errors, one per field
+}
+
+// RetryReply answers a retry: whether the account was waiting after a
+// failure and now tries again.
+type RetryReply struct {
+	Retrying bool `json:"retrying"`
 }
 
 // MessageReply is a plain answer for commands that change no count.

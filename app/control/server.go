@@ -221,6 +221,10 @@ func (s *Server) routes() http.Handler {
 		}
 		return MessageReply{msg}, nil
 	})
+	h("POST /v1/accounts/{name}/retry", func(r *http.Request) (any, error) {
+		ok, err := s.b.RetryAccount(r.PathValue("name"))
+		return RetryReply{ok}, err
+	})
 	h("POST /v1/quit", func(*http.Request) (any, error) {
 		go s.b.Quit()
 		return MessageReply{"quitting"}, nil

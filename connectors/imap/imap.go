@@ -84,7 +84,7 @@ type Options struct {
 	// it from the keyring or a password_command). It is asked once per Run,
 	// again after an authentication failure and Wake, and never logged. An
 	// error from it (a locked keyring) is retried with backoff like a network
-	// error.
+	// error, and logged once per failure streak, not per retry.
 	Password func(ctx context.Context) (string, error)
 
 	// Folders to watch; default ["INBOX"].

@@ -29,6 +29,7 @@ type run struct {
 	proven   bool  // a login with password succeeded
 	failed   error // the login refusal that stopped every watcher
 	failGen  int   // the Wake generation failed belongs to
+	pwFailed bool  // the password source failed last time it was asked
 
 	hmu    sync.Mutex
 	states map[string]folderState
@@ -86,10 +87,19 @@ func (r *run) login(ctx context.Context) (*conn, error) {
 	if !r.have {
 		pw, err := r.c.opt.Password(ctx)
 		if err != nil {
+			// Logged once per failure streak: the error may come from the
+			// user's password command, and retries would repeat it.
+			if !r.pwFailed {
+				r.c.log.Warn("cannot get the password; retrying until it works", "err", err)
+			}
+			r.pwFailed = true
 			r.gate.Unlock()
-			return nil, fmt.Errorf("get password: %w", err)
+			return nil, &passwordError{err: err}
 		}
-		r.password, r.have = pw, true
+		if r.pwFailed {
+			r.c.log.Info("the password is available again")
+		}
+		r.password, r.have, r.pwFailed = pw, true, false
 	}
 	pw, proven := r.password, r.proven
 	if proven {
@@ -112,6 +122,12 @@ func (r *run) login(ctx context.Context) (*conn, error) {
 	}
 	return k, err
 }
+
+// passwordError is a failure of Options.Password.
+type passwordError struct{ err error }
+
+func (e *passwordError) Error() string { return "get password: " + e.err.Error() }
+func (e *passwordError) Unwrap() error { return e.err }
 
 // set records a folder's state and reports the account's health when that
 // changed.
@@ -226,7 +242,9 @@ func (w *watcher) loop(ctx context.Context) {
 		attempt++
 		until := c.opt.Now().Add(delay)
 		w.r.set(w.f.name, folderState{state: model.HealthBackingOff, detail: err.Error(), until: until})
-		c.log.Info("connection failed; retrying", "folder", w.f.name, "err", err, "in", delay.Round(time.Millisecond))
+		if pe := (*passwordError)(nil); !errors.As(err, &pe) {
+			c.log.Info("connection failed; retrying", "folder", w.f.name, "err", err, "in", delay.Round(time.Millisecond))
+		}
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
