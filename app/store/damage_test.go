@@ -19,11 +19,11 @@ import (
 // those done), a cursor, stats, a tombstone and gate state, big enough for
 // every bucket that matters to have branch pages.
 type damageFixture struct {
-	path  string
+	path   string
 	items  map[string]model.Item // by id, as stored
 	pruned model.Item            // an item stored, done and pruned
-	page  int                   // page size
-	roots map[string]uint64     // bucket name → root page
+	page   int                   // page size
+	roots  map[string]uint64     // bucket name → root page
 }
 
 func newDamageFixture(t testing.TB, n int) *damageFixture {

@@ -178,7 +178,7 @@ func salvage(r io.ReaderAt, size int64) *salvaged {
 	hwm := uint64(size) / uint64(pageSize)
 	seen := map[uint64]bool{}
 	var trees []map[string]*bucketData // by meta, the current first
-	var cur map[string]*bucketData       // the current meta's, if it is usable
+	var cur map[string]*bucketData     // the current meta's, if it is usable
 	for i, m := range metas {
 		if err := checkMeta(m); err != nil {
 			sv.bad(err.Error())
