@@ -61,7 +61,7 @@ type Gate struct {
 	set      Settings
 	state    persisted
 	health   map[string]model.Health
-	subs     map[int]chan Event
+	subs     map[int]*subscriber
 	nextSub  int
 	status   schedule.Status
 	focusAcc time.Duration // focus time not yet written to stats
@@ -90,7 +90,7 @@ func New(st *store.Store, clk clock.Clock, set Settings, log *slog.Logger) (*Gat
 	g := &Gate{
 		st: st, clk: clk, log: log.With("component", "gate"), set: set,
 		wake: make(chan struct{}, 1), ready: make(chan struct{}),
-		health: map[string]model.Health{}, subs: map[int]chan Event{},
+		health: map[string]model.Health{}, subs: map[int]*subscriber{},
 	}
 	b, err := st.GateState()
 	if err != nil {
