@@ -68,6 +68,7 @@ func init() {
 		{"init", "[--template NAME] [--zone ZONE] [--force]", "write a commented default config", runInit},
 		{"account", "add|list|remove|test|set-password|set-token …", "manage mail and chat accounts", runAccount},
 		{"stats", "[--days N] [--json]", "per-day focus kept, items held, breakthroughs, waits", runStats},
+		{"store", "check|recover [--force] [--json]", "check the store file, or save what is readable from a damaged one", runStore},
 		{"export", "[--state held|released|done|all]", "write items as JSON lines to stdout", runExport},
 		{"token", "", "print the local inbox's URL and bearer token", runToken},
 		{"ui", "digest|settings|stats|welcome", "open a window", runUI},

@@ -86,7 +86,7 @@ func (s *Store) guard(write bool, fn func() error) (err error) {
 }
 
 func (s *Store) markDamaged(r any) error {
-	d := &DamagedError{Path: s.path, Problems: []string{fmt.Sprint(r)}}
+	d := &DamagedError{Path: s.path, Problems: []string{fmt.Sprintf("reading it failed (%v)", r)}}
 	if !s.damaged.CompareAndSwap(nil, d) {
 		return s.damaged.Load()
 	}
