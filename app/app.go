@@ -330,8 +330,8 @@ func (a *App) Pause(d time.Duration) (gate.Status, error) { return a.gate.Pause(
 func (a *App) Resume() (gate.Status, error) { return a.gate.Resume() }
 
 // List implements control.Backend.
-func (a *App) List(state model.State, query string, limit int) ([]model.Item, error) {
-	return a.gate.List(state, query, limit)
+func (a *App) List(state model.State, q gate.ListQuery) (gate.Page, error) {
+	return a.gate.List(state, q)
 }
 
 // Item implements control.Backend.

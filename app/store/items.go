@@ -399,13 +399,29 @@ func (s *Store) ListReverse(state model.State, fn func(model.Item) bool) error {
 	return s.list(state, true, fn)
 }
 
+// Walk is List from a point: it calls fn for the items in state stored
+// after seq from, oldest first, or, with reverse, for those stored before
+// it, newest first; from 0 starts at the oldest (newest) item. It reads as
+// List does, a chunk at a time, so a page of a large index costs a page.
+func (s *Store) Walk(state model.State, from uint64, reverse bool, fn func(model.Item) bool) error {
+	var start []byte
+	if from != 0 {
+		start = seqKey(from)
+	}
+	return s.walk(state, start, reverse, fn)
+}
+
 func (s *Store) list(state model.State, reverse bool, fn func(model.Item) bool) error {
+	return s.walk(state, nil, reverse, fn)
+}
+
+// walk visits the index from after (exclusive; nil: from the start).
+func (s *Store) walk(state model.State, after []byte, reverse bool, fn func(model.Item) bool) error {
 	name, err := indexBucket(state)
 	if err != nil {
 		return err
 	}
-	var after []byte // key of the last index entry read
-	var last []byte
+	var last []byte // key of the last index entry read
 	chunk := make([]model.Item, 0, listChunk)
 	for {
 		chunk = chunk[:0]
