@@ -465,6 +465,7 @@ func (s *Store) walk(state model.State, after []byte, reverse bool, fn func(mode
 		if err != nil {
 			return fmt.Errorf("list %s items: %w", state, err)
 		}
+		s.read(len(chunk))
 		for _, it := range chunk {
 			if !fn(it) {
 				return nil
@@ -535,6 +536,7 @@ func (s *Store) Release(at time.Time, note string, day string) ([]model.Item, er
 	if err != nil {
 		return nil, fmt.Errorf("release: %w", err)
 	}
+	s.read(len(released))
 	return released, nil
 }
 
@@ -636,6 +638,7 @@ func (s *Store) MarkAllDone(at time.Time) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("mark all done: %w", err)
 	}
+	s.read(n)
 	return n, nil
 }
 

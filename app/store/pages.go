@@ -98,7 +98,26 @@ type pageFile struct {
 	r        io.ReaderAt
 	size     int64
 	pageSize int
-	hwm      uint64 // pages at or above it are never read
+	hwm      uint64   // pages at or above it are never read
+	free     [][]byte // page buffers to reuse (see release)
+}
+
+// release hands back a page from page once nothing points into it, so
+// that walking a large file reuses a few buffers instead of leaving one
+// per page to the garbage collector.
+func (pf *pageFile) release(p []byte) {
+	if len(p) == pf.pageSize && len(pf.free) < maxTreeDepth {
+		pf.free = append(pf.free, p)
+	}
+}
+
+func (pf *pageFile) buffer() []byte {
+	if n := len(pf.free); n > 0 {
+		b := pf.free[n-1]
+		pf.free = pf.free[:n-1]
+		return b
+	}
+	return make([]byte, pf.pageSize)
 }
 
 // errPage describes a page that cannot be read as what it claims to be.
@@ -119,11 +138,13 @@ func (pf *pageFile) page(id uint64) ([]byte, error) {
 	if off/ps != id || off+ps > uint64(pf.size) {
 		return nil, &errPage{id, "lies beyond the end of the file (the file was cut short)"}
 	}
-	buf := make([]byte, ps)
+	buf := pf.buffer()
 	if _, err := pf.r.ReadAt(buf, int64(off)); err != nil {
+		pf.release(buf)
 		return nil, &errPage{id, "unreadable: " + err.Error()}
 	}
 	if got := ne.Uint64(buf); got != id {
+		pf.release(buf)
 		return nil, &errPage{id, fmt.Sprintf("its header names page %d", got)}
 	}
 	overflow := uint64(ne.Uint32(buf[12:]))
@@ -141,6 +162,7 @@ func (pf *pageFile) page(id uint64) ([]byte, error) {
 	}
 	all := make([]byte, span)
 	copy(all, buf)
+	pf.release(buf)
 	if _, err := pf.r.ReadAt(all[ps:], int64(off+ps)); err != nil {
 		return nil, &errPage{id, "unreadable: " + err.Error()}
 	}
@@ -219,6 +241,7 @@ func (w *walker) tree(id uint64, depth int, lo, hi []byte, leaf func(leafElem)) 
 		w.bad(err.Error())
 		return nil
 	}
+	defer w.pf.release(p)
 	overflow := uint64(ne.Uint32(p[12:]))
 	for i := uint64(0); i <= overflow; i++ {
 		if w.seen[id+i] {
@@ -278,7 +301,7 @@ func (w *walker) tree(id uint64, depth int, lo, hi []byte, leaf func(leafElem)) 
 			running = e.key
 			leaf(e)
 		}
-		return running
+		return bytes.Clone(running) // p goes back to the pool
 	default:
 		bad(fmt.Sprintf("not a branch or leaf page (flags %#x)", flags))
 		return nil

@@ -274,7 +274,11 @@ func salvage(r io.ReaderAt, size int64) *salvaged {
 				continue
 			}
 			p, err := pf.page(id)
-			if err != nil || ne.Uint16(p[8:]) != leafPageFlag {
+			if err != nil {
+				continue
+			}
+			if ne.Uint16(p[8:]) != leafPageFlag {
+				pf.release(p)
 				continue
 			}
 			for _, e := range leafElems(p, func(string) {}) {
@@ -283,6 +287,7 @@ func salvage(r io.ReaderAt, size int64) *salvaged {
 				}
 			}
 			id += uint64(ne.Uint32(p[12:]))
+			pf.release(p)
 		}
 	}
 

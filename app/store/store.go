@@ -85,6 +85,7 @@ type Store struct {
 
 	damaged  atomic.Pointer[DamagedError] // set once a damaged page turned up
 	reported atomic.Bool                  // onDamage was called
+	touched  atomic.Int64                 // items read since the map was last trimmed
 	onDamage func(error)
 	notices  []string
 }
@@ -164,6 +165,7 @@ func Open(path string, opt Options) (s *Store, err error) {
 		return nil, asDamaged(path, fmt.Errorf("open store %s: %w", path, err))
 	}
 	s.onDamage = opt.OnDamage
+	s.trimMap() // bbolt read every page at Open to find the free ones
 	return s, nil
 }
 
