@@ -24,7 +24,7 @@ var fuzzStore struct {
 
 func fuzzTemplate(t testing.TB) ([]byte, []string) {
 	fuzzStore.once.Do(func() {
-		f := newDamageFixture(t, 300)
+		f := newDamageFixture(t, 150)
 		b, err := os.ReadFile(f.path)
 		if err != nil {
 			t.Fatal(err)
