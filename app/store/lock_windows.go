@@ -18,7 +18,8 @@ func lockRange() *windows.Overlapped {
 
 // tryLock takes the lock bbolt takes on its file (LockFileEx on its byte
 // range, exclusive for a writer, shared for a reader) without waiting. It
-// reports false when another handle holds a conflicting lock.
+// reports false when another handle holds a conflicting lock. Closing the
+// file releases it.
 func tryLock(f *os.File, exclusive bool) (bool, error) {
 	flags := uint32(windows.LOCKFILE_FAIL_IMMEDIATELY)
 	if exclusive {
@@ -29,9 +30,4 @@ func tryLock(f *os.File, exclusive bool) (bool, error) {
 		return false, nil
 	}
 	return err == nil, err
-}
-
-// unlock releases tryLock's lock.
-func unlock(f *os.File) error {
-	return windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, lockRange())
 }
