@@ -302,10 +302,13 @@ func (a *App) mirrorFocus(ctx context.Context) {
 
 // Status implements control.Backend.
 func (a *App) Status() control.Status {
+	// The gate first, not under a.mu: the gate may be inside the store,
+	// which reports damage through Notice.
+	gs := a.gate.Status()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return control.Status{
-		Status: a.gate.Status(), Now: a.clk.Now(), Version: a.opt.Version, PID: os.Getpid(),
+		Status: gs, Now: a.clk.Now(), Version: a.opt.Version, PID: os.Getpid(),
 		Tray: a.tray, Notices: append([]string(nil), a.notices...),
 		Config: a.opt.ConfigPath, Data: a.opt.DataDir,
 	}
