@@ -83,9 +83,13 @@ func New(opt Options) (*App, error) {
 	if err := os.MkdirAll(opt.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	st, err := store.Open(paths.Store(opt.DataDir), store.Options{Timeout: time.Second})
+	st, err := store.Open(paths.Store(opt.DataDir), store.Options{Timeout: time.Second, OnDamage: a.storeDamaged})
 	if err != nil {
 		return nil, err
+	}
+	for _, n := range st.Notices() {
+		a.log.Warn(n, "component", "store")
+		a.Notice(n)
 	}
 	g, err := gate.New(st, a.clk, set, a.log)
 	if err != nil {
@@ -101,6 +105,19 @@ func New(opt Options) (*App, error) {
 	a.conns = newSupervisor(a)
 	return a, nil
 }
+
+// storeDamaged is told, once, that the store found a damaged page or value
+// while running. The store goes on reading what it can and refuses writes
+// after a damaged page, so connectors keep their items on the server and
+// retry; the user is told in the log and `sluice status` how to get out.
+func (a *App) storeDamaged(err error) {
+	a.log.Error("the store is damaged; quit Sluice and run `sluice store recover`", "component", "store", "err", err)
+	a.Notice(StoreDamagedNotice + err.Error() + ". Quit Sluice and run `sluice store recover`: it keeps the damaged file " +
+		"and copies every readable item into a fresh store.")
+}
+
+// StoreDamagedNotice starts the status notice of a store damaged while running.
+const StoreDamagedNotice = "The store is damaged: "
 
 // settingsFrom turns the config into what the gate runs on.
 func settingsFrom(c config.Config) (gate.Settings, error) {
@@ -290,10 +307,13 @@ func (a *App) mirrorFocus(ctx context.Context) {
 
 // Status implements control.Backend.
 func (a *App) Status() control.Status {
+	// The gate first, not under a.mu: the gate may be inside the store,
+	// which reports damage through Notice.
+	gs := a.gate.Status()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return control.Status{
-		Status: a.gate.Status(), Now: a.clk.Now(), Version: a.opt.Version, PID: os.Getpid(),
+		Status: gs, Now: a.clk.Now(), Version: a.opt.Version, PID: os.Getpid(),
 		Tray: a.tray, Notices: append([]string(nil), a.notices...),
 		Config: a.opt.ConfigPath, Data: a.opt.DataDir,
 	}
@@ -318,8 +338,8 @@ func (a *App) Pause(d time.Duration) (gate.Status, error) { return a.gate.Pause(
 func (a *App) Resume() (gate.Status, error) { return a.gate.Resume() }
 
 // List implements control.Backend.
-func (a *App) List(state model.State, query string, limit int) ([]model.Item, error) {
-	return a.gate.List(state, query, limit)
+func (a *App) List(state model.State, q gate.ListQuery) (gate.Page, error) {
+	return a.gate.List(state, q)
 }
 
 // Item implements control.Backend.

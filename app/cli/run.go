@@ -96,6 +96,10 @@ func serve(e *Env, log *slog.Logger, open func(string) error) error {
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("%w (data directory %s)", errAlreadyRunning, e.DataDir)
 	}
+	if errors.Is(err, store.ErrDamaged) {
+		log.Error("the store is damaged; run `sluice store recover`", "err", err)
+		return fmt.Errorf("%w\n%s", err, damagedHint(paths.Store(e.DataDir)))
+	}
 	if err != nil {
 		var ce config.Errors
 		if errors.As(err, &ce) {

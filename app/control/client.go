@@ -145,17 +145,49 @@ func (c *Client) Resume(ctx context.Context) (gate.Status, error) {
 	return r, c.do(ctx, "POST", "/v1/resume", nil, &r)
 }
 
-// List returns items in a state, newest first.
-func (c *Client) List(ctx context.Context, state model.State, query string, limit int) ([]model.Item, error) {
+// List returns one page of the items in a state, newest first.
+func (c *Client) List(ctx context.Context, state model.State, q gate.ListQuery) (gate.Page, error) {
 	v := url.Values{"state": {state.String()}}
-	if query != "" {
-		v.Set("q", query)
+	if q.Query != "" {
+		v.Set("q", q.Query)
 	}
-	if limit > 0 {
-		v.Set("limit", fmt.Sprint(limit))
+	if q.Limit > 0 {
+		v.Set("limit", fmt.Sprint(q.Limit))
 	}
-	var r []model.Item
+	if q.Before > 0 {
+		v.Set("before", fmt.Sprint(q.Before))
+	}
+	if q.After > 0 {
+		v.Set("after", fmt.Sprint(q.After))
+	}
+	var r gate.Page
 	return r, c.do(ctx, "GET", "/v1/items?"+v.Encode(), nil, &r)
+}
+
+// eachPage is the page size of Each: small enough that a page costs the
+// daemon little memory, large enough that 20,000 items take a second.
+const eachPage = 250
+
+// Each calls fn for every item in a state whose text contains query
+// (empty: every item), newest first, fetching a page at a time so that
+// neither side holds them all. It stops at fn's first error.
+func (c *Client) Each(ctx context.Context, state model.State, query string, fn func(model.Item) error) error {
+	q := gate.ListQuery{Query: query, Limit: eachPage}
+	for {
+		p, err := c.List(ctx, state, q)
+		if err != nil {
+			return err
+		}
+		for _, it := range p.Items {
+			if err := fn(it); err != nil {
+				return err
+			}
+		}
+		if p.Older == 0 {
+			return nil
+		}
+		q.Before = p.Older
+	}
 }
 
 // Item returns one item (with its decision log) by id or unique prefix.

@@ -24,7 +24,7 @@ type Backend interface {
 	EndFocus() (gate.Status, error)
 	Pause(d time.Duration) (gate.Status, error)
 	Resume() (gate.Status, error)
-	List(state model.State, query string, limit int) ([]model.Item, error)
+	List(state model.State, q gate.ListQuery) (gate.Page, error)
 	Item(id string) (model.Item, error)
 	Done(ids []string) (int, error)
 	DoneAll() (int, error)

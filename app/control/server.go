@@ -125,12 +125,31 @@ func (s *Server) routes() http.Handler {
 		if err := st.UnmarshalText([]byte(q.Get("state"))); err != nil {
 			return nil, badRequest(err)
 		}
-		limit, _ := strconv.Atoi(q.Get("limit"))
-		items, err := s.b.List(st, q.Get("q"), limit)
-		if items == nil {
-			items = []model.Item{}
+		lq := gate.ListQuery{Query: q.Get("q")}
+		var err error
+		for _, p := range []struct {
+			name string
+			v    *uint64
+		}{{"before", &lq.Before}, {"after", &lq.After}} {
+			if v := q.Get(p.name); v != "" {
+				if *p.v, err = strconv.ParseUint(v, 10, 64); err != nil {
+					return nil, badRequest(fmt.Errorf("%s: %q is not an item's seq", p.name, v))
+				}
+			}
 		}
-		return items, err
+		if lq.Before != 0 && lq.After != 0 {
+			return nil, badRequest(errors.New("give before or after, not both"))
+		}
+		if v := q.Get("limit"); v != "" {
+			if lq.Limit, err = strconv.Atoi(v); err != nil {
+				return nil, badRequest(fmt.Errorf("limit: %q is not a number", v))
+			}
+		}
+		page, err := s.b.List(st, lq)
+		if page.Items == nil {
+			page.Items = []model.Item{}
+		}
+		return page, err
 	})
 	h("GET /v1/items/{id}", func(r *http.Request) (any, error) { return s.b.Item(r.PathValue("id")) })
 	h("POST /v1/done", func(r *http.Request) (any, error) {

@@ -328,7 +328,14 @@ func (d *decoder) time() time.Time {
 
 func seqKey(seq uint64) []byte { return be64(seq) }
 
-func keySeq(k []byte) uint64 { return binary.BigEndian.Uint64(k) }
+// keySeq is the seq of a key; a key of another length (only in a damaged
+// file) is seq 0, which no item has.
+func keySeq(k []byte) uint64 {
+	if len(k) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(k)
+}
 
 // idKey is an item id in raw bytes, the key of the in-memory id index.
 type idKey [model.IDLen / 2]byte

@@ -47,17 +47,19 @@ func (b itemBuckets) get(seq uint64) (model.Item, int, error) {
 	key := seqKey(seq)
 	v := b.items.Get(key)
 	if v == nil {
-		return model.Item{}, 0, fmt.Errorf("item %d is indexed but missing", seq)
+		return model.Item{}, 0, corruptf("item %d is indexed but missing", seq)
 	}
 	it, err := decodeItem(seq, v)
 	if err != nil {
-		return it, 0, err
+		return it, 0, corruptError{err}
 	}
 	bodyLog := len(it.Log)
 	if l := b.life.Get(key); l != nil {
-		err = applyLife(&it, l)
+		if err := applyLife(&it, l); err != nil {
+			return it, bodyLog, corruptError{err}
+		}
 	}
-	return it, bodyLog, err
+	return it, bodyLog, nil
 }
 
 // wtx wraps a write transaction with the buckets every item write needs,
@@ -81,7 +83,7 @@ func (s *Store) update(fn func(w *wtx) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var w *wtx
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.updateTx(func(tx *bolt.Tx) error {
 		w = &wtx{itemBuckets: itemBucketsOf(tx), s: s, tx: tx,
 			idLog: tx.Bucket(bucketIDs), tombs: tx.Bucket(bucketTombs)}
 		w.items.FillPercent = appendFillPercent
@@ -359,7 +361,7 @@ func (s *Store) Get(id string) (model.Item, error) {
 		return model.Item{}, err
 	}
 	var it model.Item
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.view(func(tx *bolt.Tx) error {
 		ib := itemBucketsOf(tx)
 		if ib.items.Get(seqKey(seq)) == nil { // pruned since the lookup
 			return fmt.Errorf("%w: %s", ErrNotFound, id)
@@ -397,16 +399,33 @@ func (s *Store) ListReverse(state model.State, fn func(model.Item) bool) error {
 	return s.list(state, true, fn)
 }
 
+// Walk is List from a point: it calls fn for the items in state stored
+// after seq from, oldest first, or, with reverse, for those stored before
+// it, newest first; from 0 starts at the oldest (newest) item. It reads as
+// List does, a chunk at a time, so a page of a large index costs a page.
+func (s *Store) Walk(state model.State, from uint64, reverse bool, fn func(model.Item) bool) error {
+	var start []byte
+	if from != 0 {
+		start = seqKey(from)
+	}
+	return s.walk(state, start, reverse, fn)
+}
+
 func (s *Store) list(state model.State, reverse bool, fn func(model.Item) bool) error {
+	return s.walk(state, nil, reverse, fn)
+}
+
+// walk visits the index from after (exclusive; nil: from the start).
+func (s *Store) walk(state model.State, after []byte, reverse bool, fn func(model.Item) bool) error {
 	name, err := indexBucket(state)
 	if err != nil {
 		return err
 	}
-	var after []byte // key of the last item handed to fn
+	var last []byte // key of the last index entry read
 	chunk := make([]model.Item, 0, listChunk)
 	for {
 		chunk = chunk[:0]
-		err := s.db.View(func(tx *bolt.Tx) error {
+		err := s.view(func(tx *bolt.Tx) error {
 			items := itemBucketsOf(tx)
 			c := tx.Bucket(name).Cursor()
 			step := c.Next
@@ -431,9 +450,13 @@ func (s *Store) list(state model.State, reverse bool, fn func(model.Item) bool) 
 				}
 			}
 			for ; k != nil && len(chunk) < listChunk; k, _ = step() {
+				last = append(last[:0], k...)
 				it, _, err := items.get(keySeq(k))
 				if err != nil {
-					return err
+					if err := s.skipCorrupt(err); err != nil {
+						return err
+					}
+					continue
 				}
 				chunk = append(chunk, it)
 			}
@@ -442,6 +465,7 @@ func (s *Store) list(state model.State, reverse bool, fn func(model.Item) bool) 
 		if err != nil {
 			return fmt.Errorf("list %s items: %w", state, err)
 		}
+		s.read(len(chunk))
 		for _, it := range chunk {
 			if !fn(it) {
 				return nil
@@ -450,7 +474,7 @@ func (s *Store) list(state model.State, reverse bool, fn func(model.Item) bool) 
 		if len(chunk) < listChunk {
 			return nil
 		}
-		after = seqKey(chunk[len(chunk)-1].Seq)
+		after = bytes.Clone(last)
 	}
 }
 
@@ -461,7 +485,7 @@ func (s *Store) Count(state model.State) (int, error) {
 		return 0, fmt.Errorf("count: invalid item state %d", uint8(state))
 	}
 	var n uint64
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		n = readCount(tx.Bucket(bucketMeta), state)
 		return nil
 	})
@@ -489,7 +513,10 @@ func (s *Store) Release(at time.Time, note string, day string) ([]model.Item, er
 		for _, seq := range seqs {
 			it, bodyLog, err := w.get(seq)
 			if err != nil {
-				return err
+				if err := s.skipCorrupt(err); err != nil {
+					return err
+				}
+				continue
 			}
 			it.State = model.StateReleased
 			it.Released = at
@@ -509,6 +536,7 @@ func (s *Store) Release(at time.Time, note string, day string) ([]model.Item, er
 	if err != nil {
 		return nil, fmt.Errorf("release: %w", err)
 	}
+	s.read(len(released))
 	return released, nil
 }
 
@@ -592,18 +620,25 @@ func (s *Store) MarkDone(ids []string, at time.Time) (int, error) {
 func (s *Store) MarkAllDone(at time.Time) (int, error) {
 	n := 0
 	err := s.update(func(w *wtx) error {
-		seqs := collectSeqs(w.idx[model.StateReleased], nil)
-		for _, seq := range seqs {
-			if _, err := w.markDone(seq, at); err != nil {
-				return err
+		n = 0
+		for _, seq := range collectSeqs(w.idx[model.StateReleased], nil) {
+			changed, err := w.markDone(seq, at)
+			if err != nil {
+				if err := s.skipCorrupt(err); err != nil {
+					return err
+				}
+				continue
+			}
+			if changed {
+				n++
 			}
 		}
-		n = len(seqs)
 		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("mark all done: %w", err)
 	}
+	s.read(n)
 	return n, nil
 }
 

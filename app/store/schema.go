@@ -103,7 +103,7 @@ func initialize(tx *bolt.Tx, path string) error {
 	if meta := tx.Bucket(bucketMeta); meta != nil {
 		if v := meta.Get(keyVersion); v != nil {
 			if len(v) != 8 {
-				return fmt.Errorf("store %s: corrupt schema version (%d bytes)", path, len(v))
+				return corruptf("corrupt schema version (%d bytes)", len(v))
 			}
 			version = binary.BigEndian.Uint64(v)
 		}

@@ -109,16 +109,13 @@ func (s *settings) export() {
 			defer w.Close()
 			enc := json.NewEncoder(w)
 			for _, st := range []model.State{model.StateHeld, model.StateReleased, model.StateDone} {
-				items, err := s.u.c.List(ctx, st, "", 0)
+				err := s.u.c.Each(ctx, st, "", func(it model.Item) error {
+					n++
+					return enc.Encode(it)
+				})
 				if err != nil {
 					return err
 				}
-				for _, it := range items {
-					if err := enc.Encode(it); err != nil {
-						return err
-					}
-				}
-				n += len(items)
 			}
 			return nil
 		}, func(err error) {

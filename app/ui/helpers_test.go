@@ -163,7 +163,8 @@ func (f *fixture) checkin() {
 
 func (f *fixture) list(state model.State) []model.Item {
 	f.t.Helper()
-	items, err := f.client.List(f.ctx(), state, "", 0)
+	var items []model.Item
+	err := f.client.Each(f.ctx(), state, "", func(it model.Item) error { items = append(items, it); return nil })
 	if err != nil {
 		f.t.Fatalf("list %s: %v", state, err)
 	}

@@ -59,7 +59,8 @@ var ErrUnknownWindow = errors.New("unknown window")
 // implements it; so does anything a test wants to put in its place.
 type Backend interface {
 	Status(ctx context.Context) (control.Status, error)
-	List(ctx context.Context, state model.State, query string, limit int) ([]model.Item, error)
+	List(ctx context.Context, state model.State, q gate.ListQuery) (gate.Page, error)
+	Each(ctx context.Context, state model.State, query string, fn func(model.Item) error) error
 	Done(ctx context.Context, ids []string) (int, error)
 	DoneAll(ctx context.Context) (int, error)
 	Snooze(ctx context.Context, ids []string) (int, error)
