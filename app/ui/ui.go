@@ -60,6 +60,7 @@ var ErrUnknownWindow = errors.New("unknown window")
 type Backend interface {
 	Status(ctx context.Context) (control.Status, error)
 	List(ctx context.Context, state model.State, query string, limit int) ([]model.Item, error)
+	Item(ctx context.Context, id string) (model.Item, error)
 	Done(ctx context.Context, ids []string) (int, error)
 	DoneAll(ctx context.Context) (int, error)
 	Snooze(ctx context.Context, ids []string) (int, error)
