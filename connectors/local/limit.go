@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // DefaultMaxConns is how many connections the inbox serves at once. Each
@@ -15,7 +16,7 @@ const DefaultMaxConns = 64
 // maxRejecting is how many connections over the cap are answered 503 at
 // once; beyond that they are closed unanswered, so that a flood costs a
 // bounded amount of memory whatever its size.
-const maxRejecting = 64
+const maxRejecting = 128
 
 // limitListener hands at most max connections at a time to the inbox's
 // server. The next maxRejecting go to a second listener, whose server
@@ -116,10 +117,14 @@ func (q *queueListener) Close() error {
 func (q *queueListener) Addr() net.Addr { return q.addr }
 
 // tooBusy answers every request 503 and closes the connection. It reads
-// nothing of the body: the server throws that away after the answer.
+// nothing of the body, and a read deadline in the past keeps the server
+// from reading it after the answer either (it would wait for a slow
+// uploader), so each answer holds a connection for a moment only.
 func tooBusy(max int) http.Handler {
 	msg := fmt.Sprintf("too many connections (at most %d at once); try again", max)
+	past := time.Unix(1, 0)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = http.NewResponseController(w).SetReadDeadline(past)
 		w.Header().Set("Retry-After", "1")
 		w.Header().Set("Connection", "close")
 		writeError(w, http.StatusServiceUnavailable, msg)
