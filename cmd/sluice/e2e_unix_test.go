@@ -218,6 +218,7 @@ func TestMissedCheckinAfterClockJump(t *testing.T) {
 	deadline := time.Now().Add(15 * time.Second)
 	for len(in.items("digest")) != 3 {
 		if time.Now().After(deadline) {
+			in.stop()
 			t.Fatalf("the missed check-in was not done after the jump:\n%s", in.logs)
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -241,6 +242,7 @@ func TestMissedCheckinAfterClockJump(t *testing.T) {
 	if len(days) != 1 || days[0].CheckinsLate != 1 || days[0].CheckinsOnTime != 0 || days[0].CheckinsEarly != 0 {
 		t.Errorf("stats: %+v, want exactly one late check-in", days)
 	}
+	in.stop() // the log is complete, and no longer written to
 	if got := strings.Count(in.logs.String(), "msg=check-in "); got != 1 {
 		t.Errorf("the log shows %d check-ins, want 1:\n%s", got, in.logs)
 	}
