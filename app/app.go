@@ -247,12 +247,21 @@ func (a *App) Wake() {
 }
 
 // Reload re-reads the config file and applies it without a restart. An
-// invalid file changes nothing and the error names the fields.
+// invalid file changes nothing and the error names the fields. A missing
+// or unreadable file changes nothing either: the defaults a first start
+// uses without a file would drop every account and the local inbox.
 func (a *App) Reload() error {
-	cfg, err := config.Load(a.opt.ConfigPath)
+	cfg, err := config.LoadFile(a.opt.ConfigPath)
 	if err != nil {
-		a.log.Error("config reload refused", "err", err)
-		return err
+		a.log.Error("config reload refused; the running config stays", "err", err)
+		var fe config.Errors
+		switch {
+		case errors.As(err, &fe):
+			return err // the fields say it all
+		case errors.Is(err, config.ErrNoFile):
+			return fmt.Errorf("%w; the running config stays (restore the file, or write a new one with `sluice init`)", err)
+		}
+		return fmt.Errorf("%w; the running config stays", err)
 	}
 	return a.apply(cfg)
 }

@@ -474,12 +474,20 @@ func runExplain(e *Env, args []string) error {
 	if it.Link != "" {
 		fmt.Fprintf(w, "  Open:     %s\n", it.Link)
 	}
-	if it.Snippet != "" {
-		fmt.Fprintf(w, "  Text:     %s\n", cut(it.Snippet, 200))
+	if it.Body == "" && it.Snippet != "" {
+		fmt.Fprintf(w, "  Text:     %s\n", it.Snippet)
 	}
 	fmt.Fprintln(w, "Decisions:")
 	for _, l := range it.Log {
 		fmt.Fprintf(w, "  %s  %s\n", l.At.In(loc).Format("Mon 15:04:05"), l.Text)
+	}
+	if it.Body != "" {
+		// The whole text, as stored: the gate removed control characters.
+		fmt.Fprintln(w, "Text:")
+		for line := range strings.Lines(it.Body) {
+			fmt.Fprintf(w, "  %s", line)
+		}
+		fmt.Fprintln(w)
 	}
 	return nil
 }

@@ -106,7 +106,7 @@ func printRecovered(w io.Writer, r *store.Recovered) {
 	if len(extra) > 0 {
 		line += " (" + strings.Join(extra, ", ") + ")"
 	}
-	fmt.Fprintf(w, "%s; %d cursors, %d days of stats, %d tombstones.\n", line, r.Cursors, r.Days, r.Tombstones)
+	fmt.Fprintf(w, "%s; %d whole texts, %d cursors, %d days of stats, %d tombstones.\n", line, r.Bodies, r.Cursors, r.Days, r.Tombstones)
 	switch {
 	case r.Expected < 0:
 		fmt.Fprintln(w, "The damaged store's item counters were unreadable, so how many items it held is unknown.")

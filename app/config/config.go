@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -316,12 +315,9 @@ func (c Config) Validate() error {
 			var fe *schedule.FieldError
 			if errors.As(e, &fe) {
 				// The plan names days "week.monday"; the file says "days.monday".
-				// Indices count from 1 everywhere in Sluice's messages.
+				// Its indices count from 1, in the path and in the message, as
+				// everywhere in Sluice's messages.
 				field := strings.Replace(fe.Field, "week.", "days.", 1)
-				field = indexRe.ReplaceAllStringFunc(field, func(m string) string {
-					n, _ := strconv.Atoi(m[1 : len(m)-1])
-					return "[" + strconv.Itoa(n+1) + "]"
-				})
 				errs = append(errs, &FieldError{Field: "schedule." + field, Msg: fe.Err.Error()})
 				continue
 			}
@@ -459,8 +455,6 @@ func checkLoopback(addr string) error {
 	return nil
 }
 
-var indexRe = regexp.MustCompile(`\[\d+\]`)
-
 // splitJoined unpacks an errors.Join result into its parts.
 func splitJoined(err error) []error {
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
@@ -469,12 +463,26 @@ func splitJoined(err error) []error {
 	return []error{err}
 }
 
+// ErrNoFile is returned by LoadFile for a config file that does not exist.
+var ErrNoFile = errors.New("config file does not exist")
+
 // Load reads and parses the config at path. A missing file is not an
 // error: it yields the defaults, so a new user can start without one.
 func Load(path string) (Config, error) {
+	c, err := LoadFile(path)
+	if errors.Is(err, ErrNoFile) {
+		return Default(), nil
+	}
+	return c, err
+}
+
+// LoadFile is Load for a running Sluice re-reading its file: a missing
+// file is ErrNoFile, not the defaults, so that a deleted or moved file
+// never silently drops every account.
+func LoadFile(path string) (Config, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return Default(), nil
+		return Config{}, fmt.Errorf("%s: %w", path, ErrNoFile)
 	}
 	if err != nil {
 		return Config{}, fmt.Errorf("read config: %w", err)

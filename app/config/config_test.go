@@ -71,6 +71,13 @@ func TestErrorsNameTheField(t *testing.T) {
 		{"insecure without allow", "[[accounts]]\nname = \"x\"\nkind = \"imap\"\nhost = \"127.0.0.1\"\nsecurity = \"insecure\"\nusername = \"u\"\n", "needs allow_insecure"},
 		{"duplicate account", "[[accounts]]\nname = \"x\"\nkind = \"slack\"\n[[accounts]]\nname = \"X\"\nkind = \"slack\"\n", `accounts[2].name: "X": already used`},
 		{"newer version", "version = 7\n", "newer version of Sluice"},
+		// Paths and messages count from 1 alike: the second block overlaps the first.
+		{"focus overlap counts from 1", "[schedule]\ntemplate = \"custom\"\n[schedule.days.monday]\nwork = { start = \"09:00\", end = \"17:00\" }\nfocus = [ { start = \"09:00\", end = \"11:00\" }, { start = \"10:00\", end = \"12:00\" } ]\n",
+			"schedule.days.monday.focus[2]: 10:00–12:00 overlaps focus[1] 09:00–11:00"},
+		{"duplicate check-in counts from 1", "[schedule]\ntemplate = \"custom\"\n[schedule.days.monday]\nwork = { start = \"09:00\", end = \"17:00\" }\ncheckins = [ { at = \"11:00\" }, { at = \"11:00\" } ]\n",
+			"schedule.days.monday.checkins[2].at: 11:00 is already checkins[1]"},
+		{"vacation counts from 1", "[schedule]\nvacations = [ { from = \"2026-12-31\", to = \"2026-12-24\" } ]\n",
+			"schedule.vacations[1]: from 2026-12-31 is after to 2026-12-24"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -181,3 +188,30 @@ func FuzzParse(f *testing.F) {
 }
 
 func scheduleOverrides() (o schedule.Overrides) { return o }
+
+// A running Sluice re-reads its file with LoadFile: a missing file is an
+// error there, never the defaults (which would drop every account).
+func TestLoadFileRefusesAMissingFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	if _, err := LoadFile(path); !errors.Is(err, ErrNoFile) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("LoadFile of a missing file: got %v, want ErrNoFile naming the path", err)
+	}
+	if c, err := Load(path); err != nil || c.Schedule.Template != "twice-a-day" {
+		t.Fatalf("Load of a missing file: got %+v %v, want the defaults", c.Schedule, err)
+	}
+	if err := os.WriteFile(path, []byte("[[accounts]]\nname = \"x\"\nkind = \"slack\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := LoadFile(path); err != nil || len(c.Accounts) != 1 {
+		t.Fatalf("LoadFile: got %+v %v, want the file's one account", c.Accounts, err)
+	}
+	// A path that cannot be read (here a directory, which even root cannot
+	// read as a file) is an error too, and not ErrNoFile.
+	dir := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadFile(dir); err == nil || errors.Is(err, ErrNoFile) {
+		t.Fatalf("LoadFile of an unreadable path: got %v, want a read error", err)
+	}
+}

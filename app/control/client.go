@@ -26,6 +26,21 @@ import (
 //lint:ignore ST1005 Sluice is a product name, and this is the message users see.
 var ErrNotRunning = errors.New("Sluice is not running (start it with `sluice` or `sluice daemon`)")
 
+// EndpointError is a control endpoint that exists but that this user
+// cannot or must not use: it refuses the connection (permission denied),
+// or it is not the user's own (another user's socket or directory, or a
+// process of another user answering on it). Nothing is sent to it.
+type EndpointError struct {
+	Path string // the socket, or the directory it is in
+	Msg  string // what is wrong, in words that name Path
+	Err  error  // the system's error, if one caused it
+}
+
+func (e *EndpointError) Error() string { return e.Msg }
+
+// Unwrap returns the underlying system error, if any.
+func (e *EndpointError) Unwrap() error { return e.Err }
+
 // Error is an error answer from the server.
 type Error struct {
 	Code   int
@@ -57,7 +72,11 @@ func NewClient(dataDir string) *Client {
 			var d net.Dialer
 			c, derr := d.DialContext(ctx, network, addr)
 			if derr != nil {
-				return nil, ErrNotRunning
+				return nil, dialError(addr, derr)
+			}
+			if err := checkPeer(c, addr); err != nil {
+				c.Close()
+				return nil, err
 			}
 			return c, nil
 		},
@@ -87,10 +106,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		if errors.Is(err, ErrNotRunning) {
-			return ErrNotRunning
-		}
-		return fmt.Errorf("control API: %w", err)
+		return dialFailed(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
@@ -285,7 +301,7 @@ func (c *Client) Events(ctx context.Context) (<-chan gate.Event, error) {
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, ErrNotRunning
+		return nil, dialFailed(err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		resp.Body.Close()
@@ -310,6 +326,18 @@ func (c *Client) Events(ctx context.Context) (<-chan gate.Event, error) {
 		}
 	}()
 	return ch, nil
+}
+
+// dialFailed unwraps the endpoint's own errors from the HTTP client's.
+func dialFailed(err error) error {
+	var ee *EndpointError
+	switch {
+	case errors.Is(err, ErrNotRunning):
+		return ErrNotRunning
+	case errors.As(err, &ee):
+		return ee
+	}
+	return fmt.Errorf("control API: %w", err)
 }
 
 // Running reports whether a Sluice answers on dataDir, within timeout.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -365,6 +366,8 @@ func (s *Server) writeError(w http.ResponseWriter, err error) {
 		for _, e := range ce {
 			reply.Fields = append(reply.Fields, e.Error())
 		}
+	case errors.Is(err, config.ErrNoFile), errors.Is(err, fs.ErrPermission):
+		code = http.StatusConflict
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrAmbiguous):
 		code = http.StatusNotFound
 	case errors.Is(err, gate.ErrBadDuration), errors.Is(err, gate.ErrNotInFocus),

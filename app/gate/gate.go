@@ -372,6 +372,7 @@ func (g *Gate) Ingest(ctx context.Context, b model.Batch) error {
 		if it.Account == "" {
 			it.Account = b.Account
 		}
+		it.Clean() // the one place an item's text is cleaned, for every source
 		it.ID = model.ItemID(it.Account, it.SourceID)
 		if seen[it.ID] {
 			continue
@@ -382,7 +383,6 @@ func (g *Gate) Ingest(ctx context.Context, b model.Batch) error {
 		} else if ok {
 			continue
 		}
-		it.Snippet = model.CleanSnippet(it.Snippet)
 		it.Ingested = now
 		if it.Received.IsZero() {
 			it.Received = now
@@ -428,6 +428,7 @@ func (g *Gate) Ingest(ctx context.Context, b model.Batch) error {
 			g.state.Urgent = append(g.state.Urgent, now)
 		}
 		item := it
+		item.Body = "" // events carry the snippet; the body is read with Item
 		switch {
 		case it.Breakthrough:
 			g.emitLocked(Event{Kind: EventBreakthrough, At: now, Item: &item})

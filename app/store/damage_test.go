@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,7 +36,11 @@ func newDamageFixture(t testing.TB, n int) *damageFixture {
 	}
 	var batch []model.Item
 	for i := range n {
-		batch = append(batch, realisticItem("mail", i, model.StateHeld))
+		it := realisticItem("mail", i, model.StateHeld)
+		if i%7 == 0 {
+			it.Body = fmt.Sprintf("The whole text of item %d.\n", i) + strings.Repeat("line of a long mail\n", 40)
+		}
+		batch = append(batch, it)
 	}
 	if _, err := s.Ingest(batch, []model.Cursor{{Account: "mail", Key: "INBOX", Value: []byte("v1:uid 42")}},
 		"2025-03-10", func(d *DayStats, added []model.Item) { d.Held += len(added) }); err != nil {
@@ -74,7 +79,11 @@ func newDamageFixture(t testing.TB, n int) *damageFixture {
 	f := &damageFixture{path: path, items: map[string]model.Item{}, roots: map[string]uint64{}, pruned: extra}
 	for _, st := range states {
 		for _, it := range listAll(t, s, st, false) {
-			f.items[it.ID] = it
+			whole, err := s.Get(it.ID) // with its body, which lists leave out
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.items[it.ID] = whole
 		}
 	}
 	err = s.db.View(func(tx *bolt.Tx) error {
@@ -376,6 +385,12 @@ func TestRecoverSavesItemsBelowADamagedPage(t *testing.T) {
 		if got.State != want.State || got.Subject != want.Subject || got.Seq != want.Seq {
 			t.Fatalf("item %s: got %s %q seq %d, want %s %q seq %d", id, got.State, got.Subject, got.Seq, want.State, want.Subject, want.Seq)
 		}
+		if got.Body != want.Body {
+			t.Fatalf("item %s: body of %d bytes after recovery, want %d", id, len(got.Body), len(want.Body))
+		}
+	}
+	if want := (len(f.items) + 6) / 7; rec.Bodies != want {
+		t.Errorf("recovery saved %d bodies, want %d", rec.Bodies, want)
 	}
 	if v, _ := s.Cursor("mail", "INBOX"); string(v) != "v1:uid 42" {
 		t.Fatalf("cursor %q", v)

@@ -32,6 +32,8 @@ const appendFillPercent = 1.0
 // log entries since) written by Release and MarkDone. A check-in that
 // releases 10,000 items scattered over a large store thus writes ~100
 // pages of life records instead of rewriting 10,000 pages of bodies.
+// (An item's whole text, Item.Body, is a third part, in the bodies bucket:
+// written once at ingest, read only by Get, so that lists stay small.)
 type itemBuckets struct {
 	items *bolt.Bucket
 	life  *bolt.Bucket
@@ -308,6 +310,11 @@ func (s *Store) Ingest(items []model.Item, cursors []model.Cursor, day string, s
 			if err := w.put(&it, 0); err != nil {
 				return err
 			}
+			if it.Body != "" {
+				if err := w.tx.Bucket(bucketBodies).Put(seqKey(seq), []byte(it.Body)); err != nil {
+					return fmt.Errorf("put item %s body: %w", it.ID, err)
+				}
+			}
 			if err := w.idLog.Put(seqKey(seq), bytes.Clone(k[:])); err != nil {
 				return fmt.Errorf("record id %s: %w", it.ID, err)
 			}
@@ -354,7 +361,9 @@ func (w *wtx) known(k idKey) bool {
 }
 
 // Get returns the item with the exact id or the unique id prefix (at least
-// MinPrefix hex characters). It fails with ErrNotFound or ErrAmbiguous.
+// MinPrefix hex characters), with its Body. It fails with ErrNotFound or
+// ErrAmbiguous. (List, Release and Update leave Body empty: a body is read
+// for one item at a time.)
 func (s *Store) Get(id string) (model.Item, error) {
 	seq, err := s.lookup(id)
 	if err != nil {
@@ -367,6 +376,9 @@ func (s *Store) Get(id string) (model.Item, error) {
 			return fmt.Errorf("%w: %s", ErrNotFound, id)
 		}
 		it, _, err = ib.get(seq)
+		if body := tx.Bucket(bucketBodies).Get(seqKey(seq)); body != nil {
+			it.Body = string(body)
+		}
 		return err
 	})
 	return it, err
@@ -684,7 +696,7 @@ func (s *Store) Prune(before time.Time) (int, error) {
 			if err := w.tombs.Put([]byte(k.String()), bytes.Clone(doneAt)); err != nil {
 				return err
 			}
-			for _, b := range []*bolt.Bucket{w.items, w.life, w.idx[model.StateDone], w.idLog} {
+			for _, b := range []*bolt.Bucket{w.items, w.life, w.tx.Bucket(bucketBodies), w.idx[model.StateDone], w.idLog} {
 				if err := b.Delete(key); err != nil {
 					return err
 				}

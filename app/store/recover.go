@@ -23,6 +23,7 @@ type Recovered struct {
 	Held, Released, Done int // items saved, by state
 	Cursors, Days        int
 	Tombstones           int
+	Bodies               int // whole texts (Item.Body) saved with their items
 	GateState            bool
 
 	// Found is how many of the saved items were found outside the
@@ -145,6 +146,7 @@ type salvaged struct {
 	cursors    map[string][]byte
 	stats      map[string][]byte
 	tombs      map[string][]byte
+	bodies     map[string][]byte // seq key → Item.Body, kept for the items that are kept
 	gate       []byte
 	sequence   uint64 // the items bucket's sequence
 	expected   int
@@ -169,7 +171,7 @@ type bucketData struct {
 // salvage reads what it can of a store file.
 func salvage(r io.ReaderAt, size int64) *salvaged {
 	sv := &salvaged{items: map[uint64]model.Item{}, orphan: map[uint64]bool{}, cursors: map[string][]byte{}, stats: map[string][]byte{},
-		tombs: map[string][]byte{}, expected: -1}
+		tombs: map[string][]byte{}, bodies: map[string][]byte{}, expected: -1}
 	pageSize, metas := fileMetas(r, size)
 	if pageSize == 0 {
 		pageSize = defaultPageSize
@@ -209,6 +211,7 @@ func salvage(r io.ReaderAt, size int64) *salvaged {
 		fill(sv.cursors, t[string(bucketCursors)])
 		fill(sv.stats, t[string(bucketStats)])
 		fill(sv.tombs, t[string(bucketTombs)])
+		fill(sv.bodies, t[string(bucketBodies)])
 		if g := t[string(bucketGate)]; g != nil && sv.gate == nil {
 			sv.gate = g.entries[string(keyGateState)]
 		}
@@ -430,6 +433,12 @@ func (sv *salvaged) write(path string, now time.Time, noSync bool) (*Recovered, 
 			k, _ := parseID(it.ID)
 			if err := w.idLog.Put(seqKey(seq), bytes.Clone(k[:])); err != nil {
 				return err
+			}
+			if body, ok := sv.bodies[string(seqKey(seq))]; ok {
+				if err := w.tx.Bucket(bucketBodies).Put(seqKey(seq), bytes.Clone(body)); err != nil {
+					return err
+				}
+				rec.Bodies++
 			}
 			switch it.State {
 			case model.StateHeld:

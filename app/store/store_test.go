@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/sluice-app/sluice/app/model"
 )
 
@@ -783,4 +785,55 @@ func TestLifeRecordAndUpdateAgree(t *testing.T) {
 		t.Errorf("final state %s released %v", final.State, final.Released)
 	}
 	checkConsistent(t, s)
+}
+
+// An item's whole text is kept and given back for that item alone: lists
+// and check-ins carry the snippet, so they stay small, and pruning drops it.
+func TestBodyIsKeptApart(t *testing.T) {
+	s := openTest(t)
+	body := strings.Repeat("line of a long report\n", 2900) // ~62 KiB
+	it, plain := simpleItem("w", 1), simpleItem("w", 2)
+	it.Body = body
+	added, err := s.Put([]model.Item{it, plain}, nil)
+	if err != nil || len(added) != 2 {
+		t.Fatalf("Put: %d %v", len(added), err)
+	}
+	got, err := s.Get(it.ID)
+	if err != nil || got.Body != body {
+		t.Fatalf("Get: %d bytes of body, %v; want all %d", len(got.Body), err, len(body))
+	}
+	if got, _ := s.Get(plain.ID); got.Body != "" {
+		t.Errorf("an item without a body got %q", got.Body)
+	}
+	err = s.List(model.StateHeld, func(it model.Item) bool {
+		if it.Body != "" {
+			t.Errorf("List gave item %s with its %d-byte body", it.SourceID, len(it.Body))
+		}
+		return true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	released, err := s.Release(t0, "", "2025-03-10")
+	if err != nil || len(released) != 2 || released[0].Body != "" {
+		t.Fatalf("Release: %d items, %v (body %d bytes); want 2 without bodies", len(released), err, len(released[0].Body))
+	}
+	if got, _ := s.Get(it.ID); got.Body != body || got.State != model.StateReleased {
+		t.Fatalf("after Release: state %s, %d bytes of body", got.State, len(got.Body))
+	}
+	if _, err := s.MarkDone([]string{it.ID}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Prune(t0.Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("Prune = %d, %v", n, err)
+	}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		if n := tx.Bucket(bucketBodies).Stats().KeyN; n != 0 {
+			t.Errorf("%d bodies left after pruning their items", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

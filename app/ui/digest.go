@@ -52,6 +52,7 @@ type digest struct {
 	headerH   float32
 	reloading bool
 	unsub     func()
+	reading   dialog.Dialog // the detail view last opened
 }
 
 func newDigest(u *UI) *digest { return &digest{u: u, selected: -1} }
@@ -86,7 +87,7 @@ func (d *digest) build(w *window) fyne.CanvasObject {
 	d.emptyBox.Hide()
 
 	d.msg = statusLabel()
-	hint := note("Keys: arrows move · Enter opens · d done · s snooze · / search")
+	hint := note("Keys: arrows move · Space reads · Enter opens · d done · s snooze · / search")
 	d.probe = newPaintProbe(func() { d.u.trace("digest drawn") })
 
 	top := container.NewVBox(header, d.search)
@@ -416,6 +417,8 @@ func (d *digest) char(r rune) {
 		d.snoozeRow(d.selected)
 	case 'o':
 		d.openRow(d.selected)
+	case ' ', 'r':
+		d.readRow(d.selected)
 	case 'j':
 		d.move(1)
 	case 'k':
@@ -735,14 +738,15 @@ func newRowView(d *digest) *rowView {
 	r.when = widget.NewLabel("")
 	r.when.Alignment = fyne.TextAlignTrailing
 	r.open = widget.NewButtonWithIcon("", theme.ComputerIcon(), func() { r.d.openRow(r.id) })
+	read := widget.NewButtonWithIcon("", theme.DocumentIcon(), func() { r.d.readRow(r.id) })
 	snooze := widget.NewButtonWithIcon("", theme.HistoryIcon(), func() { r.d.snoozeRow(r.id) })
 	done := widget.NewButtonWithIcon("", theme.ConfirmIcon(), func() { r.d.doneRow(r.id) })
-	for _, b := range []*widget.Button{r.open, snooze, done} {
+	for _, b := range []*widget.Button{read, r.open, snooze, done} {
 		b.Importance = widget.LowImportance
 	}
 	r.indent = canvas.NewRectangle(color.Transparent)
 	text := container.NewThemeOverride(container.NewVBox(r.line1, r.snippet, r.why), compactTheme{})
-	right := container.NewVBox(r.when, container.NewHBox(r.open, snooze, done))
+	right := container.NewVBox(r.when, container.NewHBox(read, r.open, snooze, done))
 	r.itemBox = container.NewBorder(nil, nil, r.indent, right, text)
 
 	r.root = container.NewStack(r.srcBox, r.thrBox, r.itemBox)

@@ -354,3 +354,30 @@ func BenchmarkDigestLoad10000(b *testing.B) {
 		w.Close()
 	}
 }
+
+// The digest's detail view shows an item's whole text, not only the
+// snippet the list carries.
+func TestDigestReadsTheWholeBody(t *testing.T) {
+	f := newFixture(t, testConfig())
+	body := strings.Repeat("step 7 of the nightly job failed again\n", 500) + "END OF REPORT"
+	f.ingest("local", model.Item{Kind: model.KindLocal, SourceID: "long", FromName: "ci", Subject: "Nightly report",
+		Body: body, Received: f.at(0, 6, 0)})
+	f.checkin()
+	d, w := openDigest(t, f)
+	it := selected(d)
+	if it == nil || it.Subject != "Nightly report" {
+		t.Fatalf("selected %v, want the report", it)
+	}
+	if it.Body != "" || len([]rune(it.Snippet)) != model.SnippetMax {
+		t.Errorf("the list carries a %d-byte body and a %d-rune snippet; want no body and the snippet", len(it.Body), len([]rune(it.Snippet)))
+	}
+	test.Type(w.Canvas().Focused(), "r")
+	if d.reading == nil {
+		t.Fatalf("r opened no detail view; message: %q", d.msg.Text)
+	}
+	shown := texts(w.Canvas().Overlays().Top())
+	if !strings.Contains(shown, "END OF REPORT") || !strings.Contains(shown, "Nightly report") || !strings.Contains(shown, "ci") {
+		t.Fatalf("the detail view shows %d characters without the end of the report", len(shown))
+	}
+	saveLook(t, "digest-read", w)
+}

@@ -61,6 +61,7 @@ type Backend interface {
 	Status(ctx context.Context) (control.Status, error)
 	List(ctx context.Context, state model.State, q gate.ListQuery) (gate.Page, error)
 	Each(ctx context.Context, state model.State, query string, fn func(model.Item) error) error
+	Item(ctx context.Context, id string) (model.Item, error)
 	Done(ctx context.Context, ids []string) (int, error)
 	DoneAll(ctx context.Context) (int, error)
 	Snooze(ctx context.Context, ids []string) (int, error)
