@@ -3,6 +3,9 @@ package secrets
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -32,19 +35,54 @@ func TestKeyringRoundTrip(t *testing.T) {
 	}
 }
 
+// helperEnv makes the test binary act as a password command (see
+// TestMain), so the cases run the same through sh and cmd.exe.
+const helperEnv = "SLUICE_SECRETS_TEST_HELPER"
+
+func TestMain(m *testing.M) {
+	switch os.Getenv(helperEnv) {
+	case "":
+		os.Exit(m.Run())
+	case "lines":
+		fmt.Print("pw1\nsecond\n")
+	case "crlf":
+		fmt.Print("pw2\r\n")
+	case "fail":
+		fmt.Println("leaked")
+		fmt.Fprintln(os.Stderr, "no such entry")
+		os.Exit(3)
+	case "empty":
+	}
+	os.Exit(0)
+}
+
+// self is the command line that runs this test binary, quoted for the
+// shell RunCommand uses (the path may have spaces).
+func self(t *testing.T) string {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runtime.GOOS == "windows" {
+		return `"` + exe + `"`
+	}
+	return "'" + strings.ReplaceAll(exe, "'", `'\''`) + "'"
+}
+
 func TestPasswordCommand(t *testing.T) {
 	ctx := context.Background()
 	cases := []struct {
-		name, cmd, want, wantErr string
+		name, helper, want, wantErr string
 	}{
-		{"first line only", "printf 'pw1\\nsecond\\n'", "pw1", ""},
-		{"crlf trimmed", "printf 'pw2\\r\\n'", "pw2", ""},
-		{"failure shows stderr, not stdout", "echo leaked; echo 'no such entry' >&2; exit 3", "", "no such entry"},
-		{"empty output", "true", "", "printed nothing"},
+		{"first line only", "lines", "pw1", ""},
+		{"crlf trimmed", "crlf", "pw2", ""},
+		{"failure shows stderr, not stdout", "fail", "", "no such entry"},
+		{"empty output", "empty", "", "printed nothing"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := RunCommand(ctx, c.cmd)
+			t.Setenv(helperEnv, c.helper)
+			got, err := RunCommand(ctx, self(t))
 			if c.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) || strings.Contains(err.Error(), "leaked") {
 					t.Fatalf("got %q, %v; want an error with %q and no stdout", got, err, c.wantErr)
