@@ -193,27 +193,42 @@ sl send --title 'Quarterly report draft' --from 'Dana Lee <dana@example.com>' --
 sl send --title 'Build failed on main' --from 'CI <ci@example.com>' --body 'test ./app/gate timed out' >/dev/null
 sl send --title 'Lunch on Friday?' --from 'Ann <ann@example.com>' >/dev/null
 sl checkin >/dev/null
-sl ui digest >/dev/null
+# `sluice ui digest` runs the window in the foreground, like a user's
+# shortcut would.
+wine "$wininst\\sluice.exe" --config 'C:\sluice-e2e\config.toml' --data 'C:\sluice-e2e\data' ui digest >/dev/null 2>&1 &
+pids+=($!)
 mkdir -p out/screenshots
-win=
+# Wine's desktop is one X window, so wait until the digest has painted
+# its white page over the desktop's background where the window opens.
+bg=$(import -window root "$tmp/shot.png" && convert "$tmp/shot.png" -format '%[pixel:p{640,400}]' info:)
+drawn=false
 for _ in $(seq 1 120); do
-  win=$(xdotool search --name 'Digest' 2>/dev/null | head -n1 || true)
-  [ -n "$win" ] && break
-  sleep 0.5
+  sleep 1
+  import -window root "$tmp/shot.png"
+  px=$(convert "$tmp/shot.png" -format '%[pixel:p{400,600}]' info:)
+  if [ "$px" != "$bg" ]; then
+    drawn=true
+    break
+  fi
 done
-[ -n "$win" ] || fail "the digest window did not open"
-sleep 4 # let it draw
+$drawn || fail "the digest window did not appear (background $bg, at 400,600: $px)"
+sleep 3 # let the list fill in
 import -window root out/screenshots/windows-digest.png
 echo "wrote out/screenshots/windows-digest.png"
 wine taskkill /f /im sluice-ui.exe >/dev/null 2>&1 || true
+sleep 2
+# The tray sits at the right end of the taskbar of Wine's desktop; the
+# menu opens above it. The pointer then moves off the icon, so its
+# tooltip does not cover the menu; a click on the desktop closes the menu.
+xdotool mousemove 1268 789 click 3
 sleep 1
-# The tray sits at the right end of the taskbar of Wine's desktop.
-xdotool mousemove 1266 788 click 3
+xdotool mousemove 600 400
 sleep 2
 import -window root out/screenshots/windows-tray.png
 echo "wrote out/screenshots/windows-tray.png"
-xdotool key Escape || true
-sl quit >/dev/null || fail "quit the desktop app"
+xdotool click 1
+sleep 1
+sl quit >/dev/null || fail "quit the desktop app: $(sl status)"
 
 echo "== msiexec /x"
 wine msiexec /x 'C:\Sluice.msi' /qn || fail "msiexec /x exited with $?"
