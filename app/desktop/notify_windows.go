@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	toast "git.sr.ht/~jackmordaunt/go-toast"
 	"golang.org/x/sys/windows/registry"
@@ -34,6 +35,12 @@ var (
 // Sluice's name and icon. Urgent items make the default sound and stay
 // longer; the rest are silent.
 func systemNotify(n Note) error {
+	if onWine() {
+		// Wine (checked with 8.0) lacks the Windows Runtime's toasts, and
+		// a process whose toast call failed half way there can no longer
+		// exit.
+		return errNoToasts
+	}
 	toastSetup.Do(func() { toastIcon = registerApp() })
 	t := toast.Notification{
 		AppID:    AppUserModelID,
@@ -46,11 +53,28 @@ func systemNotify(n Note) error {
 	if n.Urgent {
 		t.Audio, t.Duration = toast.Default, toast.Long
 	}
-	if err := t.Push(); err != nil {
-		return fmt.Errorf("toast: %w", err)
+	done := make(chan error, 1)
+	go func() { done <- t.Push() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("toast: %w", err)
+		}
+		return nil
+	case <-time.After(toastTimeout):
+		// The call is left to finish on its own; Sluice must not wait
+		// on it to show the next notification or to quit.
+		return fmt.Errorf("toast: no answer from Windows within %s", toastTimeout)
 	}
-	return nil
 }
+
+// errNoToasts: the system shows no toasts.
+var errNoToasts = errors.New("toasts are not available under Wine")
+
+// toastTimeout bounds one toast. Windows answers in well under a second;
+// a system without the Windows Runtime's toasts (Wine 8.0, for one) may
+// never answer.
+const toastTimeout = 10 * time.Second
 
 // registerApp makes sure Windows knows Sluice's display name and icon for
 // its AppUserModelID (the installer does so; a copy run from a folder

@@ -22,10 +22,9 @@ var (
 )
 
 // systemPanel tells whether the taskbar is light or dark: the user's
-// SystemUsesLightTheme setting where it exists. Without it (Windows 10
-// before 1903, or Wine), a taskbar drawn without visual styles is the
-// classic one, painted in the 3D face colour (light grey by default); a
-// themed one is dark.
+// SystemUsesLightTheme setting where it exists. Without it, Wine's taskbar
+// and an unthemed (classic) one are painted in the 3D face colour (light
+// grey by default); Windows 10 before 1903, themed, had a dark taskbar.
 func systemPanel() assets.Panel {
 	if light, ok := usesLightTheme(); ok {
 		if light {
@@ -33,10 +32,16 @@ func systemPanel() assets.Panel {
 		}
 		return assets.DarkPanel
 	}
-	if !themeActive() {
+	if onWine() || !themeActive() {
 		return panelFor(sysColor(15)) // COLOR_3DFACE
 	}
 	return assets.DarkPanel
+}
+
+// onWine reports whether this process runs under Wine (its ntdll exports
+// wine_get_version).
+func onWine() bool {
+	return windows.NewLazySystemDLL("ntdll.dll").NewProc("wine_get_version").Find() == nil
 }
 
 func usesLightTheme() (light, ok bool) {
