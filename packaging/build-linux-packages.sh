@@ -10,8 +10,9 @@
 # hicolor icons, the systemd user unit, each pointing at /usr/bin/sluice);
 # nfpm (github.com/goreleaser/nfpm/v2, pinned below and run with `go run`)
 # packs it with a copyright file and a changelog. The dependencies are the
-# shared libraries sluice-ui links (sluice is static): worked out by
-# dpkg-shlibdeps for the .deb, and named by soname for the .rpm.
+# shared libraries sluice-ui links (sluice is static), worked out by
+# dpkg-shlibdeps for the .deb and named by soname for the .rpm, and those
+# GLFW opens at run time (required or recommended, see below).
 #
 # Usage: packaging/build-linux-packages.sh [ARCHIVE]
 # Prints the .deb's path and then the .rpm's, last on stdout. Needs the
@@ -72,6 +73,25 @@ echo "Source: sluice" >"$work/shlibs/debian/control"
 deb_depends=$(cd "$work/shlibs" && dpkg-shlibdeps -O -e "$stage/usr/bin/sluice-ui" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
 [ -n "$deb_depends" ] || { log "dpkg-shlibdeps found no dependencies of sluice-ui"; exit 1; }
 rpm_requires=$(objdump -p "$stage/usr/bin/sluice-ui" | awk '/NEEDED/ {print $2}' | sort -u)
+# GLFW opens the X11 and Wayland client libraries at run time (dlopen), so
+# no tool sees them: the ones it cannot start without are required, the
+# ones it uses when present are recommended.
+dlopen_required="libX11.so.6 libX11-xcb.so.1 libxkbcommon.so.0"
+dlopen_recommended="libXcursor.so.1 libXrandr.so.2 libXinerama.so.1 libXi.so.6 libXext.so.6 libwayland-cursor.so.0 libwayland-egl.so.1 libEGL.so.1"
+debpkgs() { # sonames → the Debian packages that hold them, comma-separated
+  local so p out=()
+  for so in "$@"; do
+    p=$(dpkg -S "*/$so" 2>/dev/null | grep -v -e -dev -e i386 | head -n1 | cut -d: -f1)
+    [ -n "$p" ] || { log "no installed Debian package holds $so (install the Fyne build dependencies)"; exit 1; }
+    out+=("$p")
+  done
+  local IFS=,
+  echo "${out[*]}"
+}
+deb_depends="$deb_depends, $(debpkgs $dlopen_required | sed 's/,/, /g')"
+deb_recommends=$(debpkgs $dlopen_recommended)
+rpm_requires=$(printf '%s\n' $rpm_requires $dlopen_required | sort -u)
+rpm_recommends=$(printf '%s\n' $dlopen_recommended)
 
 yaml() { # list items: one per line on stdin → YAML list lines
   while IFS= read -r line; do [ -n "$line" ] && printf '      - "%s"\n' "$line"; done
@@ -113,9 +133,13 @@ overrides:
   deb:
     depends:
 $(tr ',' '\n' <<<"$deb_depends" | sed 's/^ *//' | yaml)
+    recommends:
+$(tr ',' '\n' <<<"$deb_recommends" | sed 's/^ *//' | yaml)
   rpm:
     depends:
 $(while read -r so; do echo "$so()(64bit)"; done <<<"$rpm_requires" | yaml)
+    recommends:
+$(while read -r so; do echo "$so()(64bit)"; done <<<"$rpm_recommends" | yaml)
 rpm:
   group: Applications/Internet
   summary: Holds email and chat until your check-in times
