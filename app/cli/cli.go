@@ -72,6 +72,7 @@ func init() {
 		{"export", "[--state held|released|done|all]", "write items as JSON lines to stdout", runExport},
 		{"token", "", "print the local inbox's URL and bearer token", runToken},
 		{"ui", "digest|settings|stats|welcome", "open a window", runUI},
+		{"quit", "", "stop the running Sluice (the tray app or the daemon) and wait until it has exited", runQuit},
 		{"autostart", "on|off|status", "start Sluice when you log in (or stop doing so)", runAutostart},
 		{"version", "", "print the version, commit and Go version", runVersion},
 		{"help", "[COMMAND]", "show help", runHelp},

@@ -133,7 +133,7 @@ func TestSaveIsAtomicAndRoundTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	fi, err := os.Stat(path)
-	if err != nil || fi.Mode().Perm() != 0o600 {
+	if err != nil || !modeOK(fi, 0o600) {
 		t.Fatalf("mode %v %v, want 0600", fi.Mode(), err)
 	}
 	got, err := Load(path)

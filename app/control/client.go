@@ -69,8 +69,7 @@ func NewClient(dataDir string) *Client {
 			if err != nil {
 				return nil, err
 			}
-			var d net.Dialer
-			c, derr := d.DialContext(ctx, network, addr)
+			c, derr := dialContext(ctx, network, addr)
 			if derr != nil {
 				return nil, dialError(addr, derr)
 			}

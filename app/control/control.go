@@ -1,7 +1,7 @@
 // Package control is the local control API: the running Sluice serves it on
-// a Unix socket in the data directory (mode 0600; on Windows a loopback
-// port with a token file), and the CLI and the windows process are its
-// clients. The wire format is JSON over HTTP/1.1.
+// a Unix socket in the data directory (mode 0600; on Windows a named pipe
+// only the current user can open), and the CLI and the windows process are
+// its clients. The wire format is JSON over HTTP/1.1.
 package control
 
 import (

@@ -4,9 +4,9 @@ package control
 
 import "net"
 
-// dialError: the loopback endpoint is protected by its token file.
+// dialError: a pipe that cannot be opened means no Sluice of this user
+// is listening (dialContext already refused a pipe owned by someone else).
 func dialError(string, error) error { return ErrNotRunning }
 
-// checkPeer: the token, read from a file only the user can read, is the
-// check on Windows.
+// checkPeer: dialContext checked the pipe's owner before anything was sent.
 func checkPeer(net.Conn, string) error { return nil }

@@ -35,8 +35,8 @@ type Server struct {
 	cancel context.CancelFunc
 }
 
-// Listen opens the control endpoint for dataDir: a Unix socket (0600), or a
-// loopback port with a token file where Unix sockets are not available.
+// Listen opens the control endpoint for dataDir: a Unix socket (0600), or
+// on Windows a named pipe restricted to the current user.
 func Listen(dataDir string, b Backend, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -55,6 +55,7 @@ type view struct {
 	Title   string // next to the icon where the platform shows it
 	Tooltip string
 	Menu    []entry
+	Windows bool // sluice-ui was found, so the windows can open
 }
 
 // zoneOf returns the snapshot's time zone (the schedule's).
@@ -68,7 +69,7 @@ func (s snapshot) zone() *time.Location {
 // render turns a snapshot into what the tray shows.
 func render(s snapshot, titleWithCount func(held int) string) view {
 	st := s.Status
-	v := view{Icon: iconFor(st), Title: titleWithCount(st.Held)}
+	v := view{Icon: iconFor(st), Title: titleWithCount(st.Held), Windows: s.Windows}
 	line := statusLine(s)
 	v.Tooltip = "Sluice — " + line
 	for _, h := range st.Health {

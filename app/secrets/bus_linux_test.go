@@ -18,19 +18,6 @@ import (
 	"time"
 )
 
-// helperEnv makes the test binary act as a CLI call that stores a password
-// (see TestMain below) instead of running the tests.
-const helperEnv = "SLUICE_SECRETS_HELPER"
-
-func TestMain(m *testing.M) {
-	if os.Getenv(helperEnv) == "set" {
-		err := Set("work", Password, "s3cret")
-		fmt.Println(err)
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
-
 // TestNoSessionBusLeavesNoDaemon: storing a password with no session bus
 // (a CLI call over SSH, from cron, in a container) fails with an error that
 // says what to do, and leaves no process behind. Named after what broke:

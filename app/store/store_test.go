@@ -646,19 +646,18 @@ func TestFileModes(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	mode := func(p string) os.FileMode {
+	check := func(p string, want os.FileMode, what string) {
+		t.Helper()
 		fi, err := os.Stat(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return fi.Mode().Perm()
+		if !modeOK(fi, want) {
+			t.Errorf("%s mode %v, want %v", what, fi.Mode().Perm(), want)
+		}
 	}
-	if m := mode(dir); m != 0o700 {
-		t.Errorf("directory mode %v, want 0700", m)
-	}
-	if m := mode(path); m != 0o600 {
-		t.Errorf("file mode %v, want 0600", m)
-	}
+	check(dir, 0o700, "directory")
+	check(path, 0o600, "file")
 	// A file someone made world-readable is tightened on open.
 	if err := os.Chmod(path, 0o644); err != nil {
 		t.Fatal(err)
@@ -668,9 +667,7 @@ func TestFileModes(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = s.Close()
-	if m := mode(path); m != 0o600 {
-		t.Errorf("existing file mode after open %v, want 0600", m)
-	}
+	check(path, 0o600, "existing file after open")
 }
 
 func TestOpenRejectsGarbage(t *testing.T) {

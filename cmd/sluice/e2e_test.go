@@ -333,6 +333,30 @@ func TestEndToEnd(t *testing.T) {
 	if out, errOut, code := in.run(); code != 0 {
 		t.Fatalf("second sluice: exit %d %s %s", code, out, errOut)
 	}
+
+	// `sluice quit` stops the daemon and returns once it has exited (and
+	// been reaped by its parent, here this test), with its socket gone.
+	exited := make(chan error, 1)
+	go func() { exited <- in.cmd.Wait() }()
+	if out := in.mustRun("quit"); !strings.Contains(out, "Sluice has quit") {
+		t.Errorf("quit said %q", out)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("the daemon exited with %v after quit:\n%s", err, in.logs)
+		}
+	case <-time.After(2 * time.Second):
+		t.Error("quit returned, but the daemon has not exited")
+		<-exited
+	}
+	in.cmd = nil
+	if _, err := os.Stat(filepath.Join(in.data, "sluice.sock")); !os.IsNotExist(err) {
+		t.Errorf("the control socket is left after quit: %v", err)
+	}
+	if _, errOut, code := in.run("quit"); code != 4 || !strings.Contains(errOut, "not running") {
+		t.Errorf("quit with nothing running: exit %d %q, want 4", code, errOut)
+	}
 }
 
 func TestInitWritesAValidConfig(t *testing.T) {

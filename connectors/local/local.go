@@ -43,6 +43,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -196,6 +197,10 @@ func (c *Connector) Run(ctx context.Context, sink model.Sink) error {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", c.addr)
 	if err != nil {
+		if addrInUse(err) && !strings.Contains(err.Error(), "address already in use") {
+			// Say it in the same words on every system.
+			err = fmt.Errorf("address already in use: %w", err)
+		}
 		err = fmt.Errorf("local inbox: listen on %s: %w", c.addr, err)
 		c.log.Error("cannot listen", "addr", c.addr, "err", err)
 		c.health(sink, model.HealthStopped, err.Error())
