@@ -83,11 +83,16 @@ func (r *run) login(ctx context.Context) (*conn, error) {
 		}
 		r.failed, r.have, r.proven, r.password = nil, false, false, ""
 	}
-	if !r.have {
-		pw, err := r.c.opt.Password(ctx)
+	// A password is asked once; an access token at every login, since the
+	// token source refreshes it as it expires.
+	if !r.have || r.c.opt.Auth == AuthOAuth2 {
+		pw, err := r.c.credential(ctx)
 		if err != nil {
+			if errors.Is(err, ErrAuth) {
+				r.failed, r.failGen = err, gen
+			}
 			r.gate.Unlock()
-			return nil, fmt.Errorf("get password: %w", err)
+			return nil, err
 		}
 		r.password, r.have = pw, true
 	}
@@ -133,7 +138,7 @@ func (r *run) publish() {
 
 func (r *run) publishLocked() {
 	var worst model.HealthState = model.HealthConnected
-	rank := map[model.HealthState]int{model.HealthConnected: 0, model.HealthStarting: 1, model.HealthBackingOff: 2, model.HealthAuthFailed: 3}
+	rank := map[model.HealthState]int{model.HealthConnected: 0, model.HealthStarting: 1, model.HealthBackingOff: 2, model.HealthAuthFailed: 3, model.HealthSignInNeeded: 3}
 	var problems, fine []string
 	var until time.Time
 	modes := map[string]bool{}
@@ -166,9 +171,9 @@ func (r *run) publishLocked() {
 		}
 		slices.Sort(m)
 		h.Detail = "watching " + strings.Join(fine, ", ") + " (" + strings.Join(m, "; ") + ")"
-	case model.HealthAuthFailed:
+	case model.HealthAuthFailed, model.HealthSignInNeeded:
 		for _, name := range r.c.opt.Folders {
-			if s := r.states[name]; s.state == model.HealthAuthFailed {
+			if s := r.states[name]; s.state == worst {
 				h.Detail = s.detail
 				break
 			}
@@ -212,8 +217,8 @@ func (w *watcher) loop(ctx context.Context) {
 			return
 		}
 		if errors.Is(err, ErrAuth) {
-			w.r.set(w.f.name, folderState{state: model.HealthAuthFailed, detail: err.Error()})
-			c.log.Warn("login refused; waiting for a new password (Wake)", "folder", w.f.name, "err", err)
+			w.r.set(w.f.name, folderState{state: authState(err), detail: err.Error()})
+			c.log.Warn("login refused; waiting for the user to fix it (Wake)", "folder", w.f.name, "state", authState(err), "err", err)
 			select {
 			case <-ctx.Done():
 				return
