@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +32,9 @@ const (
 	Password Kind = "password"  // IMAP password
 	Token    Kind = "token"     // Slack user token (xoxp-)
 	AppToken Kind = "app-token" // Slack app-level token (xapp-)
+	// RefreshToken is an OAuth2 account's refresh token (app/oauth). The
+	// access tokens made from it are never stored.
+	RefreshToken Kind = "oauth-refresh-token"
 )
 
 func key(account string, k Kind) string { return string(k) + ":" + account }
@@ -39,7 +43,7 @@ func key(account string, k Kind) string { return string(k) + ":" + account }
 func Get(account string, k Kind) (string, error) {
 	s, err := keyring.Get(Service, key(account, k))
 	if errors.Is(err, keyring.ErrNotFound) {
-		return "", fmt.Errorf("%s for account %q: %w (set it with `sluice account set-%s %s`)", k, account, ErrNotFound, setVerb(k), account)
+		return "", fmt.Errorf("%s for account %q: %w (%s)", k, account, ErrNotFound, setHint(k, account))
 	}
 	if err != nil {
 		return "", fmt.Errorf("read %s for account %q from the keyring: %w", k, account, err)
@@ -47,11 +51,18 @@ func Get(account string, k Kind) (string, error) {
 	return s, nil
 }
 
-func setVerb(k Kind) string {
-	if k == Password {
-		return "password"
+// setHint says how the user stores a missing secret.
+func setHint(k Kind, account string) string {
+	if strings.ContainsAny(account, " '\"$`\\") {
+		account = strconv.Quote(account)
 	}
-	return "token"
+	switch k {
+	case Password:
+		return "set it with `sluice account set-password " + account + "`"
+	case RefreshToken:
+		return "sign in with `sluice account login " + account + "`"
+	}
+	return "set it with `sluice account set-token " + account + "`"
 }
 
 // Set stores a secret in the OS keyring.
@@ -76,7 +87,7 @@ func Delete(account string, k Kind) error {
 
 // DeleteAll removes every secret of an account.
 func DeleteAll(account string) error {
-	return errors.Join(Delete(account, Password), Delete(account, Token), Delete(account, AppToken))
+	return errors.Join(Delete(account, Password), Delete(account, Token), Delete(account, AppToken), Delete(account, RefreshToken))
 }
 
 // MockForTests replaces the OS keyring with an in-memory one. Only tests
