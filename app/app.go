@@ -34,6 +34,9 @@ type Options struct {
 	// OpenWindow opens a window of the desktop face (nil: headless, the
 	// request is refused with a hint).
 	OpenWindow func(name string) error
+	// OpenURL opens a sign-in page in the browser (nil: oauth.OpenBrowser,
+	// which honours $BROWSER).
+	OpenURL func(url string) error
 }
 
 // ErrAlreadyRunning is returned by New when another Sluice holds the data
@@ -50,6 +53,9 @@ type App struct {
 	ctl   *control.Server
 	conns *supervisor
 	token string
+
+	tokens  tokenSources // OAuth2 access tokens, in memory only
+	signins signIns      // OAuth2 sign-ins under way
 
 	mu      sync.Mutex
 	cfg     config.Config
@@ -97,6 +103,7 @@ func New(opt Options) (*App, error) {
 		return nil, err
 	}
 	a.cfg, a.st, a.gate, a.token = cfg, st, g, tok
+	a.tokens = tokenSources{clk: a.clk, log: a.log}
 	a.conns = newSupervisor(a)
 	return a, nil
 }
@@ -205,6 +212,7 @@ func (a *App) Run(ctx context.Context) error {
 
 	<-ctx.Done()
 	a.log.Info("sluice stopping")
+	a.signins.stop()
 	a.conns.stopAll()
 	ctl.Close()
 	wg.Wait()
@@ -391,7 +399,7 @@ func (a *App) AccountTest(name string) (string, error) {
 		if acc.Name == name {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			return TestAccount(ctx, acc, a.log)
+			return testAccount(ctx, acc, a.log, &a.tokens)
 		}
 	}
 	return "", fmt.Errorf("%w: no account named %q", store.ErrNotFound, name)

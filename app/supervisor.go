@@ -86,7 +86,7 @@ func (s *supervisor) build(spec any) (model.Connector, error) {
 	case config.Local:
 		return local.New(local.Options{Account: LocalAccount, Addr: v.Listen, Token: s.a.token, Logger: s.a.log})
 	case config.Account:
-		return buildAccount(v, s.a.log)
+		return buildAccount(v, s.a.log, &s.a.tokens)
 	}
 	return nil, fmt.Errorf("unknown connector spec %T", spec)
 }

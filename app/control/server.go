@@ -221,6 +221,7 @@ func (s *Server) routes() http.Handler {
 		}
 		return MessageReply{msg}, nil
 	})
+	s.loginRoutes(h)
 	h("POST /v1/quit", func(*http.Request) (any, error) {
 		go s.b.Quit()
 		return MessageReply{"quitting"}, nil

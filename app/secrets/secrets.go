@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/zalando/go-keyring"
@@ -39,9 +40,17 @@ const (
 
 func key(account string, k Kind) string { return string(k) + ":" + account }
 
+// keyringMu serialises keyring calls: connectors, sign-ins and token
+// refreshes may reach the keyring at once, the OS keyrings gain nothing
+// from parallel calls, and go-keyring's mock (MockForTests) is not safe
+// for concurrent use.
+var keyringMu sync.Mutex
+
 // Get reads a secret from the OS keyring.
 func Get(account string, k Kind) (string, error) {
+	keyringMu.Lock()
 	s, err := keyring.Get(Service, key(account, k))
+	keyringMu.Unlock()
 	if errors.Is(err, keyring.ErrNotFound) {
 		return "", fmt.Errorf("%s for account %q: %w (%s)", k, account, ErrNotFound, setHint(k, account))
 	}
@@ -70,7 +79,10 @@ func Set(account string, k Kind, secret string) error {
 	if secret == "" {
 		return fmt.Errorf("refusing to store an empty %s", k)
 	}
-	if err := keyring.Set(Service, key(account, k), secret); err != nil {
+	keyringMu.Lock()
+	err := keyring.Set(Service, key(account, k), secret)
+	keyringMu.Unlock()
+	if err != nil {
 		return fmt.Errorf("store %s for account %q in the keyring: %w", k, account, err)
 	}
 	return nil
@@ -78,7 +90,9 @@ func Set(account string, k Kind, secret string) error {
 
 // Delete removes a secret; a missing one is not an error.
 func Delete(account string, k Kind) error {
+	keyringMu.Lock()
 	err := keyring.Delete(Service, key(account, k))
+	keyringMu.Unlock()
 	if err != nil && !errors.Is(err, keyring.ErrNotFound) {
 		return fmt.Errorf("delete %s for account %q from the keyring: %w", k, account, err)
 	}
@@ -92,7 +106,11 @@ func DeleteAll(account string) error {
 
 // MockForTests replaces the OS keyring with an in-memory one. Only tests
 // call it.
-func MockForTests() { keyring.MockInit() }
+func MockForTests() {
+	keyringMu.Lock()
+	defer keyringMu.Unlock()
+	keyring.MockInit()
+}
 
 // CommandTimeout bounds a password command (it may prompt a GUI agent).
 const CommandTimeout = 60 * time.Second
