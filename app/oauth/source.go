@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -119,8 +121,8 @@ func (s *Source) keep(tok *oauth2.Token) {
 func (s *Source) refreshLocked(ctx context.Context) (string, error) {
 	rt, err := secrets.Get(s.s.Account, secrets.RefreshToken)
 	if errors.Is(err, secrets.ErrNotFound) {
-		return "", fmt.Errorf("%s is not signed in (run `sluice account login %s`, or use Sign in in Settings ▸ Accounts): %w",
-			s.s.Account, s.s.Account, model.ErrSignInNeeded)
+		return "", fmt.Errorf("%s is not signed in (run `sluice account login %s`, or Sign in in Settings, Accounts): %w",
+			s.s.Account, quoteArg(s.s.Account), model.ErrSignInNeeded)
 	}
 	if err != nil {
 		return "", err
@@ -192,6 +194,14 @@ func firstLine(s string) string {
 	}
 	if len(s) > 200 {
 		return s[:200] + "…"
+	}
+	return s
+}
+
+// quoteArg quotes an account name for a shell command when it needs it.
+func quoteArg(s string) string {
+	if strings.ContainsAny(s, " '\"$`\\") {
+		return strconv.Quote(s)
 	}
 	return s
 }
