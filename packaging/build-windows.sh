@@ -25,6 +25,7 @@ version=$(sed -n 's/^Version *= *"\(.*\)"/\1/p' FyneApp.toml | head -n1)
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 arch=${GOARCH:-amd64}
 ldflags="-s -w -X main.version=$version -X github.com/sluice-app/sluice/app/cli.Commit=$commit"
+ldflags="$ldflags $(packaging/oauth-ldflags.sh)" # OAuth client IDs from the environment, if any
 name="sluice-$version-windows-$arch"
 dir="$root/out/windows/$name"
 rm -rf "$dir"

@@ -23,6 +23,7 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	actAsBrowser()
 	dir, err := os.MkdirTemp("", "sluice-e2e-bin")
 	if err != nil {
 		panic(err)

@@ -66,6 +66,7 @@ type Provider struct {
 	refreshes int
 	codes     int
 	next      []User
+	issued    []string
 }
 
 // Scopes are the scopes to ask this provider for.
@@ -165,6 +166,14 @@ func (p *Provider) CodeExchanges() int {
 	return p.codes
 }
 
+// Issued lists every token the provider handed out (access, refresh and
+// ID tokens), for tests that check no token was written anywhere.
+func (p *Provider) Issued() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.issued...)
+}
+
 // middleware serialises every request and adds what mockoidc lacks.
 func (p *Provider) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -225,6 +234,13 @@ func (p *Provider) token(next http.Handler, w http.ResponseWriter, r *http.Reque
 	if rec.Code == http.StatusOK {
 		var tr map[string]any
 		if json.Unmarshal(out, &tr) == nil {
+			defer func() {
+				for _, k := range []string{"access_token", "refresh_token", "id_token"} {
+					if v, ok := tr[k].(string); ok && v != "" {
+						p.issued = append(p.issued, v)
+					}
+				}
+			}()
 			tr["expires_in"] = int64(p.ttl / time.Second)
 			if grant == "refresh_token" && p.rotate {
 				if rt, err := p.rotated(old); err == nil {
