@@ -78,7 +78,7 @@ func TestSignInFromTheTray(t *testing.T) {
 	p := oidctest.New(t, oidctest.Options{})
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config.toml")
-	conf := testConfig + fmt.Sprintf(`
+	conf := fmt.Sprintf(`version = 1
 [[accounts]]
 name = "Work"
 kind = "imap"
@@ -95,7 +95,7 @@ oauth_client_secret = %q
 		t.Fatal(err)
 	}
 	opened := make(chan string, 1)
-	a, err := app.New(app.Options{ConfigPath: cfg, DataDir: filepath.Join(dir, "data"), Logger: testLogger(t),
+	a, err := app.New(app.Options{ConfigPath: cfg, DataDir: filepath.Join(dir, "data"),
 		OpenURL: func(u string) error { opened <- u; return nil }})
 	if err != nil {
 		t.Fatal(err)
