@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/oauth2"
-
 	"github.com/sluice-app/sluice/app/clock"
 	"github.com/sluice-app/sluice/app/config"
 	"github.com/sluice-app/sluice/app/control"
@@ -258,11 +256,7 @@ func (a *App) runSignIn(ctx context.Context, acc config.Account, r *signInRun) e
 	if err != nil {
 		return err
 	}
-	return a.signedIn(acc, tok)
-}
-
-// signedIn keeps a new sign-in and lets the account's connector use it.
-func (a *App) signedIn(acc config.Account, tok *oauth2.Token) error {
+	// Keep the sign-in and let the account's connector use it at once.
 	if err := oauth.SaveSignIn(acc.Name, tok, a.tokens.get(acc)); err != nil {
 		return err
 	}
