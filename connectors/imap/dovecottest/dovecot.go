@@ -9,6 +9,10 @@
 // when Dovecot is missing and stops the server when the test ends. Benchmarks
 // and tools use Start and Close.
 //
+// With Options.OAuth2 the server also takes OAuth2 access tokens
+// (AUTHENTICATE XOAUTH2 and OAUTHBEARER) through Dovecot's oauth2 passdb,
+// which asks an OIDC provider's userinfo endpoint about each token.
+//
 // Dovecot refuses to run its login and mail processes as root, so when the
 // caller is root every Dovecot process runs as "nobody"; the instance
 // directory is therefore created world-executable directly under the system
