@@ -91,8 +91,9 @@ func imapOptions(acc config.Account, log *slog.Logger, tokens *tokenSources) (im
 	return opt, nil
 }
 
-// oauthTitle names an account's sign-in provider for people.
-func oauthTitle(acc config.Account) string {
+// ProviderTitle names an OAuth2 account's sign-in provider for people:
+// "Google", "Microsoft", or the OIDC issuer's host.
+func ProviderTitle(acc config.Account) string {
 	switch acc.OAuthProvider {
 	case "google":
 		return "Google"
@@ -174,7 +175,7 @@ func testAccount(ctx context.Context, acc config.Account, log *slog.Logger, toke
 		host := v.Options().Host
 		how := ""
 		if acc.OAuth2() {
-			how = " (signed in with " + oauthTitle(acc) + ")"
+			how = " (signed in with " + ProviderTitle(acc) + ")"
 		}
 		return fmt.Sprintf("Connected to %s as %s%s; watching %s.", host, acc.Username, how, strings.Join(folders, ", ")), nil
 	case *slack.Connector:

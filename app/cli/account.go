@@ -353,6 +353,10 @@ func accountSecret(e *Env, verb string, kind secrets.Kind, args []string) error 
 	if acc == nil {
 		return fmt.Errorf("no account named %q (add it first with `sluice account add`)", pos[0])
 	}
+	if kind == secrets.Password && acc.OAuth2() && acc.PasswordCommand == "" {
+		return fmt.Errorf("account %q signs in with %s, not a password: run `sluice account login %s` (or set auth = \"password\" for an app password)",
+			acc.Name, app.ProviderTitle(*acc), quoteArg(acc.Name))
+	}
 	secret, err := readSecret(e, fmt.Sprintf("%s for %s: ", strings.ReplaceAll(string(kind), "-", " "), acc.Name))
 	if err != nil {
 		return err

@@ -90,6 +90,9 @@ func TestAccountAddPresets(t *testing.T) {
 			t.Errorf("account %s: auth %q provider %q tenant %q host %q; want %+v", a.Name, a.Auth, a.OAuthProvider, a.OAuthTenant, a.Host, w)
 		}
 	}
+	if _, errOut, code := c.run("account", "set-password", "Work"); code != 1 || !strings.Contains(errOut, "signs in with Microsoft, not a password: run `sluice account login Work`") {
+		t.Errorf("set-password of an OAuth2 account: %d %q", code, errOut)
+	}
 	if _, errOut, code := c.run("account", "login", "Old Gmail"); code != 1 || !strings.Contains(errOut, "signs in with a password") {
 		t.Errorf("login of a password account: %d %q", code, errOut)
 	}

@@ -69,7 +69,7 @@ type InitialSync struct {
 }
 
 // Options configure one IMAP account. Account, Host, Username and Password
-// are required; everything else has a default.
+// (Token for AuthOAuth2) are required; everything else has a default.
 type Options struct {
 	Account string // the account's name in Sluice; items and cursors carry it
 
