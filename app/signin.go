@@ -145,7 +145,7 @@ func (r *signInRun) signalReady() { r.once.Do(func() { close(r.ready) }) }
 
 // loginPromptWait bounds how long AccountLogin waits for the provider
 // before it can tell the user what to do (OIDC discovery, device code).
-const loginPromptWait = 45 * time.Second
+const loginPromptWait = 30 * time.Second
 
 // AccountLogin implements control.LoginBackend: it starts the account's
 // sign-in (or joins the one under way in the same mode) and returns once

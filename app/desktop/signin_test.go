@@ -60,7 +60,7 @@ func TestSignInNeededNotifiedOnce(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("%d notifications, want 2 (once, and again after it recovered)", len(got))
 	}
-	if got[0].Kind != NoteAttention || got[0].Title != "Sign in to Work again" ||
+	if got[0].Kind != NoteAttention || got[0].Title != "Sign in to Work" ||
 		got[0].Body != "Choose “Sign in to Work…” in Sluice's menu, or run `sluice account login Work`." {
 		t.Errorf("notification %+v", got[0])
 	}
