@@ -30,10 +30,7 @@ import (
 // keyring, and an HTTP client as the browser: it follows the sign-in URL
 // through the provider back to the app's loopback listener.
 
-var (
-	aliceUser   = oidctest.User{Email: "alice@example.com"}
-	mockKeyring sync.Once // the test keyring, shared by the package's tests
-)
+var aliceUser = oidctest.User{Email: "alice@example.com"}
 
 // oauthWorld is one provider, one Dovecot and one running app.
 type oauthWorld struct {
