@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -60,7 +61,7 @@ func PresetHint(name string) string {
 	return ""
 }
 
-func imapOptions(acc config.Account, log *slog.Logger) (imap.Options, error) {
+func imapOptions(acc config.Account, log *slog.Logger, tokens *tokenSources) (imap.Options, error) {
 	if err := ApplyPreset(&acc); err != nil {
 		return imap.Options{}, err
 	}
@@ -69,6 +70,9 @@ func imapOptions(acc config.Account, log *slog.Logger) (imap.Options, error) {
 		AllowInsecure: acc.AllowInsecure, Username: acc.Username, Folders: acc.Folders, CAFile: acc.CAFile,
 		PollInterval: acc.PollInterval.Duration, LinkTemplate: acc.LinkTemplate, Logger: log,
 		Password: secrets.Source(acc.Name, secrets.Password, acc.PasswordCommand),
+	}
+	if acc.OAuth2() {
+		oauthLogin(&opt, acc, tokens)
 	}
 	switch acc.InitialSync {
 	case "", "none":
@@ -85,6 +89,21 @@ func imapOptions(acc config.Account, log *slog.Logger) (imap.Options, error) {
 		opt.Initial = imap.InitialSync{Mode: imap.InitialSince, Since: d}
 	}
 	return opt, nil
+}
+
+// ProviderTitle names an OAuth2 account's sign-in provider for people:
+// "Google", "Microsoft", or the OIDC issuer's host.
+func ProviderTitle(acc config.Account) string {
+	switch acc.OAuthProvider {
+	case "google":
+		return "Google"
+	case "microsoft":
+		return "Microsoft"
+	}
+	if u, err := url.Parse(acc.OAuthIssuer); err == nil && u.Host != "" {
+		return u.Hostname()
+	}
+	return acc.OAuthProvider
 }
 
 func slackOptions(acc config.Account, log *slog.Logger) slack.Options {
@@ -108,15 +127,16 @@ func slackOptions(acc config.Account, log *slog.Logger) slack.Options {
 	return opt
 }
 
-// buildAccount makes the connector for a configured account.
-func buildAccount(acc config.Account, log *slog.Logger) (model.Connector, error) {
+// buildAccount makes the connector for a configured account. OAuth2
+// accounts get their access tokens from tokens (a fresh source when nil).
+func buildAccount(acc config.Account, log *slog.Logger, tokens *tokenSources) (model.Connector, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	log = log.With("account", acc.Name, "kind", acc.Kind)
 	switch acc.Kind {
 	case "imap":
-		opt, err := imapOptions(acc, log)
+		opt, err := imapOptions(acc, log, tokens)
 		if err != nil {
 			return nil, err
 		}
@@ -130,14 +150,18 @@ func buildAccount(acc config.Account, log *slog.Logger) (model.Connector, error)
 // TestAccount connects once with an account's settings and says what it
 // found, or why it failed, in words.
 func TestAccount(ctx context.Context, acc config.Account, log *slog.Logger) (string, error) {
-	c, err := buildAccount(acc, log)
+	return testAccount(ctx, acc, log, nil)
+}
+
+func testAccount(ctx context.Context, acc config.Account, log *slog.Logger, tokens *tokenSources) (string, error) {
+	c, err := buildAccount(acc, log, tokens)
 	if err != nil {
 		return "", err
 	}
 	switch v := c.(type) {
 	case *imap.Connector:
 		if err := v.Test(ctx); err != nil {
-			if errors.Is(err, imap.ErrAuth) {
+			if errors.Is(err, imap.ErrAuth) && !acc.OAuth2() {
 				if hint := PresetHint(acc.Preset); hint != "" {
 					return "", fmt.Errorf("%w\n%s", err, hint)
 				}
@@ -148,7 +172,12 @@ func TestAccount(ctx context.Context, acc config.Account, log *slog.Logger) (str
 		if len(folders) == 0 {
 			folders = []string{"INBOX"}
 		}
-		return fmt.Sprintf("Connected to %s as %s; watching %s.", acc.Host, acc.Username, strings.Join(folders, ", ")), nil
+		host := v.Options().Host
+		how := ""
+		if acc.OAuth2() {
+			how = " (signed in with " + ProviderTitle(acc) + ")"
+		}
+		return fmt.Sprintf("Connected to %s as %s%s; watching %s.", host, acc.Username, how, strings.Join(folders, ", ")), nil
 	case *slack.Connector:
 		id, err := v.Test(ctx)
 		if err != nil {

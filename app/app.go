@@ -35,6 +35,9 @@ type Options struct {
 	// OpenWindow opens a window of the desktop face (nil: headless, the
 	// request is refused with a hint).
 	OpenWindow func(name string) error
+	// OpenURL opens a sign-in page in the browser (nil: oauth.OpenBrowser,
+	// which honours $BROWSER).
+	OpenURL func(url string) error
 }
 
 // ErrAlreadyRunning is returned by New when another Sluice holds the data
@@ -51,6 +54,9 @@ type App struct {
 	ctl   *control.Server
 	conns *supervisor
 	token string
+
+	tokens  tokenSources // OAuth2 access tokens, in memory only
+	signins signIns      // OAuth2 sign-ins under way
 
 	mu      sync.Mutex
 	cfg     config.Config
@@ -102,6 +108,7 @@ func New(opt Options) (*App, error) {
 		return nil, err
 	}
 	a.cfg, a.st, a.gate, a.token = cfg, st, g, tok
+	a.tokens = tokenSources{clk: a.clk, log: a.log}
 	a.conns = newSupervisor(a)
 	return a, nil
 }
@@ -223,6 +230,7 @@ func (a *App) Run(ctx context.Context) error {
 
 	<-ctx.Done()
 	a.log.Info("sluice stopping")
+	a.signins.stop()
 	a.conns.stopAll()
 	ctl.Close()
 	wg.Wait()
@@ -426,7 +434,7 @@ func (a *App) AccountTest(name string) (string, error) {
 		if acc.Name == name {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			msg, err := TestAccount(ctx, acc, a.log)
+			msg, err := testAccount(ctx, acc, a.log, &a.tokens)
 			if err == nil {
 				a.conns.retry(name)
 			}

@@ -52,6 +52,14 @@ func TestImportDirection(t *testing.T) {
 				if !under(name, "app/store") {
 					t.Errorf("%s imports %s: bbolt belongs in app/store only", name, imp)
 				}
+			case strings.HasPrefix(imp, "golang.org/x/oauth2"):
+				if !under(name, "app/oauth") {
+					t.Errorf("%s imports %s: OAuth2 belongs in app/oauth only", name, imp)
+				}
+			case strings.HasPrefix(imp, "github.com/oauth2-proxy/mockoidc"):
+				if name != module+"/app/oauth/oidctest" {
+					t.Errorf("%s imports %s: the test provider belongs in app/oauth/oidctest only", name, imp)
+				}
 			}
 			if !strings.HasPrefix(imp, module+"/") {
 				continue

@@ -87,7 +87,7 @@ func (s *supervisor) build(spec any) (model.Connector, error) {
 	case config.Local:
 		return local.New(local.Options{Account: LocalAccount, Addr: v.Listen, Token: s.a.token, Logger: s.a.log})
 	case config.Account:
-		return buildAccount(v, s.a.log)
+		return buildAccount(v, s.a.log, &s.a.tokens)
 	}
 	return nil, fmt.Errorf("unknown connector spec %T", spec)
 }
@@ -149,10 +149,10 @@ func (s *supervisor) wake() {
 	}
 }
 
-// retry gives each connector whose login was refused, or that waits to
-// retry after a failure, one attempt at once: the user may just have fixed
-// the password (set-password, a reload, a passing test, Save in the
-// settings). A connector that is fine is left alone. With names, only those
+// retry gives each connector whose login was refused, that waits for a
+// sign-in, or that waits to retry after a failure, one attempt at once: the
+// user may just have fixed the password (set-password, a reload, a passing
+// test, Save in the settings) or signed in. A connector that is fine is left alone. With names, only those
 // accounts are considered. It returns the accounts woken.
 func (s *supervisor) retry(names ...string) []string {
 	state := map[string]model.HealthState{}
@@ -166,7 +166,7 @@ func (s *supervisor) retry(names ...string) []string {
 		if len(names) > 0 && !slices.Contains(names, name) {
 			continue
 		}
-		if st := state[name]; st != model.HealthAuthFailed && st != model.HealthBackingOff {
+		if st := state[name]; st != model.HealthAuthFailed && st != model.HealthSignInNeeded && st != model.HealthBackingOff {
 			continue
 		}
 		if w, ok := r.conn.(model.Waker); ok {

@@ -30,6 +30,7 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 arch=${ARCH:-${GOARCH:-$(go env GOARCH)}}
 fyne_version=$(go list -m -f '{{.Version}}' fyne.io/fyne/v2)
 ldflags="-s -w -X main.version=$version -X github.com/sluice-app/sluice/app/cli.Commit=$commit"
+ldflags="$ldflags $(packaging/oauth-ldflags.sh)" # OAuth client IDs from the environment, if any
 out="$root/out/darwin"
 work=$(mktemp -d)
 cleanup() {

@@ -43,6 +43,7 @@ if git rev-parse --git-dir >/dev/null 2>&1; then
   git diff --quiet HEAD -- 2>/dev/null || commit="$commit-dirty"
 fi
 ldflags="-s -w -X main.version=$version -X github.com/sluice-app/sluice/app/cli.Commit=$commit"
+ldflags="$ldflags $(packaging/oauth-ldflags.sh)" # OAuth client IDs from the environment, if any
 name="sluice-$version-windows-$arch"
 dir="$root/out/windows/$name"
 rm -rf "$dir"

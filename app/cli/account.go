@@ -22,7 +22,7 @@ import (
 
 func runAccount(e *Env, args []string) error {
 	if len(args) == 0 {
-		return usagef("account: want add, list, remove, test, set-password or set-token")
+		return usagef("account: want add, list, remove, test, login, set-password or set-token")
 	}
 	sub, rest := args[0], args[1:]
 	switch sub {
@@ -34,6 +34,8 @@ func runAccount(e *Env, args []string) error {
 		return accountRemove(e, rest)
 	case "test":
 		return accountTest(e, rest)
+	case "login":
+		return accountLogin(e, rest)
 	case "set-password":
 		return accountSecret(e, "set-password", secrets.Password, rest)
 	case "set-token":
@@ -42,22 +44,28 @@ func runAccount(e *Env, args []string) error {
 		fmt.Fprint(e.Stdout, accountHelp)
 		return nil
 	}
-	return usagef("account: unknown subcommand %q (want add, list, remove, test, set-password or set-token)", sub)
+	return usagef("account: unknown subcommand %q (want add, list, remove, test, login, set-password or set-token)", sub)
 }
 
 const accountHelp = `Usage:
-  sluice account add imap NAME --preset gmail|fastmail|icloud|yahoo|outlook --user U
+  sluice account add imap NAME --preset gmail|outlook|office365|fastmail|icloud|yahoo --user U
   sluice account add imap NAME --host H [--port P] [--security tls|starttls|insecure] --user U
         [--folder F]… [--ca-file F] [--password-command CMD] [--allow-insecure]
         [--initial-sync none|all|newest:N|since:YYYY-MM-DD] [--link-template T]
+        [--auth password|oauth2] [--provider google|microsoft|oidc] [--tenant T]
+        [--issuer URL] [--client-id ID] [--client-secret S]
   sluice account add slack NAME [--channel C]… [--no-dnd] [--no-status] [--socket-mode]
   sluice account list
   sluice account remove NAME
   sluice account test NAME
+  sluice account login NAME [--device] [--no-browser]
+                                      (sign in with Google, Microsoft or the OIDC issuer)
   sluice account set-password NAME    (reads the password from a prompt, or stdin)
   sluice account set-token NAME         (Slack user token xoxp-…, or app-level token xapp-…)
 
 Passwords and tokens go to the OS keyring, never into the config file.
+Gmail, Outlook.com and Microsoft 365 sign in with the provider in the browser
+(OAuth2) by default; for a Gmail app password add --auth password.
 `
 
 type multi []string
@@ -81,7 +89,7 @@ func accountAdd(e *Env, args []string) error {
 	var noDND, noStatus bool
 	acc.Kind = kind
 	if kind == "imap" {
-		fs.StringVar(&acc.Preset, "preset", "", "gmail, fastmail, icloud, yahoo or outlook (fills host, port, security)")
+		fs.StringVar(&acc.Preset, "preset", "", "gmail, outlook, office365, fastmail, icloud or yahoo (fills host, port, security, sign-in)")
 		fs.StringVar(&acc.Host, "host", "", "server host name")
 		fs.IntVar(&acc.Port, "port", 0, "server port (default 993 for tls, 143 for starttls)")
 		fs.StringVar(&acc.Security, "security", "", "tls (default), starttls or insecure (loopback only)")
@@ -92,6 +100,12 @@ func accountAdd(e *Env, args []string) error {
 		fs.BoolVar(&acc.AllowInsecure, "allow-insecure", false, "allow plaintext IMAP to a loopback host")
 		fs.StringVar(&initial, "initial-sync", "none", "what the first sync imports: none, all, newest:N or since:YYYY-MM-DD")
 		fs.StringVar(&acc.LinkTemplate, "link-template", "", "deep-link URL template (see the README)")
+		fs.StringVar(&acc.Auth, "auth", "", "password or oauth2 (sign in with the provider; default for gmail, outlook, office365)")
+		fs.StringVar(&acc.OAuthProvider, "provider", "", "oauth2 provider: google, microsoft or oidc")
+		fs.StringVar(&acc.OAuthTenant, "tenant", "", "Microsoft tenant: common (default), organizations, a tenant ID or domain")
+		fs.StringVar(&acc.OAuthIssuer, "issuer", "", "OIDC issuer URL (with --provider oidc)")
+		fs.StringVar(&acc.OAuthClientID, "client-id", "", "OAuth client ID (default: the one built in; see packaging/OAUTH.md)")
+		fs.StringVar(&acc.OAuthClientSecret, "client-secret", "", "OAuth client secret, where the provider wants one (Google)")
 	} else {
 		fs.Var(&channels, "channel", "channel to watch besides DMs and mentions (repeatable)")
 		fs.BoolVar(&noDND, "no-dnd", false, "do not turn on Slack's do-not-disturb during focus")
@@ -117,6 +131,10 @@ func accountAdd(e *Env, args []string) error {
 		if err := app.ApplyPreset(&acc); err != nil {
 			return err
 		}
+		if acc.Auth == "" && acc.OAuthProvider != "" {
+			acc.Auth = "oauth2"
+		}
+		app.PresetAuth(&acc)
 		if err := parseInitial(&acc, initial); err != nil {
 			return err
 		}
@@ -137,6 +155,8 @@ func accountAdd(e *Env, args []string) error {
 		fmt.Fprintln(e.Stdout, hint)
 	}
 	switch {
+	case acc.OAuth2() && acc.PasswordCommand == "":
+		fmt.Fprintf(e.Stdout, "Next: sluice account login %s   (signs in in your browser)\n", quoteArg(acc.Name))
 	case kind == "imap" && acc.PasswordCommand == "":
 		fmt.Fprintf(e.Stdout, "Next: sluice account set-password %s\n", quoteArg(acc.Name))
 	case kind == "slack":
@@ -218,7 +238,7 @@ func accountList(e *Env, args []string) error {
 	defer cancel()
 	if st, err := e.client().Status(c); err == nil {
 		for _, h := range st.Health {
-			health[h.Account] = string(h.State)
+			health[h.Account] = h.State.Words()
 			if h.Detail != "" {
 				health[h.Account] += ": " + h.Detail
 			}
@@ -348,6 +368,10 @@ func accountSecret(e *Env, verb string, kind secrets.Kind, args []string) error 
 	}
 	if acc == nil {
 		return fmt.Errorf("no account named %q (add it first with `sluice account add`)", pos[0])
+	}
+	if kind == secrets.Password && acc.OAuth2() && acc.PasswordCommand == "" {
+		return fmt.Errorf("account %q signs in with %s, not a password: run `sluice account login %s` (or set auth = \"password\" for an app password)",
+			acc.Name, app.ProviderTitle(*acc), quoteArg(acc.Name))
 	}
 	secret, err := readSecret(e, fmt.Sprintf("%s for %s: ", strings.ReplaceAll(string(kind), "-", " "), acc.Name))
 	if err != nil {

@@ -37,6 +37,9 @@ type Env struct {
 	configFlag, dataFlag string
 	stdinIsTerminal      bool
 	stdoutIsTerminal     bool
+	// OpenURL opens a sign-in page in the browser (nil: the user's, through
+	// $BROWSER or the desktop's handler). Tests put an HTTP client there.
+	OpenURL func(url string) error
 }
 
 // command is one subcommand.
@@ -66,7 +69,7 @@ func init() {
 		{"rules", "test --from F --subject S [--body B] [--account A]", "test which rule matches and what would happen now", runRules},
 		{"config", "check|path|reload", "validate, locate or reload the config file", runConfig},
 		{"init", "[--template NAME] [--zone ZONE] [--force]", "write a commented default config", runInit},
-		{"account", "add|list|remove|test|set-password|set-token …", "manage mail and chat accounts", runAccount},
+		{"account", "add|list|remove|test|login|set-password|set-token …", "manage mail and chat accounts", runAccount},
 		{"stats", "[--days N] [--json]", "per-day focus kept, items held, breakthroughs, waits", runStats},
 		{"store", "check|recover [--force] [--json]", "check the store file, or save what is readable from a damaged one", runStore},
 		{"export", "[--state held|released|done|all]", "write items as JSON lines to stdout", runExport},

@@ -81,7 +81,7 @@ func printStatus(w io.Writer, st control.Status, now time.Time) {
 			if !h.Until.IsZero() {
 				detail += " (retry " + clockIn(h.Until, st.Zone, now) + ")"
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", h.Account, h.Kind, h.State, detail)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", h.Account, h.Kind, h.State.Words(), detail)
 		}
 		tw.Flush()
 	} else {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -115,6 +116,31 @@ type Account struct {
 	InitialSince    string            `toml:"initial_since,omitempty" json:"initial_since,omitempty"` // 2006-01-02
 	PollInterval    schedule.Duration `toml:"poll_interval,omitempty" json:"poll_interval,omitzero"`
 	LinkTemplate    string            `toml:"link_template,omitempty" json:"link_template,omitempty"`
+
+	// Auth is how an imap account logs in: "password" (the default: the
+	// keyring or password_command) or "oauth2" (sign in with the provider
+	// in the browser: `sluice account login`; with a password_command, its
+	// output is taken as the access token instead).
+	Auth string `toml:"auth,omitempty" json:"auth,omitempty"`
+	// OAuthProvider is google, microsoft, or oidc (with OAuthIssuer).
+	OAuthProvider string `toml:"oauth_provider,omitempty" json:"oauth_provider,omitempty"`
+	// OAuthTenant is Microsoft's tenant: common (default), organizations,
+	// consumers, a tenant ID or a domain.
+	OAuthTenant string `toml:"oauth_tenant,omitempty" json:"oauth_tenant,omitempty"`
+	// OAuthIssuer is an OIDC issuer's URL (discovery at
+	// /.well-known/openid-configuration).
+	OAuthIssuer string `toml:"oauth_issuer,omitempty" json:"oauth_issuer,omitempty"`
+	// OAuthClientID overrides the client ID this build has for the provider.
+	OAuthClientID string `toml:"oauth_client_id,omitempty" json:"oauth_client_id,omitempty"`
+	// OAuthClientSecret is a desktop app's client secret where the provider
+	// wants one (Google). It is not a user's secret: the provider treats it
+	// as public for installed apps (RFC 8252 section 8.5).
+	OAuthClientSecret string `toml:"oauth_client_secret,omitempty" json:"oauth_client_secret,omitempty"`
+	// OAuthScopes overrides the scopes asked for.
+	OAuthScopes []string `toml:"oauth_scopes,omitempty" json:"oauth_scopes,omitempty"`
+	// OAuthMechanism is xoauth2 or oauthbearer; empty picks OAUTHBEARER
+	// where the server offers it, else XOAUTH2.
+	OAuthMechanism string `toml:"oauth_mechanism,omitempty" json:"oauth_mechanism,omitempty"`
 
 	// slack
 	Channels    []string `toml:"channels,omitempty" json:"channels,omitempty"`
@@ -378,7 +404,7 @@ func (c Config) Validate() error {
 
 func validateIMAP(f string, a Account, add func(field, value, msg string)) {
 	if a.Preset == "" && a.Host == "" {
-		add(f+".host", "", "required (or set a preset: gmail, fastmail, icloud, yahoo, outlook)")
+		add(f+".host", "", "required (or set a preset: gmail, fastmail, icloud, yahoo, outlook, office365)")
 	}
 	if a.Port < 0 || a.Port > 65535 {
 		add(f+".port", strconv.Itoa(a.Port), "must be between 1 and 65535")
@@ -423,6 +449,76 @@ func validateIMAP(f string, a Account, add func(field, value, msg string)) {
 	if p := a.PollInterval.Duration; p != 0 && (p < 30*time.Second || p > 24*time.Hour) {
 		add(f+".poll_interval", strconv.Quote(a.PollInterval.String()), "must be between 30s and 24h")
 	}
+	validateOAuth(f, a, add)
+}
+
+// OAuth2 reports whether an imap account signs in with OAuth2.
+func (a Account) OAuth2() bool { return a.Kind == "imap" && a.Auth == "oauth2" }
+
+func validateOAuth(f string, a Account, add func(field, value, msg string)) {
+	switch a.Auth {
+	case "", "password":
+		for field, v := range map[string]string{"oauth_provider": a.OAuthProvider, "oauth_tenant": a.OAuthTenant,
+			"oauth_issuer": a.OAuthIssuer, "oauth_client_id": a.OAuthClientID, "oauth_client_secret": a.OAuthClientSecret,
+			"oauth_mechanism": a.OAuthMechanism} {
+			if v != "" {
+				add(f+"."+field, "", `only used with auth = "oauth2"`)
+			}
+		}
+		return
+	case "oauth2":
+	default:
+		add(f+".auth", strconv.Quote(a.Auth), "must be password or oauth2")
+		return
+	}
+	switch a.OAuthProvider {
+	case "google", "microsoft":
+	case "oidc":
+		if a.OAuthIssuer == "" {
+			add(f+".oauth_issuer", "", `required with oauth_provider = "oidc" (the issuer's URL)`)
+		} else if err := checkIssuer(a.OAuthIssuer); err != nil {
+			add(f+".oauth_issuer", strconv.Quote(a.OAuthIssuer), err.Error())
+		}
+	case "":
+		add(f+".oauth_provider", "", `required with auth = "oauth2": google, microsoft or oidc`)
+	default:
+		add(f+".oauth_provider", strconv.Quote(a.OAuthProvider), "must be google, microsoft or oidc")
+	}
+	if a.OAuthTenant != "" {
+		if a.OAuthProvider != "microsoft" {
+			add(f+".oauth_tenant", strconv.Quote(a.OAuthTenant), `only used with oauth_provider = "microsoft"`)
+		} else if strings.ContainsAny(a.OAuthTenant, "/?#@ ") {
+			add(f+".oauth_tenant", strconv.Quote(a.OAuthTenant), "must be common, organizations, consumers, a tenant ID or a domain")
+		}
+	}
+	if a.OAuthIssuer != "" && a.OAuthProvider != "oidc" {
+		add(f+".oauth_issuer", strconv.Quote(a.OAuthIssuer), `only used with oauth_provider = "oidc"`)
+	}
+	switch strings.ToLower(a.OAuthMechanism) {
+	case "", "xoauth2", "oauthbearer":
+	default:
+		add(f+".oauth_mechanism", strconv.Quote(a.OAuthMechanism), "must be xoauth2 or oauthbearer")
+	}
+	for j, sc := range a.OAuthScopes {
+		if strings.TrimSpace(sc) == "" || strings.ContainsAny(sc, " \t") {
+			add(fmt.Sprintf("%s.oauth_scopes[%d]", f, j+1), strconv.Quote(sc), "one scope per entry, without spaces")
+		}
+	}
+}
+
+// checkIssuer accepts an https URL, or http to this computer.
+func checkIssuer(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return errors.New("must be the issuer's URL, e.g. https://id.example.com/realms/mail")
+	}
+	switch {
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
+		return nil
+	}
+	return errors.New("must be an https URL (plain http only to this computer)")
 }
 
 func unwrapPathError(err error) string {

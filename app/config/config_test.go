@@ -78,6 +78,16 @@ func TestErrorsNameTheField(t *testing.T) {
 			"schedule.days.monday.checkins[2].at: 11:00 is already checkins[1]"},
 		{"vacation counts from 1", "[schedule]\nvacations = [ { from = \"2026-12-31\", to = \"2026-12-24\" } ]\n",
 			"schedule.vacations[1]: from 2026-12-31 is after to 2026-12-24"},
+		{"auth", imapAcc + "auth = \"kerberos\"\n", `accounts[1].auth: "kerberos": must be password or oauth2`},
+		{"oauth without provider", imapAcc + "auth = \"oauth2\"\n", `accounts[1].oauth_provider: required with auth = "oauth2"`},
+		{"oauth provider", imapAcc + "auth = \"oauth2\"\noauth_provider = \"yahoo\"\n", `accounts[1].oauth_provider: "yahoo": must be google, microsoft or oidc`},
+		{"oidc without issuer", imapAcc + "auth = \"oauth2\"\noauth_provider = \"oidc\"\n", "accounts[1].oauth_issuer: required"},
+		{"oidc over http", imapAcc + "auth = \"oauth2\"\noauth_provider = \"oidc\"\noauth_issuer = \"http://id.example.com\"\n", `accounts[1].oauth_issuer: "http://id.example.com": must be an https URL`},
+		{"tenant for google", imapAcc + "auth = \"oauth2\"\noauth_provider = \"google\"\noauth_tenant = \"x\"\n", "accounts[1].oauth_tenant: \"x\": only used with oauth_provider = \"microsoft\""},
+		{"bad tenant", imapAcc + "auth = \"oauth2\"\noauth_provider = \"microsoft\"\noauth_tenant = \"a/b\"\n", "accounts[1].oauth_tenant: \"a/b\": must be common"},
+		{"mechanism", imapAcc + "auth = \"oauth2\"\noauth_provider = \"google\"\noauth_mechanism = \"plain\"\n", "accounts[1].oauth_mechanism: \"plain\""},
+		{"scope with space", imapAcc + "auth = \"oauth2\"\noauth_provider = \"google\"\noauth_scopes = [\"a b\"]\n", "accounts[1].oauth_scopes[1]"},
+		{"oauth fields with a password", imapAcc + "oauth_provider = \"google\"\n", `accounts[1].oauth_provider: only used with auth = "oauth2"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -89,6 +99,26 @@ func TestErrorsNameTheField(t *testing.T) {
 				t.Fatalf("got %q, want it to contain %q", err, c.want)
 			}
 		})
+	}
+}
+
+const imapAcc = "[[accounts]]\nname = \"x\"\nkind = \"imap\"\nhost = \"h\"\nusername = \"u\"\n"
+
+func TestOAuthAccountValid(t *testing.T) {
+	for _, acc := range []string{
+		"auth = \"oauth2\"\noauth_provider = \"microsoft\"\noauth_tenant = \"corp.example\"\n",
+		"auth = \"oauth2\"\noauth_provider = \"google\"\noauth_client_id = \"id\"\noauth_client_secret = \"public\"\noauth_mechanism = \"XOAUTH2\"\n",
+		"auth = \"oauth2\"\noauth_provider = \"oidc\"\noauth_issuer = \"http://127.0.0.1:9/oidc\"\noauth_scopes = [\"openid\", \"email\"]\n",
+		"auth = \"password\"\n",
+	} {
+		c, err := Parse([]byte(imapAcc + acc))
+		if err != nil {
+			t.Errorf("%q: %v", acc, err)
+			continue
+		}
+		if got := c.Accounts[0].OAuth2(); got != strings.Contains(acc, "oauth2") {
+			t.Errorf("%q: OAuth2() = %v", acc, got)
+		}
 	}
 }
 

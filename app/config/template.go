@@ -82,6 +82,17 @@ listen = %q
 # kind = "imap"
 # preset = "fastmail"
 # username = "me@example.com"
+#
+# Gmail, Outlook.com and Microsoft 365 sign in with OAuth2 in the browser
+# (`+"`sluice account login NAME`"+`); the refresh token goes to the keyring:
+# [[accounts]]
+# name = "Work"
+# kind = "imap"
+# preset = "office365"
+# username = "me@corp.example"
+# auth = "oauth2"
+# oauth_provider = "microsoft"   # google, microsoft, or oidc with oauth_issuer
+# oauth_tenant = "corp.example"  # Microsoft only; default "common"
 `, Version, template, zone, d.Urgent.BudgetPerHour, d.Urgent.OffHours,
 		d.Notifications.Checkin, d.Notifications.Urgent, d.Notifications.FocusStart, d.Notifications.FocusEnd,
 		d.Notifications.Attention, d.Notifications.Empty, fmtDuration(d.General.Retention.Duration.String()),

@@ -245,6 +245,7 @@ func (s *Server) routes() http.Handler {
 		ok, err := s.b.RetryAccount(r.PathValue("name"))
 		return RetryReply{ok}, err
 	})
+	s.loginRoutes(h)
 	h("POST /v1/quit", func(*http.Request) (any, error) {
 		go s.b.Quit()
 		return MessageReply{"quitting"}, nil

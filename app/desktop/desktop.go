@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -67,6 +68,7 @@ type core interface {
 	Pause(d time.Duration) (gate.Status, error)
 	Resume() (gate.Status, error)
 	OpenWindow(name string) error
+	AccountLogin(name string, req control.LoginRequest) (control.LoginStatus, error)
 }
 
 var _ core = (*app.App)(nil)
@@ -355,9 +357,29 @@ func (d *desktop) do(a action) error {
 	case actQuit:
 		d.cancel()
 	default:
+		if name, ok := strings.CutPrefix(string(a), signInPrefix); ok {
+			return d.signIn(name)
+		}
 		err = errors.New("unknown action")
 	}
 	return err
+}
+
+// signIn starts an account's sign-in in the browser (the tray's "Sign in
+// to …"). When no browser opens, `sluice status` says how to go on.
+func (d *desktop) signIn(account string) error {
+	st, err := d.a.AccountLogin(account, control.LoginRequest{OpenBrowser: true})
+	if err != nil {
+		return err
+	}
+	if err := st.Err(); err != nil {
+		d.a.Notice("Sign-in of " + account + " failed: " + err.Error())
+		return err
+	}
+	if st.OpenError != "" {
+		d.a.Notice("No browser opened to sign in " + account + " (" + st.OpenError + "): run `sluice account login " + account + "`.")
+	}
+	return nil
 }
 
 // snapshot is the state the tray draws.

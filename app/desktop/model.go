@@ -28,6 +28,10 @@ const (
 	actQuit      action = "quit"
 )
 
+// signInPrefix starts the action that signs an account in again:
+// "sign-in:" + the account's name.
+const signInPrefix = "sign-in:"
+
 // entry is one line of the tray menu. A zero action with no children is a
 // line of text; Separator draws a rule.
 type entry struct {
@@ -81,7 +85,12 @@ func render(s snapshot, titleWithCount func(held int) string) view {
 
 	m := []entry{{Label: line}}
 	for _, h := range st.Health {
-		if h.NeedsAttention() {
+		switch {
+		case h.State == model.HealthSignInNeeded:
+			// The resident process runs the sign-in itself: no window needed.
+			m = append(m, entry{Label: cut("Sign in to "+h.Account, 60) + "…", Action: action(signInPrefix + h.Account), Enabled: true,
+				Tooltip: cut("Opens the sign-in page in your browser. "+h.Detail, 200)})
+		case h.NeedsAttention():
 			m = append(m, entry{Label: "⚠ " + attentionLine(h), Action: actSettings, Enabled: s.Windows,
 				Tooltip: "Open Settings to fix this account"})
 		}

@@ -95,6 +95,10 @@ func (n *notes) For(e gate.Event, sw config.Notifications, zone *time.Location) 
 			return Note{}, false
 		}
 		n.attention[h.Account] = true
+		if h.State == model.HealthSignInNeeded {
+			return Note{Kind: NoteAttention, Title: cut("Sign in to "+oneLine(h.Account), 120),
+				Body: cut("Choose “Sign in to "+oneLine(h.Account)+"…” in Sluice's menu, or run `sluice account login "+oneLine(h.Account)+"`.", 200)}, true
+		}
 		return Note{Kind: NoteAttention, Title: cut(attentionText(*h), 120),
 			Body: "Open Settings ▸ Accounts in Sluice to fix it."}, true
 	}

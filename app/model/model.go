@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -365,6 +366,11 @@ const (
 	HealthStopped     HealthState = "stopped"
 )
 
+// HealthSignInNeeded is an OAuth2 account whose sign-in the provider no
+// longer accepts (refresh token revoked or expired, a fresh access token
+// refused): nothing is retried until the user signs in again.
+const HealthSignInNeeded HealthState = "sign-in-needed"
+
 // Health is one connector's reported condition.
 type Health struct {
 	Account string      `json:"account"`
@@ -375,8 +381,25 @@ type Health struct {
 	Until   time.Time   `json:"until,omitzero"`   // next retry, or end of a rate limit
 }
 
-// NeedsAttention reports whether the user must act (e.g. fix a password).
-func (h Health) NeedsAttention() bool { return h.State == HealthAuthFailed }
+// NeedsAttention reports whether the user must act (fix a password, sign
+// in again).
+func (h Health) NeedsAttention() bool {
+	return h.State == HealthAuthFailed || h.State == HealthSignInNeeded
+}
+
+// Words is the state as a person reads it: "sign-in needed", "backing off".
+func (s HealthState) Words() string {
+	if s == HealthSignInNeeded {
+		return "sign-in needed"
+	}
+	return strings.ReplaceAll(string(s), "-", " ")
+}
+
+// ErrSignInNeeded is wrapped by errors that only the user signing in again
+// can cure: no OAuth2 sign-in stored, a refresh token the provider refused,
+// or a fresh access token the server refused. Connectors report it as
+// HealthSignInNeeded and stop retrying until woken.
+var ErrSignInNeeded = errors.New("sign-in needed")
 
 // Sink is the one interface through which a connector hands items to the gate.
 type Sink interface {

@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -40,18 +42,29 @@ const (
 	Password Kind = "password"  // IMAP password
 	Token    Kind = "token"     // Slack user token (xoxp-)
 	AppToken Kind = "app-token" // Slack app-level token (xapp-)
+	// RefreshToken is an OAuth2 account's refresh token (app/oauth). The
+	// access tokens made from it are never stored.
+	RefreshToken Kind = "oauth-refresh-token"
 )
 
 func key(account string, k Kind) string { return string(k) + ":" + account }
+
+// keyringMu serialises keyring calls: connectors, sign-ins and token
+// refreshes may reach the keyring at once, the OS keyrings gain nothing
+// from parallel calls, and go-keyring's mock (MockForTests) is not safe
+// for concurrent use.
+var keyringMu sync.Mutex
 
 // Get reads a secret from the OS keyring.
 func Get(account string, k Kind) (string, error) {
 	if err := reachable(); err != nil {
 		return "", fmt.Errorf("read %s for account %q: %w", k, account, err)
 	}
+	keyringMu.Lock()
 	s, err := keyring.Get(Service, key(account, k))
+	keyringMu.Unlock()
 	if errors.Is(err, keyring.ErrNotFound) {
-		return "", fmt.Errorf("%s for account %q: %w (set it with `sluice account set-%s %s`)", k, account, ErrNotFound, setVerb(k), account)
+		return "", fmt.Errorf("%s for account %q: %w (%s)", k, account, ErrNotFound, setHint(k, account))
 	}
 	if err != nil {
 		return "", fmt.Errorf("read %s for account %q from the keyring: %w", k, account, err)
@@ -59,11 +72,18 @@ func Get(account string, k Kind) (string, error) {
 	return s, nil
 }
 
-func setVerb(k Kind) string {
-	if k == Password {
-		return "password"
+// setHint says how the user stores a missing secret.
+func setHint(k Kind, account string) string {
+	if strings.ContainsAny(account, " '\"$`\\") {
+		account = strconv.Quote(account)
 	}
-	return "token"
+	switch k {
+	case Password:
+		return "set it with `sluice account set-password " + account + "`"
+	case RefreshToken:
+		return "sign in with `sluice account login " + account + "`"
+	}
+	return "set it with `sluice account set-token " + account + "`"
 }
 
 // Set stores a secret in the OS keyring.
@@ -74,7 +94,10 @@ func Set(account string, k Kind, secret string) error {
 	if err := reachable(); err != nil {
 		return fmt.Errorf("store %s for account %q: %w", k, account, err)
 	}
-	if err := keyring.Set(Service, key(account, k), secret); err != nil {
+	keyringMu.Lock()
+	err := keyring.Set(Service, key(account, k), secret)
+	keyringMu.Unlock()
+	if err != nil {
 		return fmt.Errorf("store %s for account %q in the keyring: %w", k, account, err)
 	}
 	return nil
@@ -85,7 +108,9 @@ func Delete(account string, k Kind) error {
 	if err := reachable(); err != nil {
 		return fmt.Errorf("delete %s for account %q: %w", k, account, err)
 	}
+	keyringMu.Lock()
 	err := keyring.Delete(Service, key(account, k))
+	keyringMu.Unlock()
 	if err != nil && !errors.Is(err, keyring.ErrNotFound) {
 		return fmt.Errorf("delete %s for account %q from the keyring: %w", k, account, err)
 	}
@@ -94,12 +119,14 @@ func Delete(account string, k Kind) error {
 
 // DeleteAll removes every secret of an account.
 func DeleteAll(account string) error {
-	return errors.Join(Delete(account, Password), Delete(account, Token), Delete(account, AppToken))
+	return errors.Join(Delete(account, Password), Delete(account, Token), Delete(account, AppToken), Delete(account, RefreshToken))
 }
 
 // MockForTests replaces the OS keyring with an in-memory one. Only tests
 // call it.
 func MockForTests() {
+	keyringMu.Lock()
+	defer keyringMu.Unlock()
 	keyring.MockInit()
 	mocked = true
 }

@@ -106,7 +106,7 @@ func (t *accountsTab) healthText(name string, enabled bool) string {
 	}
 	text := map[model.HealthState]string{
 		model.HealthStarting: "Starting", model.HealthConnected: "Connected", model.HealthBackingOff: "Retrying",
-		model.HealthAuthFailed: "Sign-in failed", model.HealthRateLimited: "Rate limited",
+		model.HealthAuthFailed: "Sign-in failed", model.HealthSignInNeeded: "Sign-in needed", model.HealthRateLimited: "Rate limited",
 		model.HealthDisabled: "Off", model.HealthStopped: "Stopped",
 	}[h.State]
 	if text == "" {
@@ -357,24 +357,23 @@ func (t *accountsTab) imapEditor(i int) []fyne.CanvasObject {
 		provSel = p.Name
 	}
 	provider := newSelect(opts, provSel, func(v string) {
+		old := s.cfg.Accounts[i]
 		s.cfg.Accounts[i].Preset = ""
 		for _, k := range presetKeys() {
 			if imap.Presets[k].Name == v {
 				s.cfg.Accounts[i].Preset = k
 			}
 		}
+		presetSignIn(&s.cfg.Accounts[i], old.Preset)
+		if signInLabel(old) != signInLabel(s.cfg.Accounts[i]) {
+			t.buildEditor() // other sign-in rows
+			return
+		}
 		hint.SetText(plainArrows(app.PresetHint(s.cfg.Accounts[i].Preset)))
 		placeholders(s.cfg.Accounts[i].Preset)
 		s.changed()
 	})
 	user, userMsg := entryFor(s, f+".username", acc.Username, "you@example.com", func(v string) { s.cfg.Accounts[i].Username = v })
-	pass := widget.NewPasswordEntry()
-	pass.SetPlaceHolder(t.secretPlaceholder(i, secrets.Password, "Password or app password"))
-	pass.SetText(s.pending[acc.Name][secrets.Password])
-	pass.OnChanged = func(v string) {
-		t.setPending(s.cfg.Accounts[i].Name, secrets.Password, v)
-		s.changed()
-	}
 	folders, foldersMsg := entryFor(s, f+".folders", listText(acc.Folders), "INBOX", func(v string) { s.cfg.Accounts[i].Folders = parseList(v) })
 
 	syncOpts := []string{"Only mail that arrives from now on", "The newest messages already there", "Everything already there"}
@@ -425,8 +424,9 @@ func (t *accountsTab) imapEditor(i int) []fyne.CanvasObject {
 		hostMsg, s.fe.slot(f+".port"),
 		labelled("Security", security), s.fe.slot(f+".security"),
 		labelled("User name", user), userMsg,
-		labelled("Password", pass),
-		note("The password is kept in the system keyring, never in the settings file."),
+	)
+	objs = append(objs, t.signInFields(i)...)
+	objs = append(objs,
 		labelled("Folders", folders), foldersMsg,
 		labelled("At first start, fetch", initial),
 		labelled("How many", fixedWidth(80, newest)), s.fe.slot(f+".initial_newest", f+".initial_sync", f+".initial_since"),

@@ -394,7 +394,7 @@ func (s *settings) secretMoves(cfg config.Config) (moves [][2]string, removed []
 // moveSecrets copies an account's secrets to its new name and deletes the
 // old ones; a kind that is not stored is skipped.
 func moveSecrets(from, to string) {
-	for _, k := range []secrets.Kind{secrets.Password, secrets.Token, secrets.AppToken} {
+	for _, k := range []secrets.Kind{secrets.Password, secrets.Token, secrets.AppToken, secrets.RefreshToken} {
 		v, err := secrets.Get(from, k)
 		if err != nil {
 			continue

@@ -41,6 +41,11 @@ func TestWelcomeFirstRun(t *testing.T) {
 		t.Fatalf("an empty mail form should stop at step 2 with messages; step %d:\n%s", wl.step, texts(root()))
 	}
 	test.Type(entryWithPlaceholder(t, root(), "you@example.com"), "me@gmail.com")
+	// Gmail signs in with Google unless the user has an app password.
+	if !strings.Contains(texts(root()), "opens Google's sign-in page") {
+		t.Errorf("no word of signing in with Google:\n%s", texts(root()))
+	}
+	test.Tap(find(root(), func(c *widget.Check) bool { return c.Text == "Use an app password instead" }))
 	test.Type(find(root(), func(e *widget.Entry) bool { return e.Password }), "abcd efgh ijkl mnop")
 	if wl.preset != "gmail" {
 		t.Errorf("preset for me@gmail.com = %q, want gmail", wl.preset)

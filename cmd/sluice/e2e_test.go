@@ -27,6 +27,7 @@ var binary string
 const envBinary = "SLUICE_E2E_BINARY"
 
 func TestMain(m *testing.M) {
+	actAsBrowser()
 	if binary = os.Getenv(envBinary); binary != "" {
 		os.Exit(m.Run())
 	}
