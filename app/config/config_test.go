@@ -21,6 +21,9 @@ func TestDefaultsAreValid(t *testing.T) {
 	if c.Schedule.Template != "twice-a-day" || c.Urgent.BudgetPerHour != 3 || c.Version != Version {
 		t.Fatalf("got %+v, want the defaults", c)
 	}
+	if c.Desktop.HoldOtherApps != HoldFocus || c.Desktop.Capture {
+		t.Errorf("desktop %+v, want other apps held during focus and nothing captured", c.Desktop)
+	}
 	p, err := c.Plan()
 	if err != nil {
 		t.Fatal(err)
@@ -71,6 +74,9 @@ func TestErrorsNameTheField(t *testing.T) {
 		{"insecure without allow", "[[accounts]]\nname = \"x\"\nkind = \"imap\"\nhost = \"127.0.0.1\"\nsecurity = \"insecure\"\nusername = \"u\"\n", "needs allow_insecure"},
 		{"duplicate account", "[[accounts]]\nname = \"x\"\nkind = \"slack\"\n[[accounts]]\nname = \"X\"\nkind = \"slack\"\n", `accounts[2].name: "X": already used`},
 		{"newer version", "version = 7\n", "newer version of Sluice"},
+		{"hold other apps", "[desktop]\nhold_other_apps = \"always\"\n", `desktop.hold_other_apps: "always": must be "focus", "holding" or "off"`},
+		{"empty capture app", "[desktop]\ncapture_apps = [\"TeamChat\", \" \"]\n", `desktop.capture_apps[2]`},
+		{"desktop account name", "[[accounts]]\nname = \"desktop\"\nkind = \"slack\"\n", `accounts[1].name: "desktop": reserved`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -181,3 +187,16 @@ func FuzzParse(f *testing.F) {
 }
 
 func scheduleOverrides() (o schedule.Overrides) { return o }
+
+func TestCapturesApp(t *testing.T) {
+	d := Desktop{CaptureApps: []string{"TeamChat", " Element "}}
+	if d.CapturesApp("TeamChat") {
+		t.Error("capture is off, yet TeamChat would be captured")
+	}
+	d.Capture = true
+	for app, want := range map[string]bool{"TeamChat": true, "teamchat": true, "Element": true, "Firefox": false, "": false} {
+		if got := d.CapturesApp(app); got != want {
+			t.Errorf("CapturesApp(%q) = %v, want %v", app, got, want)
+		}
+	}
+}
