@@ -285,7 +285,7 @@ func (d *desktop) noTray(reason string) {
 // focus block, so its own "Focus until …" notification is seen (and gone)
 // before the desktop goes quiet: dunst and mako would take it off the
 // screen and show it again at the check-in.
-const focusGrace = noteTimeout + time.Second
+const focusGrace = noteTimeout + 2*time.Second
 
 // dispatch turns gate events into notifications, the desktop's
 // do-not-disturb and tray redraws. Order matters: at a check-in the

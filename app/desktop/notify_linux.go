@@ -15,11 +15,9 @@ import (
 	"github.com/sluice-app/sluice/assets"
 )
 
-// Notification timeouts: Sluice's notes go away by themselves after a few
-// seconds; an urgent one stays as long as the server keeps critical ones
-// (usually until the user closes it).
+// An urgent notification stays as long as the server keeps critical ones
+// (usually until the user closes it); the rest go after noteTimeout.
 const (
-	noteTimeout   = 5 * time.Second
 	urgentTimeout = -1 // the server's default for critical notifications
 	// appName is how Sluice names itself to the notification server.
 	appName = "Sluice"

@@ -32,8 +32,11 @@ type ServerInfo struct {
 	Caps                        []string
 }
 
-// String is "name version".
-func (s ServerInfo) String() string { return strings.TrimSpace(s.Name + " " + s.Version) }
+// String is "name version" ("dunst 1.9.0"; dunst's version carries a date too).
+func (s ServerInfo) String() string {
+	v, _, _ := strings.Cut(strings.TrimSpace(s.Version), " ")
+	return strings.TrimSpace(s.Name + " " + v)
+}
 
 // AskServer asks the notification server on conn who it is.
 func AskServer(ctx context.Context, conn *dbus.Conn) (ServerInfo, error) {

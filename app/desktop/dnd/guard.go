@@ -63,7 +63,7 @@ type Guard struct {
 	set        Settings
 	mode       Mode
 	liftUntil  time.Time // lifted for a check-in window until then
-	quietAt    time.Time // not quiet before then (Sluice's own focus note is on screen)
+	quietAt    time.Time // not quiet before then, on the machine's clock (Sluice's own focus note is on screen)
 	urgentOpen int       // urgent notifications on screen that need the desktop open
 	applied    bool      // the desktop counts as held (Sluice's do-not-disturb or the user's)
 	mine       bool      // Sluice switched it on and must switch it off
@@ -72,7 +72,8 @@ type Guard struct {
 	rec        *change // what Sluice switched on, as recorded on disk
 	apps       map[string]appSeen
 	capCancel  context.CancelFunc
-	nextAt     time.Time
+	nextAt     time.Time     // the next due time on the gate's clock
+	graceLeft  time.Duration // real time until quietAt, when it matters
 	started    bool
 	closed     bool
 
@@ -184,8 +185,13 @@ func (g *Guard) detect(ctx context.Context, set Settings) (Backend, error) {
 }
 
 // Mode tells the Guard the gate's new mode and brings the desktop in line.
+// A holding span that begins (a new focus block) ends a check-in's lift:
+// the check-in window only keeps the desktop open in a block that goes on.
 func (g *Guard) Mode(m Mode) {
 	g.mu.Lock()
+	if wants(g.set.Hold, m.Mode) && !wants(g.set.Hold, g.mode.Mode) {
+		g.liftUntil = time.Time{}
+	}
 	g.mode = m
 	g.mu.Unlock()
 	g.reconcile(context.Background())
@@ -207,9 +213,11 @@ func (g *Guard) Checkin(at time.Time, window time.Duration) {
 
 // DeferQuiet keeps the desktop open for d more, so that Sluice's own
 // "Focus until …" notification is seen before the desktop goes quiet.
+// d is real time on the screen, not schedule time: it is measured on the
+// machine's clock whatever clock the gate runs on.
 func (g *Guard) DeferQuiet(d time.Duration) {
 	g.mu.Lock()
-	if t := g.clk.Now().Add(d); t.After(g.quietAt) {
+	if t := time.Now().Add(d); t.After(g.quietAt) {
 		g.quietAt = t
 	}
 	g.mu.Unlock()
@@ -330,7 +338,8 @@ func (g *Guard) reconcile(ctx context.Context) {
 	now := g.clk.Now()
 	b := g.b
 	span := g.spanLocked()
-	want := span && !now.Before(g.liftUntil) && !now.Before(g.quietAt) && g.urgentOpen == 0
+	grace := time.Until(g.quietAt)
+	want := span && !now.Before(g.liftUntil) && grace <= 0 && g.urgentOpen == 0
 	applied, mine := g.applied, g.mine
 	g.mu.Unlock()
 
@@ -351,12 +360,15 @@ func (g *Guard) reconcile(ctx context.Context) {
 	}
 	if span {
 		consider(g.liftUntil)
-		consider(g.quietAt)
 	}
 	if g.applied && !want {
 		consider(g.retryAt)
 	}
 	g.nextAt = next
+	g.graceLeft = 0
+	if span && grace > 0 {
+		g.graceLeft = grace
+	}
 	g.mu.Unlock()
 	select {
 	case g.rearm <- struct{}{}:
@@ -484,25 +496,38 @@ func (g *Guard) loop() {
 	defer close(g.done)
 	for {
 		g.mu.Lock()
-		next := g.nextAt
+		next, grace := g.nextAt, g.graceLeft
 		g.mu.Unlock()
 		var t clock.Timer
-		var fire <-chan time.Time
+		var fire, graceUp <-chan time.Time
 		if !next.IsZero() {
-			t = g.clk.NewTimer(max(next.Sub(g.clk.Now()), time.Millisecond))
+			t = g.clk.NewTimer(next.Sub(g.clk.Now())) // at once when due already
 			fire = t.C()
+		}
+		var gt *time.Timer
+		if grace > 0 {
+			gt = time.NewTimer(grace)
+			graceUp = gt.C
+		}
+		stop := func() {
+			if t != nil {
+				t.Stop()
+			}
+			if gt != nil {
+				gt.Stop()
+			}
 		}
 		select {
 		case <-g.stop:
-			if t != nil {
-				t.Stop()
-			}
+			stop()
 			return
 		case <-g.rearm:
-			if t != nil {
-				t.Stop()
-			}
+			stop()
 		case <-fire:
+			stop()
+			g.reconcile(context.Background())
+		case <-graceUp:
+			stop()
 			g.reconcile(context.Background())
 		}
 	}
@@ -593,6 +618,8 @@ func captures(s Settings, app string) bool {
 	return false
 }
 
+func strconvQuote(s string) string { return "“" + s + "”" }
+
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // ---- status ----
@@ -654,10 +681,14 @@ func (g *Guard) Status() Status {
 	tr := b.Traits()
 	s.Backend, s.Server, s.Urgent, s.Advice = b.Name(), b.Server(), tr.Urgent, tr.Advice
 	name := b.Name()
-	if srv := b.Server(); srv != "" && !strings.EqualFold(srv, name) && !strings.HasPrefix(strings.ToLower(srv), strings.ToLower(name)+" ") {
-		name += " (" + srv + ")"
-	} else if srv != "" {
-		name = srv
+	switch srv := b.Server(); {
+	case srv == "":
+	case name == "unknown":
+		name = "notification server " + strconvQuote(srv)
+	case strings.HasPrefix(strings.ToLower(srv), strings.ToLower(name)):
+		name = srv // "dunst 1.9.0"
+	default:
+		name += " (" + srv + ")" // "KDE Plasma (Plasma 5.27.5)"
 	}
 	span := g.spanLocked()
 	switch {
@@ -684,9 +715,8 @@ func (g *Guard) Status() Status {
 		s.State = "lifted"
 		s.Until = g.liftUntil
 		s.Summary = name + ", open for the check-in until " + when(g.liftUntil)
-	case span && now.Before(g.quietAt):
+	case span && time.Now().Before(g.quietAt):
 		s.State = "lifted"
-		s.Until = g.quietAt
 		s.Summary = name + ", goes quiet in a moment"
 	default:
 		s.State = "open"
