@@ -185,8 +185,12 @@ func urgentNote(it model.Item) Note {
 		from = it.Account
 	}
 	body := it.Subject
-	if body == "" {
+	if body == "" || body == from {
+		// Another app's notification names the sender in its summary.
 		body = it.Snippet
+	}
+	if it.Kind == model.KindDesktop && it.Channel != "" {
+		from += " (" + it.Channel + ")"
 	}
 	return Note{Kind: NoteUrgent, Title: "Urgent: " + cut(oneLine(from), 80), Body: cut(oneLine(body), 200), Urgent: true}
 }

@@ -23,7 +23,7 @@ type Monitor struct {
 }
 
 // Watch implements Watcher: it reports every Notify call until ctx is done.
-func (m *Monitor) Watch(ctx context.Context, fn func(Notification)) error {
+func (m *Monitor) Watch(ctx context.Context, ready func(), fn func(Notification)) error {
 	conn, err := m.Connect()
 	if err != nil {
 		return fmt.Errorf("connect to the session bus: %w", err)
@@ -37,6 +37,7 @@ func (m *Monitor) Watch(ctx context.Context, fn func(Notification)) error {
 	// the calls it overhears.
 	ch := make(chan *dbus.Message, 256)
 	conn.Eavesdrop(ch)
+	ready()
 	for {
 		select {
 		case <-ctx.Done():

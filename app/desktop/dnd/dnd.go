@@ -128,7 +128,8 @@ type Notification struct {
 	Serial  uint32 // the message's serial, unique per sender
 }
 
-// Watcher reports other apps' notifications until ctx is done.
+// Watcher reports other apps' notifications until ctx is done. It calls
+// ready once it sees every notification sent from then on.
 type Watcher interface {
-	Watch(ctx context.Context, fn func(Notification)) error
+	Watch(ctx context.Context, ready func(), fn func(Notification)) error
 }

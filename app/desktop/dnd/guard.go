@@ -72,6 +72,7 @@ type Guard struct {
 	rec        *change // what Sluice switched on, as recorded on disk
 	apps       map[string]appSeen
 	capCancel  context.CancelFunc
+	capturing  bool // the watcher sees every notification
 	nextAt     time.Time     // the next due time on the gate's clock
 	graceLeft  time.Duration // real time until quietAt, when it matters
 	started    bool
@@ -541,8 +542,21 @@ func (g *Guard) updateCaptureLocked(holding bool) {
 	case on && g.capCancel == nil:
 		ctx, cancel := context.WithCancel(context.Background())
 		g.capCancel = cancel
+		ready := func() {
+			g.mu.Lock()
+			if ctx.Err() == nil {
+				g.capturing = true
+			}
+			g.mu.Unlock()
+			g.changed()
+		}
 		go func() {
-			err := g.o.Watcher.Watch(ctx, func(n Notification) { g.captured(ctx, n) })
+			err := g.o.Watcher.Watch(ctx, ready, func(n Notification) { g.captured(ctx, n) })
+			g.mu.Lock()
+			if g.capCancel != nil && ctx.Err() == nil {
+				g.capturing = false
+			}
+			g.mu.Unlock()
 			if err != nil && ctx.Err() == nil {
 				g.fail("watch other apps' notifications", err)
 				g.changed()
@@ -557,7 +571,7 @@ func (g *Guard) updateCaptureLocked(holding bool) {
 func (g *Guard) stopCaptureLocked() {
 	if g.capCancel != nil {
 		g.capCancel()
-		g.capCancel = nil
+		g.capCancel, g.capturing = nil, false
 		g.log.Info("stopped watching other apps' notifications")
 	}
 }
@@ -653,7 +667,7 @@ func (g *Guard) Status() Status {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.clk.Now()
-	s := Status{Hold: g.set.Hold, Problem: g.problem, CanCapture: g.o.Watcher != nil, Capturing: g.capCancel != nil}
+	s := Status{Hold: g.set.Hold, Problem: g.problem, CanCapture: g.o.Watcher != nil, Capturing: g.capturing}
 	for name, a := range g.apps {
 		s.Apps = append(s.Apps, App{Name: name, LastSeen: a.LastSeen, Count: a.Count, Captured: captures(g.set, name)})
 	}

@@ -390,10 +390,11 @@ type fakeWatcher struct {
 	running chan bool
 }
 
-func (w *fakeWatcher) Watch(ctx context.Context, fn func(Notification)) error {
+func (w *fakeWatcher) Watch(ctx context.Context, ready func(), fn func(Notification)) error {
 	w.mu.Lock()
 	w.fn = fn
 	w.mu.Unlock()
+	ready()
 	w.running <- true
 	<-ctx.Done()
 	w.mu.Lock()
