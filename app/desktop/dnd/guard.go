@@ -699,7 +699,7 @@ func (g *Guard) Status() Status {
 	case srv == "":
 	case name == "unknown":
 		name = "notification server " + strconvQuote(srv)
-	case strings.HasPrefix(strings.ToLower(srv), strings.ToLower(name)+" "):
+	case len(srv) > len(name)+1 && strings.EqualFold(srv[:len(name)+1], name+" ") && srv[len(name)+1] >= '0' && srv[len(name)+1] <= '9':
 		name = srv // "dunst 1.9.0"
 	default:
 		name += " (" + srv + ")" // "KDE Plasma (Plasma 5.27.5)"
