@@ -79,6 +79,9 @@ type Desktop struct {
 	// Summary is the state in one line, as `sluice status` prints it:
 	// "dunst 1.9.0, paused by Sluice until 11:00".
 	Summary string `json:"summary"`
+	// Waiting says what the desktop does with what other apps send while
+	// it is quiet.
+	Waiting string `json:"waiting,omitempty"`
 	// Urgent says how an urgent item reaches the user while it is quiet.
 	Urgent string `json:"urgent,omitempty"`
 	// Advice is what the user can do on this desktop.

@@ -344,7 +344,7 @@ func (d *desktop) desktopStatus() control.Desktop {
 	st := d.guard.Status()
 	out := control.Desktop{
 		Backend: st.Backend, Server: st.Server, Hold: st.Hold, State: st.State, Until: st.Until,
-		Summary: st.Summary, Urgent: st.Urgent, Advice: st.Advice, Problem: st.Problem,
+		Summary: st.Summary, Waiting: st.Waiting, Urgent: st.Urgent, Advice: st.Advice, Problem: st.Problem,
 		CanCapture: st.CanCapture, Capturing: st.Capturing,
 	}
 	for _, a := range st.Apps {

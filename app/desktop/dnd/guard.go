@@ -646,6 +646,7 @@ type Status struct {
 	State      string // quiet, yours, lifted, open, off, unsupported
 	Until      time.Time
 	Summary    string
+	Waiting    string
 	Urgent     string
 	Advice     string
 	Problem    string
@@ -693,7 +694,7 @@ func (g *Guard) Status() Status {
 		return s
 	}
 	tr := b.Traits()
-	s.Backend, s.Server, s.Urgent, s.Advice = b.Name(), b.Server(), tr.Urgent, tr.Advice
+	s.Backend, s.Server, s.Waiting, s.Urgent, s.Advice = b.Name(), b.Server(), tr.Waiting, tr.Urgent, tr.Advice
 	name := b.Name()
 	switch srv := b.Server(); {
 	case srv == "":
