@@ -8,9 +8,12 @@ set -euo pipefail
 BUILD=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev
        libxi-dev libxxf86vm-dev libwayland-dev libxkbcommon-dev wayland-protocols dbus)
 # A display, a session bus, a notification daemon, a real IMAP server, the
-# reference IMAP client, the desktop-file and AppStream validators, icons.
+# reference IMAP client, the desktop-file and AppStream validators, icons;
+# for other apps' do-not-disturb: notify-send, GNOME's GSettings with dconf,
+# XFCE's xfconf and notification daemon.
 TEST=(xvfb xauth dbus-x11 dunst imagemagick dovecot-imapd openssl isync
-      desktop-file-utils appstream xz-utils librsvg2-bin systemd locales git make)
+      desktop-file-utils appstream xz-utils librsvg2-bin systemd locales git make
+      libnotify-bin gsettings-desktop-schemas dconf-service libglib2.0-bin xfconf xfce4-notifyd)
 
 case "${1:-}" in
   run)  PKGS=("${BUILD[@]}") ;;
