@@ -12,7 +12,6 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/sluice-app/sluice/app/desktop/dnd"
-	"github.com/sluice-app/sluice/assets"
 )
 
 // An urgent notification stays as long as the server keeps critical ones
@@ -45,8 +44,8 @@ var (
 // appIcon is Sluice's icon as an image-data hint (nil if it cannot be read).
 func appIcon() *imageData {
 	iconOnce.Do(func() {
-		b := assets.AppPNG(64)
-		if b == nil {
+		b, ok := noteIcon().([]byte) // the same icon as on other systems
+		if !ok {
 			return
 		}
 		img, err := png.Decode(bytes.NewReader(b))
