@@ -123,7 +123,20 @@ func printDesktop(w io.Writer, d *control.Desktop) {
 		default:
 			line += "off"
 		}
-		fmt.Fprintf(w, "%s (%d apps seen)\n", line, len(d.Apps))
+		seen := 0
+		for _, a := range d.Apps {
+			if !a.LastSeen.IsZero() {
+				seen++
+			}
+		}
+		switch seen {
+		case 0:
+			fmt.Fprintf(w, "%s (no app seen yet)\n", line)
+		case 1:
+			fmt.Fprintf(w, "%s (1 app seen)\n", line)
+		default:
+			fmt.Fprintf(w, "%s (%d apps seen)\n", line, seen)
+		}
 	}
 }
 

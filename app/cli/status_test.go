@@ -24,7 +24,7 @@ func TestStatusSaysHowOtherAppsAreHeld(t *testing.T) {
 			Apps: []control.DesktopApp{{Name: "TeamChat", Captured: true, LastSeen: time.Now()}, {Name: "Firefox"}}},
 			[]string{"Desktop: GNOME (gnome-shell 44.0): Sluice could not hold other apps",
 				"  problem: turn on do-not-disturb: gsettings: exit status 1",
-				"  capture: recording TeamChat as items while holding (2 apps seen)"}},
+				"  capture: recording TeamChat as items while holding (1 app seen)"}},
 	} {
 		var b strings.Builder
 		printDesktop(&b, tc.d)
