@@ -289,22 +289,26 @@ func (g *Guard) Redetect() {
 // Close stops capturing and lifts a do-not-disturb Sluice set: quitting
 // never leaves the desktop silenced.
 func (g *Guard) Close(ctx context.Context) {
-	g.op.Lock()
-	defer g.op.Unlock()
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
 		return
 	}
-	g.closed = true
+	g.closed = true // from now on reconcile changes nothing
 	started := g.started
 	g.stopCaptureLocked()
-	b, mine := g.b, g.mine
 	g.mu.Unlock()
 	if started {
+		// Stop the timer loop before taking op: a reconcile it runs
+		// takes op too.
 		close(g.stop)
 		<-g.done
 	}
+	g.op.Lock() // wait for a change in progress
+	defer g.op.Unlock()
+	g.mu.Lock()
+	b, mine := g.b, g.mine
+	g.mu.Unlock()
 	if b != nil && mine {
 		octx, cancel := context.WithTimeout(ctx, opTimeout)
 		defer cancel()
@@ -504,6 +508,13 @@ func (g *Guard) loop() {
 		if !next.IsZero() {
 			t = g.clk.NewTimer(next.Sub(g.clk.Now())) // at once when due already
 			fire = t.C()
+			if !g.clk.Now().Before(next) {
+				// The clock moved while the timer was made (a fake
+				// clock jumps): it may now fire late.
+				t.Stop()
+				g.reconcile(context.Background())
+				continue
+			}
 		}
 		var gt *time.Timer
 		if grace > 0 {
