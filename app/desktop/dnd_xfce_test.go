@@ -90,7 +90,6 @@ func litPixels(t *testing.T, path string) int {
 	return n
 }
 
-
 // TestXFCEUrgentDuringDoNotDisturb: with a real xfce4-notifyd under Xvfb,
 // focus turns on XFCE's do-not-disturb; another app's notification is not
 // shown, but Sluice's urgent one is (critical urgency, which XFCE lets

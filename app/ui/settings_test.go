@@ -402,10 +402,10 @@ func (w withDesktop) Status(ctx context.Context) (control.Status, error) {
 func TestOtherAppsSettings(t *testing.T) {
 	f := newFixture(t, testConfig())
 	d := &control.Desktop{Backend: "dunst", Server: "dunst 1.9.0", Hold: "focus", State: "quiet",
-		Summary: "dunst 1.9.0, paused by Sluice until 11:00",
-		Waiting: "dunst keeps them and shows them when Sluice resumes it at the check-in.",
-		Urgent:  "dunst shows nothing while paused: for an urgent item Sluice resumes it while its notification is on screen.",
-		Advice:  "Nothing to set up. `dunstctl is-paused` shows the state; a pause you set yourself is left alone.",
+		Summary:    "dunst 1.9.0, paused by Sluice until 11:00",
+		Waiting:    "dunst keeps them and shows them when Sluice resumes it at the check-in.",
+		Urgent:     "dunst shows nothing while paused: for an urgent item Sluice resumes it while its notification is on screen.",
+		Advice:     "Nothing to set up. `dunstctl is-paused` shows the state; a pause you set yourself is left alone.",
 		CanCapture: true, Capturing: true,
 		Apps: []control.DesktopApp{{Name: "TeamChat", LastSeen: f.at(0, 9, 40), Count: 3}, {Name: "Firefox", LastSeen: f.at(0, 9, 12), Count: 1}}}
 	f.ui = New(f.fa, Options{ConfigPath: f.cfgPath, DataDir: f.data, Client: withDesktop{stablePaths{f.client}, d}, Inline: true, Now: f.clk.Now})

@@ -72,7 +72,7 @@ type Guard struct {
 	rec        *change // what Sluice switched on, as recorded on disk
 	apps       map[string]appSeen
 	capCancel  context.CancelFunc
-	capturing  bool // the watcher sees every notification
+	capturing  bool          // the watcher sees every notification
 	nextAt     time.Time     // the next due time on the gate's clock
 	graceLeft  time.Duration // real time until quietAt, when it matters
 	started    bool
