@@ -3,6 +3,7 @@
 package desktop
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -82,5 +83,25 @@ func TestKDEInhibition(t *testing.T) {
 	}
 	if in, un := srv.counts(); in != 2 || un != 2 {
 		t.Errorf("in all: %d Inhibit and %d UnInhibit, want 2 and 2", in, un)
+	}
+}
+
+// TestUnknownServerSaysSo: a notification server Sluice does not know is
+// named in the status, and nothing is switched.
+func TestUnknownServerSaysSo(t *testing.T) {
+	addr := sessionBus(t)
+	srv := startFakeServer(t, addr, &fakeServer{name: "swaync", vendor: "ErikReider", version: "0.8.0", caps: []string{"body"}})
+	clk := clock.NewFake(at(t, 9, 30)) // inside a focus block
+	a := newApp(t, clk, nil)
+	running(t, a, Options{Logger: testLogger(t), Now: clk.Now, TrayWait: time.Hour})
+	d := a.Status().Desktop
+	if d == nil || d.State != "unsupported" || d.Summary != "notification server “swaync 0.8.0”: Sluice does not know how to hold other apps on this notification server" {
+		t.Errorf("status %+v", d)
+	}
+	if d != nil && !strings.Contains(d.Advice, "dunst, KDE Plasma, GNOME, XFCE and mako") {
+		t.Errorf("advice %q", d.Advice)
+	}
+	if in, _ := srv.counts(); in != 0 {
+		t.Error("an unknown server was inhibited")
 	}
 }

@@ -77,7 +77,7 @@ func Detect(ctx context.Context, conn *dbus.Conn, _ Settings) (Backend, error) {
 			label = "KDE Plasma"
 		}
 		return &inhibitor{conn: conn, label: label, server: info.String()}, nil
-	case name == "gnome-shell" || vendor == "gnome":
+	case name == "gnome-shell":
 		return newGNOME(ctx, info.String())
 	case name == "xfce notify daemon" || vendor == "xfce":
 		return &xfce{conn: conn, server: info.String()}, nil
