@@ -297,17 +297,24 @@ func (d *desktop) dispatch(events <-chan gate.Event) {
 		if zone == nil {
 			zone = time.Local
 		}
-		if e.Kind == gate.EventCheckin && e.Checkin != nil {
-			d.guard.Checkin(e.Checkin.At, d.windowOf(*e.Checkin))
-		}
-		if n, ok := d.notes.For(e, d.a.Config().Notifications, zone); ok && d.sess.canNotify() {
-			if n.Kind == NoteFocusStart {
-				d.guard.DeferQuiet(focusGrace)
-			}
+		n, notify := d.notes.For(e, d.a.Config().Notifications, zone)
+		notify = notify && d.sess.canNotify()
+		if notify && n.Kind == NoteFocusStart {
+			// Announce the block, then let the desktop go quiet.
+			d.guard.DeferQuiet(focusGrace)
 			d.enqueue(n)
+			notify = false
 		}
-		if e.Kind == gate.EventMode {
+		switch {
+		case e.Kind == gate.EventCheckin && e.Checkin != nil:
+			d.guard.Checkin(e.Checkin.At, d.windowOf(*e.Checkin))
+		case e.Kind == gate.EventMode:
 			d.guard.Mode(d.dndMode(e.Status))
+		}
+		if notify {
+			// After the desktop opened: the check-in summary, "Focus
+			// ended" and the rest are seen.
+			d.enqueue(n)
 		}
 		d.markDirty()
 	}

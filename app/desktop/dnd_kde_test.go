@@ -75,14 +75,28 @@ func TestKDEInhibition(t *testing.T) {
 	clk.Set(clk.Now().Add(30 * time.Minute))
 	waitFor(t, 10*time.Second, "a new inhibition after the check-in window", srv.inhibited)
 
+	// Ending the block lifts first, then says so.
+	if _, err := a.EndFocus(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the focus-end notification", func() bool { _, ok := findNote(srv.notes(), "Focus ended"); return ok })
+	if e, _ := findNote(srv.notes(), "Focus ended"); e.Probe != "open" {
+		t.Errorf("“Focus ended” was sent while %s", e.Probe)
+	}
+
+	// A new block, and Sluice quits in the middle of it.
+	if _, err := a.Focus(25 * time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "an inhibition for the new block", srv.inhibited)
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	if srv.inhibited() {
 		t.Fatal("still inhibited after Sluice quit during focus")
 	}
-	if in, un := srv.counts(); in != 2 || un != 2 {
-		t.Errorf("in all: %d Inhibit and %d UnInhibit, want 2 and 2", in, un)
+	if in, un := srv.counts(); in != 3 || un != 3 {
+		t.Errorf("in all: %d Inhibit and %d UnInhibit, want 3 and 3", in, un)
 	}
 }
 
