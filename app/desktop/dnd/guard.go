@@ -308,7 +308,13 @@ func (g *Guard) Close(ctx context.Context) {
 	defer g.op.Unlock()
 	g.mu.Lock()
 	b, mine := g.b, g.mine
+	st := g.stateLocked()
 	g.mu.Unlock()
+	if started {
+		if err := st.save(g.path); err != nil { // the apps' counts
+			g.log.Warn("desktop state not saved", "err", err)
+		}
+	}
 	if b != nil && mine {
 		octx, cancel := context.WithTimeout(ctx, opTimeout)
 		defer cancel()
@@ -596,15 +602,19 @@ func (g *Guard) captured(ctx context.Context, n Notification) {
 	}
 	now := g.clk.Now()
 	g.mu.Lock()
-	seen := g.apps[app]
+	seen, known := g.apps[app]
 	seen.Count++
 	seen.LastSeen = now
 	g.apps[app] = seen
 	take := captures(g.set, app)
 	st := g.stateLocked()
 	g.mu.Unlock()
-	if err := st.save(g.path); err != nil {
-		g.log.Warn("desktop state not saved", "err", err)
+	if !known {
+		// A new app for the settings' list; counts are saved with the
+		// next change and on quit, not with every notification.
+		if err := st.save(g.path); err != nil {
+			g.log.Warn("desktop state not saved", "err", err)
+		}
 	}
 	g.changed()
 	if !take {
