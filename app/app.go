@@ -58,10 +58,13 @@ type App struct {
 	tokens  tokenSources // OAuth2 access tokens, in memory only
 	signins signIns      // OAuth2 sign-ins under way
 
-	mu      sync.Mutex
-	cfg     config.Config
-	tray    string
-	notices []string
+	mu       sync.Mutex
+	cfg      config.Config
+	tray     string
+	notices  []string
+	desktop  func() control.Desktop
+	watchers map[int]func(config.Config)
+	nextW    int
 
 	quit     chan struct{}
 	quitOnce sync.Once
@@ -185,6 +188,38 @@ func (a *App) ClearNotices(prefix string) {
 	a.notices = keep
 }
 
+// SetDesktop installs what `sluice status` reports about the rest of the
+// desktop (the desktop face's guard of other apps' notifications).
+func (a *App) SetDesktop(fn func() control.Desktop) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.desktop = fn
+}
+
+// WatchConfig calls fn with every config applied from now on (reload, or
+// the settings window saving), until stop is called.
+func (a *App) WatchConfig(fn func(config.Config)) (stop func()) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.watchers == nil {
+		a.watchers = map[int]func(config.Config){}
+	}
+	id := a.nextW
+	a.nextW++
+	a.watchers[id] = fn
+	return func() {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		delete(a.watchers, id)
+	}
+}
+
+// DataDir is the data directory (store, control socket, state files).
+func (a *App) DataDir() string { return a.opt.DataDir }
+
+// Clock is the clock the gate runs on.
+func (a *App) Clock() clock.Clock { return a.clk }
+
 // LocalToken is the local inbox's bearer token.
 func (a *App) LocalToken() string { return a.token }
 
@@ -281,6 +316,10 @@ func (a *App) apply(cfg config.Config) error {
 	}
 	a.mu.Lock()
 	a.cfg = cfg
+	watchers := make([]func(config.Config), 0, len(a.watchers))
+	for _, fn := range a.watchers {
+		watchers = append(watchers, fn)
+	}
 	a.mu.Unlock()
 	a.gate.Configure(set)
 	a.conns.apply(context.Background(), cfg)
@@ -288,6 +327,9 @@ func (a *App) apply(cfg config.Config) error {
 	// stopped by a refused login try once more (unchanged ones are not
 	// restarted by apply).
 	a.conns.retry()
+	for _, fn := range watchers {
+		fn(cfg)
+	}
 	a.log.Info("config applied", "accounts", len(cfg.Accounts), "rules", len(cfg.Rules))
 	return nil
 }
@@ -329,11 +371,18 @@ func (a *App) Status() control.Status {
 	gs := a.gate.Status()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return control.Status{
+	st := control.Status{
 		Status: gs, Now: a.clk.Now(), Version: a.opt.Version, PID: os.Getpid(),
 		Tray: a.tray, Notices: append([]string(nil), a.notices...),
 		Config: a.opt.ConfigPath, Data: a.opt.DataDir,
 	}
+	desktop := a.desktop
+	a.mu.Unlock()
+	if desktop != nil {
+		d := desktop()
+		st.Desktop = &d
+	}
+	return st
 }
 
 // Checkin implements control.Backend.

@@ -282,4 +282,3 @@ func (a *App) account(name string) (config.Account, bool) {
 	}
 	return config.Account{}, false
 }
-

@@ -88,8 +88,55 @@ func printStatus(w io.Writer, st control.Status, now time.Time) {
 		fmt.Fprintln(w, "Connectors: none running (add one with `sluice account add`; `sluice send` always works)")
 	}
 	fmt.Fprintf(w, "Tray: %s\n", st.Tray)
+	printDesktop(w, st.Desktop)
 	for _, n := range st.Notices {
 		fmt.Fprintln(w, "Note:", n)
+	}
+}
+
+// printDesktop says how other apps' notifications are held: "Desktop:
+// dunst 1.9.0, paused by Sluice until 11:00".
+func printDesktop(w io.Writer, d *control.Desktop) {
+	if d == nil {
+		fmt.Fprintln(w, "Desktop: other apps are not held (the headless daemon leaves the desktop alone)")
+		return
+	}
+	fmt.Fprintf(w, "Desktop: %s\n", d.Summary)
+	if d.Problem != "" {
+		fmt.Fprintf(w, "  problem: %s\n", d.Problem)
+	}
+	if d.Capturing || len(d.Apps) > 0 {
+		var names []string
+		for _, a := range d.Apps {
+			if a.Captured {
+				names = append(names, a.Name)
+			}
+		}
+		line := "  capture: "
+		switch {
+		case d.Capturing && len(names) > 0:
+			line += "recording " + strings.Join(names, ", ") + " as items while holding"
+		case d.Capturing:
+			line += "watching, no app chosen yet (Settings ▸ Notifications)"
+		case len(names) > 0:
+			line += "will record " + strings.Join(names, ", ") + " while holding"
+		default:
+			line += "off"
+		}
+		seen := 0
+		for _, a := range d.Apps {
+			if !a.LastSeen.IsZero() {
+				seen++
+			}
+		}
+		switch seen {
+		case 0:
+			fmt.Fprintf(w, "%s (no app seen yet)\n", line)
+		case 1:
+			fmt.Fprintf(w, "%s (1 app seen)\n", line)
+		default:
+			fmt.Fprintf(w, "%s (%d apps seen)\n", line, seen)
+		}
 	}
 }
 

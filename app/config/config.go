@@ -36,6 +36,7 @@ type Config struct {
 	Notifications Notifications `toml:"notifications" json:"notifications"`
 	General       General       `toml:"general" json:"general"`
 	Local         Local         `toml:"local" json:"local"`
+	Desktop       Desktop       `toml:"desktop" json:"desktop"`
 	Accounts      []Account     `toml:"accounts" json:"accounts"`
 }
 
@@ -94,6 +95,50 @@ type Local struct {
 	HTTP   bool   `toml:"http" json:"http"`
 	Listen string `toml:"listen" json:"listen"`
 }
+
+// Desktop is how Sluice treats the rest of the desktop: other apps'
+// notifications wait for the check-in too.
+type Desktop struct {
+	// HoldOtherApps puts the desktop's notification server into
+	// do-not-disturb while Sluice holds: "focus" (during focus blocks),
+	// "holding" (also between check-ins and off-hours) or "off".
+	HoldOtherApps string `toml:"hold_other_apps" json:"hold_other_apps"`
+	// Capture (Linux) watches other apps' notifications on the session bus
+	// while Sluice holds them, and records those of CaptureApps as items,
+	// so check-ins and the digest include them. Off unless the user agrees.
+	Capture bool `toml:"capture" json:"capture"`
+	// CaptureApps names the apps (as they name themselves to the
+	// notification server) whose notifications become items.
+	CaptureApps []string `toml:"capture_apps" json:"capture_apps"`
+	// ShortcutOn and ShortcutOff are the macOS Shortcuts Sluice runs to
+	// turn a Focus on and off (empty: none).
+	ShortcutOn  string `toml:"shortcut_on" json:"shortcut_on"`
+	ShortcutOff string `toml:"shortcut_off" json:"shortcut_off"`
+}
+
+// Values of Desktop.HoldOtherApps.
+const (
+	HoldFocus   = "focus"
+	HoldHolding = "holding"
+	HoldOff     = "off"
+)
+
+// CapturesApp reports whether notifications of app become items.
+func (d Desktop) CapturesApp(app string) bool {
+	if !d.Capture {
+		return false
+	}
+	for _, a := range d.CaptureApps {
+		if strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(app)) {
+			return true
+		}
+	}
+	return false
+}
+
+// DesktopAccount is the account name of items recorded from other apps'
+// notifications; no configured account may take it.
+const DesktopAccount = "Desktop"
 
 // Account is one configured source. Fields apply to the kinds noted.
 type Account struct {
@@ -177,6 +222,7 @@ func Default() Config {
 		},
 		General: General{Retention: schedule.Duration{Duration: 30 * 24 * time.Hour}, LogLevel: "info"},
 		Local:   Local{HTTP: false, Listen: DefaultListen},
+		Desktop: Desktop{HoldOtherApps: HoldFocus, ShortcutOn: "Sluice focus on", ShortcutOff: "Sluice focus off"},
 	}
 }
 
@@ -374,6 +420,16 @@ func (c Config) Validate() error {
 	if err := checkLoopback(c.Local.Listen); err != nil {
 		add("local.listen", strconv.Quote(c.Local.Listen), err.Error())
 	}
+	switch c.Desktop.HoldOtherApps {
+	case HoldFocus, HoldHolding, HoldOff:
+	default:
+		add("desktop.hold_other_apps", strconv.Quote(c.Desktop.HoldOtherApps), `must be "focus", "holding" or "off"`)
+	}
+	for i, a := range c.Desktop.CaptureApps {
+		if strings.TrimSpace(a) == "" {
+			add(fmt.Sprintf("desktop.capture_apps[%d]", i+1), `""`, "empty app name")
+		}
+	}
 	seen := map[string]bool{}
 	for i, a := range c.Accounts {
 		f := fmt.Sprintf("accounts[%d]", i+1)
@@ -381,6 +437,8 @@ func (c Config) Validate() error {
 			add(f+".name", "", "required")
 		} else if seen[strings.ToLower(a.Name)] || strings.EqualFold(a.Name, "local") {
 			add(f+".name", strconv.Quote(a.Name), "already used by another account")
+		} else if strings.EqualFold(a.Name, DesktopAccount) {
+			add(f+".name", strconv.Quote(a.Name), "reserved for other apps' notifications")
 		}
 		seen[strings.ToLower(a.Name)] = true
 		switch a.Kind {

@@ -21,6 +21,9 @@ func TestDefaultsAreValid(t *testing.T) {
 	if c.Schedule.Template != "twice-a-day" || c.Urgent.BudgetPerHour != 3 || c.Version != Version {
 		t.Fatalf("got %+v, want the defaults", c)
 	}
+	if c.Desktop.HoldOtherApps != HoldFocus || c.Desktop.Capture {
+		t.Errorf("desktop %+v, want other apps held during focus and nothing captured", c.Desktop)
+	}
 	p, err := c.Plan()
 	if err != nil {
 		t.Fatal(err)
@@ -88,6 +91,9 @@ func TestErrorsNameTheField(t *testing.T) {
 		{"mechanism", imapAcc + "auth = \"oauth2\"\noauth_provider = \"google\"\noauth_mechanism = \"plain\"\n", "accounts[1].oauth_mechanism: \"plain\""},
 		{"scope with space", imapAcc + "auth = \"oauth2\"\noauth_provider = \"google\"\noauth_scopes = [\"a b\"]\n", "accounts[1].oauth_scopes[1]"},
 		{"oauth fields with a password", imapAcc + "oauth_provider = \"google\"\n", `accounts[1].oauth_provider: only used with auth = "oauth2"`},
+		{"hold other apps", "[desktop]\nhold_other_apps = \"always\"\n", `desktop.hold_other_apps: "always": must be "focus", "holding" or "off"`},
+		{"empty capture app", "[desktop]\ncapture_apps = [\"TeamChat\", \" \"]\n", `desktop.capture_apps[2]`},
+		{"desktop account name", "[[accounts]]\nname = \"desktop\"\nkind = \"slack\"\n", `accounts[1].name: "desktop": reserved`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -243,5 +249,18 @@ func TestLoadFileRefusesAMissingFile(t *testing.T) {
 	}
 	if _, err := LoadFile(dir); err == nil || errors.Is(err, ErrNoFile) {
 		t.Fatalf("LoadFile of an unreadable path: got %v, want a read error", err)
+	}
+}
+
+func TestCapturesApp(t *testing.T) {
+	d := Desktop{CaptureApps: []string{"TeamChat", " Element "}}
+	if d.CapturesApp("TeamChat") {
+		t.Error("capture is off, yet TeamChat would be captured")
+	}
+	d.Capture = true
+	for app, want := range map[string]bool{"TeamChat": true, "teamchat": true, "Element": true, "Firefox": false, "": false} {
+		if got := d.CapturesApp(app); got != want {
+			t.Errorf("CapturesApp(%q) = %v, want %v", app, got, want)
+		}
 	}
 }

@@ -76,6 +76,21 @@ start_at_login = false
 http = %t
 listen = %q
 
+[desktop]
+# Other apps' notifications wait for the check-in too: Sluice puts the
+# desktop's notification server into do-not-disturb while it holds.
+# "focus" (during focus blocks), "holding" (also between check-ins and
+# off-hours) or "off". It never lifts a do-not-disturb you set yourself.
+hold_other_apps = %q
+# Linux: also record other apps' notifications as Sluice items while it
+# holds (so check-ins and the digest count them). Off unless you agree;
+# then list the apps, as the settings window shows them once seen.
+capture = false
+capture_apps = []
+# macOS: the Shortcuts Sluice runs to turn a Focus on and off.
+shortcut_on = %q
+shortcut_off = %q
+
 # Accounts are added with `+"`sluice account add`"+` or the settings window, e.g.
 # [[accounts]]
 # name = "Work mail"
@@ -96,7 +111,7 @@ listen = %q
 `, Version, template, zone, d.Urgent.BudgetPerHour, d.Urgent.OffHours,
 		d.Notifications.Checkin, d.Notifications.Urgent, d.Notifications.FocusStart, d.Notifications.FocusEnd,
 		d.Notifications.Attention, d.Notifications.Empty, fmtDuration(d.General.Retention.Duration.String()),
-		d.General.LogLevel, d.Local.HTTP, d.Local.Listen)
+		d.General.LogLevel, d.Local.HTTP, d.Local.Listen, d.Desktop.HoldOtherApps, d.Desktop.ShortcutOn, d.Desktop.ShortcutOff)
 	return []byte(s)
 }
 

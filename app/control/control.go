@@ -52,6 +52,59 @@ type Status struct {
 	Notices []string  `json:"notices,omitempty"` // things the user should know (no tray, config errors)
 	Config  string    `json:"config"`            // config file path
 	Data    string    `json:"data"`              // data directory
+	// Desktop is how Sluice holds other apps' notifications; nil when
+	// nothing does (the headless daemon).
+	Desktop *Desktop `json:"desktop,omitempty"`
+}
+
+// Desktop says how Sluice holds the rest of the desktop: which
+// notification server it found, whether it silenced it, and what the user
+// can do there.
+type Desktop struct {
+	// Backend is what Sluice drives: "dunst", "KDE Plasma", "GNOME",
+	// "XFCE", "mako", "macOS Shortcuts", "Windows Focus Assist", or ""
+	// when it found nothing it can drive.
+	Backend string `json:"backend"`
+	// Server is what the notification server calls itself ("dunst 1.9.0").
+	Server string `json:"server,omitempty"`
+	// Hold is the hold_other_apps setting in force.
+	Hold string `json:"hold"`
+	// State is "quiet" (silenced by Sluice), "yours" (the user's own
+	// do-not-disturb, left alone), "lifted" (open for a check-in or an
+	// urgent item), "open" (not holding now), "off" (the setting), or
+	// "unsupported" (nothing Sluice can switch here).
+	State string `json:"state"`
+	// Until is when Sluice lifts its do-not-disturb (State "quiet") or
+	// silences the desktop again (State "lifted").
+	Until time.Time `json:"until,omitzero"`
+	// Summary is the state in one line, as `sluice status` prints it:
+	// "dunst 1.9.0, paused by Sluice until 11:00".
+	Summary string `json:"summary"`
+	// Waiting says what the desktop does with what other apps send while
+	// it is quiet.
+	Waiting string `json:"waiting,omitempty"`
+	// Urgent says how an urgent item reaches the user while it is quiet.
+	Urgent string `json:"urgent,omitempty"`
+	// Advice is what the user can do on this desktop.
+	Advice string `json:"advice,omitempty"`
+	// Problem is the last error talking to the notification server.
+	Problem string `json:"problem,omitempty"`
+	// CanCapture reports whether other apps' notifications can be recorded
+	// as items here (Linux with a session bus).
+	CanCapture bool `json:"can_capture"`
+	// Capturing reports whether Sluice watches other apps' notifications
+	// right now.
+	Capturing bool `json:"capturing"`
+	// Apps are the apps seen sending notifications while Sluice held them.
+	Apps []DesktopApp `json:"apps,omitempty"`
+}
+
+// DesktopApp is one app seen sending notifications while Sluice held them.
+type DesktopApp struct {
+	Name     string    `json:"name"`
+	LastSeen time.Time `json:"last_seen"`
+	Count    int       `json:"count"`    // notifications seen
+	Captured bool      `json:"captured"` // they become items (the setting)
 }
 
 // DurationRequest carries a duration for focus and pause.

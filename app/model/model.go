@@ -25,6 +25,9 @@ const (
 	KindIMAP  Kind = "imap"
 	KindSlack Kind = "slack"
 	KindLocal Kind = "local"
+	// KindDesktop is another desktop app's notification, recorded while
+	// Sluice holds the desktop (account "Desktop", channel = the app).
+	KindDesktop Kind = "desktop"
 )
 
 // State is where an item is in its life: held until a check-in, released

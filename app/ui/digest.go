@@ -818,6 +818,10 @@ func (r *rowView) set(id int) {
 		if it.Channel != "" && it.Kind == model.KindSlack {
 			subject = it.Channel + " · " + subject
 		}
+		if it.Kind == model.KindDesktop && (subject == from || subject == "") {
+			// Another app's notification: its summary names the sender.
+			subject = it.Channel
+		}
 		r.line1.Segments[0].(*widget.TextSegment).Text = from
 		r.line1.Segments[1].(*widget.TextSegment).Text = "  " + subject
 		r.line1.Refresh()

@@ -252,7 +252,7 @@ func tabOf(field string) string {
 		return TabAccounts
 	case strings.HasPrefix(field, "rules"), strings.HasPrefix(field, "urgent"):
 		return TabRules
-	case strings.HasPrefix(field, "notifications"):
+	case strings.HasPrefix(field, "notifications"), strings.HasPrefix(field, "desktop"):
 		return TabNotifications
 	case strings.HasPrefix(field, "general"):
 		return TabGeneral

@@ -42,6 +42,8 @@ type welcome struct {
 	signInErr    error // why the account's sign-in did not start at Finish
 	slackToken   string
 	startAtLogin bool
+	hold         string           // desktop.hold_other_apps
+	desktop      *control.Desktop // what the running Sluice found on this desktop (nil: headless)
 
 	fe       *fieldErrors
 	tried    bool // Next was pressed on the source step: re-check as they type
@@ -77,15 +79,20 @@ func (w *welcome) build(win *window) fyne.CanvasObject {
 
 func (w *welcome) load() {
 	var cfg config.Config
+	var st control.Status
 	w.w.call(func(ctx context.Context) (err error) {
-		cfg, err = w.u.c.Config(ctx)
-		return err
+		if cfg, err = w.u.c.Config(ctx); err != nil {
+			return err
+		}
+		st, _ = w.u.c.Status(ctx) // only for what it says about the desktop
+		return nil
 	}, func(err error) {
 		if err != nil {
 			setError(w.msg, "Could not read the settings: "+err.Error())
 			return
 		}
 		w.cfg, w.loaded = cfg, true
+		w.hold, w.desktop = cfg.Desktop.HoldOtherApps, st.Desktop
 		if cfg.Schedule.Template != "" && cfg.Schedule.Template != "custom" {
 			w.template = cfg.Schedule.Template
 		}
@@ -419,9 +426,18 @@ func (w *welcome) finishStep() fyne.CanvasObject {
 	cfg := w.config()
 	summary := widget.NewLabel(w.summary(cfg))
 	summary.Wrapping = fyne.TextWrapWord
+	others := []fyne.CanvasObject{holdRadio(w.hold, func(v string) {
+		w.hold = v
+		summary.SetText(w.summary(w.config()))
+	})}
+	others = append(others, desktopWords(w.desktop)...)
 	return container.NewVBox(
 		heading("Almost done"),
 		summary,
+		widget.NewSeparator(),
+		section("Hold other apps' notifications too?",
+			"Sluice can put your desktop into do-not-disturb while it holds, and lift it at each check-in, so chat, mail and "+
+				"calendar apps wait for the check-in too. A do-not-disturb you set yourself is never lifted.", others...),
 		widget.NewSeparator(),
 		login,
 		note("Sluice lives in the system tray. Check in early, start a focus block or pause from its menu; the digest shows what was released."),
@@ -463,6 +479,14 @@ func (w *welcome) summary(cfg config.Config) string {
 		fmt.Fprintf(&b, "Source: %s (%s).", acc.Name, map[string]string{"imap": w.email, "slack": "Slack"}[acc.Kind])
 	} else {
 		b.WriteString("Source: the local inbox.")
+	}
+	switch cfg.Desktop.HoldOtherApps {
+	case config.HoldFocus:
+		b.WriteString("\nOther apps: held during focus blocks.")
+	case config.HoldHolding:
+		b.WriteString("\nOther apps: held whenever Sluice holds.")
+	default:
+		b.WriteString("\nOther apps: not held.")
 	}
 	return b.String()
 }
@@ -509,6 +533,9 @@ func (w *welcome) config() config.Config {
 		}
 	}
 	cfg.General.StartAtLogin = w.startAtLogin
+	if w.hold != "" {
+		cfg.Desktop.HoldOtherApps = w.hold
+	}
 	return cfg
 }
 

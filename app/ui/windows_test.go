@@ -93,10 +93,17 @@ func TestWelcomeLocalInboxOnly(t *testing.T) {
 	test.Tap(wl.next)
 	test.Tap(wl.next)
 	test.Tap(find(content(w), func(c *widget.Check) bool { return c.Text == "Start Sluice when I log in" }))
+	find(content(w), func(r *widget.RadioGroup) bool { return len(r.Options) == 3 }).SetSelected("Never: other apps notify as usual")
+	if !strings.Contains(texts(content(w)), "Other apps: not held.") {
+		t.Errorf("the summary does not follow the choice:\n%s", texts(content(w)))
+	}
 	test.Tap(wl.next)
 	saved, _ := f.client.Config(f.ctx())
 	if saved.Schedule.Template != "twice-a-day" || len(saved.Schedule.Days) != 0 || len(saved.Accounts) != 0 || saved.General.StartAtLogin {
 		t.Errorf("saved: %+v", saved)
+	}
+	if saved.Desktop.HoldOtherApps != config.HoldOff {
+		t.Errorf("other apps: saved %q, want off", saved.Desktop.HoldOtherApps)
 	}
 	test.Tap(findButton(t, content(w), "Open the digest"))
 	if f.ui.Window(WindowDigest) == nil {
