@@ -304,19 +304,24 @@ func testPasswordLogin(t *testing.T, w *world, logs *syncBuffer) {
 
 func testRateLimit(t *testing.T, w *world, logs *syncBuffer) {
 	sink := conntest.NewSink(t)
-	conntest.Start(t, w.connector(t, logs, nil), sink)
+	c := w.connector(t, logs, nil)
+	conntest.Start(t, c, sink)
 	conntest.WaitFor(t, 20*time.Second, nil, "connected", func() bool { return sink.Health().State == model.HealthConnected })
 	w.srv.RateLimit("/sync", 1500)
 	before := time.Now()
-	evt := w.say(t, w.bobTok, w.team, "after the limit")
+	c.Wake() // end the sync in flight, so the next one meets the limit
 	conntest.WaitFor(t, 20*time.Second, nil, "rate limited", func() bool { return sink.Health().State == model.HealthRateLimited })
 	h := sink.Health()
 	if d := h.Until.Sub(before); d < 1400*time.Millisecond || d > 10*time.Second {
 		t.Errorf("rate limited until %s after the limit, want about retry_after_ms (1.5 s)", d)
 	}
+	evt := w.say(t, w.bobTok, w.team, "after the limit")
 	conntest.WaitFor(t, 20*time.Second, nil, "the message after the limit", func() bool { _, ok := sink.Item(evt); return ok })
 	if time.Since(before) < 1400*time.Millisecond {
 		t.Errorf("synced again before retry_after_ms had passed")
+	}
+	if c.Wake(); sink.Health().State == model.HealthRateLimited {
+		t.Errorf("still rate limited after the wait")
 	}
 }
 
@@ -327,7 +332,7 @@ func testPresence(t *testing.T, w *world, logs *syncBuffer) {
 	zone := time.UTC
 	clk := clock.NewFake(time.Date(2026, 3, 2, 10, 0, 0, 0, zone))
 	c := w.connector(t, logs, func(o *Options) { o.Clock = clk })
-	conntest.Start(t, c, sink)
+	r := conntest.Start(t, c, sink)
 	conntest.WaitFor(t, 20*time.Second, nil, "connected", func() bool { return sink.Health().State == model.HealthConnected })
 	presence := func() (string, string) {
 		var p struct {
@@ -341,30 +346,43 @@ func testPresence(t *testing.T, w *world, logs *syncBuffer) {
 	if err := c.FocusStarted(context.Background(), f); err != nil {
 		t.Fatal(err)
 	}
-	if p, s := presence(); p != "unavailable" || s != "Deep work — replies at 14:00" {
-		t.Errorf("during focus: presence %q, status %q", p, s)
+	// Dendrite applies presence asynchronously: read until it shows.
+	waitPresence := func(when, wantP, wantS string) {
+		t.Helper()
+		var p, s string
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) {
+			if p, s = presence(); p == wantP && s == wantS {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Errorf("%s: presence %q, status %q; want %q, %q", when, p, s, wantP, wantS)
 	}
+	waitPresence("during focus", "unavailable", "Deep work — replies at 14:00")
 	if m := sink.CursorValue("mx", focusKey); !strings.Contains(m, "In the office") {
 		t.Errorf("focus cursor %q does not remember the status to restore", m)
 	}
-	// A restart in the middle of the block still restores it.
+	// A restart in the middle of the block still restores it, and keeps
+	// the presence meanwhile.
+	if err := r.Stop(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	seen := len(w.srv.Requests())
 	c2 := w.connector(t, logs, func(o *Options) { o.Clock = clk })
 	conntest.Start(t, c2, sink)
 	conntest.WaitFor(t, 20*time.Second, nil, "the second connector syncing", func() bool {
-		n := 0
-		for _, r := range w.srv.Requests() {
-			if strings.HasSuffix(r.Path, "/sync") && r.Query.Get("set_presence") == "unavailable" {
-				n++
-			}
-		}
-		return n > 0
+		return sink.Health().State == model.HealthConnected
 	})
+	for _, r := range w.srv.Requests()[seen:] {
+		if strings.HasSuffix(r.Path, "/sync") && r.Query.Get("set_presence") != "unavailable" {
+			t.Errorf("a sync during focus asked for presence %q", r.Query.Get("set_presence"))
+		}
+	}
 	if err := c2.FocusEnded(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if p, s := presence(); p != "online" || s != "In the office" {
-		t.Errorf("after focus: presence %q, status %q, want online and the old status", p, s)
-	}
+	waitPresence("after focus", "online", "In the office")
 	if m := sink.CursorValue("mx", focusKey); m != "" {
 		t.Errorf("focus cursor %q left after the block", m)
 	}
