@@ -136,13 +136,13 @@ type Connector struct {
 	abort  context.CancelFunc // ends the /sync in flight (Wake)
 
 	cacheMu sync.Mutex
-	names   map[id.RoomID]string                // room display names
-	people  map[id.RoomID]map[id.UserID]string  // display names by room
-	chosen  map[id.RoomID]bool                  // chosen rooms, once resolved
-	crypt   map[id.RoomID]bool                  // encrypted rooms
-	direct  map[id.RoomID]bool                  // DM rooms
-	invited map[id.RoomID]bool                  // invites handed over in this run
-	missing []string                            // chosen rooms that could not be resolved
+	names   map[id.RoomID]string               // room display names
+	people  map[id.RoomID]map[id.UserID]string // display names by room
+	chosen  map[id.RoomID]bool                 // chosen rooms, once resolved
+	crypt   map[id.RoomID]bool                 // encrypted rooms
+	direct  map[id.RoomID]bool                 // DM rooms
+	invited map[id.RoomID]bool                 // invites handed over in this run
+	missing []string                           // chosen rooms that could not be resolved
 }
 
 var (
