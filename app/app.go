@@ -320,11 +320,36 @@ func (a *App) List(state model.State, query string, limit int) ([]model.Item, er
 // Item implements control.Backend.
 func (a *App) Item(id string) (model.Item, error) { return a.gate.Item(id) }
 
-// Done implements control.Backend.
-func (a *App) Done(ids []string) (int, error) { return a.gate.Done(ids) }
+// Done implements control.Backend. Connectors that tell their service
+// about done items (GitHub's mark_read_on_done) hear of them afterwards.
+func (a *App) Done(ids []string) (int, error) {
+	var items []model.Item
+	if a.conns.markers() {
+		for _, id := range ids {
+			if it, err := a.gate.Item(id); err == nil {
+				items = append(items, it)
+			}
+		}
+	}
+	n, err := a.gate.Done(ids)
+	if err == nil && n > 0 {
+		a.conns.markDone(items)
+	}
+	return n, err
+}
 
 // DoneAll implements control.Backend.
-func (a *App) DoneAll() (int, error) { return a.gate.DoneAll() }
+func (a *App) DoneAll() (int, error) {
+	var items []model.Item
+	if a.conns.markers() {
+		items, _ = a.gate.List(model.StateReleased, "", 0)
+	}
+	n, err := a.gate.DoneAll()
+	if err == nil && n > 0 {
+		a.conns.markDone(items)
+	}
+	return n, err
+}
 
 // Snooze implements control.Backend.
 func (a *App) Snooze(ids []string) (int, error) { return a.gate.Snooze(ids) }
