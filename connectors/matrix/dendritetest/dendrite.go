@@ -79,9 +79,9 @@ func Binary() (string, error) {
 	if _, err := exec.LookPath("gcc"); err != nil {
 		return "", errors.New("dendritetest: building Dendrite needs a C compiler for SQLite: apt-get install gcc")
 	}
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goBin); err != nil {
-		goBin = "go"
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		return "", errors.New("dendritetest: building Dendrite needs the go command on PATH")
 	}
 	tmp, err := os.MkdirTemp(dir, "build-")
 	if err != nil {
