@@ -41,6 +41,9 @@ done
 echo "== staticcheck"
 staticcheck ./...
 
+echo "== Dendrite for the Matrix tests (built once from the module proxy, then cached)"
+go run ./connectors/matrix/dendritetest/build
+
 echo "== go test -race"
 go test -race -count=1 -timeout 20m ./...
 

@@ -10,10 +10,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sluice-app/sluice/app/clock"
 	"github.com/sluice-app/sluice/app/config"
 	"github.com/sluice-app/sluice/app/model"
 	"github.com/sluice-app/sluice/app/secrets"
+	"github.com/sluice-app/sluice/connectors/github"
 	"github.com/sluice-app/sluice/connectors/imap"
+	"github.com/sluice-app/sluice/connectors/matrix"
 	"github.com/sluice-app/sluice/connectors/slack"
 )
 
@@ -127,9 +130,51 @@ func slackOptions(acc config.Account, log *slog.Logger) slack.Options {
 	return opt
 }
 
+// optionalSecret reads a secret that may be absent: "" when none is stored.
+func optionalSecret(account string, k secrets.Kind) func(context.Context) (string, error) {
+	return func(context.Context) (string, error) {
+		tok, err := secrets.Get(account, k)
+		if errors.Is(err, secrets.ErrNotFound) {
+			return "", nil
+		}
+		return tok, err
+	}
+}
+
+func matrixOptions(acc config.Account, log *slog.Logger) matrix.Options {
+	opt := matrix.Options{
+		Account: acc.Name, Homeserver: acc.Homeserver, UserID: acc.UserID, Rooms: acc.Rooms,
+		LinkBase: acc.LinkBase, SetPresence: config.Flag(acc.SetPresence, true), StatusText: acc.StatusText,
+		AccessToken: optionalSecret(acc.Name, secrets.Token),
+		SaveToken: func(_ context.Context, tok string) error {
+			return secrets.Set(acc.Name, secrets.Token, tok)
+		},
+		Logger: log,
+	}
+	if acc.UserID != "" {
+		// A password login needs the user; without a password command
+		// the password comes from the keyring, if one is stored.
+		if acc.PasswordCommand != "" {
+			opt.Password = secrets.Source(acc.Name, secrets.Password, acc.PasswordCommand)
+		} else {
+			opt.Password = optionalSecret(acc.Name, secrets.Password)
+		}
+	}
+	return opt
+}
+
+func githubOptions(acc config.Account, log *slog.Logger) github.Options {
+	return github.Options{
+		Account: acc.Name, APIURL: acc.APIURL, WebURL: acc.WebURL,
+		Participating: acc.Participating, MarkReadOnDone: acc.MarkReadOnDone,
+		PollInterval: acc.PollInterval.Duration, Logger: log,
+		Token: secrets.Source(acc.Name, secrets.Token, acc.PasswordCommand),
+	}
+}
+
 // buildAccount makes the connector for a configured account. OAuth2
 // accounts get their access tokens from tokens (a fresh source when nil).
-func buildAccount(acc config.Account, log *slog.Logger, tokens *tokenSources) (model.Connector, error) {
+func buildAccount(acc config.Account, log *slog.Logger, tokens *tokenSources, clk clock.Clock) (model.Connector, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -143,6 +188,14 @@ func buildAccount(acc config.Account, log *slog.Logger, tokens *tokenSources) (m
 		return imap.New(opt)
 	case "slack":
 		return slack.New(slackOptions(acc, log))
+	case "matrix":
+		opt := matrixOptions(acc, log)
+		opt.Clock = clk
+		return matrix.New(opt)
+	case "github":
+		opt := githubOptions(acc, log)
+		opt.Clock = clk
+		return github.New(opt)
 	}
 	return nil, fmt.Errorf("account %q: unknown kind %q", acc.Name, acc.Kind)
 }
@@ -154,7 +207,7 @@ func TestAccount(ctx context.Context, acc config.Account, log *slog.Logger) (str
 }
 
 func testAccount(ctx context.Context, acc config.Account, log *slog.Logger, tokens *tokenSources) (string, error) {
-	c, err := buildAccount(acc, log, tokens)
+	c, err := buildAccount(acc, log, tokens, clock.Real{})
 	if err != nil {
 		return "", err
 	}
@@ -188,6 +241,42 @@ func testAccount(ctx context.Context, acc config.Account, log *slog.Logger, toke
 			msg += " Socket Mode token accepted."
 		}
 		return msg, nil
+	case *matrix.Connector:
+		id, err := v.Test(ctx)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("Signed in to %s as %s.", id.Homeserver, id.UserID), nil
+	case *github.Connector:
+		id, err := v.Test(ctx)
+		if err != nil {
+			return "", err
+		}
+		msg := fmt.Sprintf("Connected to GitHub as @%s.", id.Login)
+		if len(id.Scopes) > 0 {
+			msg += " Token scopes: " + strings.Join(id.Scopes, ", ") + "."
+		}
+		return msg, nil
 	}
 	return "", fmt.Errorf("account %q cannot be tested", acc.Name)
+}
+
+// GitHubLogin runs GitHub's OAuth device flow for a GitHub account (its
+// client_id names the OAuth app) and stores the token in the keyring.
+// show tells the user where to go and what code to type.
+func GitHubLogin(ctx context.Context, acc config.Account, show func(uri, code string)) error {
+	if acc.ClientID == "" {
+		return errors.New("no client_id set: register an OAuth app with the device flow enabled and set client_id, or store a personal access token with set-token")
+	}
+	web := acc.WebURL
+	if web == "" && acc.APIURL != "" {
+		if u, err := url.Parse(acc.APIURL); err == nil {
+			web = u.Scheme + "://" + u.Host + "/"
+		}
+	}
+	tok, err := github.DeviceLogin(ctx, github.DeviceOptions{ClientID: acc.ClientID, WebURL: web}, show)
+	if err != nil {
+		return err
+	}
+	return secrets.Set(acc.Name, secrets.Token, tok)
 }

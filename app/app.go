@@ -411,11 +411,53 @@ func (a *App) List(state model.State, q gate.ListQuery) (gate.Page, error) {
 // Item implements control.Backend.
 func (a *App) Item(id string) (model.Item, error) { return a.gate.Item(id) }
 
-// Done implements control.Backend.
-func (a *App) Done(ids []string) (int, error) { return a.gate.Done(ids) }
+// Done implements control.Backend. Connectors that tell their service
+// about done items (GitHub's mark_read_on_done) hear of them afterwards.
+func (a *App) Done(ids []string) (int, error) {
+	var items []model.Item
+	if len(a.conns.markers()) > 0 {
+		for _, id := range ids {
+			if it, err := a.gate.Item(id); err == nil {
+				items = append(items, it)
+			}
+		}
+	}
+	n, err := a.gate.Done(ids)
+	if err == nil && n > 0 {
+		a.conns.markDone(items)
+	}
+	return n, err
+}
 
 // DoneAll implements control.Backend.
-func (a *App) DoneAll() (int, error) { return a.gate.DoneAll() }
+func (a *App) DoneAll() (int, error) {
+	// The released items of accounts that tell their service, a page at a
+	// time: the digest may hold thousands, most of them mail.
+	var items []model.Item
+	if marks := a.conns.markers(); len(marks) > 0 {
+		q := gate.ListQuery{Limit: gate.MaxPage}
+		for {
+			page, err := a.gate.List(model.StateReleased, q)
+			if err != nil {
+				break
+			}
+			for _, it := range page.Items {
+				if marks[it.Account] {
+					items = append(items, it)
+				}
+			}
+			if page.Older == 0 {
+				break
+			}
+			q.Before = page.Older
+		}
+	}
+	n, err := a.gate.DoneAll()
+	if err == nil && n > 0 {
+		a.conns.markDone(items)
+	}
+	return n, err
+}
 
 // Snooze implements control.Backend.
 func (a *App) Snooze(ids []string) (int, error) { return a.gate.Snooze(ids) }

@@ -64,12 +64,16 @@ func TestImportDirection(t *testing.T) {
 			if !strings.HasPrefix(imp, module+"/") {
 				continue
 			}
+			if under(imp, "connectors/conntest") {
+				t.Errorf("%s imports %s: the conformance suite is for connectors' tests only", name, imp)
+			}
 			switch {
 			case under(name, "connectors"):
-				// A connector knows the model and its own subpackages.
+				// A connector knows the model, the one clock and its own
+				// subpackages; the conformance suite is for tests only.
 				own := module + "/" + strings.Join(strings.Split(strings.TrimPrefix(name, module+"/"), "/")[:2], "/")
-				if imp != module+"/app/model" && !under(imp, strings.TrimPrefix(own, module+"/")) {
-					t.Errorf("%s imports %s: connectors may import only app/model of the app", name, imp)
+				if imp != module+"/app/model" && imp != module+"/app/clock" && !under(imp, strings.TrimPrefix(own, module+"/")) {
+					t.Errorf("%s imports %s: connectors may import only app/model and app/clock of the app", name, imp)
 				}
 			case name == module+"/app/model":
 				t.Errorf("app/model imports %s: the model depends on the standard library only", imp)

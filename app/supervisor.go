@@ -87,7 +87,7 @@ func (s *supervisor) build(spec any) (model.Connector, error) {
 	case config.Local:
 		return local.New(local.Options{Account: LocalAccount, Addr: v.Listen, Token: s.a.token, Logger: s.a.log})
 	case config.Account:
-		return buildAccount(v, s.a.log, &s.a.tokens)
+		return buildAccount(v, s.a.log, &s.a.tokens, s.a.clk)
 	}
 	return nil, fmt.Errorf("unknown connector spec %T", spec)
 }
@@ -201,6 +201,48 @@ func (s *supervisor) focus(ctx context.Context, start bool, info model.FocusInfo
 			}
 			if err != nil {
 				s.a.log.Warn("focus mirror failed", "err", err)
+			}
+		}()
+	}
+}
+
+// markers reports whether any running connector tells its service about
+// done items.
+func (s *supervisor) markers() map[string]bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	names := map[string]bool{}
+	for name, r := range s.running {
+		if _, ok := r.conn.(model.DoneMarker); ok {
+			names[name] = true
+		}
+	}
+	return names
+}
+
+// markDone hands done items to their account's connector, if it tells its
+// service (in the background: the user's done never waits for GitHub).
+func (s *supervisor) markDone(items []model.Item) {
+	byAccount := map[string][]model.Item{}
+	for _, it := range items {
+		byAccount[it.Account] = append(byAccount[it.Account], it)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for name, its := range byAccount {
+		r, ok := s.running[name]
+		if !ok {
+			continue
+		}
+		m, ok := r.conn.(model.DoneMarker)
+		if !ok {
+			continue
+		}
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if err := m.MarkDone(ctx, its); err != nil {
+				s.a.log.Warn("could not tell the service about done items", "account", name, "err", err)
 			}
 		}()
 	}

@@ -55,13 +55,18 @@ const accountHelp = `Usage:
         [--auth password|oauth2] [--provider google|microsoft|oidc] [--tenant T]
         [--issuer URL] [--client-id ID] [--client-secret S]
   sluice account add slack NAME [--channel C]… [--no-dnd] [--no-status] [--socket-mode]
+  sluice account add matrix NAME --homeserver H [--user @me:example.org] [--room R]…
+        [--link-base URL] [--no-presence] [--password-command CMD]
+  sluice account add github NAME [--participating] [--mark-read-on-done] [--api-url U]
+        [--client-id ID]
   sluice account list
   sluice account remove NAME
   sluice account test NAME
   sluice account login NAME [--device] [--no-browser]
-                                      (sign in with Google, Microsoft or the OIDC issuer)
+                                      (sign in with Google, Microsoft or the OIDC issuer;
+                                       GitHub: the OAuth device flow)
   sluice account set-password NAME    (reads the password from a prompt, or stdin)
-  sluice account set-token NAME         (Slack user token xoxp-…, or app-level token xapp-…)
+  sluice account set-token NAME       (Slack xoxp-/xapp- token, Matrix access token, GitHub token)
 
 Passwords and tokens go to the OS keyring, never into the config file.
 Gmail, Outlook.com and Microsoft 365 sign in with the provider in the browser
@@ -74,20 +79,35 @@ func (m *multi) String() string     { return strings.Join(*m, ",") }
 func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 
 func accountAdd(e *Env, args []string) error {
-	if len(args) < 1 || (args[0] != "imap" && args[0] != "slack") {
+	if len(args) < 1 || (args[0] != "imap" && args[0] != "slack" && args[0] != "matrix" && args[0] != "github") {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
 			fmt.Fprint(e.Stdout, accountHelp)
 			return nil
 		}
-		return usagef("account add: want a kind (imap or slack) and a name")
+		return usagef("account add: want a kind (imap, slack, matrix or github) and a name")
 	}
 	kind := args[0]
 	fs := newFlags(e, "account")
 	var acc config.Account
 	var folders, channels multi
 	var initial string
-	var noDND, noStatus bool
+	var noDND, noStatus, noPresence bool
+	var rooms multi
 	acc.Kind = kind
+	switch kind {
+	case "matrix":
+		fs.StringVar(&acc.Homeserver, "homeserver", "", "the homeserver: matrix.example.org or https://…")
+		fs.StringVar(&acc.UserID, "user", "", "your Matrix ID, @me:example.org (for a password login)")
+		fs.Var(&rooms, "room", "room to watch besides DMs and mentions: #alias:server or !id:server (repeatable)")
+		fs.StringVar(&acc.LinkBase, "link-base", "", "open messages here instead of matrix.to, e.g. https://app.element.io/#/room/")
+		fs.BoolVar(&noPresence, "no-presence", false, "do not set presence to unavailable during focus")
+		fs.StringVar(&acc.PasswordCommand, "password-command", "", "command whose output is the password (instead of the keyring)")
+	case "github":
+		fs.BoolVar(&acc.Participating, "participating", false, "only threads you take part in (review requests, mentions, assignments)")
+		fs.BoolVar(&acc.MarkReadOnDone, "mark-read-on-done", false, "mark a notification read on GitHub when you mark its item done")
+		fs.StringVar(&acc.APIURL, "api-url", "", "GitHub Enterprise: https://HOST/api/v3/")
+		fs.StringVar(&acc.ClientID, "client-id", "", "OAuth app client ID for `sluice account login`")
+	}
 	if kind == "imap" {
 		fs.StringVar(&acc.Preset, "preset", "", "gmail, outlook, office365, fastmail, icloud or yahoo (fills host, port, security, sign-in)")
 		fs.StringVar(&acc.Host, "host", "", "server host name")
@@ -106,7 +126,7 @@ func accountAdd(e *Env, args []string) error {
 		fs.StringVar(&acc.OAuthIssuer, "issuer", "", "OIDC issuer URL (with --provider oidc)")
 		fs.StringVar(&acc.OAuthClientID, "client-id", "", "OAuth client ID (default: the one built in; see packaging/OAUTH.md)")
 		fs.StringVar(&acc.OAuthClientSecret, "client-secret", "", "OAuth client secret, where the provider wants one (Google)")
-	} else {
+	} else if kind == "slack" {
 		fs.Var(&channels, "channel", "channel to watch besides DMs and mentions (repeatable)")
 		fs.BoolVar(&noDND, "no-dnd", false, "do not turn on Slack's do-not-disturb during focus")
 		fs.BoolVar(&noStatus, "no-status", false, "do not set a Slack status during focus")
@@ -120,7 +140,10 @@ func accountAdd(e *Env, args []string) error {
 		return usagef("account add %s: give one account name", kind)
 	}
 	acc.Name = pos[0]
-	acc.Folders, acc.Channels = folders, channels
+	acc.Folders, acc.Channels, acc.Rooms = folders, channels, rooms
+	if noPresence {
+		acc.SetPresence = new(bool)
+	}
 	if noDND {
 		acc.SetDND = new(bool)
 	}
@@ -161,6 +184,14 @@ func accountAdd(e *Env, args []string) error {
 		fmt.Fprintf(e.Stdout, "Next: sluice account set-password %s\n", quoteArg(acc.Name))
 	case kind == "slack":
 		fmt.Fprintf(e.Stdout, "Next: sluice account set-token %s   (see packaging/SLACK.md)\n", quoteArg(acc.Name))
+	case kind == "matrix" && acc.UserID != "" && acc.PasswordCommand == "":
+		fmt.Fprintf(e.Stdout, "Next: sluice account set-password %s   (or set-token with an access token)\n", quoteArg(acc.Name))
+	case kind == "matrix" && acc.PasswordCommand == "":
+		fmt.Fprintf(e.Stdout, "Next: sluice account set-token %s   (an access token from your client)\n", quoteArg(acc.Name))
+	case kind == "github" && acc.ClientID != "":
+		fmt.Fprintf(e.Stdout, "Next: sluice account login %s   (or set-token with a personal access token)\n", quoteArg(acc.Name))
+	case kind == "github":
+		fmt.Fprintf(e.Stdout, "Next: sluice account set-token %s   (a classic token with the notifications scope)\n", quoteArg(acc.Name))
 	}
 	reloadIfRunning(e)
 	return nil
@@ -377,7 +408,7 @@ func accountSecret(e *Env, verb string, kind secrets.Kind, args []string) error 
 	if err != nil {
 		return err
 	}
-	if kind != secrets.Password {
+	if kind != secrets.Password && acc.Kind == "slack" {
 		// The prefix tells a user token from an app-level token.
 		switch {
 		case strings.HasPrefix(secret, "xapp-"):
@@ -395,6 +426,21 @@ func accountSecret(e *Env, verb string, kind secrets.Kind, args []string) error 
 		return err
 	}
 	fmt.Fprintf(e.Stdout, "Stored the %s for %q in the OS keyring.\n", kind, acc.Name)
+	reloadIfRunning(e)
+	return nil
+}
+
+// githubLogin signs a GitHub account in with the OAuth device flow and
+// stores the token in the keyring.
+func githubLogin(e *Env, a config.Account) error {
+	c, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	if err := app.GitHubLogin(c, a, func(uri, code string) {
+		fmt.Fprintf(e.Stdout, "Open %s and enter the code %s\nWaiting for GitHub…\n", uri, code)
+	}); err != nil {
+		return fmt.Errorf("account %q: %w", a.Name, err)
+	}
+	fmt.Fprintf(e.Stdout, "Signed in; stored the token for %q in the OS keyring.\n", a.Name)
 	reloadIfRunning(e)
 	return nil
 }

@@ -143,7 +143,7 @@ const DesktopAccount = "Desktop"
 // Account is one configured source. Fields apply to the kinds noted.
 type Account struct {
 	Name    string `toml:"name" json:"name"`
-	Kind    string `toml:"kind" json:"kind"` // imap or slack
+	Kind    string `toml:"kind" json:"kind"` // imap, slack, matrix or github
 	Enabled *bool  `toml:"enabled" json:"enabled,omitempty"`
 
 	// imap
@@ -194,6 +194,20 @@ type Account struct {
 	StatusText  string   `toml:"status_text,omitempty" json:"status_text,omitempty"`
 	StatusEmoji string   `toml:"status_emoji,omitempty" json:"status_emoji,omitempty"`
 	SocketMode  bool     `toml:"socket_mode,omitempty" json:"socket_mode,omitempty"`
+
+	// matrix (also status_text, password_command)
+	Homeserver  string   `toml:"homeserver,omitempty" json:"homeserver,omitempty"` // https://matrix.example.org or example.org
+	UserID      string   `toml:"user_id,omitempty" json:"user_id,omitempty"`       // @me:example.org
+	Rooms       []string `toml:"rooms,omitempty" json:"rooms,omitempty"`           // !id:server or #alias:server
+	LinkBase    string   `toml:"link_base,omitempty" json:"link_base,omitempty"`   // default https://matrix.to/#/
+	SetPresence *bool    `toml:"set_presence,omitempty" json:"set_presence,omitempty"`
+
+	// github (also poll_interval, password_command for the token)
+	APIURL         string `toml:"api_url,omitempty" json:"api_url,omitempty"` // default https://api.github.com/
+	WebURL         string `toml:"web_url,omitempty" json:"web_url,omitempty"`
+	Participating  bool   `toml:"participating,omitempty" json:"participating,omitempty"`
+	MarkReadOnDone bool   `toml:"mark_read_on_done,omitempty" json:"mark_read_on_done,omitempty"`
+	ClientID       string `toml:"client_id,omitempty" json:"client_id,omitempty"` // OAuth app for `sluice account login`
 }
 
 // IsEnabled reports whether the account should run (default true).
@@ -450,8 +464,12 @@ func (c Config) Validate() error {
 					add(fmt.Sprintf("%s.channels[%d]", f, j+1), strconv.Quote(ch), "empty channel name")
 				}
 			}
+		case "matrix":
+			validateMatrix(f, a, add)
+		case "github":
+			validateGitHub(f, a, add)
 		default:
-			add(f+".kind", strconv.Quote(a.Kind), "unknown kind (want imap or slack)")
+			add(f+".kind", strconv.Quote(a.Kind), "unknown kind (want imap, slack, matrix or github)")
 		}
 	}
 	if len(errs) > 0 {
@@ -577,6 +595,65 @@ func checkIssuer(s string) error {
 		return nil
 	}
 	return errors.New("must be an https URL (plain http only to this computer)")
+}
+
+func validateMatrix(f string, a Account, add func(field, value, msg string)) {
+	hs := strings.TrimSpace(a.Homeserver)
+	switch {
+	case hs == "":
+		add(f+".homeserver", "", "required (the server's address, e.g. matrix.example.org)")
+	case strings.Contains(hs, "://"):
+		if err := checkURL(hs); err != nil {
+			add(f+".homeserver", strconv.Quote(a.Homeserver), err.Error())
+		}
+	case strings.ContainsAny(hs, " /@"):
+		add(f+".homeserver", strconv.Quote(a.Homeserver), "not a server name or URL (e.g. matrix.example.org)")
+	}
+	if u := a.UserID; u != "" {
+		if at, ok := strings.CutPrefix(u, "@"); !ok || !strings.Contains(at, ":") || strings.HasPrefix(at, ":") || strings.ContainsAny(u, " \t") {
+			add(f+".user_id", strconv.Quote(u), "not a Matrix user ID (want @me:example.org)")
+		}
+	}
+	for j, r := range a.Rooms {
+		r = strings.TrimSpace(r)
+		if len(r) < 4 || (r[0] != '!' && r[0] != '#') || !strings.Contains(r, ":") {
+			add(fmt.Sprintf("%s.rooms[%d]", f, j+1), strconv.Quote(a.Rooms[j]), "not a room ID (!abc:example.org) or alias (#team:example.org)")
+		}
+	}
+	if a.LinkBase != "" {
+		if err := checkURL(a.LinkBase); err != nil {
+			add(f+".link_base", strconv.Quote(a.LinkBase), err.Error())
+		}
+	}
+}
+
+func validateGitHub(f string, a Account, add func(field, value, msg string)) {
+	for _, u := range []struct{ field, v string }{{"api_url", a.APIURL}, {"web_url", a.WebURL}} {
+		if u.v != "" {
+			if err := checkURL(u.v); err != nil {
+				add(f+"."+u.field, strconv.Quote(u.v), err.Error())
+			}
+		}
+	}
+	if p := a.PollInterval.Duration; p != 0 && (p < 60*time.Second || p > 24*time.Hour) {
+		add(f+".poll_interval", strconv.Quote(a.PollInterval.String()), "must be between 60s and 24h (GitHub asks for at least 60s)")
+	}
+}
+
+// checkURL accepts https URLs, and http only to a loopback host.
+func checkURL(s string) error {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || u.Host == "":
+		return errors.New("not a URL (want https://…)")
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
+		return nil
+	case u.Scheme == "http":
+		return errors.New("plain http is only allowed to this computer; use https")
+	}
+	return errors.New("not an https URL")
 }
 
 func unwrapPathError(err error) string {

@@ -94,6 +94,13 @@ func TestErrorsNameTheField(t *testing.T) {
 		{"hold other apps", "[desktop]\nhold_other_apps = \"always\"\n", `desktop.hold_other_apps: "always": must be "focus", "holding" or "off"`},
 		{"empty capture app", "[desktop]\ncapture_apps = [\"TeamChat\", \" \"]\n", `desktop.capture_apps[2]`},
 		{"desktop account name", "[[accounts]]\nname = \"desktop\"\nkind = \"slack\"\n", `accounts[1].name: "desktop": reserved`},
+		{"matrix no homeserver", "[[accounts]]\nname = \"m\"\nkind = \"matrix\"\n", "accounts[1].homeserver: required"},
+		{"matrix http remote", "[[accounts]]\nname = \"m\"\nkind = \"matrix\"\nhomeserver = \"http://matrix.example.org\"\n", "accounts[1].homeserver: \"http://matrix.example.org\": plain http"},
+		{"matrix user", "[[accounts]]\nname = \"m\"\nkind = \"matrix\"\nhomeserver = \"example.org\"\nuser_id = \"me@example.org\"\n", "accounts[1].user_id: \"me@example.org\": not a Matrix user ID"},
+		{"matrix room", "[[accounts]]\nname = \"m\"\nkind = \"matrix\"\nhomeserver = \"example.org\"\nrooms = [\"#ok:example.org\", \"team\"]\n", "accounts[1].rooms[2]: \"team\""},
+		{"matrix link base", "[[accounts]]\nname = \"m\"\nkind = \"matrix\"\nhomeserver = \"example.org\"\nlink_base = \"element\"\n", "accounts[1].link_base"},
+		{"github api url", "[[accounts]]\nname = \"g\"\nkind = \"github\"\napi_url = \"ftp://x\"\n", "accounts[1].api_url: \"ftp://x\""},
+		{"github poll", "[[accounts]]\nname = \"g\"\nkind = \"github\"\npoll_interval = \"10s\"\n", "accounts[1].poll_interval: \"10s\": must be between 60s and 24h"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -125,6 +132,43 @@ func TestOAuthAccountValid(t *testing.T) {
 		if got := c.Accounts[0].OAuth2(); got != strings.Contains(acc, "oauth2") {
 			t.Errorf("%q: OAuth2() = %v", acc, got)
 		}
+	}
+}
+
+func TestMatrixAndGitHubAccounts(t *testing.T) {
+	c, err := Parse([]byte(`
+[[accounts]]
+name = "Element"
+kind = "matrix"
+homeserver = "example.org"
+user_id = "@me:example.org"
+rooms = ["#team:example.org", "!abc:example.org"]
+link_base = "https://app.element.io/#/room/"
+set_presence = false
+status_text = "Heads down until {until}"
+
+[[accounts]]
+name = "GitHub"
+kind = "github"
+participating = true
+mark_read_on_done = true
+api_url = "https://ghe.example.com/api/v3/"
+poll_interval = "2m"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, g := c.Accounts[0], c.Accounts[1]
+	if m.Homeserver != "example.org" || m.UserID != "@me:example.org" || len(m.Rooms) != 2 || Flag(m.SetPresence, true) ||
+		m.LinkBase != "https://app.element.io/#/room/" || m.StatusText != "Heads down until {until}" {
+		t.Errorf("matrix account %+v", m)
+	}
+	if !g.Participating || !g.MarkReadOnDone || g.APIURL != "https://ghe.example.com/api/v3/" || g.PollInterval.Duration != 2*time.Minute {
+		t.Errorf("github account %+v", g)
+	}
+	// A loopback homeserver may be plain http (tests, a local Dendrite).
+	if _, err := Parse([]byte("[[accounts]]\nname = \"m\"\nkind = \"matrix\"\nhomeserver = \"http://127.0.0.1:8008\"\n")); err != nil {
+		t.Errorf("loopback homeserver: %v", err)
 	}
 }
 

@@ -22,9 +22,11 @@ type Kind string
 
 // The connector kinds Sluice knows.
 const (
-	KindIMAP  Kind = "imap"
-	KindSlack Kind = "slack"
-	KindLocal Kind = "local"
+	KindIMAP   Kind = "imap"
+	KindSlack  Kind = "slack"
+	KindLocal  Kind = "local"
+	KindMatrix Kind = "matrix"
+	KindGitHub Kind = "github"
 	// KindDesktop is another desktop app's notification, recorded while
 	// Sluice holds the desktop (account "Desktop", channel = the app).
 	KindDesktop Kind = "desktop"
@@ -174,6 +176,9 @@ type Item struct {
 	Direct     bool `json:"direct,omitempty"`      // a direct message to the user
 	MentionsMe bool `json:"mentions_me,omitempty"` // the user is mentioned
 	UrgentHint bool `json:"urgent_hint,omitempty"` // the source itself flagged it urgent
+	// Reason is why the source notified the user, in the source's own
+	// words (GitHub: review_requested, mention, assign, ci_activity, …).
+	Reason string `json:"reason,omitempty"`
 
 	Received time.Time `json:"received"` // when the source says it was sent
 	Ingested time.Time `json:"ingested"` // when Sluice stored it
@@ -445,6 +450,14 @@ type FocusInfo struct {
 type FocusMirror interface {
 	FocusStarted(ctx context.Context, f FocusInfo) error
 	FocusEnded(ctx context.Context) error
+}
+
+// DoneMarker is implemented by connectors that tell the service when the
+// user marked an item done (GitHub: mark the notification thread read), if
+// the account asks for it. items are the connector's own, already done in
+// the store; an error is logged and never undoes the done.
+type DoneMarker interface {
+	MarkDone(ctx context.Context, items []Item) error
 }
 
 // Title is the mode as the tray, the CLI and the windows name it.

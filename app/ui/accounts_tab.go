@@ -79,7 +79,9 @@ func (t *accountsTab) build() fyne.CanvasObject {
 	}
 	addMail := widget.NewButtonWithIcon("Add mail account", theme.ContentAddIcon(), func() { t.add("imap") })
 	addSlack := widget.NewButtonWithIcon("Add Slack workspace", theme.ContentAddIcon(), func() { t.add("slack") })
-	left := container.NewBorder(heading("Sources"), container.NewVBox(addMail, addSlack), nil, nil, t.list)
+	addMatrix := widget.NewButtonWithIcon("Add Matrix account", theme.ContentAddIcon(), func() { t.add("matrix") })
+	addGitHub := widget.NewButtonWithIcon("Add GitHub", theme.ContentAddIcon(), func() { t.add("github") })
+	left := container.NewBorder(heading("Sources"), container.NewVBox(addMail, addSlack, addMatrix, addGitHub), nil, nil, t.list)
 
 	t.editor = container.NewVBox()
 	t.list.Select(t.sel + 1)
@@ -130,10 +132,7 @@ func (t *accountsTab) saved() { t.list.Refresh() }
 // add appends a new account of a kind and selects it.
 func (t *accountsTab) add(kind string) {
 	s := t.s
-	base := "Mail"
-	if kind == "slack" {
-		base = "Slack"
-	}
+	base := map[string]string{"imap": "Mail", "slack": "Slack", "matrix": "Matrix", "github": "GitHub"}[kind]
 	name := base
 	for n := 2; slices.ContainsFunc(s.cfg.Accounts, func(a config.Account) bool { return strings.EqualFold(a.Name, name) }); n++ {
 		name = fmt.Sprintf("%s %d", base, n)
@@ -194,9 +193,14 @@ func (t *accountsTab) buildEditor() {
 	case t.sel < 0:
 		objs = t.localEditor()
 	case t.sel < len(s.cfg.Accounts):
-		if s.cfg.Accounts[t.sel].Kind == "slack" {
+		switch s.cfg.Accounts[t.sel].Kind {
+		case "slack":
 			objs = t.slackEditor(t.sel)
-		} else {
+		case "matrix":
+			objs = t.matrixEditor(t.sel)
+		case "github":
+			objs = t.githubEditor(t.sel)
+		default:
 			objs = t.imapEditor(t.sel)
 		}
 	}
@@ -486,6 +490,79 @@ func (t *accountsTab) slackEditor(i int) []fyne.CanvasObject {
 		note("Tokens are kept in the system keyring, never in the settings file."),
 		labelled("Channels", channels), chMsg,
 		dnd, status, labelled("Status text", statusText),
+	)
+	return append(objs, t.actions(i)...)
+}
+
+func (t *accountsTab) matrixEditor(i int) []fyne.CanvasObject {
+	s := t.s
+	f := fmt.Sprintf("accounts[%d]", i+1)
+	acc := &s.cfg.Accounts[i]
+	objs := t.commonFields(i, "Matrix")
+	hs, hsMsg := entryFor(s, f+".homeserver", acc.Homeserver, "matrix.example.org", func(v string) { s.cfg.Accounts[i].Homeserver = v })
+	user, userMsg := entryFor(s, f+".user_id", acc.UserID, "@you:example.org", func(v string) { s.cfg.Accounts[i].UserID = v })
+	pass := widget.NewPasswordEntry()
+	pass.SetPlaceHolder(t.secretPlaceholder(i, secrets.Password, "Password (or give an access token below)"))
+	pass.SetText(s.pending[acc.Name][secrets.Password])
+	pass.OnChanged = func(v string) {
+		t.setPending(s.cfg.Accounts[i].Name, secrets.Password, v)
+		s.changed()
+	}
+	token := widget.NewPasswordEntry()
+	token.SetPlaceHolder(t.secretPlaceholder(i, secrets.Token, "Access token (optional)"))
+	token.SetText(s.pending[acc.Name][secrets.Token])
+	token.OnChanged = func(v string) {
+		t.setPending(s.cfg.Accounts[i].Name, secrets.Token, strings.TrimSpace(v))
+		s.changed()
+	}
+	rooms, roomsMsg := entryFor(s, f+".rooms", listText(acc.Rooms), "#team:example.org (direct messages and mentions always count)", func(v string) {
+		s.cfg.Accounts[i].Rooms = parseList(v)
+	})
+	linkBase, linkMsg := entryFor(s, f+".link_base", acc.LinkBase, "https://matrix.to/#/ (or your Element web, …/#/room/)", func(v string) { s.cfg.Accounts[i].LinkBase = v })
+	presence := newCheck("Show me as away with a status during focus", config.Flag(acc.SetPresence, true), func(on bool) {
+		s.cfg.Accounts[i].SetPresence = &on
+		s.changed()
+	})
+	statusText, _ := entryFor(s, f+".status_text", acc.StatusText, "Deep work — replies at {reply}", func(v string) { s.cfg.Accounts[i].StatusText = v })
+	objs = append(objs,
+		labelled("Homeserver", hs), hsMsg,
+		labelled("User", user), userMsg,
+		labelled("Password", pass),
+		labelled("Access token", token),
+		note("Signing in with the password stores an access token; both are kept in the system keyring, never in the settings file. Sluice never sends read receipts."),
+		labelled("Rooms", rooms), roomsMsg,
+		labelled("Open links in", linkBase), linkMsg,
+		presence, labelled("Status text", statusText),
+	)
+	return append(objs, t.actions(i)...)
+}
+
+func (t *accountsTab) githubEditor(i int) []fyne.CanvasObject {
+	s := t.s
+	f := fmt.Sprintf("accounts[%d]", i+1)
+	acc := &s.cfg.Accounts[i]
+	objs := t.commonFields(i, "GitHub notifications")
+	token := widget.NewPasswordEntry()
+	token.SetPlaceHolder(t.secretPlaceholder(i, secrets.Token, "ghp_… (a classic token with the notifications scope)"))
+	token.SetText(s.pending[acc.Name][secrets.Token])
+	token.OnChanged = func(v string) {
+		t.setPending(s.cfg.Accounts[i].Name, secrets.Token, strings.TrimSpace(v))
+		s.changed()
+	}
+	participating := newCheck("Only threads I take part in (reviews, mentions, assignments)", acc.Participating, func(on bool) {
+		s.cfg.Accounts[i].Participating = on
+		s.changed()
+	})
+	markRead := newCheck("Mark read on GitHub when I mark the item done", acc.MarkReadOnDone, func(on bool) {
+		s.cfg.Accounts[i].MarkReadOnDone = on
+		s.changed()
+	})
+	api, apiMsg := entryFor(s, f+".api_url", acc.APIURL, "https://api.github.com/ (Enterprise: https://HOST/api/v3/)", func(v string) { s.cfg.Accounts[i].APIURL = v })
+	objs = append(objs,
+		labelled("Token", token), s.fe.slot(f+".token"),
+		note("Or sign in from a terminal with `sluice account login`. The token is kept in the system keyring, never in the settings file. Rules can use GitHub's reason, e.g. review_requested or ci_activity."),
+		participating, markRead,
+		labelled("API", api), apiMsg,
 	)
 	return append(objs, t.actions(i)...)
 }

@@ -842,8 +842,10 @@ func kindIcon(k model.Kind) fyne.Resource {
 	switch k {
 	case model.KindIMAP:
 		return theme.MailComposeIcon()
-	case model.KindSlack:
+	case model.KindSlack, model.KindMatrix:
 		return theme.AccountIcon()
+	case model.KindGitHub:
+		return theme.InfoIcon()
 	default:
 		return theme.ComputerIcon()
 	}

@@ -449,3 +449,51 @@ func TestOtherAppsHeadless(t *testing.T) {
 		t.Errorf("no word on the headless daemon:\n%s", txt)
 	}
 }
+
+func TestAddMatrixAndGitHub(t *testing.T) {
+	f := newFixture(t, testConfig())
+	s, _ := openSettings(t, f, TabAccounts)
+	tab := s.tabs.Selected().Content
+	test.Tap(findButton(t, tab, "Add Matrix account"))
+	if len(s.cfg.Accounts) != 1 || s.cfg.Accounts[0].Kind != "matrix" || s.cfg.Accounts[0].Name != "Matrix" {
+		t.Fatalf("accounts: %+v", s.cfg.Accounts)
+	}
+	if l := s.fe.find("accounts[1].homeserver").label; !strings.Contains(l.Text, "required") {
+		t.Errorf("homeserver message %q", l.Text)
+	}
+	editor := s.accounts.editor
+	test.Type(entryWithPlaceholder(t, editor, "matrix.example.org"), "matrix.example.org")
+	test.Type(entryWithPlaceholder(t, editor, "@you:example.org"), "@me:example.org")
+	test.Type(entryWithPlaceholder(t, editor, "Access token (optional)"), "syt_secret_token")
+	test.Type(entryWithPlaceholder(t, editor, "#team:example.org (direct messages and mentions always count)"), "#team:example.org, team")
+	if l := s.fe.find("accounts[1].rooms[2]").label; !strings.Contains(l.Text, "not a room ID") {
+		t.Errorf("rooms message %q", l.Text)
+	}
+	if !s.save.Disabled() {
+		t.Errorf("Save enabled with a bad room")
+	}
+	retype(entryWithText(t, editor, "#team:example.org, team"), "#team:example.org")
+
+	test.Tap(findButton(t, tab, "Add GitHub"))
+	editor = s.accounts.editor
+	test.Type(find(editor, func(e *widget.Entry) bool { return e.Password }), "ghp_token123")
+	test.Tap(find(editor, func(c *widget.Check) bool { return strings.HasPrefix(c.Text, "Mark read on GitHub") }))
+	if s.save.Disabled() {
+		t.Fatalf("Save disabled for complete accounts: %q", s.errs.Text)
+	}
+	test.Tap(s.save)
+	saved, _ := f.client.Config(f.ctx())
+	if len(saved.Accounts) != 2 || saved.Accounts[0].Homeserver != "matrix.example.org" || saved.Accounts[0].UserID != "@me:example.org" ||
+		len(saved.Accounts[0].Rooms) != 1 || saved.Accounts[1].Kind != "github" || !saved.Accounts[1].MarkReadOnDone {
+		t.Errorf("saved accounts: %+v", saved.Accounts)
+	}
+	for name, want := range map[string]string{"Matrix": "syt_secret_token", "GitHub": "ghp_token123"} {
+		if tok, err := secrets.Get(name, secrets.Token); err != nil || tok != want {
+			t.Errorf("keyring for %s has %q, %v", name, tok, err)
+		}
+	}
+	raw, _ := os.ReadFile(f.cfgPath)
+	if strings.Contains(string(raw), "syt_secret") || strings.Contains(string(raw), "ghp_token") {
+		t.Errorf("a token reached the config file")
+	}
+}
