@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what Sluice's tests need on a fresh Debian/Ubuntu machine that has
 # Go and a shell, then runs every check: gofmt, go vet (also for macOS and
-# Windows), staticcheck, and `go test -race ./...`.
+# Windows), staticcheck, `go test -race ./...`, the Linux packages
+# (packaging/check-linux.sh) and Windows under Wine
+# (packaging/check-windows.sh).
 # This is the README's test command; .ci/run calls it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -39,8 +41,14 @@ done
 echo "== staticcheck"
 staticcheck ./...
 
+echo "== Dendrite for the Matrix tests (built once from the module proxy, then cached)"
+go run ./connectors/matrix/dendritetest/build
+
 echo "== go test -race"
 go test -race -count=1 -timeout 20m ./...
 
-echo "== Linux package"
+echo "== Linux package (archive, .deb, .rpm)"
 packaging/check-linux.sh
+
+echo "== Windows, under Wine"
+packaging/check-windows.sh

@@ -5,14 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/sluice-app/sluice/app/clock"
 	"github.com/sluice-app/sluice/app/config"
 	"github.com/sluice-app/sluice/app/model"
 	"github.com/sluice-app/sluice/app/secrets"
+	"github.com/sluice-app/sluice/connectors/github"
 	"github.com/sluice-app/sluice/connectors/imap"
+	"github.com/sluice-app/sluice/connectors/matrix"
 	"github.com/sluice-app/sluice/connectors/slack"
 )
 
@@ -60,7 +64,7 @@ func PresetHint(name string) string {
 	return ""
 }
 
-func imapOptions(acc config.Account, log *slog.Logger) (imap.Options, error) {
+func imapOptions(acc config.Account, log *slog.Logger, tokens *tokenSources) (imap.Options, error) {
 	if err := ApplyPreset(&acc); err != nil {
 		return imap.Options{}, err
 	}
@@ -69,6 +73,9 @@ func imapOptions(acc config.Account, log *slog.Logger) (imap.Options, error) {
 		AllowInsecure: acc.AllowInsecure, Username: acc.Username, Folders: acc.Folders, CAFile: acc.CAFile,
 		PollInterval: acc.PollInterval.Duration, LinkTemplate: acc.LinkTemplate, Logger: log,
 		Password: secrets.Source(acc.Name, secrets.Password, acc.PasswordCommand),
+	}
+	if acc.OAuth2() {
+		oauthLogin(&opt, acc, tokens)
 	}
 	switch acc.InitialSync {
 	case "", "none":
@@ -85,6 +92,21 @@ func imapOptions(acc config.Account, log *slog.Logger) (imap.Options, error) {
 		opt.Initial = imap.InitialSync{Mode: imap.InitialSince, Since: d}
 	}
 	return opt, nil
+}
+
+// ProviderTitle names an OAuth2 account's sign-in provider for people:
+// "Google", "Microsoft", or the OIDC issuer's host.
+func ProviderTitle(acc config.Account) string {
+	switch acc.OAuthProvider {
+	case "google":
+		return "Google"
+	case "microsoft":
+		return "Microsoft"
+	}
+	if u, err := url.Parse(acc.OAuthIssuer); err == nil && u.Host != "" {
+		return u.Hostname()
+	}
+	return acc.OAuthProvider
 }
 
 func slackOptions(acc config.Account, log *slog.Logger) slack.Options {
@@ -108,23 +130,74 @@ func slackOptions(acc config.Account, log *slog.Logger) slack.Options {
 	return opt
 }
 
-// buildAccount makes the connector for a configured account.
-func buildAccount(acc config.Account, log *slog.Logger) (model.Connector, error) {
+// optionalSecret reads a secret that may be absent: "" when none is stored.
+func optionalSecret(account string, k secrets.Kind) func(context.Context) (string, error) {
+	return func(context.Context) (string, error) {
+		tok, err := secrets.Get(account, k)
+		if errors.Is(err, secrets.ErrNotFound) {
+			return "", nil
+		}
+		return tok, err
+	}
+}
+
+func matrixOptions(acc config.Account, log *slog.Logger) matrix.Options {
+	opt := matrix.Options{
+		Account: acc.Name, Homeserver: acc.Homeserver, UserID: acc.UserID, Rooms: acc.Rooms,
+		LinkBase: acc.LinkBase, SetPresence: config.Flag(acc.SetPresence, true), StatusText: acc.StatusText,
+		AccessToken: optionalSecret(acc.Name, secrets.Token),
+		SaveToken: func(_ context.Context, tok string) error {
+			return secrets.Set(acc.Name, secrets.Token, tok)
+		},
+		Logger: log,
+	}
+	if acc.UserID != "" {
+		// A password login needs the user; without a password command
+		// the password comes from the keyring, if one is stored.
+		if acc.PasswordCommand != "" {
+			opt.Password = secrets.Source(acc.Name, secrets.Password, acc.PasswordCommand)
+		} else {
+			opt.Password = optionalSecret(acc.Name, secrets.Password)
+		}
+	}
+	return opt
+}
+
+func githubOptions(acc config.Account, log *slog.Logger) github.Options {
+	return github.Options{
+		Account: acc.Name, APIURL: acc.APIURL, WebURL: acc.WebURL,
+		Participating: acc.Participating, MarkReadOnDone: acc.MarkReadOnDone,
+		PollInterval: acc.PollInterval.Duration, Logger: log,
+		Token: secrets.Source(acc.Name, secrets.Token, acc.PasswordCommand),
+	}
+}
+
+// buildAccount makes the connector for a configured account. OAuth2
+// accounts get their access tokens from tokens (a fresh source when nil).
+func buildAccount(acc config.Account, log *slog.Logger, tokens *tokenSources, clk clock.Clock) (model.Connector, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	log = log.With("account", acc.Name, "kind", acc.Kind)
 	switch acc.Kind {
 	case "imap":
-		opt, err := imapOptions(acc, log)
+		opt, err := imapOptions(acc, log, tokens)
 		if err != nil {
 			return nil, err
 		}
 		return imap.New(opt)
 	case "slack":
 		return slack.New(slackOptions(acc, log))
+	case "matrix":
+		opt := matrixOptions(acc, log)
+		opt.Clock = clk
+		return matrix.New(opt)
+	case "github":
+		opt := githubOptions(acc, log)
+		opt.Clock = clk
+		return github.New(opt)
 	case "caldav", "ics":
-		return buildCalendar(acc, time.Local, nil, log)
+		return buildCalendar(acc, time.Local, clk, log)
 	}
 	return nil, fmt.Errorf("account %q: unknown kind %q", acc.Name, acc.Kind)
 }
@@ -132,14 +205,18 @@ func buildAccount(acc config.Account, log *slog.Logger) (model.Connector, error)
 // TestAccount connects once with an account's settings and says what it
 // found, or why it failed, in words.
 func TestAccount(ctx context.Context, acc config.Account, log *slog.Logger) (string, error) {
-	c, err := buildAccount(acc, log)
+	return testAccount(ctx, acc, log, nil)
+}
+
+func testAccount(ctx context.Context, acc config.Account, log *slog.Logger, tokens *tokenSources) (string, error) {
+	c, err := buildAccount(acc, log, tokens, clock.Real{})
 	if err != nil {
 		return "", err
 	}
 	switch v := c.(type) {
 	case *imap.Connector:
 		if err := v.Test(ctx); err != nil {
-			if errors.Is(err, imap.ErrAuth) {
+			if errors.Is(err, imap.ErrAuth) && !acc.OAuth2() {
 				if hint := PresetHint(acc.Preset); hint != "" {
 					return "", fmt.Errorf("%w\n%s", err, hint)
 				}
@@ -150,7 +227,12 @@ func TestAccount(ctx context.Context, acc config.Account, log *slog.Logger) (str
 		if len(folders) == 0 {
 			folders = []string{"INBOX"}
 		}
-		return fmt.Sprintf("Connected to %s as %s; watching %s.", acc.Host, acc.Username, strings.Join(folders, ", ")), nil
+		host := v.Options().Host
+		how := ""
+		if acc.OAuth2() {
+			how = " (signed in with " + ProviderTitle(acc) + ")"
+		}
+		return fmt.Sprintf("Connected to %s as %s%s; watching %s.", host, acc.Username, how, strings.Join(folders, ", ")), nil
 	case *slack.Connector:
 		id, err := v.Test(ctx)
 		if err != nil {
@@ -161,8 +243,44 @@ func TestAccount(ctx context.Context, acc config.Account, log *slog.Logger) (str
 			msg += " Socket Mode token accepted."
 		}
 		return msg, nil
+	case *matrix.Connector:
+		id, err := v.Test(ctx)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("Signed in to %s as %s.", id.Homeserver, id.UserID), nil
+	case *github.Connector:
+		id, err := v.Test(ctx)
+		if err != nil {
+			return "", err
+		}
+		msg := fmt.Sprintf("Connected to GitHub as @%s.", id.Login)
+		if len(id.Scopes) > 0 {
+			msg += " Token scopes: " + strings.Join(id.Scopes, ", ") + "."
+		}
+		return msg, nil
 	case calendarConnector:
 		return v.Test(ctx)
 	}
 	return "", fmt.Errorf("account %q cannot be tested", acc.Name)
+}
+
+// GitHubLogin runs GitHub's OAuth device flow for a GitHub account (its
+// client_id names the OAuth app) and stores the token in the keyring.
+// show tells the user where to go and what code to type.
+func GitHubLogin(ctx context.Context, acc config.Account, show func(uri, code string)) error {
+	if acc.ClientID == "" {
+		return errors.New("no client_id set: register an OAuth app with the device flow enabled and set client_id, or store a personal access token with set-token")
+	}
+	web := acc.WebURL
+	if web == "" && acc.APIURL != "" {
+		if u, err := url.Parse(acc.APIURL); err == nil {
+			web = u.Scheme + "://" + u.Host + "/"
+		}
+	}
+	tok, err := github.DeviceLogin(ctx, github.DeviceOptions{ClientID: acc.ClientID, WebURL: web}, show)
+	if err != nil {
+		return err
+	}
+	return secrets.Set(acc.Name, secrets.Token, tok)
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -35,6 +36,9 @@ type Options struct {
 	// OpenWindow opens a window of the desktop face (nil: headless, the
 	// request is refused with a hint).
 	OpenWindow func(name string) error
+	// OpenURL opens a sign-in page in the browser (nil: oauth.OpenBrowser,
+	// which honours $BROWSER).
+	OpenURL func(url string) error
 }
 
 // ErrAlreadyRunning is returned by New when another Sluice holds the data
@@ -53,10 +57,16 @@ type App struct {
 	pub   *publisher
 	token string
 
-	mu      sync.Mutex
-	cfg     config.Config
-	tray    string
-	notices []string
+	tokens  tokenSources // OAuth2 access tokens, in memory only
+	signins signIns      // OAuth2 sign-ins under way
+
+	mu       sync.Mutex
+	cfg      config.Config
+	tray     string
+	notices  []string
+	desktop  func() control.Desktop
+	watchers map[int]func(config.Config)
+	nextW    int
 
 	quit     chan struct{}
 	quitOnce sync.Once
@@ -84,9 +94,13 @@ func New(opt Options) (*App, error) {
 	if err := os.MkdirAll(opt.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	st, err := store.Open(paths.Store(opt.DataDir), store.Options{Timeout: time.Second})
+	st, err := store.Open(paths.Store(opt.DataDir), store.Options{Timeout: time.Second, OnDamage: a.storeDamaged})
 	if err != nil {
 		return nil, err
+	}
+	for _, n := range st.Notices() {
+		a.log.Warn(n, "component", "store")
+		a.Notice(n)
 	}
 	g, err := gate.New(st, a.clk, set, a.log)
 	if err != nil {
@@ -99,10 +113,24 @@ func New(opt Options) (*App, error) {
 		return nil, err
 	}
 	a.cfg, a.st, a.gate, a.token = cfg, st, g, tok
+	a.tokens = tokenSources{clk: a.clk, log: a.log}
 	a.conns = newSupervisor(a)
 	a.pub = newPublisher(a)
 	return a, nil
 }
+
+// storeDamaged is told, once, that the store found a damaged page or value
+// while running. The store goes on reading what it can and refuses writes
+// after a damaged page, so connectors keep their items on the server and
+// retry; the user is told in the log and `sluice status` how to get out.
+func (a *App) storeDamaged(err error) {
+	a.log.Error("the store is damaged; quit Sluice and run `sluice store recover`", "component", "store", "err", err)
+	a.Notice(StoreDamagedNotice + err.Error() + ". Quit Sluice and run `sluice store recover`: it keeps the damaged file " +
+		"and copies every readable item into a fresh store.")
+}
+
+// StoreDamagedNotice starts the status notice of a store damaged while running.
+const StoreDamagedNotice = "The store is damaged: "
 
 // settingsFrom turns the config into what the gate runs on.
 func settingsFrom(c config.Config) (gate.Settings, error) {
@@ -163,6 +191,38 @@ func (a *App) ClearNotices(prefix string) {
 	a.notices = keep
 }
 
+// SetDesktop installs what `sluice status` reports about the rest of the
+// desktop (the desktop face's guard of other apps' notifications).
+func (a *App) SetDesktop(fn func() control.Desktop) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.desktop = fn
+}
+
+// WatchConfig calls fn with every config applied from now on (reload, or
+// the settings window saving), until stop is called.
+func (a *App) WatchConfig(fn func(config.Config)) (stop func()) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.watchers == nil {
+		a.watchers = map[int]func(config.Config){}
+	}
+	id := a.nextW
+	a.nextW++
+	a.watchers[id] = fn
+	return func() {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		delete(a.watchers, id)
+	}
+}
+
+// DataDir is the data directory (store, control socket, state files).
+func (a *App) DataDir() string { return a.opt.DataDir }
+
+// Clock is the clock the gate runs on.
+func (a *App) Clock() clock.Clock { return a.clk }
+
 // LocalToken is the local inbox's bearer token.
 func (a *App) LocalToken() string { return a.token }
 
@@ -209,6 +269,7 @@ func (a *App) Run(ctx context.Context) error {
 
 	<-ctx.Done()
 	a.log.Info("sluice stopping")
+	a.signins.stop()
 	a.conns.stopAll()
 	ctl.Close()
 	wg.Wait()
@@ -233,12 +294,21 @@ func (a *App) Wake() {
 }
 
 // Reload re-reads the config file and applies it without a restart. An
-// invalid file changes nothing and the error names the fields.
+// invalid file changes nothing and the error names the fields. A missing
+// or unreadable file changes nothing either: the defaults a first start
+// uses without a file would drop every account and the local inbox.
 func (a *App) Reload() error {
-	cfg, err := config.Load(a.opt.ConfigPath)
+	cfg, err := config.LoadFile(a.opt.ConfigPath)
 	if err != nil {
-		a.log.Error("config reload refused", "err", err)
-		return err
+		a.log.Error("config reload refused; the running config stays", "err", err)
+		var fe config.Errors
+		switch {
+		case errors.As(err, &fe):
+			return err // the fields say it all
+		case errors.Is(err, config.ErrNoFile):
+			return fmt.Errorf("%w; the running config stays (restore the file, or write a new one with `sluice init`)", err)
+		}
+		return fmt.Errorf("%w; the running config stays", err)
 	}
 	return a.apply(cfg)
 }
@@ -250,10 +320,21 @@ func (a *App) apply(cfg config.Config) error {
 	}
 	a.mu.Lock()
 	a.cfg = cfg
+	watchers := make([]func(config.Config), 0, len(a.watchers))
+	for _, fn := range a.watchers {
+		watchers = append(watchers, fn)
+	}
 	a.mu.Unlock()
 	a.gate.Configure(set)
 	a.conns.apply(context.Background(), cfg)
+	// A reload or a save is often the user fixing a password: accounts
+	// stopped by a refused login try once more (unchanged ones are not
+	// restarted by apply).
+	a.conns.retry()
 	a.pub.Kick()
+	for _, fn := range watchers {
+		fn(cfg)
+	}
 	a.log.Info("config applied", "accounts", len(cfg.Accounts), "rules", len(cfg.Rules))
 	return nil
 }
@@ -291,6 +372,9 @@ func (a *App) mirrorFocus(ctx context.Context) {
 
 // Status implements control.Backend.
 func (a *App) Status() control.Status {
+	// The gate and the publisher first, not under a.mu: the gate may be
+	// inside the store, which reports damage through Notice.
+	gs := a.gate.Status()
 	now := a.clk.Now()
 	var today *schedule.PreviewDay
 	if days := a.gate.Plan().Preview(now, 1); len(days) == 1 {
@@ -298,12 +382,18 @@ func (a *App) Status() control.Status {
 	}
 	pub := a.pub.Status()
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	return control.Status{
-		Status: a.gate.Status(), Now: now, Version: a.opt.Version, PID: os.Getpid(),
+	st := control.Status{
+		Status: gs, Now: now, Version: a.opt.Version, PID: os.Getpid(),
 		Tray: a.tray, Notices: append([]string(nil), a.notices...),
 		Config: a.opt.ConfigPath, Data: a.opt.DataDir, Today: today, Publish: &pub,
 	}
+	desktop := a.desktop
+	a.mu.Unlock()
+	if desktop != nil {
+		d := desktop()
+		st.Desktop = &d
+	}
+	return st
 }
 
 // Schedule implements control.Backend: the coming days as the gate will
@@ -344,18 +434,60 @@ func (a *App) Pause(d time.Duration) (gate.Status, error) { return a.gate.Pause(
 func (a *App) Resume() (gate.Status, error) { return a.gate.Resume() }
 
 // List implements control.Backend.
-func (a *App) List(state model.State, query string, limit int) ([]model.Item, error) {
-	return a.gate.List(state, query, limit)
+func (a *App) List(state model.State, q gate.ListQuery) (gate.Page, error) {
+	return a.gate.List(state, q)
 }
 
 // Item implements control.Backend.
 func (a *App) Item(id string) (model.Item, error) { return a.gate.Item(id) }
 
-// Done implements control.Backend.
-func (a *App) Done(ids []string) (int, error) { return a.gate.Done(ids) }
+// Done implements control.Backend. Connectors that tell their service
+// about done items (GitHub's mark_read_on_done) hear of them afterwards.
+func (a *App) Done(ids []string) (int, error) {
+	var items []model.Item
+	if len(a.conns.markers()) > 0 {
+		for _, id := range ids {
+			if it, err := a.gate.Item(id); err == nil {
+				items = append(items, it)
+			}
+		}
+	}
+	n, err := a.gate.Done(ids)
+	if err == nil && n > 0 {
+		a.conns.markDone(items)
+	}
+	return n, err
+}
 
 // DoneAll implements control.Backend.
-func (a *App) DoneAll() (int, error) { return a.gate.DoneAll() }
+func (a *App) DoneAll() (int, error) {
+	// The released items of accounts that tell their service, a page at a
+	// time: the digest may hold thousands, most of them mail.
+	var items []model.Item
+	if marks := a.conns.markers(); len(marks) > 0 {
+		q := gate.ListQuery{Limit: gate.MaxPage}
+		for {
+			page, err := a.gate.List(model.StateReleased, q)
+			if err != nil {
+				break
+			}
+			for _, it := range page.Items {
+				if marks[it.Account] {
+					items = append(items, it)
+				}
+			}
+			if page.Older == 0 {
+				break
+			}
+			q.Before = page.Older
+		}
+	}
+	n, err := a.gate.DoneAll()
+	if err == nil && n > 0 {
+		a.conns.markDone(items)
+	}
+	return n, err
+}
 
 // Snooze implements control.Backend.
 func (a *App) Snooze(ids []string) (int, error) { return a.gate.Snooze(ids) }
@@ -415,15 +547,30 @@ func (a *App) OpenWindow(name string) error {
 	return a.opt.OpenWindow(name)
 }
 
-// AccountTest implements control.Backend.
+// AccountTest implements control.Backend. A test that passes retries the
+// account at once if its login was refused.
 func (a *App) AccountTest(name string) (string, error) {
 	cfg := a.Config()
 	for _, acc := range cfg.Accounts {
 		if acc.Name == name {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			return TestAccount(ctx, acc, a.log)
+			msg, err := testAccount(ctx, acc, a.log, &a.tokens)
+			if err == nil {
+				a.conns.retry(name)
+			}
+			return msg, err
 		}
 	}
 	return "", fmt.Errorf("%w: no account named %q", store.ErrNotFound, name)
+}
+
+// RetryAccount implements control.Backend: an account whose login was
+// refused (or that waits to retry) tries once more, now. It reports whether
+// there was anything to retry.
+func (a *App) RetryAccount(name string) (bool, error) {
+	if name != LocalAccount && !slices.ContainsFunc(a.Config().Accounts, func(acc config.Account) bool { return acc.Name == name }) {
+		return false, fmt.Errorf("%w: no account named %q", store.ErrNotFound, name)
+	}
+	return len(a.conns.retry(name)) > 0, nil
 }

@@ -59,6 +59,14 @@ func TestImportDirection(t *testing.T) {
 				if !under(name, "app/store") {
 					t.Errorf("%s imports %s: bbolt belongs in app/store only", name, imp)
 				}
+			case strings.HasPrefix(imp, "golang.org/x/oauth2"):
+				if !under(name, "app/oauth") {
+					t.Errorf("%s imports %s: OAuth2 belongs in app/oauth only", name, imp)
+				}
+			case strings.HasPrefix(imp, "github.com/oauth2-proxy/mockoidc"):
+				if name != module+"/app/oauth/oidctest" {
+					t.Errorf("%s imports %s: the test provider belongs in app/oauth/oidctest only", name, imp)
+				}
 			}
 			for lib, home := range protocols {
 				if (imp == lib || strings.HasPrefix(imp, lib+"/")) && !under(name, home) {
@@ -68,9 +76,13 @@ func TestImportDirection(t *testing.T) {
 			if !strings.HasPrefix(imp, module+"/") {
 				continue
 			}
+			if under(imp, "connectors/conntest") {
+				t.Errorf("%s imports %s: the conformance suite is for connectors' tests only", name, imp)
+			}
 			switch {
 			case under(name, "connectors"):
-				// A connector knows the model, the clock and its own subpackages.
+				// A connector knows the model, the one clock and its own
+				// subpackages; the conformance suite is for tests only.
 				own := module + "/" + strings.Join(strings.Split(strings.TrimPrefix(name, module+"/"), "/")[:2], "/")
 				if imp != module+"/app/model" && imp != module+"/app/clock" && !under(imp, strings.TrimPrefix(own, module+"/")) {
 					t.Errorf("%s imports %s: connectors may import only app/model and app/clock of the app", name, imp)

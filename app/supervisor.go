@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"time"
 
@@ -99,7 +100,7 @@ func (s *supervisor) build(spec any) (model.Connector, error) {
 			}
 			return buildCalendar(v, loc, s.a.clk, s.a.log)
 		}
-		return buildAccount(v, s.a.log)
+		return buildAccount(v, s.a.log, &s.a.tokens, s.a.clk)
 	}
 	return nil, fmt.Errorf("unknown connector spec %T", spec)
 }
@@ -161,6 +162,36 @@ func (s *supervisor) wake() {
 	}
 }
 
+// retry gives each connector whose login was refused, that waits for a
+// sign-in, or that waits to retry after a failure, one attempt at once: the
+// user may just have fixed the password (set-password, a reload, a passing
+// test, Save in the settings) or signed in. A connector that is fine is left alone. With names, only those
+// accounts are considered. It returns the accounts woken.
+func (s *supervisor) retry(names ...string) []string {
+	state := map[string]model.HealthState{}
+	for _, h := range s.a.gate.Health() {
+		state[h.Account] = h.State
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var woken []string
+	for name, r := range s.running {
+		if len(names) > 0 && !slices.Contains(names, name) {
+			continue
+		}
+		if st := state[name]; st != model.HealthAuthFailed && st != model.HealthSignInNeeded && st != model.HealthBackingOff {
+			continue
+		}
+		if w, ok := r.conn.(model.Waker); ok {
+			s.a.log.Info("retrying the account now", "account", name, "state", state[name])
+			w.Wake()
+			woken = append(woken, name)
+		}
+	}
+	slices.Sort(woken)
+	return woken
+}
+
 // focus mirrors a focus block's start or end on every connector that can.
 func (s *supervisor) focus(ctx context.Context, start bool, info model.FocusInfo) {
 	s.mu.Lock()
@@ -183,6 +214,48 @@ func (s *supervisor) focus(ctx context.Context, start bool, info model.FocusInfo
 			}
 			if err != nil {
 				s.a.log.Warn("focus mirror failed", "err", err)
+			}
+		}()
+	}
+}
+
+// markers reports whether any running connector tells its service about
+// done items.
+func (s *supervisor) markers() map[string]bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	names := map[string]bool{}
+	for name, r := range s.running {
+		if _, ok := r.conn.(model.DoneMarker); ok {
+			names[name] = true
+		}
+	}
+	return names
+}
+
+// markDone hands done items to their account's connector, if it tells its
+// service (in the background: the user's done never waits for GitHub).
+func (s *supervisor) markDone(items []model.Item) {
+	byAccount := map[string][]model.Item{}
+	for _, it := range items {
+		byAccount[it.Account] = append(byAccount[it.Account], it)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for name, its := range byAccount {
+		r, ok := s.running[name]
+		if !ok {
+			continue
+		}
+		m, ok := r.conn.(model.DoneMarker)
+		if !ok {
+			continue
+		}
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if err := m.MarkDone(ctx, its); err != nil {
+				s.a.log.Warn("could not tell the service about done items", "account", name, "err", err)
 			}
 		}()
 	}

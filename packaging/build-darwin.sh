@@ -14,8 +14,9 @@
 # and puts sluice-ui next to sluice, where sluice looks for it.
 #
 # Run it on a Mac: the tray (fyne.io/systray) and the windows (Fyne) need
-# cgo and Cocoa. Elsewhere it still builds the bundle, with a cgo-less
-# sluice that has no tray and without sluice-ui, to check the bundle's shape.
+# cgo and Cocoa, so elsewhere it refuses rather than make a bundle without
+# either. ARCH=universal makes one bundle for Apple silicon and Intel
+# (lipo); the default is the Mac's own architecture.
 # Start at login (`sluice autostart on`, run from inside the bundle) writes
 # a LaunchAgent that starts Contents/MacOS/sluice, so LSUIElement applies.
 set -euo pipefail
@@ -26,9 +27,10 @@ log() { echo "build-darwin: $*" >&2; }
 
 version=$(sed -n 's/^Version *= *"\(.*\)"/\1/p' FyneApp.toml | head -n1)
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-arch=${GOARCH:-$(go env GOARCH)}
+arch=${ARCH:-${GOARCH:-$(go env GOARCH)}}
 fyne_version=$(go list -m -f '{{.Version}}' fyne.io/fyne/v2)
 ldflags="-s -w -X main.version=$version -X github.com/sluice-app/sluice/app/cli.Commit=$commit"
+ldflags="$ldflags $(packaging/oauth-ldflags.sh)" # OAuth client IDs from the environment, if any
 out="$root/out/darwin"
 work=$(mktemp -d)
 cleanup() {
@@ -39,19 +41,35 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$out" dist
 
-if [ "$(uname -s)" = Darwin ]; then
-  cgo=1
-else
-  cgo=0
-  log "WARNING: not on macOS: building a cgo-less sluice (no tray) and no sluice-ui; for checking the bundle only"
+if [ "$(uname -s)" != Darwin ]; then
+  # The tray (fyne.io/systray) and the windows (Fyne) need cgo and Cocoa,
+  # which only a Mac has: a bundle built elsewhere would have neither.
+  log "refusing to build Sluice.app on $(uname -s): the tray and the windows need cgo and Cocoa; run this on a Mac (CI: .github/workflows/macos.yml)"
+  exit 1
 fi
-log "building sluice for darwin/$arch (CGO_ENABLED=$cgo)"
-CGO_ENABLED=$cgo GOOS=darwin GOARCH=$arch go build -trimpath -ldflags "$ldflags" -o "$out/sluice" ./cmd/sluice
-rm -f "$out/sluice-ui"
-if [ "$cgo" = 1 ] && [ -d cmd/sluice-ui ]; then
-  log "building sluice-ui"
-  CGO_ENABLED=1 GOOS=darwin GOARCH=$arch go build -trimpath -tags migrated_fynedo -ldflags "$ldflags" -o "$out/sluice-ui" ./cmd/sluice-ui
-fi
+# ARCH=universal builds arm64 and amd64 and joins them with lipo.
+case "$arch" in
+  universal) arches=(arm64 amd64) ;;
+  *) arches=("$arch") ;;
+esac
+rm -f "$out/sluice" "$out/sluice-ui"
+for prog in sluice sluice-ui; do
+  parts=()
+  for a in "${arches[@]}"; do
+    log "building $prog for darwin/$a (cgo)"
+    CGO_ENABLED=1 GOOS=darwin GOARCH=$a go build -trimpath -tags migrated_fynedo -ldflags "$ldflags" -o "$out/$prog-$a" "./cmd/$prog"
+    # sluice's tray is Cocoa through cgo: a build without it has none.
+    go version -m "$out/$prog-$a" | grep -q 'CGO_ENABLED=1' || { log "$prog for $a was built without cgo"; exit 1; }
+    parts+=("$out/$prog-$a")
+  done
+  if [ ${#parts[@]} = 1 ]; then
+    mv "${parts[0]}" "$out/$prog"
+  else
+    lipo -create -output "$out/$prog" "${parts[@]}"
+    rm -f "${parts[@]}"
+  fi
+done
+[ -x "$out/sluice" ] && [ -x "$out/sluice-ui" ] || { log "a program is missing from out/darwin"; exit 1; }
 
 fyne="$root/out/tools/fyne-$fyne_version/fyne"
 if [ ! -x "$fyne" ]; then
@@ -81,7 +99,7 @@ if command -v plutil >/dev/null 2>&1; then
 elif command -v python3 >/dev/null 2>&1; then
   python3 -c 'import plistlib,sys; d=plistlib.load(open(sys.argv[1],"rb")); assert d["LSUIElement"] is True and d["CFBundleIdentifier"]=="app.sluice.Sluice", d' "$plist"
 fi
-if [ -f "$out/sluice-ui" ]; then cp "$out/sluice-ui" "$app/Contents/MacOS/"; fi
+cp "$out/sluice-ui" "$app/Contents/MacOS/"
 
 archive="dist/Sluice-$version-darwin-$arch.tar.gz"
 tar -C "$out" -czf "$archive" Sluice.app

@@ -48,6 +48,7 @@ arch=$(go env GOARCH)
 fyne_version=$(go list -m -f '{{.Version}}' fyne.io/fyne/v2)
 name="sluice-$version-linux-$arch"
 ldflags="-s -w -X main.version=$version -X github.com/sluice-app/sluice/app/cli.Commit=$commit"
+ldflags="$ldflags $(packaging/oauth-ldflags.sh)" # OAuth client IDs from the environment, if any
 
 out="$root/out/linux"
 work=$(mktemp -d)

@@ -15,9 +15,14 @@
 #     `status`, and stops cleanly on SIGTERM;
 #   - `sluice autostart on|status|off` writes and removes the XDG entry;
 #   - a staged install (DESTDIR, PREFIX=/usr) lands under DESTDIR only;
-#   - `make uninstall` leaves no file behind.
+#   - `make uninstall` leaves no file behind;
+#   - the .deb and .rpm built from the same archive hold the same files,
+#     lintian finds no error in the .deb, and (as root) `apt-get install
+#     ./sluice_….deb` installs it: /usr/bin/sluice prints its version, runs
+#     a daemon that answers and quits, and `apt-get purge` removes it.
 # Usage: packaging/check-linux.sh [ARCHIVE]
-# Debian packages: desktop-file-utils appstream xz-utils make systemd.
+# Debian packages: desktop-file-utils appstream xz-utils make systemd
+# lintian dpkg-dev.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
@@ -166,5 +171,48 @@ make -s -C "$pkg" install DESTDIR="$stage" PREFIX=/usr >/dev/null
 grep -qxF "Exec=/usr/bin/sluice" "$stage/usr/share/applications/app.sluice.Sluice.desktop" || fail "staged Exec"
 grep -qxF "ExecStart=/usr/bin/sluice daemon" "$stage/usr/share/systemd/user/sluice.service" || fail "staged ExecStart"
 out=$(appstreamcli validate-tree --no-net "$stage" 2>&1) || fail "appstreamcli validate-tree: $out"
+
+echo "== .deb and .rpm from the same archive (packaging/build-linux-packages.sh)"
+need lintian lintian
+need dpkg-shlibdeps dpkg-dev
+pkgs=$(packaging/build-linux-packages.sh "$archive")
+deb=$(sed -n 1p <<<"$pkgs")
+rpm=$(sed -n 2p <<<"$pkgs")
+[ -f "$deb" ] && [ -f "$rpm" ] || fail "no packages: $pkgs"
+debfiles=$(dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./||')
+for f in "${want[@]}"; do
+  case "$f" in Makefile | INSTALL) continue ;; esac
+  grep -qxF "usr/$f" <<<"$debfiles" || fail "the .deb lacks /usr/$f"
+done
+dpkg-deb -f "$deb" Depends | grep -q 'libc6' || fail "the .deb depends on nothing: $(dpkg-deb -f "$deb" Depends)"
+out=$(lintian --tag-display-limit 0 "$deb" 2>&1 | grep -v 'running with root privileges' || true)
+[ -z "$out" ] || echo "$out"
+! grep -q '^E:' <<<"$out" || fail "lintian found errors in $(basename "$deb")"
+echo "lintian: no errors; .deb $(du -h "$deb" | cut -f1), .rpm $(du -h "$rpm" | cut -f1)"
+
+if [ "$(id -u)" = 0 ] && ! dpkg-query -W sluice >/dev/null 2>&1; then
+  echo "== apt-get install ./$(basename "$deb")"
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "$(realpath "$deb")" >"$tmp/apt.log" 2>&1 ||
+    fail "apt-get install: $(cat "$tmp/apt.log")"
+  removed=false
+  remove() { $removed || DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 purge -y -qq sluice >/dev/null 2>&1; removed=true; }
+  trap 'remove; cleanup' EXIT
+  out=$(/usr/bin/sluice version)
+  case "$out" in "sluice $version (commit "*) ;; *) fail "/usr/bin/sluice version printed '$out'" ;; esac
+  grep -qxF 'Exec=/usr/bin/sluice' /usr/share/applications/app.sluice.Sluice.desktop || fail "installed launcher Exec"
+  data="$tmp/deb-data"
+  /usr/bin/sluice --config "$tmp/deb.toml" --data "$data" daemon 2>"$tmp/deb-daemon.log" &
+  daemon_pid=$!
+  for _ in $(seq 1 100); do /usr/bin/sluice --config "$tmp/deb.toml" --data "$data" status >/dev/null 2>&1 && break; sleep 0.2; done
+  /usr/bin/sluice --config "$tmp/deb.toml" --data "$data" status | grep -q held || fail "the packaged daemon did not answer: $(cat "$tmp/deb-daemon.log")"
+  /usr/bin/sluice --config "$tmp/deb.toml" --data "$data" quit | grep -q 'has quit' || fail "quit"
+  wait "$daemon_pid" || fail "the packaged daemon exited with $? after quit"
+  daemon_pid=
+  remove
+  [ ! -e /usr/bin/sluice ] || fail "apt-get purge left /usr/bin/sluice"
+  echo "installed with apt-get, ran version and a daemon from /usr/bin, removed"
+else
+  echo "note: not root, or a sluice package is installed already: skipping the apt-get install check"
+fi
 
 echo "check-linux: OK ($(basename "$archive"))"

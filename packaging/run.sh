@@ -12,6 +12,7 @@ mkdir -p bin
 version=$(sed -n 's/^Version *= *"\(.*\)"/\1/p' FyneApp.toml 2>/dev/null || true)
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 ldflags="-s -w -X main.version=${version:-dev} -X github.com/sluice-app/sluice/app/cli.Commit=$commit"
+ldflags="$ldflags $(packaging/oauth-ldflags.sh)" # OAuth client IDs from the environment, if any
 echo "Building bin/sluice and bin/sluice-ui (the first build of the windows takes a few minutes)…" >&2
 CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o bin/sluice ./cmd/sluice
 go build -trimpath -ldflags "$ldflags" -o bin/sluice-ui ./cmd/sluice-ui

@@ -23,7 +23,7 @@ import (
 
 func runAccount(e *Env, args []string) error {
 	if len(args) == 0 {
-		return usagef("account: want add, list, remove, test, set-password, set-token or set-url")
+		return usagef("account: want add, list, remove, test, login, set-password, set-token or set-url")
 	}
 	sub, rest := args[0], args[1:]
 	switch sub {
@@ -35,6 +35,8 @@ func runAccount(e *Env, args []string) error {
 		return accountRemove(e, rest)
 	case "test":
 		return accountTest(e, rest)
+	case "login":
+		return accountLogin(e, rest)
 	case "set-password":
 		return accountSecret(e, "set-password", secrets.Password, rest)
 	case "set-token":
@@ -45,28 +47,39 @@ func runAccount(e *Env, args []string) error {
 		fmt.Fprint(e.Stdout, accountHelp)
 		return nil
 	}
-	return usagef("account: unknown subcommand %q (want add, list, remove, test, set-password, set-token or set-url)", sub)
+	return usagef("account: unknown subcommand %q (want add, list, remove, test, login, set-password, set-token or set-url)", sub)
 }
 
 const accountHelp = `Usage:
-  sluice account add imap NAME --preset gmail|fastmail|icloud|yahoo|outlook --user U
+  sluice account add imap NAME --preset gmail|outlook|office365|fastmail|icloud|yahoo --user U
   sluice account add imap NAME --host H [--port P] [--security tls|starttls|insecure] --user U
         [--folder F]… [--ca-file F] [--password-command CMD] [--allow-insecure]
         [--initial-sync none|all|newest:N|since:YYYY-MM-DD] [--link-template T]
+        [--auth password|oauth2] [--provider google|microsoft|oidc] [--tenant T]
+        [--issuer URL] [--client-id ID] [--client-secret S]
   sluice account add slack NAME [--channel C]… [--no-dnd] [--no-status] [--socket-mode]
+  sluice account add matrix NAME --homeserver H [--user @me:example.org] [--room R]…
+        [--link-base URL] [--no-presence] [--password-command CMD]
+  sluice account add github NAME [--participating] [--mark-read-on-done] [--api-url U]
+        [--client-id ID]
   sluice account add caldav NAME --url URL --user U [--calendar C]… [--address A]…
         [--ca-file F] [--password-command CMD]
   sluice account add ics NAME [--url URL] [--address A]…   (a secret address: set-url)
   sluice account list
   sluice account remove NAME
   sluice account test NAME
+  sluice account login NAME [--device] [--no-browser]
+                                      (sign in with Google, Microsoft or the OIDC issuer;
+                                       GitHub: the OAuth device flow)
   sluice account set-password NAME    (reads the password from a prompt, or stdin)
-  sluice account set-token NAME         (Slack user token xoxp-…, or app-level token xapp-…)
-  sluice account set-url NAME           (a calendar's secret .ics address, from a prompt or stdin)
+  sluice account set-token NAME       (Slack xoxp-/xapp- token, Matrix access token, GitHub token)
+  sluice account set-url NAME         (a calendar's secret .ics address, from a prompt or stdin)
 
 Passwords, tokens and secret calendar addresses go to the OS keyring, never
-into the config file. Calendars (caldav, ics) bring meetings, not messages:
-see [calendar] in the config, and sluice schedule.
+into the config file. Gmail, Outlook.com and Microsoft 365 sign in with the
+provider in the browser (OAuth2) by default; for a Gmail app password add
+--auth password. Calendars (caldav, ics) bring meetings, not messages: see
+[calendar] in the config, and sluice schedule.
 `
 
 type multi []string
@@ -75,22 +88,38 @@ func (m *multi) String() string     { return strings.Join(*m, ",") }
 func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 
 func accountAdd(e *Env, args []string) error {
-	if len(args) < 1 || (args[0] != "imap" && args[0] != "slack" && args[0] != "caldav" && args[0] != "ics") {
+	if len(args) < 1 || (args[0] != "imap" && args[0] != "slack" && args[0] != "matrix" && args[0] != "github" &&
+		args[0] != "caldav" && args[0] != "ics") {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
 			fmt.Fprint(e.Stdout, accountHelp)
 			return nil
 		}
-		return usagef("account add: want a kind (imap, slack, caldav or ics) and a name")
+		return usagef("account add: want a kind (imap, slack, matrix, github, caldav or ics) and a name")
 	}
 	kind := args[0]
 	fs := newFlags(e, "account")
 	var acc config.Account
 	var folders, channels, calendars, addresses multi
 	var initial string
-	var noDND, noStatus bool
+	var noDND, noStatus, noPresence bool
+	var rooms multi
 	acc.Kind = kind
+	switch kind {
+	case "matrix":
+		fs.StringVar(&acc.Homeserver, "homeserver", "", "the homeserver: matrix.example.org or https://…")
+		fs.StringVar(&acc.UserID, "user", "", "your Matrix ID, @me:example.org (for a password login)")
+		fs.Var(&rooms, "room", "room to watch besides DMs and mentions: #alias:server or !id:server (repeatable)")
+		fs.StringVar(&acc.LinkBase, "link-base", "", "open messages here instead of matrix.to, e.g. https://app.element.io/#/room/")
+		fs.BoolVar(&noPresence, "no-presence", false, "do not set presence to unavailable during focus")
+		fs.StringVar(&acc.PasswordCommand, "password-command", "", "command whose output is the password (instead of the keyring)")
+	case "github":
+		fs.BoolVar(&acc.Participating, "participating", false, "only threads you take part in (review requests, mentions, assignments)")
+		fs.BoolVar(&acc.MarkReadOnDone, "mark-read-on-done", false, "mark a notification read on GitHub when you mark its item done")
+		fs.StringVar(&acc.APIURL, "api-url", "", "GitHub Enterprise: https://HOST/api/v3/")
+		fs.StringVar(&acc.ClientID, "client-id", "", "OAuth app client ID for `sluice account login`")
+	}
 	if kind == "imap" {
-		fs.StringVar(&acc.Preset, "preset", "", "gmail, fastmail, icloud, yahoo or outlook (fills host, port, security)")
+		fs.StringVar(&acc.Preset, "preset", "", "gmail, outlook, office365, fastmail, icloud or yahoo (fills host, port, security, sign-in)")
 		fs.StringVar(&acc.Host, "host", "", "server host name")
 		fs.IntVar(&acc.Port, "port", 0, "server port (default 993 for tls, 143 for starttls)")
 		fs.StringVar(&acc.Security, "security", "", "tls (default), starttls or insecure (loopback only)")
@@ -101,6 +130,12 @@ func accountAdd(e *Env, args []string) error {
 		fs.BoolVar(&acc.AllowInsecure, "allow-insecure", false, "allow plaintext IMAP to a loopback host")
 		fs.StringVar(&initial, "initial-sync", "none", "what the first sync imports: none, all, newest:N or since:YYYY-MM-DD")
 		fs.StringVar(&acc.LinkTemplate, "link-template", "", "deep-link URL template (see the README)")
+		fs.StringVar(&acc.Auth, "auth", "", "password or oauth2 (sign in with the provider; default for gmail, outlook, office365)")
+		fs.StringVar(&acc.OAuthProvider, "provider", "", "oauth2 provider: google, microsoft or oidc")
+		fs.StringVar(&acc.OAuthTenant, "tenant", "", "Microsoft tenant: common (default), organizations, a tenant ID or domain")
+		fs.StringVar(&acc.OAuthIssuer, "issuer", "", "OIDC issuer URL (with --provider oidc)")
+		fs.StringVar(&acc.OAuthClientID, "client-id", "", "OAuth client ID (default: the one built in; see packaging/OAUTH.md)")
+		fs.StringVar(&acc.OAuthClientSecret, "client-secret", "", "OAuth client secret, where the provider wants one (Google)")
 	} else if kind == "caldav" || kind == "ics" {
 		fs.StringVar(&acc.URL, "url", "", "CalDAV server (any URL on it), or a public .ics feed")
 		fs.Var(&addresses, "address", "your address on invitations, to skip the ones you declined (repeatable)")
@@ -110,7 +145,7 @@ func accountAdd(e *Env, args []string) error {
 			fs.StringVar(&acc.CAFile, "ca-file", "", "PEM file of a CA to trust (self-hosted servers)")
 			fs.StringVar(&acc.PasswordCommand, "password-command", "", "command whose output is the password (instead of the keyring)")
 		}
-	} else {
+	} else if kind == "slack" {
 		fs.Var(&channels, "channel", "channel to watch besides DMs and mentions (repeatable)")
 		fs.BoolVar(&noDND, "no-dnd", false, "do not turn on Slack's do-not-disturb during focus")
 		fs.BoolVar(&noStatus, "no-status", false, "do not set a Slack status during focus")
@@ -124,7 +159,11 @@ func accountAdd(e *Env, args []string) error {
 		return usagef("account add %s: give one account name", kind)
 	}
 	acc.Name = pos[0]
-	acc.Folders, acc.Channels, acc.Calendars, acc.Addresses = folders, channels, calendars, addresses
+	acc.Folders, acc.Channels, acc.Rooms = folders, channels, rooms
+	acc.Calendars, acc.Addresses = calendars, addresses
+	if noPresence {
+		acc.SetPresence = new(bool)
+	}
 	if noDND {
 		acc.SetDND = new(bool)
 	}
@@ -135,6 +174,10 @@ func accountAdd(e *Env, args []string) error {
 		if err := app.ApplyPreset(&acc); err != nil {
 			return err
 		}
+		if acc.Auth == "" && acc.OAuthProvider != "" {
+			acc.Auth = "oauth2"
+		}
+		app.PresetAuth(&acc)
 		if err := parseInitial(&acc, initial); err != nil {
 			return err
 		}
@@ -155,10 +198,20 @@ func accountAdd(e *Env, args []string) error {
 		fmt.Fprintln(e.Stdout, hint)
 	}
 	switch {
+	case acc.OAuth2() && acc.PasswordCommand == "":
+		fmt.Fprintf(e.Stdout, "Next: sluice account login %s   (signs in in your browser)\n", quoteArg(acc.Name))
 	case kind == "imap" && acc.PasswordCommand == "":
 		fmt.Fprintf(e.Stdout, "Next: sluice account set-password %s\n", quoteArg(acc.Name))
 	case kind == "slack":
 		fmt.Fprintf(e.Stdout, "Next: sluice account set-token %s   (see packaging/SLACK.md)\n", quoteArg(acc.Name))
+	case kind == "matrix" && acc.UserID != "" && acc.PasswordCommand == "":
+		fmt.Fprintf(e.Stdout, "Next: sluice account set-password %s   (or set-token with an access token)\n", quoteArg(acc.Name))
+	case kind == "matrix" && acc.PasswordCommand == "":
+		fmt.Fprintf(e.Stdout, "Next: sluice account set-token %s   (an access token from your client)\n", quoteArg(acc.Name))
+	case kind == "github" && acc.ClientID != "":
+		fmt.Fprintf(e.Stdout, "Next: sluice account login %s   (or set-token with a personal access token)\n", quoteArg(acc.Name))
+	case kind == "github":
+		fmt.Fprintf(e.Stdout, "Next: sluice account set-token %s   (a classic token with the notifications scope)\n", quoteArg(acc.Name))
 	case kind == "caldav" && acc.PasswordCommand == "":
 		fmt.Fprintf(e.Stdout, "Next: sluice account set-password %s\n", quoteArg(acc.Name))
 	case kind == "ics" && acc.URL == "":
@@ -211,6 +264,21 @@ func reloadIfRunning(e *Env) {
 	}
 }
 
+// retryIfRunning tells a running Sluice that an account works now, so that
+// it signs in again at once if its login was refused.
+func retryIfRunning(e *Env, name string) {
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	retrying, err := e.client().RetryAccount(c, name)
+	switch {
+	case err == nil && retrying:
+		fmt.Fprintf(e.Stdout, "The running Sluice is connecting %q again.\n", name)
+	case err == nil, errors.Is(err, control.ErrNotRunning):
+	default:
+		fmt.Fprintln(e.Stderr, "sluice: could not ask the running Sluice to retry the account:", err)
+	}
+}
+
 func accountList(e *Env, args []string) error {
 	fs := newFlags(e, "account")
 	if err := noArgs(fs, e, args); err != nil {
@@ -225,7 +293,7 @@ func accountList(e *Env, args []string) error {
 	defer cancel()
 	if st, err := e.client().Status(c); err == nil {
 		for _, h := range st.Health {
-			health[h.Account] = string(h.State)
+			health[h.Account] = h.State.Words()
 			if h.Detail != "" {
 				health[h.Account] += ": " + h.Detail
 			}
@@ -339,6 +407,7 @@ func accountTest(e *Env, args []string) error {
 				return fmt.Errorf("account %q: %w", a.Name, err)
 			}
 			fmt.Fprintln(e.Stdout, msg)
+			retryIfRunning(e, a.Name)
 			return nil
 		}
 	}
@@ -371,6 +440,10 @@ func accountSecret(e *Env, verb string, kind secrets.Kind, args []string) error 
 	if acc == nil {
 		return fmt.Errorf("no account named %q (add it first with `sluice account add`)", pos[0])
 	}
+	if kind == secrets.Password && acc.OAuth2() && acc.PasswordCommand == "" {
+		return fmt.Errorf("account %q signs in with %s, not a password: run `sluice account login %s` (or set auth = \"password\" for an app password)",
+			acc.Name, app.ProviderTitle(*acc), quoteArg(acc.Name))
+	}
 	secret, err := readSecret(e, fmt.Sprintf("%s for %s: ", strings.ReplaceAll(string(kind), "-", " "), acc.Name))
 	if err != nil {
 		return err
@@ -383,7 +456,7 @@ func accountSecret(e *Env, verb string, kind secrets.Kind, args []string) error 
 		if u, err := url.Parse(secret); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "webcal" && u.Scheme != "http") {
 			return usagef("account set-url: that is not a calendar address (want https://…)")
 		}
-	case kind != secrets.Password:
+	case kind != secrets.Password && acc.Kind == "slack":
 		// The prefix tells a user token from an app-level token.
 		switch {
 		case strings.HasPrefix(secret, "xapp-"):
@@ -401,6 +474,21 @@ func accountSecret(e *Env, verb string, kind secrets.Kind, args []string) error 
 		return err
 	}
 	fmt.Fprintf(e.Stdout, "Stored the %s for %q in the OS keyring.\n", kind, acc.Name)
+	reloadIfRunning(e)
+	return nil
+}
+
+// githubLogin signs a GitHub account in with the OAuth device flow and
+// stores the token in the keyring.
+func githubLogin(e *Env, a config.Account) error {
+	c, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	if err := app.GitHubLogin(c, a, func(uri, code string) {
+		fmt.Fprintf(e.Stdout, "Open %s and enter the code %s\nWaiting for GitHub…\n", uri, code)
+	}); err != nil {
+		return fmt.Errorf("account %q: %w", a.Name, err)
+	}
+	fmt.Fprintf(e.Stdout, "Signed in; stored the token for %q in the OS keyring.\n", a.Name)
 	reloadIfRunning(e)
 	return nil
 }

@@ -37,6 +37,9 @@ type Env struct {
 	configFlag, dataFlag string
 	stdinIsTerminal      bool
 	stdoutIsTerminal     bool
+	// OpenURL opens a sign-in page in the browser (nil: the user's, through
+	// $BROWSER or the desktop's handler). Tests put an HTTP client there.
+	OpenURL func(url string) error
 }
 
 // command is one subcommand.
@@ -57,8 +60,8 @@ func init() {
 		{"focus", "DURATION|next|end", "focus for 25m/50m/1h30m, until the next check-in, or end focus", runFocus},
 		{"pause", "DURATION", "deliver everything live for a while (e.g. 1h)", runPause},
 		{"resume", "", "end a pause", runResume},
-		{"held", "[--json]", "list held items", runHeld},
-		{"digest", "[--json] [--search TEXT]", "list released items not yet done", runDigest},
+		{"held", "[--json] [--search TEXT] [--limit N [--before ID|--after ID]]", "list held items", runHeld},
+		{"digest", "[--json] [--search TEXT] [--limit N [--before ID|--after ID]]", "list released items not yet done", runDigest},
 		{"done", "ID…|--all", "mark items done", runDone},
 		{"snooze", "ID…", "put released items back on hold until the next check-in", runSnooze},
 		{"explain", "ID", "show an item and why it was held or let through", runExplain},
@@ -66,12 +69,14 @@ func init() {
 		{"rules", "test --from F --subject S [--body B] [--account A]", "test which rule matches and what would happen now", runRules},
 		{"config", "check|path|reload", "validate, locate or reload the config file", runConfig},
 		{"init", "[--template NAME] [--zone ZONE] [--force]", "write a commented default config", runInit},
-		{"account", "add|list|remove|test|set-password|set-token|set-url …", "manage mail, chat and calendar accounts", runAccount},
+		{"account", "add|list|remove|test|login|set-password|set-token|set-url …", "manage mail, chat and calendar accounts", runAccount},
 		{"schedule", "[--days N] [--json]", "the coming days: modes, meetings, moved check-ins, published focus blocks", runSchedule},
 		{"stats", "[--days N] [--json]", "per-day focus kept, items held, breakthroughs, waits", runStats},
+		{"store", "check|recover [--force] [--json]", "check the store file, or save what is readable from a damaged one", runStore},
 		{"export", "[--state held|released|done|all]", "write items as JSON lines to stdout", runExport},
 		{"token", "", "print the local inbox's URL and bearer token", runToken},
 		{"ui", "digest|settings|stats|welcome", "open a window", runUI},
+		{"quit", "", "stop the running Sluice (the tray app or the daemon) and wait until it has exited", runQuit},
 		{"autostart", "on|off|status", "start Sluice when you log in (or stop doing so)", runAutostart},
 		{"version", "", "print the version, commit and Go version", runVersion},
 		{"help", "[COMMAND]", "show help", runHelp},

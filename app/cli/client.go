@@ -82,15 +82,62 @@ func printStatus(w io.Writer, st control.Status, now time.Time) {
 			if !h.Until.IsZero() {
 				detail += " (retry " + clockIn(h.Until, st.Zone, now) + ")"
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", h.Account, h.Kind, h.State, detail)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", h.Account, h.Kind, h.State.Words(), detail)
 		}
 		tw.Flush()
 	} else {
 		fmt.Fprintln(w, "Connectors: none running (add one with `sluice account add`; `sluice send` always works)")
 	}
 	fmt.Fprintf(w, "Tray: %s\n", st.Tray)
+	printDesktop(w, st.Desktop)
 	for _, n := range st.Notices {
 		fmt.Fprintln(w, "Note:", n)
+	}
+}
+
+// printDesktop says how other apps' notifications are held: "Desktop:
+// dunst 1.9.0, paused by Sluice until 11:00".
+func printDesktop(w io.Writer, d *control.Desktop) {
+	if d == nil {
+		fmt.Fprintln(w, "Desktop: other apps are not held (the headless daemon leaves the desktop alone)")
+		return
+	}
+	fmt.Fprintf(w, "Desktop: %s\n", d.Summary)
+	if d.Problem != "" {
+		fmt.Fprintf(w, "  problem: %s\n", d.Problem)
+	}
+	if d.Capturing || len(d.Apps) > 0 {
+		var names []string
+		for _, a := range d.Apps {
+			if a.Captured {
+				names = append(names, a.Name)
+			}
+		}
+		line := "  capture: "
+		switch {
+		case d.Capturing && len(names) > 0:
+			line += "recording " + strings.Join(names, ", ") + " as items while holding"
+		case d.Capturing:
+			line += "watching, no app chosen yet (Settings ▸ Notifications)"
+		case len(names) > 0:
+			line += "will record " + strings.Join(names, ", ") + " while holding"
+		default:
+			line += "off"
+		}
+		seen := 0
+		for _, a := range d.Apps {
+			if !a.LastSeen.IsZero() {
+				seen++
+			}
+		}
+		switch seen {
+		case 0:
+			fmt.Fprintf(w, "%s (no app seen yet)\n", line)
+		case 1:
+			fmt.Fprintf(w, "%s (1 app seen)\n", line)
+		default:
+			fmt.Fprintf(w, "%s (%d apps seen)\n", line, seen)
+		}
 	}
 }
 
@@ -239,41 +286,146 @@ func runDigest(e *Env, args []string) error {
 
 func listItems(e *Env, name string, state model.State, args []string) error {
 	fs := newFlags(e, name)
-	asJSON := fs.Bool("json", false, "print JSON")
+	asJSON := fs.Bool("json", false, "print JSON (an array of items)")
 	search := fs.String("search", "", "only items whose sender, subject or text contains this")
-	limit := fs.Int("limit", 0, "at most this many (newest first; 0: all)")
+	limit := fs.Int("limit", 0, "at most this many, newest first (0: all); the last line says how to get the next ones")
+	before := fs.String("before", "", "only items stored before the item with this ID (the next page of older items)")
+	after := fs.String("after", "", "only items stored after the item with this ID (the page of newer items)")
 	if err := noArgs(fs, e, args); err != nil {
 		return err
 	}
+	if *before != "" && *after != "" {
+		return usagef("%s: give --before or --after, not both", name)
+	}
 	c, cancel := ctx()
 	defer cancel()
-	items, err := e.client().List(c, state, *search, *limit)
+	cl := e.client()
+	q := gate.ListQuery{Query: *search, Limit: *limit}
+	for _, cur := range []struct {
+		id  string
+		seq *uint64
+	}{{*before, &q.Before}, {*after, &q.After}} {
+		if cur.id == "" {
+			continue
+		}
+		it, err := cl.Item(c, cur.id)
+		if err != nil {
+			return fmt.Errorf("%s: %w", cur.id, err)
+		}
+		*cur.seq = it.Seq
+	}
+	paged := *limit > 0 || q.Before != 0 || q.After != 0
+	out := &itemPrinter{w: e.Stdout, json: *asJSON}
+	if !*asJSON {
+		// Times are worded in the user's zone, relative to the daemon's clock.
+		out.now, out.zone = time.Now(), "Local"
+		if st, err := cl.Status(c); err == nil {
+			out.now, out.zone = serverNow(st), st.Zone
+		}
+	}
+	if !paged {
+		// Every item, a page at a time: the daemon never holds them all.
+		err := cl.Each(c, state, *search, func(it model.Item) error { return out.item(it) })
+		if err != nil {
+			return err
+		}
+		return out.end(fmt.Sprintf("No %s items.", state), "")
+	}
+	p, err := cl.List(c, state, q)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return printJSON(e.Stdout, items)
+	for _, it := range p.Items {
+		if err := out.item(it); err != nil {
+			return err
+		}
 	}
-	if len(items) == 0 {
-		fmt.Fprintf(e.Stdout, "No %s items.\n", state)
+	next := ""
+	switch {
+	case p.Older != 0:
+		next = fmt.Sprintf("Older items: sluice %s --limit %d --before %s", name, len(p.Items), p.Items[len(p.Items)-1].ID[:8])
+	case p.Newer != 0:
+		next = fmt.Sprintf("Newer items: sluice %s --limit %d --after %s", name, len(p.Items), p.Items[0].ID[:8])
+	}
+	if next != "" && *search != "" {
+		next += fmt.Sprintf(" --search %q", *search)
+	}
+	return out.end(fmt.Sprintf("No %s items here.", state), next)
+}
+
+// itemPrinter prints items as they come: a JSON array, or a table that is
+// aligned a page at a time.
+type itemPrinter struct {
+	w     io.Writer
+	json  bool
+	now   time.Time
+	zone  string
+	n     int
+	table *tabwriter.Writer
+}
+
+func (p *itemPrinter) item(it model.Item) error {
+	p.n++
+	if p.json {
+		b, err := json.MarshalIndent(it, "  ", "  ")
+		if err != nil {
+			return err
+		}
+		sep := ",\n  "
+		if p.n == 1 {
+			sep = "[\n  "
+		}
+		_, err = fmt.Fprintf(p.w, "%s%s", sep, b)
+		return err
+	}
+	if p.table == nil {
+		p.table = tabwriter.NewWriter(p.w, 2, 4, 2, ' ', 0)
+		if p.n == 1 {
+			fmt.Fprintln(p.table, "ID\tRECEIVED\tACCOUNT\tFROM\tSUBJECT")
+		}
+	}
+	mark := ""
+	if it.Breakthrough {
+		mark = "! "
+	}
+	fmt.Fprintf(p.table, "%s\t%s\t%s\t%s\t%s%s\n", it.ID[:8], clockIn(it.Received, p.zone, p.now), it.Account,
+		cut(it.From(), 30), mark, cut(it.Subject, 60))
+	if p.n%gate.MaxPage == 0 {
+		return p.flush()
+	}
+	return nil
+}
+
+func (p *itemPrinter) flush() error {
+	if p.table == nil {
 		return nil
 	}
-	// Times are worded in the user's zone, relative to the daemon's clock.
-	now, zone := time.Now(), "Local"
-	if st, err := e.client().Status(c); err == nil {
-		now, zone = serverNow(st), st.Zone
-	}
-	tw := tabwriter.NewWriter(e.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tRECEIVED\tACCOUNT\tFROM\tSUBJECT")
-	for _, it := range items {
-		mark := ""
-		if it.Breakthrough {
-			mark = "! "
+	err := p.table.Flush()
+	p.table = nil
+	return err
+}
+
+// end closes the output: none says there were no items; next, when not
+// empty, how to get the next page.
+func (p *itemPrinter) end(none, next string) error {
+	if p.json {
+		if p.n == 0 {
+			_, err := fmt.Fprintln(p.w, "[]")
+			return err
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\n", it.ID[:8], clockIn(it.Received, zone, now), it.Account,
-			cut(it.From(), 30), mark, cut(it.Subject, 60))
+		_, err := fmt.Fprintln(p.w, "\n]")
+		return err
 	}
-	return tw.Flush()
+	if err := p.flush(); err != nil {
+		return err
+	}
+	if p.n == 0 {
+		fmt.Fprintln(p.w, none)
+	}
+	if next != "" {
+		fmt.Fprintln(p.w, next)
+	}
+	return nil
 }
 
 func cut(s string, n int) string {
@@ -370,12 +522,20 @@ func runExplain(e *Env, args []string) error {
 	if it.Link != "" {
 		fmt.Fprintf(w, "  Open:     %s\n", it.Link)
 	}
-	if it.Snippet != "" {
-		fmt.Fprintf(w, "  Text:     %s\n", cut(it.Snippet, 200))
+	if it.Body == "" && it.Snippet != "" {
+		fmt.Fprintf(w, "  Text:     %s\n", it.Snippet)
 	}
 	fmt.Fprintln(w, "Decisions:")
 	for _, l := range it.Log {
 		fmt.Fprintf(w, "  %s  %s\n", l.At.In(loc).Format("Mon 15:04:05"), l.Text)
+	}
+	if it.Body != "" {
+		// The whole text, as stored: the gate removed control characters.
+		fmt.Fprintln(w, "Text:")
+		for line := range strings.Lines(it.Body) {
+			fmt.Fprintf(w, "  %s", line)
+		}
+		fmt.Fprintln(w)
 	}
 	return nil
 }
@@ -506,14 +666,8 @@ func runExport(e *Env, args []string) error {
 	defer cancel()
 	enc := json.NewEncoder(e.Stdout)
 	for _, s := range states {
-		items, err := e.client().List(c, s, "", 0)
-		if err != nil {
+		if err := e.client().Each(c, s, "", func(it model.Item) error { return enc.Encode(it) }); err != nil {
 			return err
-		}
-		for _, it := range items {
-			if err := enc.Encode(it); err != nil {
-				return err
-			}
 		}
 	}
 	return nil

@@ -30,6 +30,11 @@ var errAlreadyRunning = errors.New("Sluice is already running")
 // and run at real speed from there. Only end-to-end tests use it.
 const EnvTestNow = "SLUICE_TEST_NOW"
 
+// testClock, when set, lets end-to-end tests move the daemon's clock
+// while it runs. Only builds with the sluicetest tag set it (testclock.go),
+// so a release build has no such hook.
+var testClock func(base clock.Clock, log *slog.Logger) (clock.Clock, func(ctx context.Context, wake func()))
+
 // Desktop starts the desktop face on a built App (the tray, notifications,
 // windows on demand). It is set by the desktop package when linked in; nil
 // means the desktop app runs like the daemon.
@@ -89,12 +94,20 @@ func serve(e *Env, log *slog.Logger, open func(string) error) error {
 		clk = clock.Offset{D: time.Until(t)}
 		log.Warn("test clock in use", "now", t)
 	}
+	var jumps func(ctx context.Context, wake func())
+	if testClock != nil {
+		clk, jumps = testClock(clk, log)
+	}
 	a, err := app.New(app.Options{
 		ConfigPath: e.ConfigPath, DataDir: e.DataDir, Version: versionString(e),
 		Logger: log, Clock: clk, OpenWindow: open,
 	})
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("%w (data directory %s)", errAlreadyRunning, e.DataDir)
+	}
+	if errors.Is(err, store.ErrDamaged) {
+		log.Error("the store is damaged; run `sluice store recover`", "err", err)
+		return fmt.Errorf("%w\n%s", err, damagedHint(paths.Store(e.DataDir)))
 	}
 	if err != nil {
 		var ce config.Errors
@@ -106,6 +119,9 @@ func serve(e *Env, log *slog.Logger, open func(string) error) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go reloadOnHangup(ctx, a, log)
+	if jumps != nil {
+		go jumps(ctx, a.Wake)
+	}
 	if Desktop != nil && open != nil {
 		return Desktop(e, a, log)
 	}

@@ -4,6 +4,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -26,4 +27,13 @@ func reloadOnHangup(ctx context.Context, a *app.App, log *slog.Logger) {
 			_ = a.Reload()
 		}
 	}
+}
+
+// processAlive reports whether the process pid still exists.
+func processAlive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }

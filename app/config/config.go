@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,6 +37,7 @@ type Config struct {
 	General       General       `toml:"general" json:"general"`
 	Local         Local         `toml:"local" json:"local"`
 	Calendar      Calendar      `toml:"calendar" json:"calendar"`
+	Desktop       Desktop       `toml:"desktop" json:"desktop"`
 	Accounts      []Account     `toml:"accounts" json:"accounts"`
 }
 
@@ -117,10 +117,54 @@ type Local struct {
 	Listen string `toml:"listen" json:"listen"`
 }
 
+// Desktop is how Sluice treats the rest of the desktop: other apps'
+// notifications wait for the check-in too.
+type Desktop struct {
+	// HoldOtherApps puts the desktop's notification server into
+	// do-not-disturb while Sluice holds: "focus" (during focus blocks and
+	// meetings), "holding" (also between check-ins and off-hours) or "off".
+	HoldOtherApps string `toml:"hold_other_apps" json:"hold_other_apps"`
+	// Capture (Linux) watches other apps' notifications on the session bus
+	// while Sluice holds them, and records those of CaptureApps as items,
+	// so check-ins and the digest include them. Off unless the user agrees.
+	Capture bool `toml:"capture" json:"capture"`
+	// CaptureApps names the apps (as they name themselves to the
+	// notification server) whose notifications become items.
+	CaptureApps []string `toml:"capture_apps" json:"capture_apps"`
+	// ShortcutOn and ShortcutOff are the macOS Shortcuts Sluice runs to
+	// turn a Focus on and off (empty: none).
+	ShortcutOn  string `toml:"shortcut_on" json:"shortcut_on"`
+	ShortcutOff string `toml:"shortcut_off" json:"shortcut_off"`
+}
+
+// Values of Desktop.HoldOtherApps.
+const (
+	HoldFocus   = "focus"
+	HoldHolding = "holding"
+	HoldOff     = "off"
+)
+
+// CapturesApp reports whether notifications of app become items.
+func (d Desktop) CapturesApp(app string) bool {
+	if !d.Capture {
+		return false
+	}
+	for _, a := range d.CaptureApps {
+		if strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(app)) {
+			return true
+		}
+	}
+	return false
+}
+
+// DesktopAccount is the account name of items recorded from other apps'
+// notifications; no configured account may take it.
+const DesktopAccount = "Desktop"
+
 // Account is one configured source. Fields apply to the kinds noted.
 type Account struct {
 	Name    string `toml:"name" json:"name"`
-	Kind    string `toml:"kind" json:"kind"` // imap, slack, caldav or ics
+	Kind    string `toml:"kind" json:"kind"` // imap, slack, matrix, github, caldav or ics
 	Enabled *bool  `toml:"enabled" json:"enabled,omitempty"`
 
 	// imap
@@ -139,6 +183,31 @@ type Account struct {
 	PollInterval    schedule.Duration `toml:"poll_interval,omitempty" json:"poll_interval,omitzero"`
 	LinkTemplate    string            `toml:"link_template,omitempty" json:"link_template,omitempty"`
 
+	// Auth is how an imap account logs in: "password" (the default: the
+	// keyring or password_command) or "oauth2" (sign in with the provider
+	// in the browser: `sluice account login`; with a password_command, its
+	// output is taken as the access token instead).
+	Auth string `toml:"auth,omitempty" json:"auth,omitempty"`
+	// OAuthProvider is google, microsoft, or oidc (with OAuthIssuer).
+	OAuthProvider string `toml:"oauth_provider,omitempty" json:"oauth_provider,omitempty"`
+	// OAuthTenant is Microsoft's tenant: common (default), organizations,
+	// consumers, a tenant ID or a domain.
+	OAuthTenant string `toml:"oauth_tenant,omitempty" json:"oauth_tenant,omitempty"`
+	// OAuthIssuer is an OIDC issuer's URL (discovery at
+	// /.well-known/openid-configuration).
+	OAuthIssuer string `toml:"oauth_issuer,omitempty" json:"oauth_issuer,omitempty"`
+	// OAuthClientID overrides the client ID this build has for the provider.
+	OAuthClientID string `toml:"oauth_client_id,omitempty" json:"oauth_client_id,omitempty"`
+	// OAuthClientSecret is a desktop app's client secret where the provider
+	// wants one (Google). It is not a user's secret: the provider treats it
+	// as public for installed apps (RFC 8252 section 8.5).
+	OAuthClientSecret string `toml:"oauth_client_secret,omitempty" json:"oauth_client_secret,omitempty"`
+	// OAuthScopes overrides the scopes asked for.
+	OAuthScopes []string `toml:"oauth_scopes,omitempty" json:"oauth_scopes,omitempty"`
+	// OAuthMechanism is xoauth2 or oauthbearer; empty picks OAUTHBEARER
+	// where the server offers it, else XOAUTH2.
+	OAuthMechanism string `toml:"oauth_mechanism,omitempty" json:"oauth_mechanism,omitempty"`
+
 	// slack
 	Channels    []string `toml:"channels,omitempty" json:"channels,omitempty"`
 	SetDND      *bool    `toml:"set_dnd,omitempty" json:"set_dnd,omitempty"`
@@ -146,6 +215,20 @@ type Account struct {
 	StatusText  string   `toml:"status_text,omitempty" json:"status_text,omitempty"`
 	StatusEmoji string   `toml:"status_emoji,omitempty" json:"status_emoji,omitempty"`
 	SocketMode  bool     `toml:"socket_mode,omitempty" json:"socket_mode,omitempty"`
+
+	// matrix (also status_text, password_command)
+	Homeserver  string   `toml:"homeserver,omitempty" json:"homeserver,omitempty"` // https://matrix.example.org or example.org
+	UserID      string   `toml:"user_id,omitempty" json:"user_id,omitempty"`       // @me:example.org
+	Rooms       []string `toml:"rooms,omitempty" json:"rooms,omitempty"`           // !id:server or #alias:server
+	LinkBase    string   `toml:"link_base,omitempty" json:"link_base,omitempty"`   // default https://matrix.to/#/
+	SetPresence *bool    `toml:"set_presence,omitempty" json:"set_presence,omitempty"`
+
+	// github (also poll_interval, password_command for the token)
+	APIURL         string `toml:"api_url,omitempty" json:"api_url,omitempty"` // default https://api.github.com/
+	WebURL         string `toml:"web_url,omitempty" json:"web_url,omitempty"`
+	Participating  bool   `toml:"participating,omitempty" json:"participating,omitempty"`
+	MarkReadOnDone bool   `toml:"mark_read_on_done,omitempty" json:"mark_read_on_done,omitempty"`
+	ClientID       string `toml:"client_id,omitempty" json:"client_id,omitempty"` // OAuth app for `sluice account login`
 
 	// caldav and ics (username, password_command, ca_file and poll_interval
 	// above apply too)
@@ -192,6 +275,7 @@ func Default() Config {
 		General:  General{Retention: schedule.Duration{Duration: 30 * 24 * time.Hour}, LogLevel: "info"},
 		Local:    Local{HTTP: false, Listen: DefaultListen},
 		Calendar: Calendar{MoveCheckins: true, HoldInMeetings: true, AllDayBusy: true},
+		Desktop:  Desktop{HoldOtherApps: HoldFocus, ShortcutOn: "Sluice focus on", ShortcutOff: "Sluice focus off"},
 	}
 }
 
@@ -357,12 +441,9 @@ func (c Config) Validate() error {
 			var fe *schedule.FieldError
 			if errors.As(e, &fe) {
 				// The plan names days "week.monday"; the file says "days.monday".
-				// Indices count from 1 everywhere in Sluice's messages.
+				// Its indices count from 1, in the path and in the message, as
+				// everywhere in Sluice's messages.
 				field := strings.Replace(fe.Field, "week.", "days.", 1)
-				field = indexRe.ReplaceAllStringFunc(field, func(m string) string {
-					n, _ := strconv.Atoi(m[1 : len(m)-1])
-					return "[" + strconv.Itoa(n+1) + "]"
-				})
 				errs = append(errs, &FieldError{Field: "schedule." + field, Msg: fe.Err.Error()})
 				continue
 			}
@@ -393,6 +474,16 @@ func (c Config) Validate() error {
 	if err := checkLoopback(c.Local.Listen); err != nil {
 		add("local.listen", strconv.Quote(c.Local.Listen), err.Error())
 	}
+	switch c.Desktop.HoldOtherApps {
+	case HoldFocus, HoldHolding, HoldOff:
+	default:
+		add("desktop.hold_other_apps", strconv.Quote(c.Desktop.HoldOtherApps), `must be "focus", "holding" or "off"`)
+	}
+	for i, a := range c.Desktop.CaptureApps {
+		if strings.TrimSpace(a) == "" {
+			add(fmt.Sprintf("desktop.capture_apps[%d]", i+1), `""`, "empty app name")
+		}
+	}
 	seen := map[string]bool{}
 	for i, a := range c.Accounts {
 		f := fmt.Sprintf("accounts[%d]", i+1)
@@ -400,6 +491,8 @@ func (c Config) Validate() error {
 			add(f+".name", "", "required")
 		} else if seen[strings.ToLower(a.Name)] || strings.EqualFold(a.Name, "local") {
 			add(f+".name", strconv.Quote(a.Name), "already used by another account")
+		} else if strings.EqualFold(a.Name, DesktopAccount) {
+			add(f+".name", strconv.Quote(a.Name), "reserved for other apps' notifications")
 		}
 		seen[strings.ToLower(a.Name)] = true
 		switch a.Kind {
@@ -411,10 +504,14 @@ func (c Config) Validate() error {
 					add(fmt.Sprintf("%s.channels[%d]", f, j+1), strconv.Quote(ch), "empty channel name")
 				}
 			}
+		case "matrix":
+			validateMatrix(f, a, add)
+		case "github":
+			validateGitHub(f, a, add)
 		case "caldav", "ics":
 			validateCalendar(f, a, add)
 		default:
-			add(f+".kind", strconv.Quote(a.Kind), "unknown kind (want imap, slack, caldav or ics)")
+			add(f+".kind", strconv.Quote(a.Kind), "unknown kind (want imap, slack, matrix, github, caldav or ics)")
 		}
 	}
 	if cal := c.Calendar; cal.PublishFocus {
@@ -444,7 +541,7 @@ func (c Config) Validate() error {
 
 func validateIMAP(f string, a Account, add func(field, value, msg string)) {
 	if a.Preset == "" && a.Host == "" {
-		add(f+".host", "", "required (or set a preset: gmail, fastmail, icloud, yahoo, outlook)")
+		add(f+".host", "", "required (or set a preset: gmail, fastmail, icloud, yahoo, outlook, office365)")
 	}
 	if a.Port < 0 || a.Port > 65535 {
 		add(f+".port", strconv.Itoa(a.Port), "must be between 1 and 65535")
@@ -489,6 +586,135 @@ func validateIMAP(f string, a Account, add func(field, value, msg string)) {
 	if p := a.PollInterval.Duration; p != 0 && (p < 30*time.Second || p > 24*time.Hour) {
 		add(f+".poll_interval", strconv.Quote(a.PollInterval.String()), "must be between 30s and 24h")
 	}
+	validateOAuth(f, a, add)
+}
+
+// OAuth2 reports whether an imap account signs in with OAuth2.
+func (a Account) OAuth2() bool { return a.Kind == "imap" && a.Auth == "oauth2" }
+
+func validateOAuth(f string, a Account, add func(field, value, msg string)) {
+	switch a.Auth {
+	case "", "password":
+		for field, v := range map[string]string{"oauth_provider": a.OAuthProvider, "oauth_tenant": a.OAuthTenant,
+			"oauth_issuer": a.OAuthIssuer, "oauth_client_id": a.OAuthClientID, "oauth_client_secret": a.OAuthClientSecret,
+			"oauth_mechanism": a.OAuthMechanism} {
+			if v != "" {
+				add(f+"."+field, "", `only used with auth = "oauth2"`)
+			}
+		}
+		return
+	case "oauth2":
+	default:
+		add(f+".auth", strconv.Quote(a.Auth), "must be password or oauth2")
+		return
+	}
+	switch a.OAuthProvider {
+	case "google", "microsoft":
+	case "oidc":
+		if a.OAuthIssuer == "" {
+			add(f+".oauth_issuer", "", `required with oauth_provider = "oidc" (the issuer's URL)`)
+		} else if err := checkIssuer(a.OAuthIssuer); err != nil {
+			add(f+".oauth_issuer", strconv.Quote(a.OAuthIssuer), err.Error())
+		}
+	case "":
+		add(f+".oauth_provider", "", `required with auth = "oauth2": google, microsoft or oidc`)
+	default:
+		add(f+".oauth_provider", strconv.Quote(a.OAuthProvider), "must be google, microsoft or oidc")
+	}
+	if a.OAuthTenant != "" {
+		if a.OAuthProvider != "microsoft" {
+			add(f+".oauth_tenant", strconv.Quote(a.OAuthTenant), `only used with oauth_provider = "microsoft"`)
+		} else if strings.ContainsAny(a.OAuthTenant, "/?#@ ") {
+			add(f+".oauth_tenant", strconv.Quote(a.OAuthTenant), "must be common, organizations, consumers, a tenant ID or a domain")
+		}
+	}
+	if a.OAuthIssuer != "" && a.OAuthProvider != "oidc" {
+		add(f+".oauth_issuer", strconv.Quote(a.OAuthIssuer), `only used with oauth_provider = "oidc"`)
+	}
+	switch strings.ToLower(a.OAuthMechanism) {
+	case "", "xoauth2", "oauthbearer":
+	default:
+		add(f+".oauth_mechanism", strconv.Quote(a.OAuthMechanism), "must be xoauth2 or oauthbearer")
+	}
+	for j, sc := range a.OAuthScopes {
+		if strings.TrimSpace(sc) == "" || strings.ContainsAny(sc, " \t") {
+			add(fmt.Sprintf("%s.oauth_scopes[%d]", f, j+1), strconv.Quote(sc), "one scope per entry, without spaces")
+		}
+	}
+}
+
+// checkIssuer accepts an https URL, or http to this computer.
+func checkIssuer(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return errors.New("must be the issuer's URL, e.g. https://id.example.com/realms/mail")
+	}
+	switch {
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
+		return nil
+	}
+	return errors.New("must be an https URL (plain http only to this computer)")
+}
+
+func validateMatrix(f string, a Account, add func(field, value, msg string)) {
+	hs := strings.TrimSpace(a.Homeserver)
+	switch {
+	case hs == "":
+		add(f+".homeserver", "", "required (the server's address, e.g. matrix.example.org)")
+	case strings.Contains(hs, "://"):
+		if err := checkURL(hs); err != nil {
+			add(f+".homeserver", strconv.Quote(a.Homeserver), err.Error())
+		}
+	case strings.ContainsAny(hs, " /@"):
+		add(f+".homeserver", strconv.Quote(a.Homeserver), "not a server name or URL (e.g. matrix.example.org)")
+	}
+	if u := a.UserID; u != "" {
+		if at, ok := strings.CutPrefix(u, "@"); !ok || !strings.Contains(at, ":") || strings.HasPrefix(at, ":") || strings.ContainsAny(u, " \t") {
+			add(f+".user_id", strconv.Quote(u), "not a Matrix user ID (want @me:example.org)")
+		}
+	}
+	for j, r := range a.Rooms {
+		r = strings.TrimSpace(r)
+		if len(r) < 4 || (r[0] != '!' && r[0] != '#') || !strings.Contains(r, ":") {
+			add(fmt.Sprintf("%s.rooms[%d]", f, j+1), strconv.Quote(a.Rooms[j]), "not a room ID (!abc:example.org) or alias (#team:example.org)")
+		}
+	}
+	if a.LinkBase != "" {
+		if err := checkURL(a.LinkBase); err != nil {
+			add(f+".link_base", strconv.Quote(a.LinkBase), err.Error())
+		}
+	}
+}
+
+func validateGitHub(f string, a Account, add func(field, value, msg string)) {
+	for _, u := range []struct{ field, v string }{{"api_url", a.APIURL}, {"web_url", a.WebURL}} {
+		if u.v != "" {
+			if err := checkURL(u.v); err != nil {
+				add(f+"."+u.field, strconv.Quote(u.v), err.Error())
+			}
+		}
+	}
+	if p := a.PollInterval.Duration; p != 0 && (p < 60*time.Second || p > 24*time.Hour) {
+		add(f+".poll_interval", strconv.Quote(a.PollInterval.String()), "must be between 60s and 24h (GitHub asks for at least 60s)")
+	}
+}
+
+// checkURL accepts https URLs, and http only to a loopback host.
+func checkURL(s string) error {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || u.Host == "":
+		return errors.New("not a URL (want https://…)")
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
+		return nil
+	case u.Scheme == "http":
+		return errors.New("plain http is only allowed to this computer; use https")
+	}
+	return errors.New("not an https URL")
 }
 
 func validateCalendar(f string, a Account, add func(field, value, msg string)) {
@@ -571,8 +797,6 @@ func checkLoopback(addr string) error {
 	return nil
 }
 
-var indexRe = regexp.MustCompile(`\[\d+\]`)
-
 // splitJoined unpacks an errors.Join result into its parts.
 func splitJoined(err error) []error {
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
@@ -581,12 +805,26 @@ func splitJoined(err error) []error {
 	return []error{err}
 }
 
+// ErrNoFile is returned by LoadFile for a config file that does not exist.
+var ErrNoFile = errors.New("config file does not exist")
+
 // Load reads and parses the config at path. A missing file is not an
 // error: it yields the defaults, so a new user can start without one.
 func Load(path string) (Config, error) {
+	c, err := LoadFile(path)
+	if errors.Is(err, ErrNoFile) {
+		return Default(), nil
+	}
+	return c, err
+}
+
+// LoadFile is Load for a running Sluice re-reading its file: a missing
+// file is ErrNoFile, not the defaults, so that a deleted or moved file
+// never silently drops every account.
+func LoadFile(path string) (Config, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return Default(), nil
+		return Config{}, fmt.Errorf("%s: %w", path, ErrNoFile)
 	}
 	if err != nil {
 		return Config{}, fmt.Errorf("read config: %w", err)

@@ -21,6 +21,9 @@ func TestDefaultsAreValid(t *testing.T) {
 	if c.Schedule.Template != "twice-a-day" || c.Urgent.BudgetPerHour != 3 || c.Version != Version {
 		t.Fatalf("got %+v, want the defaults", c)
 	}
+	if c.Desktop.HoldOtherApps != HoldFocus || c.Desktop.Capture {
+		t.Errorf("desktop %+v, want other apps held during focus and nothing captured", c.Desktop)
+	}
 	p, err := c.Plan()
 	if err != nil {
 		t.Fatal(err)
@@ -71,6 +74,33 @@ func TestErrorsNameTheField(t *testing.T) {
 		{"insecure without allow", "[[accounts]]\nname = \"x\"\nkind = \"imap\"\nhost = \"127.0.0.1\"\nsecurity = \"insecure\"\nusername = \"u\"\n", "needs allow_insecure"},
 		{"duplicate account", "[[accounts]]\nname = \"x\"\nkind = \"slack\"\n[[accounts]]\nname = \"X\"\nkind = \"slack\"\n", `accounts[2].name: "X": already used`},
 		{"newer version", "version = 7\n", "newer version of Sluice"},
+		// Paths and messages count from 1 alike: the second block overlaps the first.
+		{"focus overlap counts from 1", "[schedule]\ntemplate = \"custom\"\n[schedule.days.monday]\nwork = { start = \"09:00\", end = \"17:00\" }\nfocus = [ { start = \"09:00\", end = \"11:00\" }, { start = \"10:00\", end = \"12:00\" } ]\n",
+			"schedule.days.monday.focus[2]: 10:00–12:00 overlaps focus[1] 09:00–11:00"},
+		{"duplicate check-in counts from 1", "[schedule]\ntemplate = \"custom\"\n[schedule.days.monday]\nwork = { start = \"09:00\", end = \"17:00\" }\ncheckins = [ { at = \"11:00\" }, { at = \"11:00\" } ]\n",
+			"schedule.days.monday.checkins[2].at: 11:00 is already checkins[1]"},
+		{"vacation counts from 1", "[schedule]\nvacations = [ { from = \"2026-12-31\", to = \"2026-12-24\" } ]\n",
+			"schedule.vacations[1]: from 2026-12-31 is after to 2026-12-24"},
+		{"auth", imapAcc + "auth = \"kerberos\"\n", `accounts[1].auth: "kerberos": must be password or oauth2`},
+		{"oauth without provider", imapAcc + "auth = \"oauth2\"\n", `accounts[1].oauth_provider: required with auth = "oauth2"`},
+		{"oauth provider", imapAcc + "auth = \"oauth2\"\noauth_provider = \"yahoo\"\n", `accounts[1].oauth_provider: "yahoo": must be google, microsoft or oidc`},
+		{"oidc without issuer", imapAcc + "auth = \"oauth2\"\noauth_provider = \"oidc\"\n", "accounts[1].oauth_issuer: required"},
+		{"oidc over http", imapAcc + "auth = \"oauth2\"\noauth_provider = \"oidc\"\noauth_issuer = \"http://id.example.com\"\n", `accounts[1].oauth_issuer: "http://id.example.com": must be an https URL`},
+		{"tenant for google", imapAcc + "auth = \"oauth2\"\noauth_provider = \"google\"\noauth_tenant = \"x\"\n", "accounts[1].oauth_tenant: \"x\": only used with oauth_provider = \"microsoft\""},
+		{"bad tenant", imapAcc + "auth = \"oauth2\"\noauth_provider = \"microsoft\"\noauth_tenant = \"a/b\"\n", "accounts[1].oauth_tenant: \"a/b\": must be common"},
+		{"mechanism", imapAcc + "auth = \"oauth2\"\noauth_provider = \"google\"\noauth_mechanism = \"plain\"\n", "accounts[1].oauth_mechanism: \"plain\""},
+		{"scope with space", imapAcc + "auth = \"oauth2\"\noauth_provider = \"google\"\noauth_scopes = [\"a b\"]\n", "accounts[1].oauth_scopes[1]"},
+		{"oauth fields with a password", imapAcc + "oauth_provider = \"google\"\n", `accounts[1].oauth_provider: only used with auth = "oauth2"`},
+		{"hold other apps", "[desktop]\nhold_other_apps = \"always\"\n", `desktop.hold_other_apps: "always": must be "focus", "holding" or "off"`},
+		{"empty capture app", "[desktop]\ncapture_apps = [\"TeamChat\", \" \"]\n", `desktop.capture_apps[2]`},
+		{"desktop account name", "[[accounts]]\nname = \"desktop\"\nkind = \"slack\"\n", `accounts[1].name: "desktop": reserved`},
+		{"matrix no homeserver", "[[accounts]]\nname = \"m\"\nkind = \"matrix\"\n", "accounts[1].homeserver: required"},
+		{"matrix http remote", "[[accounts]]\nname = \"m\"\nkind = \"matrix\"\nhomeserver = \"http://matrix.example.org\"\n", "accounts[1].homeserver: \"http://matrix.example.org\": plain http"},
+		{"matrix user", "[[accounts]]\nname = \"m\"\nkind = \"matrix\"\nhomeserver = \"example.org\"\nuser_id = \"me@example.org\"\n", "accounts[1].user_id: \"me@example.org\": not a Matrix user ID"},
+		{"matrix room", "[[accounts]]\nname = \"m\"\nkind = \"matrix\"\nhomeserver = \"example.org\"\nrooms = [\"#ok:example.org\", \"team\"]\n", "accounts[1].rooms[2]: \"team\""},
+		{"matrix link base", "[[accounts]]\nname = \"m\"\nkind = \"matrix\"\nhomeserver = \"example.org\"\nlink_base = \"element\"\n", "accounts[1].link_base"},
+		{"github api url", "[[accounts]]\nname = \"g\"\nkind = \"github\"\napi_url = \"ftp://x\"\n", "accounts[1].api_url: \"ftp://x\""},
+		{"github poll", "[[accounts]]\nname = \"g\"\nkind = \"github\"\npoll_interval = \"10s\"\n", "accounts[1].poll_interval: \"10s\": must be between 60s and 24h"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -82,6 +112,63 @@ func TestErrorsNameTheField(t *testing.T) {
 				t.Fatalf("got %q, want it to contain %q", err, c.want)
 			}
 		})
+	}
+}
+
+const imapAcc = "[[accounts]]\nname = \"x\"\nkind = \"imap\"\nhost = \"h\"\nusername = \"u\"\n"
+
+func TestOAuthAccountValid(t *testing.T) {
+	for _, acc := range []string{
+		"auth = \"oauth2\"\noauth_provider = \"microsoft\"\noauth_tenant = \"corp.example\"\n",
+		"auth = \"oauth2\"\noauth_provider = \"google\"\noauth_client_id = \"id\"\noauth_client_secret = \"public\"\noauth_mechanism = \"XOAUTH2\"\n",
+		"auth = \"oauth2\"\noauth_provider = \"oidc\"\noauth_issuer = \"http://127.0.0.1:9/oidc\"\noauth_scopes = [\"openid\", \"email\"]\n",
+		"auth = \"password\"\n",
+	} {
+		c, err := Parse([]byte(imapAcc + acc))
+		if err != nil {
+			t.Errorf("%q: %v", acc, err)
+			continue
+		}
+		if got := c.Accounts[0].OAuth2(); got != strings.Contains(acc, "oauth2") {
+			t.Errorf("%q: OAuth2() = %v", acc, got)
+		}
+	}
+}
+
+func TestMatrixAndGitHubAccounts(t *testing.T) {
+	c, err := Parse([]byte(`
+[[accounts]]
+name = "Element"
+kind = "matrix"
+homeserver = "example.org"
+user_id = "@me:example.org"
+rooms = ["#team:example.org", "!abc:example.org"]
+link_base = "https://app.element.io/#/room/"
+set_presence = false
+status_text = "Heads down until {until}"
+
+[[accounts]]
+name = "GitHub"
+kind = "github"
+participating = true
+mark_read_on_done = true
+api_url = "https://ghe.example.com/api/v3/"
+poll_interval = "2m"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, g := c.Accounts[0], c.Accounts[1]
+	if m.Homeserver != "example.org" || m.UserID != "@me:example.org" || len(m.Rooms) != 2 || Flag(m.SetPresence, true) ||
+		m.LinkBase != "https://app.element.io/#/room/" || m.StatusText != "Heads down until {until}" {
+		t.Errorf("matrix account %+v", m)
+	}
+	if !g.Participating || !g.MarkReadOnDone || g.APIURL != "https://ghe.example.com/api/v3/" || g.PollInterval.Duration != 2*time.Minute {
+		t.Errorf("github account %+v", g)
+	}
+	// A loopback homeserver may be plain http (tests, a local Dendrite).
+	if _, err := Parse([]byte("[[accounts]]\nname = \"m\"\nkind = \"matrix\"\nhomeserver = \"http://127.0.0.1:8008\"\n")); err != nil {
+		t.Errorf("loopback homeserver: %v", err)
 	}
 }
 
@@ -126,7 +213,7 @@ func TestSaveIsAtomicAndRoundTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	fi, err := os.Stat(path)
-	if err != nil || fi.Mode().Perm() != 0o600 {
+	if err != nil || !modeOK(fi, 0o600) {
 		t.Fatalf("mode %v %v, want 0600", fi.Mode(), err)
 	}
 	got, err := Load(path)
@@ -181,3 +268,43 @@ func FuzzParse(f *testing.F) {
 }
 
 func scheduleOverrides() (o schedule.Overrides) { return o }
+
+// A running Sluice re-reads its file with LoadFile: a missing file is an
+// error there, never the defaults (which would drop every account).
+func TestLoadFileRefusesAMissingFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	if _, err := LoadFile(path); !errors.Is(err, ErrNoFile) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("LoadFile of a missing file: got %v, want ErrNoFile naming the path", err)
+	}
+	if c, err := Load(path); err != nil || c.Schedule.Template != "twice-a-day" {
+		t.Fatalf("Load of a missing file: got %+v %v, want the defaults", c.Schedule, err)
+	}
+	if err := os.WriteFile(path, []byte("[[accounts]]\nname = \"x\"\nkind = \"slack\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := LoadFile(path); err != nil || len(c.Accounts) != 1 {
+		t.Fatalf("LoadFile: got %+v %v, want the file's one account", c.Accounts, err)
+	}
+	// A path that cannot be read (here a directory, which even root cannot
+	// read as a file) is an error too, and not ErrNoFile.
+	dir := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadFile(dir); err == nil || errors.Is(err, ErrNoFile) {
+		t.Fatalf("LoadFile of an unreadable path: got %v, want a read error", err)
+	}
+}
+
+func TestCapturesApp(t *testing.T) {
+	d := Desktop{CaptureApps: []string{"TeamChat", " Element "}}
+	if d.CapturesApp("TeamChat") {
+		t.Error("capture is off, yet TeamChat would be captured")
+	}
+	d.Capture = true
+	for app, want := range map[string]bool{"TeamChat": true, "teamchat": true, "Element": true, "Firefox": false, "": false} {
+		if got := d.CapturesApp(app); got != want {
+			t.Errorf("CapturesApp(%q) = %v, want %v", app, got, want)
+		}
+	}
+}

@@ -88,6 +88,22 @@ publish_focus = false
 # publish_account = "Work calendar"
 # publish_calendar = "Work"
 
+[desktop]
+# Other apps' notifications wait for the check-in too: Sluice puts the
+# desktop's notification server into do-not-disturb while it holds.
+# "focus" (during focus blocks and meetings), "holding" (also between
+# check-ins and off-hours) or "off". It never lifts a do-not-disturb you
+# set yourself.
+hold_other_apps = %q
+# Linux: also record other apps' notifications as Sluice items while it
+# holds (so check-ins and the digest count them). Off unless you agree;
+# then list the apps, as the settings window shows them once seen.
+capture = false
+capture_apps = []
+# macOS: the Shortcuts Sluice runs to turn a Focus on and off.
+shortcut_on = %q
+shortcut_off = %q
+
 # Accounts are added with `+"`sluice account add`"+` or the settings window, e.g.
 # [[accounts]]
 # name = "Work mail"
@@ -100,10 +116,21 @@ publish_focus = false
 # kind = "caldav"            # or "ics" for a calendar's secret address (`+"`sluice account set-url`"+`)
 # url = "https://cal.example.com/dav/"
 # username = "me@example.com"
+#
+# Gmail, Outlook.com and Microsoft 365 sign in with OAuth2 in the browser
+# (`+"`sluice account login NAME`"+`); the refresh token goes to the keyring:
+# [[accounts]]
+# name = "Work"
+# kind = "imap"
+# preset = "office365"
+# username = "me@corp.example"
+# auth = "oauth2"
+# oauth_provider = "microsoft"   # google, microsoft, or oidc with oauth_issuer
+# oauth_tenant = "corp.example"  # Microsoft only; default "common"
 `, Version, template, zone, d.Urgent.BudgetPerHour, d.Urgent.OffHours,
 		d.Notifications.Checkin, d.Notifications.Urgent, d.Notifications.FocusStart, d.Notifications.FocusEnd,
 		d.Notifications.Attention, d.Notifications.Empty, fmtDuration(d.General.Retention.Duration.String()),
-		d.General.LogLevel, d.Local.HTTP, d.Local.Listen)
+		d.General.LogLevel, d.Local.HTTP, d.Local.Listen, d.Desktop.HoldOtherApps, d.Desktop.ShortcutOn, d.Desktop.ShortcutOff)
 	return []byte(s)
 }
 

@@ -27,6 +27,21 @@ import (
 //lint:ignore ST1005 Sluice is a product name, and this is the message users see.
 var ErrNotRunning = errors.New("Sluice is not running (start it with `sluice` or `sluice daemon`)")
 
+// EndpointError is a control endpoint that exists but that this user
+// cannot or must not use: it refuses the connection (permission denied),
+// or it is not the user's own (another user's socket or directory, or a
+// process of another user answering on it). Nothing is sent to it.
+type EndpointError struct {
+	Path string // the socket, or the directory it is in
+	Msg  string // what is wrong, in words that name Path
+	Err  error  // the system's error, if one caused it
+}
+
+func (e *EndpointError) Error() string { return e.Msg }
+
+// Unwrap returns the underlying system error, if any.
+func (e *EndpointError) Unwrap() error { return e.Err }
+
 // Error is an error answer from the server.
 type Error struct {
 	Code   int
@@ -55,10 +70,13 @@ func NewClient(dataDir string) *Client {
 			if err != nil {
 				return nil, err
 			}
-			var d net.Dialer
-			c, derr := d.DialContext(ctx, network, addr)
+			c, derr := dialContext(ctx, network, addr)
 			if derr != nil {
-				return nil, ErrNotRunning
+				return nil, dialError(addr, derr)
+			}
+			if err := checkPeer(c, addr); err != nil {
+				c.Close()
+				return nil, err
 			}
 			return c, nil
 		},
@@ -88,10 +106,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		if errors.Is(err, ErrNotRunning) {
-			return ErrNotRunning
-		}
-		return fmt.Errorf("control API: %w", err)
+		return dialFailed(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
@@ -146,17 +161,49 @@ func (c *Client) Resume(ctx context.Context) (gate.Status, error) {
 	return r, c.do(ctx, "POST", "/v1/resume", nil, &r)
 }
 
-// List returns items in a state, newest first.
-func (c *Client) List(ctx context.Context, state model.State, query string, limit int) ([]model.Item, error) {
+// List returns one page of the items in a state, newest first.
+func (c *Client) List(ctx context.Context, state model.State, q gate.ListQuery) (gate.Page, error) {
 	v := url.Values{"state": {state.String()}}
-	if query != "" {
-		v.Set("q", query)
+	if q.Query != "" {
+		v.Set("q", q.Query)
 	}
-	if limit > 0 {
-		v.Set("limit", fmt.Sprint(limit))
+	if q.Limit > 0 {
+		v.Set("limit", fmt.Sprint(q.Limit))
 	}
-	var r []model.Item
+	if q.Before > 0 {
+		v.Set("before", fmt.Sprint(q.Before))
+	}
+	if q.After > 0 {
+		v.Set("after", fmt.Sprint(q.After))
+	}
+	var r gate.Page
 	return r, c.do(ctx, "GET", "/v1/items?"+v.Encode(), nil, &r)
+}
+
+// eachPage is the page size of Each: small enough that a page costs the
+// daemon little memory, large enough that 20,000 items take a second.
+const eachPage = 250
+
+// Each calls fn for every item in a state whose text contains query
+// (empty: every item), newest first, fetching a page at a time so that
+// neither side holds them all. It stops at fn's first error.
+func (c *Client) Each(ctx context.Context, state model.State, query string, fn func(model.Item) error) error {
+	q := gate.ListQuery{Query: query, Limit: eachPage}
+	for {
+		p, err := c.List(ctx, state, q)
+		if err != nil {
+			return err
+		}
+		for _, it := range p.Items {
+			if err := fn(it); err != nil {
+				return err
+			}
+		}
+		if p.Older == 0 {
+			return nil
+		}
+		q.Before = p.Older
+	}
 }
 
 // Item returns one item (with its decision log) by id or unique prefix.
@@ -237,6 +284,14 @@ func (c *Client) Schedule(ctx context.Context, days int) (Schedule, error) {
 	return out, err
 }
 
+// RetryAccount asks the running Sluice to retry an account at once if its
+// login was refused or it waits to retry; it reports whether it did.
+func (c *Client) RetryAccount(ctx context.Context, name string) (bool, error) {
+	var r RetryReply
+	err := c.do(ctx, "POST", "/v1/accounts/"+url.PathEscape(name)+"/retry", nil, &r)
+	return r.Retrying, err
+}
+
 // Quit stops the running Sluice.
 func (c *Client) Quit(ctx context.Context) error {
 	return c.do(ctx, "POST", "/v1/quit", nil, nil)
@@ -254,7 +309,7 @@ func (c *Client) Events(ctx context.Context) (<-chan gate.Event, error) {
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, ErrNotRunning
+		return nil, dialFailed(err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		resp.Body.Close()
@@ -279,6 +334,18 @@ func (c *Client) Events(ctx context.Context) (<-chan gate.Event, error) {
 		}
 	}()
 	return ch, nil
+}
+
+// dialFailed unwraps the endpoint's own errors from the HTTP client's.
+func dialFailed(err error) error {
+	var ee *EndpointError
+	switch {
+	case errors.Is(err, ErrNotRunning):
+		return ErrNotRunning
+	case errors.As(err, &ee):
+		return ee
+	}
+	return fmt.Errorf("control API: %w", err)
 }
 
 // Running reports whether a Sluice answers on dataDir, within timeout.

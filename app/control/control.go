@@ -1,7 +1,7 @@
 // Package control is the local control API: the running Sluice serves it on
-// a Unix socket in the data directory (mode 0600; on Windows a loopback
-// port with a token file), and the CLI and the windows process are its
-// clients. The wire format is JSON over HTTP/1.1.
+// a Unix socket in the data directory (mode 0600; on Windows a named pipe
+// only the current user can open), and the CLI and the windows process are
+// its clients. The wire format is JSON over HTTP/1.1.
 package control
 
 import (
@@ -25,7 +25,7 @@ type Backend interface {
 	EndFocus() (gate.Status, error)
 	Pause(d time.Duration) (gate.Status, error)
 	Resume() (gate.Status, error)
-	List(state model.State, query string, limit int) ([]model.Item, error)
+	List(state model.State, q gate.ListQuery) (gate.Page, error)
 	Item(id string) (model.Item, error)
 	Done(ids []string) (int, error)
 	DoneAll() (int, error)
@@ -40,6 +40,7 @@ type Backend interface {
 	OpenWindow(name string) error
 	AccountTest(name string) (string, error)
 	Schedule(days int) (Schedule, error)
+	RetryAccount(name string) (bool, error)
 	Quit()
 }
 
@@ -58,6 +59,9 @@ type Status struct {
 	// published. Both are what `sluice schedule` shows for more days.
 	Today   *schedule.PreviewDay `json:"today,omitempty"`
 	Publish *PublishStatus       `json:"publish,omitempty"`
+	// Desktop is how Sluice holds other apps' notifications; nil when
+	// nothing does (the headless daemon).
+	Desktop *Desktop `json:"desktop,omitempty"`
 }
 
 // Schedule is the coming days as the gate will run them, with the
@@ -83,6 +87,56 @@ type PublishStatus struct {
 	Blocks   []model.Busy `json:"blocks,omitempty"` // Sluice's events on the calendar after the last pass
 	At       time.Time    `json:"at,omitzero"`      // when the last pass ran
 	Error    string       `json:"error,omitempty"`
+}
+
+// Desktop says how Sluice holds the rest of the desktop: which
+// notification server it found, whether it silenced it, and what the user
+// can do there.
+type Desktop struct {
+	// Backend is what Sluice drives: "dunst", "KDE Plasma", "GNOME",
+	// "XFCE", "mako", "macOS Shortcuts", "Windows Focus Assist", or ""
+	// when it found nothing it can drive.
+	Backend string `json:"backend"`
+	// Server is what the notification server calls itself ("dunst 1.9.0").
+	Server string `json:"server,omitempty"`
+	// Hold is the hold_other_apps setting in force.
+	Hold string `json:"hold"`
+	// State is "quiet" (silenced by Sluice), "yours" (the user's own
+	// do-not-disturb, left alone), "lifted" (open for a check-in or an
+	// urgent item), "open" (not holding now), "off" (the setting), or
+	// "unsupported" (nothing Sluice can switch here).
+	State string `json:"state"`
+	// Until is when Sluice lifts its do-not-disturb (State "quiet") or
+	// silences the desktop again (State "lifted").
+	Until time.Time `json:"until,omitzero"`
+	// Summary is the state in one line, as `sluice status` prints it:
+	// "dunst 1.9.0, paused by Sluice until 11:00".
+	Summary string `json:"summary"`
+	// Waiting says what the desktop does with what other apps send while
+	// it is quiet.
+	Waiting string `json:"waiting,omitempty"`
+	// Urgent says how an urgent item reaches the user while it is quiet.
+	Urgent string `json:"urgent,omitempty"`
+	// Advice is what the user can do on this desktop.
+	Advice string `json:"advice,omitempty"`
+	// Problem is the last error talking to the notification server.
+	Problem string `json:"problem,omitempty"`
+	// CanCapture reports whether other apps' notifications can be recorded
+	// as items here (Linux with a session bus).
+	CanCapture bool `json:"can_capture"`
+	// Capturing reports whether Sluice watches other apps' notifications
+	// right now.
+	Capturing bool `json:"capturing"`
+	// Apps are the apps seen sending notifications while Sluice held them.
+	Apps []DesktopApp `json:"apps,omitempty"`
+}
+
+// DesktopApp is one app seen sending notifications while Sluice held them.
+type DesktopApp struct {
+	Name     string    `json:"name"`
+	LastSeen time.Time `json:"last_seen"`
+	Count    int       `json:"count"`    // notifications seen
+	Captured bool      `json:"captured"` // they become items (the setting)
 }
 
 // DurationRequest carries a duration for focus and pause.
@@ -129,6 +183,12 @@ type WindowRequest struct {
 type ErrorReply struct {
 	Error  string   `json:"error"`
 	Fields []string `json:"fields,omitempty"` // config validation errors, one per field
+}
+
+// RetryReply answers a retry: whether the account was waiting after a
+// failure and now tries again.
+type RetryReply struct {
+	Retrying bool `json:"retrying"`
 }
 
 // MessageReply is a plain answer for commands that change no count.

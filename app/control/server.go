@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -34,8 +35,8 @@ type Server struct {
 	cancel context.CancelFunc
 }
 
-// Listen opens the control endpoint for dataDir: a Unix socket (0600), or a
-// loopback port with a token file where Unix sockets are not available.
+// Listen opens the control endpoint for dataDir: a Unix socket (0600), or
+// on Windows a named pipe restricted to the current user.
 func Listen(dataDir string, b Backend, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -125,12 +126,31 @@ func (s *Server) routes() http.Handler {
 		if err := st.UnmarshalText([]byte(q.Get("state"))); err != nil {
 			return nil, badRequest(err)
 		}
-		limit, _ := strconv.Atoi(q.Get("limit"))
-		items, err := s.b.List(st, q.Get("q"), limit)
-		if items == nil {
-			items = []model.Item{}
+		lq := gate.ListQuery{Query: q.Get("q")}
+		var err error
+		for _, p := range []struct {
+			name string
+			v    *uint64
+		}{{"before", &lq.Before}, {"after", &lq.After}} {
+			if v := q.Get(p.name); v != "" {
+				if *p.v, err = strconv.ParseUint(v, 10, 64); err != nil {
+					return nil, badRequest(fmt.Errorf("%s: %q is not an item's seq", p.name, v))
+				}
+			}
 		}
-		return items, err
+		if lq.Before != 0 && lq.After != 0 {
+			return nil, badRequest(errors.New("give before or after, not both"))
+		}
+		if v := q.Get("limit"); v != "" {
+			if lq.Limit, err = strconv.Atoi(v); err != nil {
+				return nil, badRequest(fmt.Errorf("limit: %q is not a number", v))
+			}
+		}
+		page, err := s.b.List(st, lq)
+		if page.Items == nil {
+			page.Items = []model.Item{}
+		}
+		return page, err
 	})
 	h("GET /v1/items/{id}", func(r *http.Request) (any, error) { return s.b.Item(r.PathValue("id")) })
 	h("POST /v1/done", func(r *http.Request) (any, error) {
@@ -228,6 +248,11 @@ func (s *Server) routes() http.Handler {
 		}
 		return s.b.Schedule(days)
 	})
+	h("POST /v1/accounts/{name}/retry", func(r *http.Request) (any, error) {
+		ok, err := s.b.RetryAccount(r.PathValue("name"))
+		return RetryReply{ok}, err
+	})
+	s.loginRoutes(h)
 	h("POST /v1/quit", func(*http.Request) (any, error) {
 		go s.b.Quit()
 		return MessageReply{"quitting"}, nil
@@ -349,6 +374,8 @@ func (s *Server) writeError(w http.ResponseWriter, err error) {
 		for _, e := range ce {
 			reply.Fields = append(reply.Fields, e.Error())
 		}
+	case errors.Is(err, config.ErrNoFile), errors.Is(err, fs.ErrPermission):
+		code = http.StatusConflict
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrAmbiguous):
 		code = http.StatusNotFound
 	case errors.Is(err, gate.ErrBadDuration), errors.Is(err, gate.ErrNotInFocus),

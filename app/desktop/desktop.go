@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -29,7 +30,9 @@ import (
 	"github.com/sluice-app/sluice/app/clock"
 	"github.com/sluice-app/sluice/app/config"
 	"github.com/sluice-app/sluice/app/control"
+	"github.com/sluice-app/sluice/app/desktop/dnd"
 	"github.com/sluice-app/sluice/app/gate"
+	"github.com/sluice-app/sluice/app/schedule"
 )
 
 // Options tune Run. The zero value is what the desktop app uses.
@@ -67,6 +70,11 @@ type core interface {
 	Pause(d time.Duration) (gate.Status, error)
 	Resume() (gate.Status, error)
 	OpenWindow(name string) error
+	AccountLogin(name string, req control.LoginRequest) (control.LoginStatus, error)
+	SetDesktop(fn func() control.Desktop)
+	WatchConfig(fn func(config.Config)) (stop func())
+	DataDir() string
+	Clock() clock.Clock
 }
 
 var _ core = (*app.App)(nil)
@@ -76,10 +84,11 @@ const noTrayNotice = "No tray icon: "
 
 // desktop is one run of the desktop face.
 type desktop struct {
-	a    core
-	opt  Options
-	log  *slog.Logger
-	sess *session
+	a     core
+	opt   Options
+	log   *slog.Logger
+	sess  *session
+	guard *dnd.Guard // other apps' notifications
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -133,6 +142,19 @@ func run(parent context.Context, a core, opt Options) error {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	d.ctx, d.cancel = ctx, cancel
+
+	// Other apps wait for the check-in too. The guard starts before the
+	// gate runs, so that what a crashed run left silenced is undone (or
+	// kept, inside a focus block) before anything else happens.
+	d.guard = dnd.NewGuard(dnd.Options{
+		Detect: sess.dndDetect(), Watcher: sess.dndWatcher(), Sink: a.Gate(),
+		DataDir: a.DataDir(), Clock: a.Clock(), Logger: opt.Logger,
+		Settings: dndSettings(a.Config().Desktop), OnChange: d.markDirty,
+	})
+	d.guard.Start(ctx, d.dndMode(a.Gate().Status()))
+	a.SetDesktop(d.desktopStatus)
+	stopWatch := a.WatchConfig(func(c config.Config) { d.guard.Configure(dndSettings(c.Desktop)) })
+	stopServerWatch := sess.watchServer(func() { go d.guard.Redetect() })
 	appDone := make(chan error, 1)
 	go func() {
 		err := a.Run(ctx)
@@ -157,6 +179,11 @@ func run(parent context.Context, a core, opt Options) error {
 		// Notifications share the session bus connection that the tray
 		// closes when it quits: stop them first.
 		<-notifierDone
+		// Never leave the desktop silenced: lift what Sluice set while
+		// the session bus is still there.
+		stopServerWatch()
+		stopWatch()
+		d.guard.Close(context.Background())
 		d.trayMu.Lock()
 		d.quitting = true
 		started := d.trayRun
@@ -256,18 +283,83 @@ func (d *desktop) noTray(reason string) {
 	}
 }
 
-// dispatch turns gate events into notifications and tray redraws.
+// focusGrace is how long the desktop stays open after Sluice announced a
+// focus block, so its own "Focus until …" notification is seen (and gone)
+// before the desktop goes quiet: dunst and mako would take it off the
+// screen and show it again at the check-in.
+const focusGrace = noteTimeout + 2*time.Second
+
+// dispatch turns gate events into notifications, the desktop's
+// do-not-disturb and tray redraws. Order matters: at a check-in the
+// desktop is opened first, so Sluice's one summary is seen with what other
+// apps sent meanwhile.
 func (d *desktop) dispatch(events <-chan gate.Event) {
 	for e := range events {
 		zone := d.a.Gate().Settings().Plan.Zone
 		if zone == nil {
 			zone = time.Local
 		}
-		if n, ok := d.notes.For(e, d.a.Config().Notifications, zone); ok && d.sess.canNotify() {
+		n, notify := d.notes.For(e, d.a.Config().Notifications, zone)
+		notify = notify && d.sess.canNotify()
+		if notify && n.Kind == NoteFocusStart {
+			// Announce the block, then let the desktop go quiet.
+			d.guard.DeferQuiet(focusGrace)
+			d.enqueue(n)
+			notify = false
+		}
+		switch {
+		case e.Kind == gate.EventCheckin && e.Checkin != nil:
+			d.guard.Checkin(e.Checkin.At, d.windowOf(*e.Checkin))
+		case e.Kind == gate.EventMode:
+			d.guard.Mode(d.dndMode(e.Status))
+		}
+		if notify {
+			// After the desktop opened: the check-in summary, "Focus
+			// ended" and the rest are seen.
 			d.enqueue(n)
 		}
 		d.markDirty()
 	}
+}
+
+// windowOf is how long a check-in's window lasts: the scheduled check-in's
+// own, or the default for "Check in now".
+func (d *desktop) windowOf(c gate.Checkin) time.Duration {
+	if !c.Manual && !c.Scheduled.IsZero() {
+		if _, ck, ok := d.a.Gate().Settings().Plan.NextCheckin(c.Scheduled.Add(-time.Nanosecond)); ok && ck.Window.Duration > 0 {
+			return ck.Window.Duration
+		}
+	}
+	return schedule.DefaultWindow
+}
+
+// dndMode is the part of the gate's status the guard follows.
+func (d *desktop) dndMode(st gate.Status) dnd.Mode {
+	zone, err := time.LoadLocation(st.Zone)
+	if err != nil || st.Zone == "" {
+		zone = time.Local
+	}
+	return dnd.Mode{Mode: st.Mode, Until: st.Until, NextCheckin: st.NextCheckin, Zone: zone}
+}
+
+func dndSettings(c config.Desktop) dnd.Settings {
+	return dnd.Settings{Hold: c.HoldOtherApps, Capture: c.Capture, CaptureApps: c.CaptureApps,
+		ShortcutOn: c.ShortcutOn, ShortcutOff: c.ShortcutOff}
+}
+
+// desktopStatus is what `sluice status` and the settings show about the
+// rest of the desktop.
+func (d *desktop) desktopStatus() control.Desktop {
+	st := d.guard.Status()
+	out := control.Desktop{
+		Backend: st.Backend, Server: st.Server, Hold: st.Hold, State: st.State, Until: st.Until,
+		Summary: st.Summary, Waiting: st.Waiting, Urgent: st.Urgent, Advice: st.Advice, Problem: st.Problem,
+		CanCapture: st.CanCapture, Capturing: st.Capturing,
+	}
+	for _, a := range st.Apps {
+		out.Apps = append(out.Apps, control.DesktopApp{Name: a.Name, LastSeen: a.LastSeen, Count: a.Count, Captured: a.Captured})
+	}
+	return out
 }
 
 func (d *desktop) enqueue(n Note) {
@@ -286,10 +378,25 @@ func (d *desktop) notifier() {
 		case <-d.ctx.Done():
 			return
 		case n := <-d.queue:
-			if err := d.sess.notify(n); err != nil {
+			// An urgent item must be seen: where the server would hide
+			// it during do-not-disturb, the desktop opens while it is
+			// on screen.
+			var release func()
+			if n.Kind == NoteUrgent {
+				release = d.guard.LiftForUrgent()
+			}
+			id, err := d.sess.send(n)
+			if err != nil {
 				d.log.Warn("notification not shown", "kind", n.Kind, "err", err)
 			} else {
 				d.log.Debug("notification shown", "kind", n.Kind)
+			}
+			if release != nil {
+				if err != nil {
+					release()
+				} else {
+					d.sess.whenClosed(d.ctx, id, release)
+				}
 			}
 		}
 	}
@@ -355,14 +462,38 @@ func (d *desktop) do(a action) error {
 	case actQuit:
 		d.cancel()
 	default:
+		if name, ok := strings.CutPrefix(string(a), signInPrefix); ok {
+			return d.signIn(name)
+		}
 		err = errors.New("unknown action")
 	}
 	return err
 }
 
+// signIn starts an account's sign-in in the browser (the tray's "Sign in
+// to …"). When no browser opens, `sluice status` says how to go on.
+func (d *desktop) signIn(account string) error {
+	st, err := d.a.AccountLogin(account, control.LoginRequest{OpenBrowser: true})
+	if err != nil {
+		return err
+	}
+	if err := st.Err(); err != nil {
+		d.a.Notice("Sign-in of " + account + " failed: " + err.Error())
+		return err
+	}
+	if st.OpenError != "" {
+		d.a.Notice("No browser opened to sign in " + account + " (" + st.OpenError + "): run `sluice account login " + account + "`.")
+	}
+	return nil
+}
+
 // snapshot is the state the tray draws.
 func (d *desktop) snapshot() snapshot {
 	s := snapshot{Status: d.a.Gate().Status(), Now: d.opt.Now(), NoUI: "Sluice's windows are not available here"}
+	switch d.guard.Status().State {
+	case "quiet", "yours", "lifted", "open":
+		s.HoldsOthers = true
+	}
 	if d.opt.Windows != nil {
 		s.Windows, s.NoUI = d.opt.Windows.Available()
 	}

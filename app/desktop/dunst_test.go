@@ -19,7 +19,7 @@ type dunstHistory struct {
 	} `json:"data"`
 }
 
-type dunstNote struct{ Summary, Body, Message string }
+type dunstNote struct{ Summary, Body, Message, App string }
 
 // history closes whatever dunst shows (closing moves it to the history)
 // and returns the history, oldest first.
@@ -38,7 +38,8 @@ func (d *dunst) history() []dunstNote {
 		s, _ := n["summary"].Data.(string)
 		b, _ := n["body"].Data.(string)
 		m, _ := n["message"].Data.(string)
-		out = append([]dunstNote{{s, b, m}}, out...) // dunst lists newest first
+		app, _ := n["appname"].Data.(string)
+		out = append([]dunstNote{{s, b, m, app}}, out...) // dunst lists newest first
 	}
 	return out
 }

@@ -139,7 +139,13 @@ type proc struct {
 // environment: no display, no session bus unless env gives one.
 func startSluice(t testing.TB, env ...string) *proc {
 	t.Helper()
-	p := &proc{t: t, bin: sluiceBinary(t), dir: t.TempDir(), exited: make(chan struct{})}
+	return startSluiceBin(t, sluiceBinary(t), env...)
+}
+
+// startSluiceBin is startSluice with the sluice binary at bin.
+func startSluiceBin(t testing.TB, bin string, env ...string) *proc {
+	t.Helper()
+	p := &proc{t: t, bin: bin, dir: t.TempDir(), exited: make(chan struct{})}
 	cfg := filepath.Join(p.dir, "config.toml")
 	if err := os.WriteFile(cfg, []byte(testConfig), 0o600); err != nil {
 		t.Fatal(err)

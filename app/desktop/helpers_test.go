@@ -142,6 +142,9 @@ func sessionBus(t testing.TB) string {
 }
 
 func TestMain(m *testing.M) {
+	if os.Getenv(childDir) != "" {
+		os.Exit(runChild())
+	}
 	// Never let a test reach the developer's own session bus or display.
 	os.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/sluice-test-no-bus")
 	os.Unsetenv("DISPLAY")
@@ -323,9 +326,15 @@ func monday12(t testing.TB) time.Time {
 // if set, is how it opens windows.
 func newApp(t testing.TB, clk clock.Clock, open func(string) error) *app.App {
 	t.Helper()
-	dir := t.TempDir()
+	return newAppIn(t, t.TempDir(), testConfig, clk, open)
+}
+
+// newAppIn builds a real App with config text in dir (config.toml and
+// data/), so that a test can start a second one on the same files.
+func newAppIn(t testing.TB, dir, config string, clk clock.Clock, open func(string) error) *app.App {
+	t.Helper()
 	cfg := filepath.Join(dir, "config.toml")
-	if err := os.WriteFile(cfg, []byte(testConfig), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	a, err := app.New(app.Options{ConfigPath: cfg, DataDir: filepath.Join(dir, "data"), Clock: clk,

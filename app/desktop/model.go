@@ -7,6 +7,7 @@ import (
 
 	"github.com/sluice-app/sluice/app/gate"
 	"github.com/sluice-app/sluice/app/model"
+	"github.com/sluice-app/sluice/app/schedule"
 	"github.com/sluice-app/sluice/assets"
 )
 
@@ -28,6 +29,10 @@ const (
 	actQuit      action = "quit"
 )
 
+// signInPrefix starts the action that signs an account in again:
+// "sign-in:" + the account's name.
+const signInPrefix = "sign-in:"
+
 // entry is one line of the tray menu. A zero action with no children is a
 // line of text; Separator draws a rule.
 type entry struct {
@@ -47,6 +52,10 @@ type snapshot struct {
 	Now     time.Time
 	Windows bool   // the windows binary can be started
 	NoUI    string // why not, when Windows is false
+	// HoldsOthers reports whether Sluice holds other apps' notifications
+	// during focus (it found a do-not-disturb it can switch, and the
+	// setting is on).
+	HoldsOthers bool
 }
 
 // view is what the tray draws for a snapshot: icon, title, tooltip, menu.
@@ -55,6 +64,7 @@ type view struct {
 	Title   string // next to the icon where the platform shows it
 	Tooltip string
 	Menu    []entry
+	Windows bool // sluice-ui was found, so the windows can open
 }
 
 // zoneOf returns the snapshot's time zone (the schedule's).
@@ -68,7 +78,7 @@ func (s snapshot) zone() *time.Location {
 // render turns a snapshot into what the tray shows.
 func render(s snapshot, titleWithCount func(held int) string) view {
 	st := s.Status
-	v := view{Icon: iconFor(st), Title: titleWithCount(st.Held)}
+	v := view{Icon: iconFor(st), Title: titleWithCount(st.Held), Windows: s.Windows}
 	line := statusLine(s)
 	v.Tooltip = "Sluice — " + line
 	for _, h := range st.Health {
@@ -80,7 +90,12 @@ func render(s snapshot, titleWithCount func(held int) string) view {
 
 	m := []entry{{Label: line}}
 	for _, h := range st.Health {
-		if h.NeedsAttention() {
+		switch {
+		case h.State == model.HealthSignInNeeded:
+			// The resident process runs the sign-in itself: no window needed.
+			m = append(m, entry{Label: cut("Sign in to "+h.Account, 60) + "…", Action: action(signInPrefix + h.Account), Enabled: true,
+				Tooltip: cut("Opens the sign-in page in your browser. "+h.Detail, 200)})
+		case h.NeedsAttention():
 			m = append(m, entry{Label: "⚠ " + attentionLine(h), Action: actSettings, Enabled: s.Windows,
 				Tooltip: "Open Settings to fix this account"})
 		}
@@ -89,6 +104,9 @@ func render(s snapshot, titleWithCount func(held int) string) view {
 
 	checkin := entry{Label: "Check in now", Action: actCheckin, Enabled: true,
 		Tooltip: "Release everything held and open a check-in window"}
+	if st.Mode == model.ModeFocus {
+		checkin.Tooltip = focusCheckinWords(s.HoldsOthers)
+	}
 	if st.Held > 0 {
 		checkin.Label = fmt.Sprintf("Check in now (%d)", st.Held)
 	} else if st.Mode == model.ModeWindow || st.Mode == model.ModePaused {
@@ -109,6 +127,15 @@ func render(s snapshot, titleWithCount func(held int) string) view {
 	if !st.NextCheckin.IsZero() {
 		focus.Children = append(focus.Children, entry{
 			Label: "Until next check-in (" + model.When(st.NextCheckin, s.Now, zone) + ")", Action: actFocusNext, Enabled: true})
+	}
+	if st.Mode == model.ModeFocus {
+		// What "Check in now" does to the block that is running.
+		label := "Check in now keeps this block going"
+		if s.HoldsOthers {
+			label = fmt.Sprintf("Check in now: block goes on, other apps show %d min", int(schedule.DefaultWindow/time.Minute))
+		}
+		focus.Children = append(focus.Children, entry{Separator: true},
+			entry{Label: label, Tooltip: focusCheckinWords(s.HoldsOthers)})
 	}
 	m = append(m, focus)
 	if st.Mode == model.ModeFocus {
@@ -132,6 +159,16 @@ func render(s snapshot, titleWithCount func(held int) string) view {
 		entry{Label: "Quit Sluice", Action: actQuit, Enabled: true})
 	v.Menu = m
 	return v
+}
+
+// focusCheckinWords says what "Check in now" does during a focus block:
+// the block goes on.
+func focusCheckinWords(others bool) string {
+	s := "Release everything held now. The focus block goes on: new items wait for its end (urgent ones still break through)"
+	if others {
+		s += fmt.Sprintf("; other apps' notifications show for %d minutes, then wait again", int(schedule.DefaultWindow/time.Minute))
+	}
+	return s + "."
 }
 
 // iconFor picks the tray icon: a connector that needs the user wins, then

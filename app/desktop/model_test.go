@@ -83,6 +83,21 @@ func TestRenderMenuFromSnapshot(t *testing.T) {
 			st: gate.Status{Mode: model.ModeFocus, Until: at(23, 12, 50), Held: 3, NextCheckin: at(23, 16, 0), Zone: "Europe/Berlin", ManualFocus: true},
 			labels: []string{"Focus until 12:50 · 3 held · next check-in 16:00", "----", "Check in now (3)", "Focus", "End focus",
 				"Pause for 1 hour", "----", "Open digest…", "Settings…", "----", "Quit Sluice"},
+			check: func(t *testing.T, v view) {
+				var f entry
+				for _, e := range v.Menu {
+					if e.Label == "Focus" {
+						f = e
+					}
+				}
+				want := []string{"25 minutes", "50 minutes", "90 minutes", "Until next check-in (16:00)", "----", "Check in now keeps this block going"}
+				if got := entryLabels(f.Children); !slices.Equal(got, want) {
+					t.Errorf("focus submenu %q, want %q", got, want)
+				}
+				if c, _ := findEntry(v.Menu, "Check in now"); !strings.Contains(c.Tooltip, "block goes on") {
+					t.Errorf("Check in now's tooltip %q does not say the block goes on", c.Tooltip)
+				}
+			},
 		},
 		{
 			name: "in a meeting", windows: true, icon: assets.IconFocus,
@@ -175,6 +190,27 @@ func TestRenderMenuFromSnapshot(t *testing.T) {
 				tc.check(t, v)
 			}
 		})
+	}
+}
+
+// TestFocusMenuSaysWhatACheckinDoes: during focus, with other apps held,
+// the Focus menu says that a check-in keeps the block and lets other apps
+// through for the window.
+func TestFocusMenuSaysWhatACheckinDoes(t *testing.T) {
+	loc := berlin(t)
+	now := time.Date(2026, 11, 23, 9, 30, 0, 0, loc)
+	st := gate.Status{Mode: model.ModeFocus, Until: now.Add(90 * time.Minute), Zone: "Europe/Berlin"}
+	v := render(snapshot{Status: st, Now: now, Windows: true, HoldsOthers: true}, func(int) string { return "Sluice" })
+	e, ok := findEntry(v.Menu, "Check in now: block goes on")
+	if !ok || e.Label != "Check in now: block goes on, other apps show 30 min" || e.Enabled || e.Action != "" {
+		t.Errorf("focus menu line %+v", e)
+	}
+	if !strings.Contains(e.Tooltip, "other apps' notifications show for 30 minutes, then wait again") {
+		t.Errorf("tooltip %q", e.Tooltip)
+	}
+	v = render(snapshot{Status: gate.Status{Mode: model.ModeBetween, Zone: "Europe/Berlin"}, Now: now, HoldsOthers: true}, func(int) string { return "Sluice" })
+	if _, ok := findEntry(v.Menu, "Check in now:"); ok {
+		t.Error("the focus line shows outside focus")
 	}
 }
 

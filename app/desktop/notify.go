@@ -21,6 +21,10 @@ type Note struct {
 	Urgent bool // shown as critical where the server knows urgency
 }
 
+// noteTimeout is how long Sluice's notifications stay on screen where the
+// server lets the sender choose; an urgent one stays until closed.
+const noteTimeout = 5 * time.Second
+
 // NoteKind names why a notification was sent.
 type NoteKind string
 
@@ -97,6 +101,10 @@ func (n *notes) For(e gate.Event, sw config.Notifications, zone *time.Location) 
 			return Note{}, false
 		}
 		n.attention[h.Account] = true
+		if h.State == model.HealthSignInNeeded {
+			return Note{Kind: NoteAttention, Title: cut("Sign in to "+oneLine(h.Account), 120),
+				Body: cut("Choose “Sign in to "+oneLine(h.Account)+"…” in Sluice's menu, or run `sluice account login "+oneLine(h.Account)+"`.", 200)}, true
+		}
 		return Note{Kind: NoteAttention, Title: cut(attentionText(*h), 120),
 			Body: "Open Settings ▸ Accounts in Sluice to fix it."}, true
 	}
@@ -133,7 +141,7 @@ func checkinText(c gate.Checkin, zone *time.Location) string {
 // kindParts words the count per kind of source, mail first, then chat,
 // then the rest by name.
 func kindParts(by map[model.Kind]int) []string {
-	order := map[model.Kind]int{model.KindIMAP: 0, model.KindSlack: 1, model.KindLocal: 2}
+	order := map[model.Kind]int{model.KindIMAP: 0, model.KindSlack: 1, model.KindLocal: 2, model.KindDesktop: 3}
 	kinds := make([]model.Kind, 0, len(by))
 	for k, n := range by {
 		if n > 0 {
@@ -166,6 +174,8 @@ func kindWord(k model.Kind) string {
 		return "Slack"
 	case model.KindLocal:
 		return "local"
+	case model.KindDesktop:
+		return "from other apps"
 	}
 	return string(k)
 }
@@ -181,8 +191,12 @@ func urgentNote(it model.Item) Note {
 		from = it.Account
 	}
 	body := it.Subject
-	if body == "" {
+	if body == "" || body == from {
+		// Another app's notification names the sender in its summary.
 		body = it.Snippet
+	}
+	if it.Kind == model.KindDesktop && it.Channel != "" {
+		from += " (" + it.Channel + ")"
 	}
 	return Note{Kind: NoteUrgent, Title: "Urgent: " + cut(oneLine(from), 80), Body: cut(oneLine(body), 200), Urgent: true}
 }

@@ -36,6 +36,9 @@ func TestCheckinText(t *testing.T) {
 		{"unknown kinds after the known ones",
 			gate.Checkin{At: at, Scheduled: at, Count: 3, ByKind: map[model.Kind]int{"zulip": 1, model.KindLocal: 1, "matrix": 1}},
 			"Check-in 11:00 — 3 new: 1 local, 1 matrix, 1 zulip"},
+		{"other apps' notifications last",
+			gate.Checkin{At: at, Scheduled: at, Count: 23, ByKind: map[model.Kind]int{model.KindDesktop: 6, model.KindSlack: 12, model.KindIMAP: 5}},
+			"Check-in 11:00 — 23 new: 5 mail, 12 Slack, 6 from other apps"},
 		{"nothing new", gate.Checkin{At: at, Scheduled: at}, "Check-in 11:00 — nothing new"},
 	} {
 		if got := checkinText(tc.c, loc); got != tc.want {

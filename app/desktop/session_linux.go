@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gen2brain/beeep"
 	"github.com/godbus/dbus/v5"
 
 	"github.com/sluice-app/sluice/assets"
@@ -45,6 +44,16 @@ type session struct {
 // (godbus would otherwise start a dbus-daemon through dbus-launch and leave
 // it behind).
 func openSession(log *slog.Logger) (*session, error) {
+	conn, err := dialSession()
+	if err != nil {
+		return nil, err
+	}
+	return &session{conn: conn, log: log}, nil
+}
+
+// dialSession opens a private connection to the session bus, never
+// auto-launching one.
+func dialSession() (*dbus.Conn, error) {
 	conn, err := dbus.SessionBusPrivateNoAutoStartup()
 	if err != nil {
 		if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
@@ -60,7 +69,7 @@ func openSession(log *slog.Logger) (*session, error) {
 		conn.Close()
 		return nil, fmt.Errorf("%w: hello: %v", errNoBus, err)
 	}
-	return &session{conn: conn, log: log}, nil
+	return conn, nil
 }
 
 func (s *session) close() {
@@ -217,17 +226,10 @@ func (s *session) panel() assets.Panel {
 	return assets.DarkPanel
 }
 
-// notify shows n through beeep, escaping the body for servers that read
-// markup. The summary is plain text by the specification, and servers
-// escape it themselves.
+// notify shows n over the session bus (send), escaping the body for
+// servers that read markup. The summary is plain text by the
+// specification, and servers escape it themselves.
 func (s *session) notify(n Note) error {
-	if s == nil {
-		// Never through beeep: without a bus it would auto-launch one.
-		return errNoBus
-	}
-	body := n.Body
-	if s.readsMarkup() {
-		body = escapeMarkup(body)
-	}
-	return beeep.Notify(n.Title, body, noteIcon())
+	_, err := s.send(n)
+	return err
 }

@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/gen2brain/beeep"
-
 	"github.com/sluice-app/sluice/assets"
 )
 
@@ -36,4 +34,4 @@ func (s *session) readsMarkup() bool { return false }
 
 func (s *session) panel() assets.Panel { return systemPanel() }
 
-func (s *session) notify(n Note) error { return beeep.Notify(n.Title, n.Body, noteIcon()) }
+func (s *session) notify(n Note) error { return systemNotify(n) }

@@ -15,6 +15,9 @@ import (
 // trayAvailable reports whether this build can show a tray icon at all.
 const trayAvailable = true
 
+// uiRecheck is how often the tray looks for sluice-ui while it is missing.
+const uiRecheck = 3 * time.Second
+
 // settle is how long the tray waits after a change before redrawing, so a
 // burst of events (a hundred items ingested) costs one redraw.
 const settle = 150 * time.Millisecond
@@ -68,6 +71,9 @@ type trayDrawer struct {
 	last    view
 	drawn   bool
 	titleOK bool // the item is on the bus, so the title may carry the count
+	// iconStale: the panel changed brightness, so the icon is redrawn
+	// even if the mode did not change.
+	iconStale bool
 }
 
 func (t *trayDrawer) loop() {
@@ -79,6 +85,22 @@ func (t *trayDrawer) loop() {
 	}
 	midnight := time.NewTimer(untilMidnight(d.now(), d.zone()))
 	defer midnight.Stop()
+	// While sluice-ui is missing, look for it again every few seconds, so
+	// that "Open digest…" and "Settings…" come alive once it is installed
+	// (fyne.io/systray tells nobody when its menu opens). Once found, no
+	// timer runs.
+	recheck := time.NewTimer(uiRecheck)
+	defer recheck.Stop()
+	if t.last.Windows || d.opt.Windows == nil {
+		recheck.Stop()
+	}
+	panels := make(chan struct{}, 1)
+	go watchPanel(d.ctx, func() {
+		select {
+		case panels <- struct{}{}:
+		default:
+		}
+	})
 	for {
 		select {
 		case <-d.ctx.Done():
@@ -86,6 +108,12 @@ func (t *trayDrawer) loop() {
 		case <-midnight.C:
 			// "Mon 09:00" becomes "09:00" when the day turns.
 			midnight.Reset(untilMidnight(d.now(), d.zone()))
+		case <-recheck.C:
+		case <-panels:
+			// The user switched the taskbar between light and dark.
+			if p := d.sess.panel(); p != t.panel {
+				t.panel, t.iconStale = p, true
+			}
 		case <-d.dirty:
 			// Let a burst settle, then draw once.
 			settleT := time.NewTimer(settle)
@@ -101,14 +129,18 @@ func (t *trayDrawer) loop() {
 			title = trayTitle
 		}
 		t.apply(render(d.snapshot(), title))
+		if !t.last.Windows && d.opt.Windows != nil {
+			recheck.Reset(uiRecheck)
+		}
 	}
 }
 
 // apply draws v, touching only what changed since the last draw; the menu
 // is rebuilt whole from the snapshot rather than patched item by item.
 func (t *trayDrawer) apply(v view) {
-	if !t.drawn || v.Icon != t.last.Icon {
+	if !t.drawn || t.iconStale || v.Icon != t.last.Icon {
 		setTrayIcon(v.Icon, t.panel)
+		t.iconStale = false
 	}
 	if !t.drawn || v.Title != t.last.Title {
 		systray.SetTitle(v.Title)

@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"sync"
 	"time"
 
 	"github.com/sluice-app/sluice/app/model"
@@ -32,7 +33,10 @@ type Event struct {
 	Status  Status        `json:"status,omitzero"`
 	From    model.Mode    `json:"from,omitempty"` // EventMode: the mode before
 	Health  *model.Health `json:"health,omitempty"`
-	Count   int           `json:"count,omitempty"` // EventDone, EventSnoozed
+	// Count is how many items EventDone and EventSnoozed changed, and how
+	// many items an EventHeld or EventLive without Item stands for (a slow
+	// subscriber's items, counted instead of sent one by one).
+	Count int `json:"count,omitempty"`
 }
 
 // Checkin summarises one check-in.
@@ -49,35 +53,153 @@ type Checkin struct {
 	ByAccount map[string]int     `json:"by_account"`
 }
 
-// Subscribe returns a channel of events and a function to stop them. A
-// subscriber that falls more than buf events behind loses events rather
-// than stalling the gate; it sees a gap, never a stuck ingest.
+// Subscribe returns a channel of events and a function to stop them.
+//
+// No event is dropped. Mode, check-in, health, done, snoozed and calendar
+// events and every breakthrough reach a subscriber in the order they happened, however
+// far behind it is. Only held and live items, the floods (an import of
+// 20,000 messages), are collapsed for a subscriber that falls behind: once
+// buf of them wait, further ones of a kind are counted into one event
+// (Item nil, Count n) in their place in the order. The gate never waits
+// for a subscriber; the channel is closed after stop.
 func (g *Gate) Subscribe(buf int) (<-chan Event, func()) {
 	if buf < 1 {
 		buf = 64
 	}
-	ch := make(chan Event, buf)
+	s := &subscriber{
+		out: make(chan Event, buf), done: make(chan struct{}), wake: make(chan struct{}, 1),
+		limit: buf, log: g.log,
+	}
 	g.mu.Lock()
 	id := g.nextSub
 	g.nextSub++
-	g.subs[id] = ch
+	g.subs[id] = s
 	g.mu.Unlock()
-	return ch, func() {
+	go s.pump()
+	return s.out, func() {
 		g.mu.Lock()
 		defer g.mu.Unlock()
-		if c, ok := g.subs[id]; ok {
+		if _, ok := g.subs[id]; ok {
 			delete(g.subs, id)
-			close(c)
+			close(s.done)
 		}
 	}
 }
 
 func (g *Gate) emitLocked(e Event) {
-	for _, ch := range g.subs {
+	for _, s := range g.subs {
+		s.push(e)
+	}
+}
+
+// collapsible reports whether events of kind k stand for one item each and
+// may be counted instead of sent one by one.
+func collapsible(k EventKind) bool { return k == EventHeld || k == EventLive }
+
+// subscriber is one Subscribe: events go straight into its channel while
+// there is room, and into its queue when there is not (or when earlier
+// ones wait there); pump moves the queue into the channel as the reader
+// makes room.
+type subscriber struct {
+	out  chan Event
+	done chan struct{} // closed by stop
+	wake chan struct{} // the queue has something
+	log  interface {
+		Warn(msg string, args ...any)
+		Info(msg string, args ...any)
+	}
+
+	mu        sync.Mutex
+	queue     []Event // waiting, in order; queue[0] may be in flight
+	items     int     // item events in the queue sent one by one
+	limit     int     // how many such may wait before they are counted
+	behind    bool    // collapsing since the queue was last empty
+	collapsed int     // item events counted in this burst
+}
+
+// push queues e without ever blocking.
+func (s *subscriber) push(e Event) {
+	s.mu.Lock()
+	if len(s.queue) == 0 {
 		select {
-		case ch <- e:
+		case s.out <- e:
+			s.mu.Unlock()
+			return
 		default:
-			g.log.Warn("event dropped for a slow subscriber", "kind", e.Kind)
+		}
+	}
+	warn := false
+	switch {
+	case !collapsible(e.Kind):
+		s.queue = append(s.queue, e)
+	case s.items < s.limit && !s.behind:
+		s.queue = append(s.queue, e)
+		s.items++
+	default:
+		// Count it into this kind's counting event after the last event
+		// that is not an item (order matters only around those); the
+		// first one may be in flight, so it is never changed.
+		counted := false
+		for i := len(s.queue) - 1; i >= 1 && collapsible(s.queue[i].Kind); i-- {
+			if q := &s.queue[i]; q.Kind == e.Kind && q.Item == nil {
+				q.Count++
+				q.At = e.At
+				counted = true
+				break
+			}
+		}
+		if !counted {
+			s.queue = append(s.queue, Event{Kind: e.Kind, At: e.At, Count: 1})
+		}
+		s.collapsed++
+		warn = !s.behind
+		s.behind = true
+	}
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	if warn {
+		s.log.Warn("an event subscriber is falling behind; counting held and live items for it until it catches up (mode, check-in and health events still reach it)")
+	}
+}
+
+// pump sends the queue, in order, as the reader makes room.
+func (s *subscriber) pump() {
+	defer close(s.out)
+	for {
+		s.mu.Lock()
+		if len(s.queue) == 0 {
+			s.mu.Unlock()
+			select {
+			case <-s.wake:
+				continue
+			case <-s.done:
+				return
+			}
+		}
+		e := s.queue[0]
+		s.mu.Unlock()
+		select {
+		case s.out <- e:
+		case <-s.done:
+			return
+		}
+		s.mu.Lock()
+		s.queue[0] = Event{}
+		s.queue = s.queue[1:]
+		if collapsible(e.Kind) && e.Item != nil {
+			s.items--
+		}
+		caughtUp := len(s.queue) == 0 && s.behind
+		n := s.collapsed
+		if caughtUp {
+			s.behind, s.collapsed = false, 0
+		}
+		s.mu.Unlock()
+		if caughtUp {
+			s.log.Info("the event subscriber caught up", "counted_items", n)
 		}
 	}
 }

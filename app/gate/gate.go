@@ -62,7 +62,7 @@ type Gate struct {
 	set      Settings
 	state    persisted
 	health   map[string]model.Health
-	subs     map[int]chan Event
+	subs     map[int]*subscriber
 	nextSub  int
 	status   schedule.Status
 	busy     map[string][]model.Busy // by calendar account
@@ -97,7 +97,7 @@ func New(st *store.Store, clk clock.Clock, set Settings, log *slog.Logger) (*Gat
 	g := &Gate{
 		st: st, clk: clk, log: log.With("component", "gate"), set: set,
 		wake: make(chan struct{}, 1), ready: make(chan struct{}),
-		health: map[string]model.Health{}, subs: map[int]chan Event{}, busy: map[string][]model.Busy{},
+		health: map[string]model.Health{}, subs: map[int]*subscriber{}, busy: map[string][]model.Busy{},
 	}
 	busy, err := st.Busy()
 	if err != nil {
@@ -505,6 +505,7 @@ func (g *Gate) Ingest(ctx context.Context, b model.Batch) error {
 		if it.Account == "" {
 			it.Account = b.Account
 		}
+		it.Clean() // the one place an item's text is cleaned, for every source
 		it.ID = model.ItemID(it.Account, it.SourceID)
 		if seen[it.ID] {
 			continue
@@ -515,7 +516,6 @@ func (g *Gate) Ingest(ctx context.Context, b model.Batch) error {
 		} else if ok {
 			continue
 		}
-		it.Snippet = model.CleanSnippet(it.Snippet)
 		it.Ingested = now
 		if it.Received.IsZero() {
 			it.Received = now
@@ -561,6 +561,7 @@ func (g *Gate) Ingest(ctx context.Context, b model.Batch) error {
 			g.state.Urgent = append(g.state.Urgent, now)
 		}
 		item := it
+		item.Body = "" // events carry the snippet; the body is read with Item
 		switch {
 		case it.Breakthrough:
 			g.emitLocked(Event{Kind: EventBreakthrough, At: now, Item: &item})
@@ -875,19 +876,78 @@ func (g *Gate) Snooze(ids []string) (int, error) {
 // Item returns one item by id or unique id prefix.
 func (g *Gate) Item(id string) (model.Item, error) { return g.st.Get(id) }
 
-// List returns items in a state, newest first, up to limit (0: all), whose
-// text contains query (case-insensitive; empty: all).
-func (g *Gate) List(state model.State, query string, limit int) ([]model.Item, error) {
-	var out []model.Item
-	q := strings.ToLower(strings.TrimSpace(query))
-	err := g.st.ListReverse(state, func(it model.Item) bool {
+// Page sizes for List.
+const (
+	DefaultPage = 200
+	MaxPage     = 1000
+)
+
+// ListQuery asks for one page of the items in a state.
+type ListQuery struct {
+	// Query keeps only items whose sender, subject, text, channel or
+	// account contains it (case-insensitive); empty keeps all.
+	Query string
+	// Limit is the page size: DefaultPage when 0 or less, at most MaxPage.
+	Limit int
+	// Before pages towards older items: the page starts just before the
+	// item with this Seq (0: at the newest). After pages towards newer
+	// items: the page is the items just after this Seq. At most one is set.
+	Before, After uint64
+}
+
+// Page is one page of items, newest first, and where the next one starts.
+type Page struct {
+	Items []model.Item `json:"items"`
+	// Older is the Before of the next page of older items, when there are
+	// any; Newer is the After of the next page of newer ones, when an
+	// After query found more.
+	Older uint64 `json:"older,omitempty"`
+	Newer uint64 `json:"newer,omitempty"`
+}
+
+// List returns a page of the items in a state. It walks the state's index
+// from the cursor and decodes items a chunk at a time, so the cost of a
+// page does not grow with the number of items, and a search reads only as
+// far as it needs to fill the page.
+func (g *Gate) List(state model.State, lq ListQuery) (Page, error) {
+	limit := lq.Limit
+	if limit <= 0 {
+		limit = DefaultPage
+	}
+	limit = min(limit, MaxPage)
+	q := strings.ToLower(strings.TrimSpace(lq.Query))
+	newest := lq.After == 0
+	from := lq.Before
+	if !newest {
+		from = lq.After
+	}
+	var p Page
+	more := false
+	err := g.st.Walk(state, from, newest, func(it model.Item) bool {
 		if q != "" && !matches(it, q) {
 			return true
 		}
-		out = append(out, it)
-		return limit <= 0 || len(out) < limit
+		if len(p.Items) == limit {
+			more = true
+			return false
+		}
+		p.Items = append(p.Items, it)
+		return true
 	})
-	return out, err
+	if err != nil {
+		return Page{}, err
+	}
+	if !newest {
+		slices.Reverse(p.Items)
+	}
+	switch {
+	case !more:
+	case newest:
+		p.Older = p.Items[len(p.Items)-1].Seq
+	default:
+		p.Newer = p.Items[0].Seq
+	}
+	return p, nil
 }
 
 func matches(it model.Item, q string) bool {

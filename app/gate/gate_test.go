@@ -415,3 +415,36 @@ func TestStatsPerDay(t *testing.T) {
 		t.Errorf("p90 wait %v, want 1h", got)
 	}
 }
+
+// Whatever the source, the gate stores an item's text cleaned: a sender
+// cannot disguise itself with a bidi override or terminal escapes, and
+// the body is kept whole while events carry only the snippet.
+func TestIngestCleansEveryItem(t *testing.T) {
+	f := newFixture(t, "2026-11-23 09:30:00", nil, rules.Builtins{})
+	body := strings.Repeat("a line of the report\n", 3000)[:60<<10]
+	it := model.Item{
+		Kind: model.KindSlack, SourceID: "C1/1\x00", Channel: "#ops\u202e",
+		FromName: "Bank \u202eknab", FromAddr: "bank@example.com", Subject: "\x1b[31murgent\x1b[0m\u2066",
+		Body: body,
+	}
+	f.ingest(it)
+	got, err := f.st.Get(model.ItemID("mail", "C1/1"))
+	if err != nil {
+		t.Fatalf("the item is not stored under its cleaned source id: %v", err)
+	}
+	if got.SourceID != "C1/1" || got.Channel != "#ops" || got.FromName != "Bank knab" || got.Subject != "[31murgent[0m" {
+		t.Errorf("stored %q %q %q %q, want the text without control and format characters",
+			got.SourceID, got.Channel, got.FromName, got.Subject)
+	}
+	if got.Body != strings.TrimRight(body, "\n") {
+		t.Errorf("body: %d bytes stored, want all %d", len(got.Body), len(strings.TrimRight(body, "\n")))
+	}
+	if !strings.HasPrefix(got.Snippet, "a line of the report a line") {
+		t.Errorf("snippet %q, want it made from the body", got.Snippet)
+	}
+	for _, e := range f.drain() {
+		if e.Item != nil && e.Item.Body != "" {
+			t.Errorf("%s event carries the %d-byte body", e.Kind, len(e.Item.Body))
+		}
+	}
+}

@@ -8,11 +8,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Kind names a kind of source, i.e. a connector type.
@@ -20,9 +22,14 @@ type Kind string
 
 // The connector kinds Sluice knows.
 const (
-	KindIMAP  Kind = "imap"
-	KindSlack Kind = "slack"
-	KindLocal Kind = "local"
+	KindIMAP   Kind = "imap"
+	KindSlack  Kind = "slack"
+	KindLocal  Kind = "local"
+	KindMatrix Kind = "matrix"
+	KindGitHub Kind = "github"
+	// KindDesktop is another desktop app's notification, recorded while
+	// Sluice holds the desktop (account "Desktop", channel = the app).
+	KindDesktop Kind = "desktop"
 	// Calendar sources: they bring busy time, not items.
 	KindCalDAV Kind = "caldav"
 	KindICS    Kind = "ics"
@@ -165,10 +172,17 @@ type Item struct {
 	Subject  string `json:"subject,omitempty"` // subject or title
 	Snippet  string `json:"snippet,omitempty"` // clean text, at most SnippetMax runes
 	Link     string `json:"link,omitempty"`    // deep link into the item's own client
+	// Body is the whole text, at most BodyMax bytes, for reading one item
+	// (the digest's detail view, `sluice explain`). The store keeps it
+	// apart: lists, pages and events carry the Snippet only.
+	Body string `json:"body,omitempty"`
 
 	Direct     bool `json:"direct,omitempty"`      // a direct message to the user
 	MentionsMe bool `json:"mentions_me,omitempty"` // the user is mentioned
 	UrgentHint bool `json:"urgent_hint,omitempty"` // the source itself flagged it urgent
+	// Reason is why the source notified the user, in the source's own
+	// words (GitHub: review_requested, mention, assign, ci_activity, …).
+	Reason string `json:"reason,omitempty"`
 
 	Received time.Time `json:"received"` // when the source says it was sent
 	Ingested time.Time `json:"ingested"` // when Sluice stored it
@@ -203,8 +217,11 @@ func (it *Item) From() string {
 const IDLen = 20
 
 // ItemID derives the stable item ID from the account and the source's own id,
-// so the same message seen twice maps to the same item.
+// so the same message seen twice maps to the same item. The id is taken as
+// Clean leaves it (CleanKey), so a connector that names an item's ID before
+// the gate cleaned it names the same one.
 func ItemID(account, sourceID string) string {
+	sourceID = CleanKey(sourceID)
 	// The account's length goes first so no two (account, source id)
 	// pairs hash the same bytes.
 	h := sha256.Sum256([]byte(strconv.Itoa(len(account)) + ":" + account + "\x00" + sourceID))
@@ -218,6 +235,12 @@ const SnippetMax = 500
 // dropped, runs of white space collapsed to one space, invalid UTF-8
 // replaced, and cut at SnippetMax runes (ending in "…" when cut).
 func CleanSnippet(s string) string {
+	return cleanLine(s, false, SnippetMax)
+}
+
+// cleanLine is CleanSnippet and CleanName: one line, cut at max runes
+// (none when max < 0), format characters dropped too when names is set.
+func cleanLine(s string, names bool, max int) string {
 	out := make([]rune, 0, min(len(s), SnippetMax+1))
 	space := false
 	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
@@ -227,18 +250,101 @@ func CleanSnippet(s string) string {
 			continue
 		case unicode.IsControl(r), r == '\u200b', r == '\ufeff':
 			continue
+		case names && unicode.Is(unicode.Cf, r) && r != '\u200c' && r != '\u200d':
+			continue
 		}
 		if space {
 			out = append(out, ' ')
 			space = false
 		}
 		out = append(out, r)
-		if len(out) > SnippetMax {
-			out = append(out[:SnippetMax-1], '…')
+		if max >= 0 && len(out) > max {
+			out = append(out[:max-1], '…')
 			break
 		}
 	}
 	return string(out)
+}
+
+// BodyMax is the longest body kept, in bytes: what the local inbox
+// accepts in one push.
+const BodyMax = 64 << 10
+
+// Clean makes an item's text safe to store and to show. Every text field
+// loses its control characters (a body keeps its line breaks and tabs) and
+// invalid UTF-8; the one-line fields (sender, subject, channel) also lose
+// Unicode format characters such as U+202E RIGHT-TO-LEFT OVERRIDE, with
+// which a sender could disguise its name or subject in the digest or a
+// notification. The snippet is made from the body when a source gave none,
+// and a body over BodyMax is cut, saying so in its last line. The gate
+// calls Clean on every item it ingests, whatever its source.
+func (it *Item) Clean() {
+	it.SourceID = CleanKey(it.SourceID)
+	it.Thread = CleanKey(it.Thread)
+	it.Link = CleanKey(it.Link)
+	it.Channel = CleanName(it.Channel)
+	it.FromName = CleanName(it.FromName)
+	it.FromAddr = CleanName(it.FromAddr)
+	it.Subject = CleanName(it.Subject)
+	it.Body = CleanText(it.Body)
+	if it.Snippet == "" {
+		it.Snippet = it.Body
+	}
+	it.Snippet = CleanSnippet(it.Snippet)
+	if len(it.Body) > BodyMax {
+		const note = "\n[… cut: the text was longer than 64 KiB]"
+		cut := BodyMax - len(note)
+		for cut > 0 && !utf8.RuneStart(it.Body[cut]) {
+			cut--
+		}
+		it.Body = it.Body[:cut] + note
+	}
+}
+
+// CleanKey drops control characters from an identifier (a source id, an
+// idempotency key, a link) and changes nothing else, so that ids of
+// stored items stay what they were.
+func CleanKey(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if !unicode.IsControl(r) || (r == utf8.RuneError && n == 1) {
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+	}
+	return string(b)
+}
+
+// CleanName turns text into one line fit to name a sender, a subject or a
+// channel: control and format characters dropped (but for the zero-width
+// joiner and non-joiner, which emoji and several scripts need to be
+// spelt right and which cannot reorder text), white space collapsed,
+// invalid UTF-8 replaced.
+func CleanName(s string) string {
+	return cleanLine(s, true, -1)
+}
+
+// CleanText cleans a multi-line body: invalid UTF-8 replaced, line ends
+// made "\n", control characters other than line breaks and tabs dropped,
+// along with the zero-width space and byte order mark.
+func CleanText(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	clean := func(r rune) rune {
+		switch {
+		case r == '\n', r == '\t':
+			return r
+		case r == '\r':
+			return '\n'
+		case unicode.IsControl(r), r == '\u200b', r == '\ufeff':
+			return -1
+		}
+		return r
+	}
+	return strings.TrimRightFunc(strings.Map(clean, strings.ToValidUTF8(s, "\uFFFD")), unicode.IsSpace)
 }
 
 // Cursor is a connector's position in one of its sources (an IMAP folder's
@@ -272,6 +378,11 @@ const (
 	HealthStopped     HealthState = "stopped"
 )
 
+// HealthSignInNeeded is an OAuth2 account whose sign-in the provider no
+// longer accepts (refresh token revoked or expired, a fresh access token
+// refused): nothing is retried until the user signs in again.
+const HealthSignInNeeded HealthState = "sign-in-needed"
+
 // Health is one connector's reported condition.
 type Health struct {
 	Account string      `json:"account"`
@@ -282,8 +393,25 @@ type Health struct {
 	Until   time.Time   `json:"until,omitzero"`   // next retry, or end of a rate limit
 }
 
-// NeedsAttention reports whether the user must act (e.g. fix a password).
-func (h Health) NeedsAttention() bool { return h.State == HealthAuthFailed }
+// NeedsAttention reports whether the user must act (fix a password, sign
+// in again).
+func (h Health) NeedsAttention() bool {
+	return h.State == HealthAuthFailed || h.State == HealthSignInNeeded
+}
+
+// Words is the state as a person reads it: "sign-in needed", "backing off".
+func (s HealthState) Words() string {
+	if s == HealthSignInNeeded {
+		return "sign-in needed"
+	}
+	return strings.ReplaceAll(string(s), "-", " ")
+}
+
+// ErrSignInNeeded is wrapped by errors that only the user signing in again
+// can cure: no OAuth2 sign-in stored, a refresh token the provider refused,
+// or a fresh access token the server refused. Connectors report it as
+// HealthSignInNeeded and stop retrying until woken.
+var ErrSignInNeeded = errors.New("sign-in needed")
 
 // Sink is the one interface through which a connector hands items to the gate.
 type Sink interface {
@@ -359,6 +487,14 @@ type FocusInfo struct {
 type FocusMirror interface {
 	FocusStarted(ctx context.Context, f FocusInfo) error
 	FocusEnded(ctx context.Context) error
+}
+
+// DoneMarker is implemented by connectors that tell the service when the
+// user marked an item done (GitHub: mark the notification thread read), if
+// the account asks for it. items are the connector's own, already done in
+// the store; an error is logged and never undoes the done.
+type DoneMarker interface {
+	MarkDone(ctx context.Context, items []Item) error
 }
 
 // Title is the mode as the tray, the CLI and the windows name it.

@@ -1,10 +1,12 @@
 package model
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 	_ "time/tzdata"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -104,4 +106,84 @@ func TestWhen(t *testing.T) {
 	if ModeBetween.Title() != "Holding" || ModeOffHours.Title() != "Off-hours" {
 		t.Error("mode titles changed")
 	}
+}
+
+// A sender must not disguise itself with control or bidi characters, in
+// any source: Clean is what the gate applies to every item.
+func TestClean(t *testing.T) {
+	it := Item{
+		SourceID: "key\x00\x1b[2J\u0085",
+		Thread:   "t\x07",
+		Link:     "https://example.org/\x7f1",
+		Channel:  "#ops\u202e",
+		FromName: "Bank \u202eknab\u202c <support>\r\nX-Evil: 1",
+		FromAddr: "a@b\u2066.example\u2069",
+		Subject:  "\x1b[31mRed\x1b[0m \u200fsubject\u00ad",
+		Snippet:  "",
+		Body:     "line 1\r\nline 2\rline 3\n\tindented\x00\x1b[1m\u200b\ufeff \xff\n\n",
+	}
+	it.Clean()
+	want := Item{
+		SourceID: "key[2J",
+		Thread:   "t",
+		Link:     "https://example.org/1",
+		Channel:  "#ops",
+		FromName: "Bank knab <support> X-Evil: 1",
+		FromAddr: "a@b.example",
+		Subject:  "[31mRed[0m subject",
+		Snippet:  "line 1 line 2 line 3 indented[1m \uFFFD",
+		Body:     "line 1\nline 2\nline 3\n\tindented[1m \uFFFD",
+	}
+	if !reflect.DeepEqual(it, want) {
+		t.Errorf("Clean:\n got %#v\nwant %#v", it, want)
+	}
+
+	// Joiners stay: they spell emoji and words, and reorder nothing.
+	family := "👨\u200d👩\u200d👧 Mehr\u200cdad"
+	if got := CleanName(family); got != family {
+		t.Errorf("CleanName(%q) = %q, want it unchanged", family, got)
+	}
+	// Invalid bytes in a key are kept: ids of stored items must not move.
+	if got := CleanKey("<id\xff@host>"); got != "<id\xff@host>" {
+		t.Errorf("CleanKey changed a key without control characters: %q", got)
+	}
+	if ItemID("local", "key\x00") != ItemID("local", "key") {
+		t.Error("ItemID of a key with a control character differs from the cleaned key's")
+	}
+}
+
+func TestCleanCutsALongBodyAndSaysSo(t *testing.T) {
+	it := Item{Body: strings.Repeat("é", BodyMax)} // twice BodyMax bytes
+	it.Clean()
+	if len(it.Body) > BodyMax || !utf8.ValidString(it.Body) || !strings.HasSuffix(it.Body, "[… cut: the text was longer than 64 KiB]") {
+		t.Errorf("long body: %d bytes ending %q, want at most %d, valid, saying it was cut", len(it.Body), it.Body[len(it.Body)-60:], BodyMax)
+	}
+	it = Item{Body: strings.Repeat("x", BodyMax)}
+	it.Clean()
+	if len(it.Body) != BodyMax || strings.Contains(it.Body, "cut") {
+		t.Errorf("a body of exactly BodyMax bytes was changed")
+	}
+	if utf8.RuneCountInString(it.Snippet) != SnippetMax {
+		t.Errorf("snippet from the body: %d runes, want %d", utf8.RuneCountInString(it.Snippet), SnippetMax)
+	}
+}
+
+func FuzzClean(f *testing.F) {
+	f.Add("Bank \u202eknab", "line\r\nline\x00")
+	f.Fuzz(func(t *testing.T, name, body string) {
+		it := Item{FromName: name, Subject: name, Body: body}
+		it.Clean()
+		for _, s := range []string{it.FromName, it.Subject, it.Snippet} {
+			if !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool {
+				return unicode.IsControl(r) || (unicode.Is(unicode.Cf, r) && r != '\u200c' && r != '\u200d')
+			}) {
+				t.Fatalf("Clean left %q", s)
+			}
+		}
+		if !utf8.ValidString(it.Body) || len(it.Body) > BodyMax || strings.ContainsFunc(it.Body, func(r rune) bool {
+			return unicode.IsControl(r) && r != '\n' && r != '\t'
+		}) {
+			t.Fatalf("Clean left body %q", it.Body)
+		}
+	})
 }

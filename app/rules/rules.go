@@ -40,6 +40,9 @@
 //     or digits ("C++", "#outage") need no word boundary there.
 //   - regex: an RE2 expression matched against "subject\nsnippet" (case
 //     sensitive unless it starts with (?i)).
+//   - reasons: why the source notified the user, exact (GitHub's
+//     review_requested, mention, assign, ci_activity, …), so that review
+//     requests can be urgent and CI results quiet.
 //
 // Globs know two wildcards: '*' (any run of characters, '/' included, so
 // "INBOX/*" also matches "INBOX/a/b") and '?' (one character). There is no
@@ -70,6 +73,7 @@ type Rule struct {
 	Mention  bool         `toml:"mention" json:"mention,omitempty"`   // only items that mention the user
 	Keywords []string     `toml:"keywords" json:"keywords,omitempty"` // whole words or phrases in subject or snippet
 	Regex    string       `toml:"regex" json:"regex,omitempty"`       // RE2 on "subject\nsnippet"
+	Reasons  []string     `toml:"reasons" json:"reasons,omitempty"`   // the source's reason, exact: "review_requested", "ci_activity"
 	Action   model.Action `toml:"action" json:"action"`
 }
 
@@ -107,7 +111,7 @@ const (
 
 // Errors that Compile's errors wrap, for callers that need to tell them apart.
 var (
-	ErrNoCondition  = errors.New("no condition (set at least one of accounts, channels, from, direct, mention, keywords, regex)")
+	ErrNoCondition  = errors.New("no condition (set at least one of accounts, channels, from, direct, mention, keywords, regex, reasons)")
 	ErrEmptyPattern = errors.New("empty pattern")
 	ErrBadPattern   = errors.New("bad pattern")
 	ErrBadRegex     = errors.New("bad regex")
@@ -171,6 +175,7 @@ type rule struct {
 	direct   bool
 	mention  bool
 	accounts []string
+	reasons  []string
 	channels []channel
 	from     []sender
 	keywords []keyword
@@ -213,6 +218,14 @@ func Compile(list []Rule, b Builtins) (*Set, error) {
 			}
 			cr.accounts = append(cr.accounts, a)
 		}
+		for j, rs := range r.Reasons {
+			rs = strings.TrimSpace(rs)
+			if rs == "" {
+				fail(fmt.Sprintf("reasons[%d]", j+1), valueErr(r.Reasons[j], "empty reason", ErrEmptyPattern))
+				continue
+			}
+			cr.reasons = append(cr.reasons, rs)
+		}
 		for j, c := range r.Channels {
 			p, err := compileChannel(c)
 			if err != nil {
@@ -248,7 +261,7 @@ func Compile(list []Rule, b Builtins) (*Set, error) {
 		// A rule whose lists were all given but all invalid already has
 		// errors; only complain about missing conditions when none was written.
 		if len(r.Accounts) == 0 && len(r.Channels) == 0 && len(r.From) == 0 &&
-			!r.Direct && !r.Mention && len(r.Keywords) == 0 && r.Regex == "" {
+			!r.Direct && !r.Mention && len(r.Keywords) == 0 && r.Regex == "" && len(r.Reasons) == 0 {
 			errs = append(errs, &FieldError{Rule: pos, Name: name, Field: "conditions", Err: ErrNoCondition})
 		}
 		s.rules = append(s.rules, cr)
@@ -349,6 +362,16 @@ func (r *rule) match(e *evaluation) (Result, bool) {
 	if r.accounts != nil && account < 0 {
 		return Result{}, false
 	}
+	reason := -1
+	for i, rs := range r.reasons {
+		if strings.EqualFold(rs, it.Reason) {
+			reason = i
+			break
+		}
+	}
+	if r.reasons != nil && reason < 0 {
+		return Result{}, false
+	}
 	channel := -1
 	for i := range r.channels {
 		if r.channels[i].match(it.Channel) {
@@ -398,6 +421,9 @@ func (r *rule) match(e *evaluation) (Result, bool) {
 	}
 	if account >= 0 {
 		add("account ", it.Account)
+	}
+	if reason >= 0 {
+		add("reason ", it.Reason)
 	}
 	if channel >= 0 {
 		add("channel ", it.Channel)

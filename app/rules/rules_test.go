@@ -430,3 +430,41 @@ func TestFoldRuneAgreesWithEqualFold(t *testing.T) {
 		}
 	}
 }
+
+// TestReasons: GitHub's notification reason is a condition, so review
+// requests from the lead can break through and CI results stay quiet.
+func TestReasons(t *testing.T) {
+	gh := func(reason, login string) *model.Item {
+		return item(func(it *model.Item) {
+			it.Kind, it.Account, it.Channel, it.Reason = model.KindGitHub, "GitHub", "octo/app", reason
+			it.FromName, it.FromAddr, it.Subject, it.Snippet = login, "", "Fix the flaky test", "Review requested · pull request #7"
+		})
+	}
+	set := mustCompile(t, []Rule{
+		{Name: "Lead's reviews", Reasons: []string{"review_requested"}, From: []string{"lead"}, Action: model.ActionUrgent},
+		{Name: "CI", Reasons: []string{"ci_activity", "state_change"}, Action: model.ActionQuiet},
+	}, Builtins{})
+	for _, tc := range []struct {
+		name   string
+		it     *model.Item
+		action model.Action
+		reason string
+	}{
+		{"review by the lead", gh("review_requested", "lead"), model.ActionUrgent, `rule 1 "Lead's reviews": reason review_requested, from lead`},
+		{"review by someone else", gh("review_requested", "intern"), model.ActionHold, "no rule matched"},
+		{"CI", gh("ci_activity", ""), model.ActionQuiet, `rule 2 "CI": reason ci_activity`},
+		{"reason ignores case", gh("CI_Activity", ""), model.ActionQuiet, `rule 2 "CI": reason CI_Activity`},
+		{"mail has no reason", item(), model.ActionHold, "no rule matched"},
+	} {
+		got := set.Evaluate(tc.it)
+		if got.Action != tc.action || got.Reason != tc.reason {
+			t.Errorf("%s: got %s (%s), want %s (%s)", tc.name, got.Action, got.Reason, tc.action, tc.reason)
+		}
+	}
+	if _, err := Compile([]Rule{{Reasons: []string{" "}}}, Builtins{}); !errors.Is(err, ErrEmptyPattern) {
+		t.Errorf("an empty reason compiled: %v", err)
+	}
+	if _, err := Compile([]Rule{{Reasons: []string{"mention"}}}, Builtins{}); err != nil {
+		t.Errorf("a rule with only a reason: %v", err)
+	}
+}

@@ -115,8 +115,10 @@ var (
 )
 
 // FieldError is one mistake in a plan, with the place it was found written
-// as a config path ("week.monday.checkins[1].at"). Prefix adds the path of
-// the plan itself.
+// as a config path ("week.monday.checkins[1].at"). Indices count from 1, in
+// the path and in the message alike ("focus[2]: … overlaps focus[1] …"),
+// as a person counts the entries of a file. Prefix adds the path of the
+// plan itself.
 type FieldError struct {
 	Field string
 	Err   error
@@ -169,7 +171,7 @@ func (p Plan) Validate() error {
 		errs = append(errs, p.validateDay(w)...)
 	}
 	for i, v := range p.Vacations {
-		f := fmt.Sprintf("vacations[%d]", i)
+		f := fmt.Sprintf("vacations[%d]", i+1)
 		ok := true
 		if !v.From.valid() {
 			errs = append(errs, fieldErr(f+".from", ErrBadDate, "%s is not a date", v.From))
@@ -222,7 +224,7 @@ func (p Plan) validateDay(w time.Weekday) []error {
 
 	seen := map[Clock]int{}
 	for i, c := range d.Checkins {
-		f := fmt.Sprintf("%s.checkins[%d]", base, i)
+		f := fmt.Sprintf("%s.checkins[%d]", base, i+1)
 		switch {
 		case !c.At.valid(false):
 			errs = append(errs, fieldErr(f+".at", ErrBadClock, "%s is not a time (want 00:00–23:59)", c.At))
@@ -232,7 +234,7 @@ func (p Plan) validateDay(w time.Weekday) []error {
 			errs = append(errs, fieldErr(f+".at", ErrOutsideWork, "%s is outside working hours %s", c.At, *d.Work))
 		}
 		if j, dup := seen[c.At]; dup {
-			errs = append(errs, fieldErr(f+".at", ErrDuplicate, "%s is already checkins[%d]", c.At, j))
+			errs = append(errs, fieldErr(f+".at", ErrDuplicate, "%s is already checkins[%d]", c.At, j+1))
 		} else {
 			seen[c.At] = i
 		}
@@ -242,20 +244,20 @@ func (p Plan) validateDay(w time.Weekday) []error {
 	}
 
 	for i, s := range d.Focus {
-		f := fmt.Sprintf("%s.focus[%d]", base, i)
+		f := fmt.Sprintf("%s.focus[%d]", base, i+1)
 		if e := validSpan(f, s); len(e) > 0 {
 			errs = append(errs, e...)
 			continue
 		}
 		for j, o := range d.Focus[:i] {
 			if validSpanQuiet(o) && overlaps(o, s, 0) {
-				errs = append(errs, fieldErr(f, ErrOverlap, "%s overlaps focus[%d] %s", s, j, o))
+				errs = append(errs, fieldErr(f, ErrOverlap, "%s overlaps focus[%d] %s", s, j+1, o))
 			}
 		}
 		prev := (w + 6) % 7
 		for j, o := range p.Week[prev].Focus {
 			if validSpanQuiet(o) && overlaps(o, s, 24*60) {
-				errs = append(errs, fieldErr(f, ErrOverlap, "%s overlaps %s's focus[%d] %s", s, dayName(prev), j, o))
+				errs = append(errs, fieldErr(f, ErrOverlap, "%s overlaps %s's focus[%d] %s", s, dayName(prev), j+1, o))
 			}
 		}
 	}

@@ -16,40 +16,40 @@ func TestValidate(t *testing.T) {
 		target error  // what errors.Is must match
 	}{
 		{"check-in not a time", func(p *Plan) { p.Week[time.Monday].Checkins[1].At = Clock{25, 0} },
-			"week.monday.checkins[1].at: 25:00 is not a time (want 00:00–23:59)", ErrBadClock},
+			"week.monday.checkins[2].at: 25:00 is not a time (want 00:00–23:59)", ErrBadClock},
 		{"check-in at 24:00", func(p *Plan) { p.Week[time.Monday].Checkins[1].At = Clock{24, 0} },
-			"week.monday.checkins[1].at: 24:00 is not a time (want 00:00–23:59)", ErrBadClock},
+			"week.monday.checkins[2].at: 24:00 is not a time (want 00:00–23:59)", ErrBadClock},
 		{"check-in outside working hours", func(p *Plan) { p.Week[time.Tuesday].Checkins[0].At = Clock{18, 0} },
-			"week.tuesday.checkins[0].at: 18:00 is outside working hours 09:00–17:30", ErrOutsideWork},
+			"week.tuesday.checkins[1].at: 18:00 is outside working hours 09:00–17:30", ErrOutsideWork},
 		{"check-in at the end of work is outside", func(p *Plan) { p.Week[time.Tuesday].Checkins[0].At = Clock{17, 30} },
-			"week.tuesday.checkins[0].at: 17:30 is outside working hours 09:00–17:30", ErrOutsideWork},
+			"week.tuesday.checkins[1].at: 17:30 is outside working hours 09:00–17:30", ErrOutsideWork},
 		{"check-in on a day without work", func(p *Plan) { p.Week[time.Saturday].Checkins = []Checkin{ci("11:00", 0)} },
-			"week.saturday.checkins[0].at: check-in 11:00 on a day without working hours", ErrOutsideWork},
+			"week.saturday.checkins[1].at: check-in 11:00 on a day without working hours", ErrOutsideWork},
 		{"duplicate check-in", func(p *Plan) { p.Week[time.Friday].Checkins[1].At = Clock{11, 0} },
-			"week.friday.checkins[1].at: 11:00 is already checkins[0]", ErrDuplicate},
+			"week.friday.checkins[2].at: 11:00 is already checkins[1]", ErrDuplicate},
 		{"negative window", func(p *Plan) { p.Week[time.Monday].Checkins[0].Window = Duration{-5 * time.Minute} },
-			"week.monday.checkins[0].window: -5m is not a window length (want more than 0 and at most 12h; 0 means 30m)", ErrBadWindow},
+			"week.monday.checkins[1].window: -5m is not a window length (want more than 0 and at most 12h; 0 means 30m)", ErrBadWindow},
 		{"window too long", func(p *Plan) { p.Week[time.Monday].Checkins[0].Window = Duration{13 * time.Hour} },
-			"week.monday.checkins[0].window: 13h is not a window length (want more than 0 and at most 12h; 0 means 30m)", ErrBadWindow},
+			"week.monday.checkins[1].window: 13h is not a window length (want more than 0 and at most 12h; 0 means 30m)", ErrBadWindow},
 		{"overlapping focus blocks", func(p *Plan) { p.Week[time.Wednesday].Focus[1] = span("10:00", "12:00") },
-			"week.wednesday.focus[1]: 10:00–12:00 overlaps focus[0] 09:00–11:00", ErrOverlap},
+			"week.wednesday.focus[2]: 10:00–12:00 overlaps focus[1] 09:00–11:00", ErrOverlap},
 		{"focus overlapping across midnight", func(p *Plan) {
 			p.Week[time.Saturday].Focus = []Span{span("22:00", "02:00")}
 			p.Week[time.Sunday].Focus = []Span{span("01:00", "03:00")}
-		}, "week.sunday.focus[0]: 01:00–03:00 overlaps saturday's focus[0] 22:00–02:00", ErrOverlap},
+		}, "week.sunday.focus[1]: 01:00–03:00 overlaps saturday's focus[1] 22:00–02:00", ErrOverlap},
 		{"empty focus block", func(p *Plan) { p.Week[time.Monday].Focus[0] = span("09:00", "09:00") },
-			"week.monday.focus[0]: 09:00–09:00 is empty (a whole day is 00:00–24:00)", ErrEmptySpan},
+			"week.monday.focus[1]: 09:00–09:00 is empty (a whole day is 00:00–24:00)", ErrEmptySpan},
 		{"focus start 24:00", func(p *Plan) { p.Week[time.Monday].Focus[0] = span("24:00", "10:00") },
-			"week.monday.focus[0].start: 24:00 is not a time (want 00:00–23:59)", ErrBadClock},
+			"week.monday.focus[1].start: 24:00 is not a time (want 00:00–23:59)", ErrBadClock},
 		{"work end out of range", func(p *Plan) { p.Week[time.Monday].Work.End = Clock{17, 75} },
 			"week.monday.work.end: 17:75 is not a time (want 00:00–24:00)", ErrBadClock},
 		{"night shift into the next day's work", func(p *Plan) {
 			p.Week[time.Sunday] = Day{Work: &Span{Clock{22, 0}, Clock{10, 0}}}
 		}, "week.sunday.work: 22:00–10:00 overlaps monday's working hours 09:00–17:30", ErrOverlap},
 		{"vacation backwards", func(p *Plan) { p.Vacations = []DateRange{{From: date(2026, 12, 31), To: date(2026, 12, 24)}} },
-			"vacations[0]: from 2026-12-31 is after to 2026-12-24", ErrDateOrder},
+			"vacations[1]: from 2026-12-31 is after to 2026-12-24", ErrDateOrder},
 		{"vacation date does not exist", func(p *Plan) { p.Vacations = []DateRange{{From: date(2026, 2, 30), To: date(2026, 3, 2)}} },
-			"vacations[0].from: 2026-02-30 is not a date", ErrBadDate},
+			"vacations[1].from: 2026-02-30 is not a date", ErrBadDate},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,8 +78,8 @@ func TestValidateSeveralAndPrefix(t *testing.T) {
 	p.Week[time.Monday].Checkins[0].At = Clock{25, 0}
 	p.Vacations = []DateRange{{From: date(2026, 12, 31), To: date(2026, 12, 24)}}
 	err := Prefix("schedule", p.Validate())
-	want := "schedule.week.monday.checkins[0].at: 25:00 is not a time (want 00:00–23:59)\n" +
-		"schedule.vacations[0]: from 2026-12-31 is after to 2026-12-24"
+	want := "schedule.week.monday.checkins[1].at: 25:00 is not a time (want 00:00–23:59)\n" +
+		"schedule.vacations[1]: from 2026-12-31 is after to 2026-12-24"
 	if err == nil || err.Error() != want {
 		t.Errorf("Prefix(Validate): got %q, want %q", err, want)
 	}

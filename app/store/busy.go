@@ -56,8 +56,8 @@ func (s *Store) Busy() (map[string][]model.Busy, error) {
 	var bad []string
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketBusy).ForEach(func(k, v []byte) error {
-			var bs []model.Busy
-			if err := json.Unmarshal(v, &bs); err != nil {
+			bs, err := decodeBusy(v)
+			if err != nil {
 				bad = append(bad, string(k))
 				return nil
 			}
@@ -69,6 +69,15 @@ func (s *Store) Busy() (map[string][]model.Busy, error) {
 		err = fmt.Errorf("unreadable busy time of %q (it is read again at the next poll)", bad)
 	}
 	return out, err
+}
+
+// decodeBusy decodes one account's stored busy time.
+func decodeBusy(v []byte) ([]model.Busy, error) {
+	var bs []model.Busy
+	if err := json.Unmarshal(v, &bs); err != nil {
+		return nil, err
+	}
+	return bs, nil
 }
 
 // DeleteBusy forgets a calendar account's busy intervals and cursors (the

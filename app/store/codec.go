@@ -18,6 +18,7 @@ import (
 // old values from new ones.
 const (
 	itemCodecV1  = 1
+	itemCodecV2  = 2 // v1 and then the source's reason (Item.Reason)
 	lifeCodecV1  = 1
 	statsCodecV1 = 1
 )
@@ -35,7 +36,7 @@ var errShort = errors.New("truncated value")
 // encodeItem appends the item's encoding to dst. Seq is not encoded: it is
 // the item's key.
 func encodeItem(dst []byte, it *model.Item) []byte {
-	dst = append(dst, itemCodecV1)
+	dst = append(dst, itemCodecV2)
 	for _, s := range [...]string{
 		it.ID, string(it.Kind), it.Account, it.SourceID, it.Channel, it.Thread,
 		it.FromName, it.FromAddr, it.Subject, it.Snippet, it.Link, it.Rule,
@@ -64,7 +65,7 @@ func encodeItem(dst []byte, it *model.Item) []byte {
 		dst = appendTime(dst, e.At)
 		dst = appendString(dst, e.Text)
 	}
-	return dst
+	return appendString(dst, it.Reason)
 }
 
 // decodeItem decodes an item stored under seq. Every string is copied, so
@@ -72,7 +73,8 @@ func encodeItem(dst []byte, it *model.Item) []byte {
 func decodeItem(seq uint64, b []byte) (model.Item, error) {
 	var it model.Item
 	d := decoder{b: b}
-	if v := d.byte(); d.err == nil && v != itemCodecV1 {
+	v := d.byte()
+	if d.err == nil && v != itemCodecV1 && v != itemCodecV2 {
 		return it, fmt.Errorf("item %d: unknown encoding version %d", seq, v)
 	}
 	it.Seq = seq
@@ -108,6 +110,9 @@ func decodeItem(seq uint64, b []byte) (model.Item, error) {
 			it.Log[i].At = d.time()
 			it.Log[i].Text = d.string()
 		}
+	}
+	if v == itemCodecV2 {
+		it.Reason = d.string()
 	}
 	if d.err != nil {
 		return it, fmt.Errorf("item %d: %w", seq, d.err)
@@ -171,7 +176,8 @@ func applyLife(it *model.Item, b []byte) error {
 func itemSize(it *model.Item) int {
 	n := 1 + 12*binary.MaxVarintLen32 + 3 + 4*15 + binary.MaxVarintLen32 +
 		len(it.ID) + len(it.Kind) + len(it.Account) + len(it.SourceID) + len(it.Channel) + len(it.Thread) +
-		len(it.FromName) + len(it.FromAddr) + len(it.Subject) + len(it.Snippet) + len(it.Link) + len(it.Rule)
+		len(it.FromName) + len(it.FromAddr) + len(it.Subject) + len(it.Snippet) + len(it.Link) + len(it.Rule) +
+		binary.MaxVarintLen32 + len(it.Reason)
 	for _, e := range it.Log {
 		n += 15 + binary.MaxVarintLen32 + len(e.Text)
 	}
@@ -328,7 +334,14 @@ func (d *decoder) time() time.Time {
 
 func seqKey(seq uint64) []byte { return be64(seq) }
 
-func keySeq(k []byte) uint64 { return binary.BigEndian.Uint64(k) }
+// keySeq is the seq of a key; a key of another length (only in a damaged
+// file) is seq 0, which no item has.
+func keySeq(k []byte) uint64 {
+	if len(k) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(k)
+}
 
 // idKey is an item id in raw bytes, the key of the in-memory id index.
 type idKey [model.IDLen / 2]byte

@@ -23,6 +23,7 @@ func TestItemCodecRoundTrip(t *testing.T) {
 		"full":      full,
 		"pre-1970":  {Seq: 2, Received: time.Date(1969, 7, 20, 20, 17, 0, 5, time.UTC)},
 		"non-ascii": {Seq: 3, Subject: "Grüße — 会議 🚀", Log: []model.Entry{{Text: ""}}},
+		"reason":    {Seq: 4, Kind: model.KindGitHub, Reason: "ci_activity"},
 	} {
 		got, err := decodeItem(it.Seq, encodeItem(nil, &it))
 		if err != nil {
@@ -57,32 +58,45 @@ func TestItemEncodingIsCompact(t *testing.T) {
 	}
 }
 
-// The v1 byte layout is fixed: an item encoded today must decode in every
-// later build. testdata/item_v1.hex pins it.
+// The byte layouts are fixed: an item encoded by any build must decode in
+// every later one. testdata/item_v1.hex pins v1 (written before items had
+// a reason), testdata/item_v2.hex the current v2.
 func TestItemCodecGolden(t *testing.T) {
 	it := goldenItems()[1]
+	v1 := readHex(t, "testdata/item_v1.hex")
+	got, err := decodeItem(0, v1)
+	if err != nil || !reflect.DeepEqual(got, it) {
+		t.Errorf("v1 golden decode = %+v, %v", got, err)
+	}
+	it.Reason = "review_requested"
 	enc := encodeItem(nil, &it)
-	const path = "testdata/item_v1.hex"
+	const path = "testdata/item_v2.hex"
 	if *update {
 		if err := os.WriteFile(path, []byte(hex.EncodeToString(enc)+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
+	want := readHex(t, path)
+	if !bytes.Equal(enc, want) {
+		t.Errorf("item v2 encoding changed (a change needs a new codec version and a migration)")
+	}
+	got, err = decodeItem(0, want)
+	if err != nil || !reflect.DeepEqual(got, it) {
+		t.Errorf("v2 golden decode = %+v, %v", got, err)
+	}
+}
+
+func readHex(t *testing.T, path string) []byte {
+	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := hex.DecodeString(strings.TrimSpace(string(data)))
+	b, err := hex.DecodeString(strings.TrimSpace(string(data)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(enc, want) {
-		t.Errorf("item v1 encoding changed (a change needs a new codec version and a migration)")
-	}
-	got, err := decodeItem(0, want)
-	if err != nil || !reflect.DeepEqual(got, it) {
-		t.Errorf("golden decode = %+v, %v", got, err)
-	}
+	return b
 }
 
 func TestDecodeRejectsDamage(t *testing.T) {

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -86,8 +85,8 @@ func crashChild(path, seed string) {
 	}
 }
 
-// TestCrashKeepsItemsAndCursorsTogether kills a writing child with SIGKILL
-// at random moments, 200 times, and checks after each kill that every
+// TestCrashKeepsItemsAndCursorsTogether kills a writing child (SIGKILL;
+// TerminateProcess on Windows) at random moments, 200 times, and checks after each kill that every
 // reported batch is stored, nothing is stored twice, and each cursor
 // equals the highest item number stored for its account. Every 50 rounds
 // it starts on a new file, so verifying (which reads every item) stays
@@ -148,12 +147,13 @@ func TestCrashKeepsItemsAndCursorsTogether(t *testing.T) {
 		} else {
 			killedMidOpen++
 		}
-		_ = cmd.Process.Signal(syscall.SIGKILL)
+		// SIGKILL; TerminateProcess on Windows.
+		_ = cmd.Process.Kill()
 		for sc.Scan() { // reports written before the kill still count
 			handle(sc.Text())
 		}
 		err = cmd.Wait()
-		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
+		if !killed(cmd.ProcessState) {
 			t.Fatalf("round %d: child ended on its own: %v", round, err)
 		}
 		verifyAfterCrash(t, round, path, reported)

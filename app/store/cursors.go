@@ -25,7 +25,7 @@ func (s *Store) Cursor(account, key string) ([]byte, error) {
 		return nil, fmt.Errorf("cursor %q: %w", key, err)
 	}
 	var v []byte
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		if b := tx.Bucket(bucketCursors).Get(cursorKey(account, key)); b != nil {
 			v = append([]byte{}, b...) // non-nil even for an empty value
 		}
@@ -41,7 +41,7 @@ func (s *Store) Cursors(account string) (map[string][]byte, error) {
 	}
 	out := map[string][]byte{}
 	prefix := cursorKey(account, "")
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketCursors).Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			out[string(k[len(prefix):])] = append([]byte{}, v...)
@@ -58,7 +58,7 @@ func (s *Store) DeleteAccount(account string) error {
 		return fmt.Errorf("delete account: %w", err)
 	}
 	prefix := cursorKey(account, "")
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.updateTx(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketCursors)
 		var keys [][]byte
 		c := b.Cursor()

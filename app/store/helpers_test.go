@@ -120,6 +120,15 @@ func checkConsistent(t testing.TB, s *Store) map[uint64]model.Item {
 		if err != nil {
 			return err
 		}
+		err = tx.Bucket(bucketBodies).ForEach(func(k, _ []byte) error {
+			if _, ok := items[keySeq(k)]; !ok {
+				t.Errorf("body %d without an item", keySeq(k))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
 		meta := tx.Bucket(bucketMeta)
 		for _, st := range states {
 			name, _ := indexBucket(st)

@@ -32,6 +32,8 @@ const appendFillPercent = 1.0
 // log entries since) written by Release and MarkDone. A check-in that
 // releases 10,000 items scattered over a large store thus writes ~100
 // pages of life records instead of rewriting 10,000 pages of bodies.
+// (An item's whole text, Item.Body, is a third part, in the bodies bucket:
+// written once at ingest, read only by Get, so that lists stay small.)
 type itemBuckets struct {
 	items *bolt.Bucket
 	life  *bolt.Bucket
@@ -47,17 +49,19 @@ func (b itemBuckets) get(seq uint64) (model.Item, int, error) {
 	key := seqKey(seq)
 	v := b.items.Get(key)
 	if v == nil {
-		return model.Item{}, 0, fmt.Errorf("item %d is indexed but missing", seq)
+		return model.Item{}, 0, corruptf("item %d is indexed but missing", seq)
 	}
 	it, err := decodeItem(seq, v)
 	if err != nil {
-		return it, 0, err
+		return it, 0, corruptError{err}
 	}
 	bodyLog := len(it.Log)
 	if l := b.life.Get(key); l != nil {
-		err = applyLife(&it, l)
+		if err := applyLife(&it, l); err != nil {
+			return it, bodyLog, corruptError{err}
+		}
 	}
-	return it, bodyLog, err
+	return it, bodyLog, nil
 }
 
 // wtx wraps a write transaction with the buckets every item write needs,
@@ -81,7 +85,7 @@ func (s *Store) update(fn func(w *wtx) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var w *wtx
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.updateTx(func(tx *bolt.Tx) error {
 		w = &wtx{itemBuckets: itemBucketsOf(tx), s: s, tx: tx,
 			idLog: tx.Bucket(bucketIDs), tombs: tx.Bucket(bucketTombs)}
 		w.items.FillPercent = appendFillPercent
@@ -306,6 +310,11 @@ func (s *Store) Ingest(items []model.Item, cursors []model.Cursor, day string, s
 			if err := w.put(&it, 0); err != nil {
 				return err
 			}
+			if it.Body != "" {
+				if err := w.tx.Bucket(bucketBodies).Put(seqKey(seq), []byte(it.Body)); err != nil {
+					return fmt.Errorf("put item %s body: %w", it.ID, err)
+				}
+			}
 			if err := w.idLog.Put(seqKey(seq), bytes.Clone(k[:])); err != nil {
 				return fmt.Errorf("record id %s: %w", it.ID, err)
 			}
@@ -352,19 +361,24 @@ func (w *wtx) known(k idKey) bool {
 }
 
 // Get returns the item with the exact id or the unique id prefix (at least
-// MinPrefix hex characters). It fails with ErrNotFound or ErrAmbiguous.
+// MinPrefix hex characters), with its Body. It fails with ErrNotFound or
+// ErrAmbiguous. (List, Release and Update leave Body empty: a body is read
+// for one item at a time.)
 func (s *Store) Get(id string) (model.Item, error) {
 	seq, err := s.lookup(id)
 	if err != nil {
 		return model.Item{}, err
 	}
 	var it model.Item
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.view(func(tx *bolt.Tx) error {
 		ib := itemBucketsOf(tx)
 		if ib.items.Get(seqKey(seq)) == nil { // pruned since the lookup
 			return fmt.Errorf("%w: %s", ErrNotFound, id)
 		}
 		it, _, err = ib.get(seq)
+		if body := tx.Bucket(bucketBodies).Get(seqKey(seq)); body != nil {
+			it.Body = string(body)
+		}
 		return err
 	})
 	return it, err
@@ -397,16 +411,33 @@ func (s *Store) ListReverse(state model.State, fn func(model.Item) bool) error {
 	return s.list(state, true, fn)
 }
 
+// Walk is List from a point: it calls fn for the items in state stored
+// after seq from, oldest first, or, with reverse, for those stored before
+// it, newest first; from 0 starts at the oldest (newest) item. It reads as
+// List does, a chunk at a time, so a page of a large index costs a page.
+func (s *Store) Walk(state model.State, from uint64, reverse bool, fn func(model.Item) bool) error {
+	var start []byte
+	if from != 0 {
+		start = seqKey(from)
+	}
+	return s.walk(state, start, reverse, fn)
+}
+
 func (s *Store) list(state model.State, reverse bool, fn func(model.Item) bool) error {
+	return s.walk(state, nil, reverse, fn)
+}
+
+// walk visits the index from after (exclusive; nil: from the start).
+func (s *Store) walk(state model.State, after []byte, reverse bool, fn func(model.Item) bool) error {
 	name, err := indexBucket(state)
 	if err != nil {
 		return err
 	}
-	var after []byte // key of the last item handed to fn
+	var last []byte // key of the last index entry read
 	chunk := make([]model.Item, 0, listChunk)
 	for {
 		chunk = chunk[:0]
-		err := s.db.View(func(tx *bolt.Tx) error {
+		err := s.view(func(tx *bolt.Tx) error {
 			items := itemBucketsOf(tx)
 			c := tx.Bucket(name).Cursor()
 			step := c.Next
@@ -431,9 +462,13 @@ func (s *Store) list(state model.State, reverse bool, fn func(model.Item) bool) 
 				}
 			}
 			for ; k != nil && len(chunk) < listChunk; k, _ = step() {
+				last = append(last[:0], k...)
 				it, _, err := items.get(keySeq(k))
 				if err != nil {
-					return err
+					if err := s.skipCorrupt(err); err != nil {
+						return err
+					}
+					continue
 				}
 				chunk = append(chunk, it)
 			}
@@ -442,6 +477,7 @@ func (s *Store) list(state model.State, reverse bool, fn func(model.Item) bool) 
 		if err != nil {
 			return fmt.Errorf("list %s items: %w", state, err)
 		}
+		s.read(len(chunk))
 		for _, it := range chunk {
 			if !fn(it) {
 				return nil
@@ -450,7 +486,7 @@ func (s *Store) list(state model.State, reverse bool, fn func(model.Item) bool) 
 		if len(chunk) < listChunk {
 			return nil
 		}
-		after = seqKey(chunk[len(chunk)-1].Seq)
+		after = bytes.Clone(last)
 	}
 }
 
@@ -461,7 +497,7 @@ func (s *Store) Count(state model.State) (int, error) {
 		return 0, fmt.Errorf("count: invalid item state %d", uint8(state))
 	}
 	var n uint64
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		n = readCount(tx.Bucket(bucketMeta), state)
 		return nil
 	})
@@ -489,7 +525,10 @@ func (s *Store) Release(at time.Time, note string, day string) ([]model.Item, er
 		for _, seq := range seqs {
 			it, bodyLog, err := w.get(seq)
 			if err != nil {
-				return err
+				if err := s.skipCorrupt(err); err != nil {
+					return err
+				}
+				continue
 			}
 			it.State = model.StateReleased
 			it.Released = at
@@ -509,6 +548,7 @@ func (s *Store) Release(at time.Time, note string, day string) ([]model.Item, er
 	if err != nil {
 		return nil, fmt.Errorf("release: %w", err)
 	}
+	s.read(len(released))
 	return released, nil
 }
 
@@ -592,18 +632,25 @@ func (s *Store) MarkDone(ids []string, at time.Time) (int, error) {
 func (s *Store) MarkAllDone(at time.Time) (int, error) {
 	n := 0
 	err := s.update(func(w *wtx) error {
-		seqs := collectSeqs(w.idx[model.StateReleased], nil)
-		for _, seq := range seqs {
-			if _, err := w.markDone(seq, at); err != nil {
-				return err
+		n = 0
+		for _, seq := range collectSeqs(w.idx[model.StateReleased], nil) {
+			changed, err := w.markDone(seq, at)
+			if err != nil {
+				if err := s.skipCorrupt(err); err != nil {
+					return err
+				}
+				continue
+			}
+			if changed {
+				n++
 			}
 		}
-		n = len(seqs)
 		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("mark all done: %w", err)
 	}
+	s.read(n)
 	return n, nil
 }
 
@@ -649,7 +696,7 @@ func (s *Store) Prune(before time.Time) (int, error) {
 			if err := w.tombs.Put([]byte(k.String()), bytes.Clone(doneAt)); err != nil {
 				return err
 			}
-			for _, b := range []*bolt.Bucket{w.items, w.life, w.idx[model.StateDone], w.idLog} {
+			for _, b := range []*bolt.Bucket{w.items, w.life, w.tx.Bucket(bucketBodies), w.idx[model.StateDone], w.idLog} {
 				if err := b.Delete(key); err != nil {
 					return err
 				}

@@ -16,6 +16,7 @@ var (
 	bucketMeta     = []byte("meta")         // schema version and per-state counters
 	bucketItems    = []byte("items")        // seq (8-byte BE) → encoded item as last written whole
 	bucketLife     = []byte("life")         // seq → what happened since: state, Released, Done, newer log entries
+	bucketBodies   = []byte("bodies")       // seq → the item's whole text (Item.Body), read only for one item
 	bucketHeld     = []byte("idx_held")     // seq → empty
 	bucketReleased = []byte("idx_released") // seq → empty
 	bucketDone     = []byte("idx_done")     // seq → Done time (8-byte BE unix nanos), so Prune need not decode items
@@ -29,7 +30,7 @@ var (
 
 // allBuckets is the bucket registry Open creates.
 var allBuckets = [][]byte{
-	bucketMeta, bucketItems, bucketLife, bucketHeld, bucketReleased, bucketDone,
+	bucketMeta, bucketItems, bucketLife, bucketBodies, bucketHeld, bucketReleased, bucketDone,
 	bucketIDs, bucketTombs, bucketCursors, bucketStats, bucketGate, bucketBusy,
 }
 
@@ -104,7 +105,7 @@ func initialize(tx *bolt.Tx, path string) error {
 	if meta := tx.Bucket(bucketMeta); meta != nil {
 		if v := meta.Get(keyVersion); v != nil {
 			if len(v) != 8 {
-				return fmt.Errorf("store %s: corrupt schema version (%d bytes)", path, len(v))
+				return corruptf("corrupt schema version (%d bytes)", len(v))
 			}
 			version = binary.BigEndian.Uint64(v)
 		}

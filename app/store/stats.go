@@ -139,7 +139,7 @@ func (s *Store) UpdateStats(day string, fn func(*DayStats)) error {
 	if err := checkDay(day); err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error { return updateStats(tx, day, fn) })
+	return s.updateTx(func(tx *bolt.Tx) error { return updateStats(tx, day, fn) })
 }
 
 func updateStats(tx *bolt.Tx, day string, fn func(*DayStats)) error {
@@ -184,7 +184,7 @@ func (s *Store) Stats(fromDay, toDay string) ([]DayStats, error) {
 		return nil, fmt.Errorf("stats range %s to %s is longer than %d days", fromDay, toDay, maxStatsDays)
 	}
 	stored := map[string]DayStats{}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketStats).Cursor()
 		// Day keys sort as dates, so the range is one seek.
 		for k, v := c.Seek([]byte(fromDay)); k != nil && bytes.Compare(k, []byte(toDay)) <= 0; k, v = c.Next() {
@@ -215,7 +215,7 @@ func (s *Store) Stats(fromDay, toDay string) ([]DayStats, error) {
 // GateState returns the gate's saved state blob, or nil if none was saved.
 func (s *Store) GateState() ([]byte, error) {
 	var v []byte
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		if b := tx.Bucket(bucketGate).Get(keyGateState); b != nil {
 			v = append([]byte{}, b...)
 		}
@@ -226,7 +226,7 @@ func (s *Store) GateState() ([]byte, error) {
 
 // SetGateState saves the gate's state blob; nil deletes it.
 func (s *Store) SetGateState(b []byte) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.updateTx(func(tx *bolt.Tx) error {
 		g := tx.Bucket(bucketGate)
 		if b == nil {
 			return g.Delete(keyGateState)

@@ -20,14 +20,22 @@
 //
 // A Store is safe for concurrent use. bbolt lets one process hold the file;
 // a second Open fails with ErrLocked after Options.Timeout.
+//
+// A damaged file never takes the process down: Open checks every page
+// bbolt could reach before bbolt sees the file (see pages.go) and fails
+// with a DamagedError naming the file; a page found damaged later, while
+// running, turns bbolt's panic into the same error and stops all writes to
+// the file. Check and Recover are the way out for the user.
 package store
 
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -57,6 +65,11 @@ type Options struct {
 	// NoSync skips fsync on commit. Only for tests and benchmarks: a crash
 	// of the machine may then lose or corrupt recent writes.
 	NoSync bool
+	// OnDamage, when set, is called once when a damaged page turns up
+	// while the store is open (Open itself returns the error instead).
+	// From then on every write fails with that error. It must not call
+	// the Store.
+	OnDamage func(error)
 }
 
 // Store is an open Sluice store.
@@ -69,6 +82,12 @@ type Store struct {
 	// committed state and dedup checks cannot race.
 	mu  sync.RWMutex
 	ids map[idKey]uint64 // id → seq of every stored (not pruned) item
+
+	damaged  atomic.Pointer[DamagedError] // set once a damaged page turned up
+	reported atomic.Bool                  // onDamage was called
+	touched  atomic.Int64                 // items read since the map was last trimmed
+	onDamage func(error)
+	notices  []string
 }
 
 // lockedError is what Open returns when the file is locked. Its text is
@@ -85,14 +104,39 @@ func (e *lockedError) Is(target error) bool { return target == ErrLocked }
 // missing. The file is made 0600 even if it already existed with wider
 // permissions. Every bucket is created and the schema migrated in one
 // transaction; a store from a newer schema is refused with ErrNewerSchema.
-func Open(path string, opt Options) (*Store, error) {
+// A damaged file is refused with a *DamagedError (errors.Is ErrDamaged)
+// and left as it is.
+func Open(path string, opt Options) (s *Store, err error) {
 	if opt.Timeout <= 0 {
 		opt.Timeout = DefaultTimeout
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create store directory: %w", err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{
+	notices, err := checkBeforeOpen(path, opt.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	var db *bolt.DB
+	var file *os.File // the file bbolt opened, to release it if bbolt.Open panics
+	defer func() {
+		// The file passed the page check, so this would be a bbolt bug or
+		// a change to the file since; either way an error, not a crash.
+		if r := recover(); r != nil {
+			if db != nil {
+				_ = db.Close()
+			} else if file != nil {
+				_ = file.Close()
+			}
+			s, err = nil, &DamagedError{Path: path, Problems: []string{fmt.Sprint(r)}}
+		}
+	}()
+	db, err = bolt.Open(path, 0o600, &bolt.Options{
+		OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			f, err := os.OpenFile(name, flag, perm)
+			file = f
+			return f, err
+		},
 		Timeout: opt.Timeout,
 		NoSync:  opt.NoSync,
 		// The freelist is rebuilt by scanning at open instead of being
@@ -111,17 +155,56 @@ func Open(path string, opt Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("restrict store permissions: %w", err)
 	}
-	if err := db.Update(func(tx *bolt.Tx) error { return initialize(tx, path) }); err != nil {
+	s = &Store{db: db, path: path, notices: notices}
+	if err := s.updateTx(func(tx *bolt.Tx) error { return initialize(tx, path) }); err != nil {
 		_ = db.Close()
-		return nil, err
+		return nil, asDamaged(path, err)
 	}
-	s := &Store{db: db, path: path}
-	if err := db.View(s.loadIDs); err != nil {
+	if err := s.view(s.loadIDs); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
+		return nil, asDamaged(path, fmt.Errorf("open store %s: %w", path, err))
 	}
+	s.onDamage = opt.OnDamage
+	s.trimMap() // bbolt read every page at Open to find the free ones
 	return s, nil
 }
+
+// checkBeforeOpen takes the file's lock, as bbolt would, and checks its
+// pages (see verify); it returns what the user should know about a file
+// that opens (an empty one). A missing file is fine: bbolt creates it.
+func checkBeforeOpen(path string, timeout time.Duration) ([]string, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	defer f.Close()
+	ok, err := waitLock(f, true, timeout)
+	if err != nil {
+		return nil, fmt.Errorf("lock store %s: %w", path, err)
+	}
+	if !ok {
+		return nil, &lockedError{path: path}
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if fi.Size() == 0 {
+		return []string{"The store " + path + " was an empty file (0 bytes), so Sluice started with an empty store. " +
+			"If Sluice held items before, they were lost before this start (a full disk or a copy that went wrong?); restore the file from a backup if you have one."}, nil
+	}
+	if problems, n := verify(f, fi.Size()); len(problems) > 0 {
+		return nil, &DamagedError{Path: path, Problems: problems, More: n - len(problems)}
+	}
+	return nil, nil
+}
+
+// Notices are what the user should know about the file as it was opened
+// (an empty file started afresh), for the log and `sluice status`.
+func (s *Store) Notices() []string { return append([]string(nil), s.notices...) }
 
 // loadIDs builds the in-memory id index from the ids log.
 func (s *Store) loadIDs(tx *bolt.Tx) error {
@@ -134,7 +217,7 @@ func (s *Store) loadIDs(tx *bolt.Tx) error {
 	return b.ForEach(func(k, v []byte) error {
 		var id idKey
 		if len(k) != 8 || len(v) != len(id) {
-			return fmt.Errorf("corrupt id log entry (%d, %d bytes)", len(k), len(v))
+			return corruptf("corrupt id log entry (%d, %d bytes)", len(k), len(v))
 		}
 		copy(id[:], v)
 		s.ids[id] = keySeq(k)

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/sluice-app/sluice/app/model"
 )
 
@@ -644,19 +646,18 @@ func TestFileModes(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	mode := func(p string) os.FileMode {
+	check := func(p string, want os.FileMode, what string) {
+		t.Helper()
 		fi, err := os.Stat(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return fi.Mode().Perm()
+		if !modeOK(fi, want) {
+			t.Errorf("%s mode %v, want %v", what, fi.Mode().Perm(), want)
+		}
 	}
-	if m := mode(dir); m != 0o700 {
-		t.Errorf("directory mode %v, want 0700", m)
-	}
-	if m := mode(path); m != 0o600 {
-		t.Errorf("file mode %v, want 0600", m)
-	}
+	check(dir, 0o700, "directory")
+	check(path, 0o600, "file")
 	// A file someone made world-readable is tightened on open.
 	if err := os.Chmod(path, 0o644); err != nil {
 		t.Fatal(err)
@@ -666,9 +667,7 @@ func TestFileModes(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = s.Close()
-	if m := mode(path); m != 0o600 {
-		t.Errorf("existing file mode after open %v, want 0600", m)
-	}
+	check(path, 0o600, "existing file after open")
 }
 
 func TestOpenRejectsGarbage(t *testing.T) {
@@ -783,4 +782,55 @@ func TestLifeRecordAndUpdateAgree(t *testing.T) {
 		t.Errorf("final state %s released %v", final.State, final.Released)
 	}
 	checkConsistent(t, s)
+}
+
+// An item's whole text is kept and given back for that item alone: lists
+// and check-ins carry the snippet, so they stay small, and pruning drops it.
+func TestBodyIsKeptApart(t *testing.T) {
+	s := openTest(t)
+	body := strings.Repeat("line of a long report\n", 2900) // ~62 KiB
+	it, plain := simpleItem("w", 1), simpleItem("w", 2)
+	it.Body = body
+	added, err := s.Put([]model.Item{it, plain}, nil)
+	if err != nil || len(added) != 2 {
+		t.Fatalf("Put: %d %v", len(added), err)
+	}
+	got, err := s.Get(it.ID)
+	if err != nil || got.Body != body {
+		t.Fatalf("Get: %d bytes of body, %v; want all %d", len(got.Body), err, len(body))
+	}
+	if got, _ := s.Get(plain.ID); got.Body != "" {
+		t.Errorf("an item without a body got %q", got.Body)
+	}
+	err = s.List(model.StateHeld, func(it model.Item) bool {
+		if it.Body != "" {
+			t.Errorf("List gave item %s with its %d-byte body", it.SourceID, len(it.Body))
+		}
+		return true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	released, err := s.Release(t0, "", "2025-03-10")
+	if err != nil || len(released) != 2 || released[0].Body != "" {
+		t.Fatalf("Release: %d items, %v (body %d bytes); want 2 without bodies", len(released), err, len(released[0].Body))
+	}
+	if got, _ := s.Get(it.ID); got.Body != body || got.State != model.StateReleased {
+		t.Fatalf("after Release: state %s, %d bytes of body", got.State, len(got.Body))
+	}
+	if _, err := s.MarkDone([]string{it.ID}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Prune(t0.Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("Prune = %d, %v", n, err)
+	}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		if n := tx.Bucket(bucketBodies).Stats().KeyN; n != 0 {
+			t.Errorf("%d bodies left after pruning their items", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -79,8 +79,10 @@ func (t *accountsTab) build() fyne.CanvasObject {
 	}
 	addMail := widget.NewButtonWithIcon("Add mail account", theme.ContentAddIcon(), func() { t.add("imap") })
 	addSlack := widget.NewButtonWithIcon("Add Slack workspace", theme.ContentAddIcon(), func() { t.add("slack") })
+	addMatrix := widget.NewButtonWithIcon("Add Matrix account", theme.ContentAddIcon(), func() { t.add("matrix") })
+	addGitHub := widget.NewButtonWithIcon("Add GitHub", theme.ContentAddIcon(), func() { t.add("github") })
 	addCal := widget.NewButtonWithIcon("Add calendar", theme.ContentAddIcon(), func() { t.add("caldav") })
-	left := container.NewBorder(heading("Sources"), container.NewVBox(addMail, addSlack, addCal), nil, nil, t.list)
+	left := container.NewBorder(heading("Sources"), container.NewVBox(addMail, addSlack, addMatrix, addGitHub, addCal), nil, nil, t.list)
 
 	t.editor = container.NewVBox()
 	t.list.Select(t.sel + 1)
@@ -107,7 +109,7 @@ func (t *accountsTab) healthText(name string, enabled bool) string {
 	}
 	text := map[model.HealthState]string{
 		model.HealthStarting: "Starting", model.HealthConnected: "Connected", model.HealthBackingOff: "Retrying",
-		model.HealthAuthFailed: "Sign-in failed", model.HealthRateLimited: "Rate limited",
+		model.HealthAuthFailed: "Sign-in failed", model.HealthSignInNeeded: "Sign-in needed", model.HealthRateLimited: "Rate limited",
 		model.HealthDisabled: "Off", model.HealthStopped: "Stopped",
 	}[h.State]
 	if text == "" {
@@ -131,13 +133,7 @@ func (t *accountsTab) saved() { t.list.Refresh() }
 // add appends a new account of a kind and selects it.
 func (t *accountsTab) add(kind string) {
 	s := t.s
-	base := "Mail"
-	switch kind {
-	case "slack":
-		base = "Slack"
-	case "caldav", "ics":
-		base = "Calendar"
-	}
+	base := map[string]string{"imap": "Mail", "slack": "Slack", "matrix": "Matrix", "github": "GitHub", "caldav": "Calendar", "ics": "Calendar"}[kind]
 	name := base
 	for n := 2; slices.ContainsFunc(s.cfg.Accounts, func(a config.Account) bool { return strings.EqualFold(a.Name, name) }); n++ {
 		name = fmt.Sprintf("%s %d", base, n)
@@ -201,6 +197,10 @@ func (t *accountsTab) buildEditor() {
 		switch s.cfg.Accounts[t.sel].Kind {
 		case "slack":
 			objs = t.slackEditor(t.sel)
+		case "matrix":
+			objs = t.matrixEditor(t.sel)
+		case "github":
+			objs = t.githubEditor(t.sel)
 		case "caldav", "ics":
 			objs = t.calendarEditor(t.sel)
 		default:
@@ -364,24 +364,23 @@ func (t *accountsTab) imapEditor(i int) []fyne.CanvasObject {
 		provSel = p.Name
 	}
 	provider := newSelect(opts, provSel, func(v string) {
+		old := s.cfg.Accounts[i]
 		s.cfg.Accounts[i].Preset = ""
 		for _, k := range presetKeys() {
 			if imap.Presets[k].Name == v {
 				s.cfg.Accounts[i].Preset = k
 			}
 		}
+		presetSignIn(&s.cfg.Accounts[i], old.Preset)
+		if signInLabel(old) != signInLabel(s.cfg.Accounts[i]) {
+			t.buildEditor() // other sign-in rows
+			return
+		}
 		hint.SetText(plainArrows(app.PresetHint(s.cfg.Accounts[i].Preset)))
 		placeholders(s.cfg.Accounts[i].Preset)
 		s.changed()
 	})
 	user, userMsg := entryFor(s, f+".username", acc.Username, "you@example.com", func(v string) { s.cfg.Accounts[i].Username = v })
-	pass := widget.NewPasswordEntry()
-	pass.SetPlaceHolder(t.secretPlaceholder(i, secrets.Password, "Password or app password"))
-	pass.SetText(s.pending[acc.Name][secrets.Password])
-	pass.OnChanged = func(v string) {
-		t.setPending(s.cfg.Accounts[i].Name, secrets.Password, v)
-		s.changed()
-	}
 	folders, foldersMsg := entryFor(s, f+".folders", listText(acc.Folders), "INBOX", func(v string) { s.cfg.Accounts[i].Folders = parseList(v) })
 
 	syncOpts := []string{"Only mail that arrives from now on", "The newest messages already there", "Everything already there"}
@@ -432,8 +431,9 @@ func (t *accountsTab) imapEditor(i int) []fyne.CanvasObject {
 		hostMsg, s.fe.slot(f+".port"),
 		labelled("Security", security), s.fe.slot(f+".security"),
 		labelled("User name", user), userMsg,
-		labelled("Password", pass),
-		note("The password is kept in the system keyring, never in the settings file."),
+	)
+	objs = append(objs, t.signInFields(i)...)
+	objs = append(objs,
 		labelled("Folders", folders), foldersMsg,
 		labelled("At first start, fetch", initial),
 		labelled("How many", fixedWidth(80, newest)), s.fe.slot(f+".initial_newest", f+".initial_sync", f+".initial_since"),
@@ -569,6 +569,79 @@ func (t *accountsTab) calendarEditor(i int) []fyne.CanvasObject {
 		)
 	}
 	objs = append(objs, note("Free, cancelled and declined events never count as meetings. What meetings do to check-ins and focus is set on the Schedule tab."))
+	return append(objs, t.actions(i)...)
+}
+
+func (t *accountsTab) matrixEditor(i int) []fyne.CanvasObject {
+	s := t.s
+	f := fmt.Sprintf("accounts[%d]", i+1)
+	acc := &s.cfg.Accounts[i]
+	objs := t.commonFields(i, "Matrix")
+	hs, hsMsg := entryFor(s, f+".homeserver", acc.Homeserver, "matrix.example.org", func(v string) { s.cfg.Accounts[i].Homeserver = v })
+	user, userMsg := entryFor(s, f+".user_id", acc.UserID, "@you:example.org", func(v string) { s.cfg.Accounts[i].UserID = v })
+	pass := widget.NewPasswordEntry()
+	pass.SetPlaceHolder(t.secretPlaceholder(i, secrets.Password, "Password (or give an access token below)"))
+	pass.SetText(s.pending[acc.Name][secrets.Password])
+	pass.OnChanged = func(v string) {
+		t.setPending(s.cfg.Accounts[i].Name, secrets.Password, v)
+		s.changed()
+	}
+	token := widget.NewPasswordEntry()
+	token.SetPlaceHolder(t.secretPlaceholder(i, secrets.Token, "Access token (optional)"))
+	token.SetText(s.pending[acc.Name][secrets.Token])
+	token.OnChanged = func(v string) {
+		t.setPending(s.cfg.Accounts[i].Name, secrets.Token, strings.TrimSpace(v))
+		s.changed()
+	}
+	rooms, roomsMsg := entryFor(s, f+".rooms", listText(acc.Rooms), "#team:example.org (direct messages and mentions always count)", func(v string) {
+		s.cfg.Accounts[i].Rooms = parseList(v)
+	})
+	linkBase, linkMsg := entryFor(s, f+".link_base", acc.LinkBase, "https://matrix.to/#/ (or your Element web, …/#/room/)", func(v string) { s.cfg.Accounts[i].LinkBase = v })
+	presence := newCheck("Show me as away with a status during focus", config.Flag(acc.SetPresence, true), func(on bool) {
+		s.cfg.Accounts[i].SetPresence = &on
+		s.changed()
+	})
+	statusText, _ := entryFor(s, f+".status_text", acc.StatusText, "Deep work — replies at {reply}", func(v string) { s.cfg.Accounts[i].StatusText = v })
+	objs = append(objs,
+		labelled("Homeserver", hs), hsMsg,
+		labelled("User", user), userMsg,
+		labelled("Password", pass),
+		labelled("Access token", token),
+		note("Signing in with the password stores an access token; both are kept in the system keyring, never in the settings file. Sluice never sends read receipts."),
+		labelled("Rooms", rooms), roomsMsg,
+		labelled("Open links in", linkBase), linkMsg,
+		presence, labelled("Status text", statusText),
+	)
+	return append(objs, t.actions(i)...)
+}
+
+func (t *accountsTab) githubEditor(i int) []fyne.CanvasObject {
+	s := t.s
+	f := fmt.Sprintf("accounts[%d]", i+1)
+	acc := &s.cfg.Accounts[i]
+	objs := t.commonFields(i, "GitHub notifications")
+	token := widget.NewPasswordEntry()
+	token.SetPlaceHolder(t.secretPlaceholder(i, secrets.Token, "ghp_… (a classic token with the notifications scope)"))
+	token.SetText(s.pending[acc.Name][secrets.Token])
+	token.OnChanged = func(v string) {
+		t.setPending(s.cfg.Accounts[i].Name, secrets.Token, strings.TrimSpace(v))
+		s.changed()
+	}
+	participating := newCheck("Only threads I take part in (reviews, mentions, assignments)", acc.Participating, func(on bool) {
+		s.cfg.Accounts[i].Participating = on
+		s.changed()
+	})
+	markRead := newCheck("Mark read on GitHub when I mark the item done", acc.MarkReadOnDone, func(on bool) {
+		s.cfg.Accounts[i].MarkReadOnDone = on
+		s.changed()
+	})
+	api, apiMsg := entryFor(s, f+".api_url", acc.APIURL, "https://api.github.com/ (Enterprise: https://HOST/api/v3/)", func(v string) { s.cfg.Accounts[i].APIURL = v })
+	objs = append(objs,
+		labelled("Token", token), s.fe.slot(f+".token"),
+		note("Or sign in from a terminal with `sluice account login`. The token is kept in the system keyring, never in the settings file. Rules can use GitHub's reason, e.g. review_requested or ci_activity."),
+		participating, markRead,
+		labelled("API", api), apiMsg,
+	)
 	return append(objs, t.actions(i)...)
 }
 

@@ -26,12 +26,16 @@ type digest struct {
 	u *UI
 	w *window
 
-	all    []model.Item // every released item, newest first
-	shown  []model.Item // those matching the search
+	all    []model.Item // the released items loaded so far (matching the search), newest first
+	older  uint64       // where the next page of older items starts (0: all are loaded)
+	shown  []model.Item // those of all matching the search as typed
 	rows   []row
 	query  string
 	status control.Status
 	loaded bool
+
+	fetching bool // a page of older items is on its way
+	searchID int  // the latest search typed, to drop answers to earlier ones
 
 	counts   *widget.Label
 	next     *widget.Label
@@ -48,6 +52,7 @@ type digest struct {
 	headerH   float32
 	reloading bool
 	unsub     func()
+	reading   dialog.Dialog // the detail view last opened
 }
 
 func newDigest(u *UI) *digest { return &digest{u: u, selected: -1} }
@@ -82,7 +87,7 @@ func (d *digest) build(w *window) fyne.CanvasObject {
 	d.emptyBox.Hide()
 
 	d.msg = statusLabel()
-	hint := note("Keys: arrows move · Enter opens · d done · s snooze · / search")
+	hint := note("Keys: arrows move · Space reads · Enter opens · d done · s snooze · / search")
 	d.probe = newPaintProbe(func() { d.u.trace("digest drawn") })
 
 	top := container.NewVBox(header, d.search)
@@ -104,27 +109,50 @@ func (d *digest) closed() {
 	}
 }
 
-// load fetches the status and every released item.
-func (d *digest) load() {
+// digestPage is how many items the digest asks for at a time: it loads the
+// newest first and older pages as the list is scrolled towards its end,
+// so a digest of 20,000 items costs neither side 20,000 items at once.
+const digestPage = 200
+
+// load fetches the status and the newest released items (matching the
+// search): as many as are loaded now, so a reload keeps the scrolled-to
+// part, and at least a page.
+func (d *digest) load() { d.loadAtLeast(max(len(d.all), digestPage)) }
+
+func (d *digest) loadAtLeast(want int) {
 	var st control.Status
 	var items []model.Item
+	var older uint64
+	query := d.query
 	d.w.call(func(ctx context.Context) error {
 		var err error
 		if st, err = d.u.c.Status(ctx); err != nil {
 			return err
 		}
-		items, err = d.u.c.List(ctx, model.StateReleased, "", 0)
-		if err == nil {
-			sortNewest(items)
+		q := gate.ListQuery{Query: query, Limit: min(want, gate.MaxPage)}
+		for {
+			p, err := d.u.c.List(ctx, model.StateReleased, q)
+			if err != nil {
+				return err
+			}
+			items, older = append(items, p.Items...), p.Older
+			if older == 0 || len(items) >= want {
+				break
+			}
+			q.Before = older
 		}
-		return err
+		sortNewest(items)
+		return nil
 	}, func(err error) {
 		if err != nil {
 			setError(d.msg, "Could not load the digest: "+err.Error())
 			return
 		}
+		if query != d.query {
+			return // the search changed meanwhile; its own load follows
+		}
 		setError(d.msg, "")
-		d.status, d.all, d.loaded = st, items, true
+		d.status, d.all, d.older, d.loaded = st, items, older, true
 		d.apply(d.selectedID())
 		d.u.trace(fmt.Sprintf("digest loaded (%d items)", len(items)))
 		d.probe.arm()
@@ -152,6 +180,35 @@ func (d *digest) event(e gate.Event) {
 	case eventTheme:
 		d.rebuild()
 	}
+}
+
+// loadOlder fetches the next page of older items, when the list is
+// scrolled near its end.
+func (d *digest) loadOlder() {
+	if d.older == 0 || d.fetching || !d.loaded {
+		return
+	}
+	d.fetching = true
+	before, query := d.older, d.query
+	var p gate.Page
+	d.w.call(func(ctx context.Context) (err error) {
+		p, err = d.u.c.List(ctx, model.StateReleased, gate.ListQuery{Query: query, Limit: digestPage, Before: before})
+		return err
+	}, func(err error) {
+		d.fetching = false
+		if err != nil {
+			setError(d.msg, "Could not load older items: "+err.Error())
+			return
+		}
+		if query != d.query || before != d.older {
+			return // reloaded meanwhile
+		}
+		d.all = append(d.all, p.Items...)
+		sortNewest(d.all)
+		d.older = p.Older
+		d.apply(d.selectedID())
+		d.u.trace(fmt.Sprintf("digest loaded older items (%d in all)", len(d.all)))
+	})
 }
 
 // scheduleReload coalesces bursts of events into one reload.
@@ -185,6 +242,9 @@ func (d *digest) refreshStatus() {
 	})
 }
 
+// setQuery shows at once the loaded items that match, then asks the
+// running Sluice, which searches every item, a moment after the typing
+// stops.
 func (d *digest) setQuery(q string) {
 	if q == d.query {
 		return
@@ -192,6 +252,19 @@ func (d *digest) setQuery(q string) {
 	d.query = q
 	d.selected = -1
 	d.apply("")
+	d.searchID++
+	if d.u.opt.Inline {
+		d.loadAtLeast(digestPage)
+		return
+	}
+	id := d.searchID
+	time.AfterFunc(250*time.Millisecond, func() {
+		fyne.Do(func() {
+			if id == d.searchID {
+				d.loadAtLeast(digestPage)
+			}
+		})
+	})
 }
 
 // apply regroups the items and redraws, keeping the selection on the item
@@ -243,7 +316,7 @@ func (d *digest) showHeader() {
 		return
 	}
 	st := d.status
-	counts := plural(len(d.all), "item to read", "items to read")
+	counts := plural(max(st.Released, len(d.all)), "item to read", "items to read")
 	if st.Held > 0 {
 		counts += " · " + fmt.Sprint(st.Held) + " still held"
 	} else {
@@ -344,6 +417,8 @@ func (d *digest) char(r rune) {
 		d.snoozeRow(d.selected)
 	case 'o':
 		d.openRow(d.selected)
+	case ' ', 'r':
+		d.readRow(d.selected)
 	case 'j':
 		d.move(1)
 	case 'k':
@@ -462,9 +537,12 @@ func (d *digest) confirmDoneAll() {
 	if n == 0 {
 		return
 	}
-	what := plural(n, "item", "items")
+	what := plural(max(n, d.status.Released), "item", "items")
 	if d.query != "" {
-		what += " matching “" + d.query + "”"
+		what = plural(n, "item", "items") + " matching “" + d.query + "”"
+		if d.older != 0 {
+			what = "every item matching “" + d.query + "” (" + plural(n, "is", "are") + " loaded)"
+		}
 	}
 	dialog.ShowConfirm("Done all", "Mark "+what+" done?", func(ok bool) {
 		if ok {
@@ -474,14 +552,29 @@ func (d *digest) confirmDoneAll() {
 }
 
 // doneAllNow marks every released item done, or, while searching, every
-// item shown.
+// item that matches, loaded or not.
 func (d *digest) doneAllNow() {
 	if d.query != "" {
-		ids := make([]string, len(d.shown))
-		for i := range d.shown {
-			ids[i] = d.shown[i].ID
-		}
-		d.done(ids)
+		query := d.query
+		var ids []string
+		d.w.call(func(ctx context.Context) error {
+			err := d.u.c.Each(ctx, model.StateReleased, query, func(it model.Item) error {
+				ids = append(ids, it.ID)
+				return nil
+			})
+			if err != nil || len(ids) == 0 {
+				return err
+			}
+			_, err = d.u.c.Done(ctx, ids)
+			return err
+		}, func(err error) {
+			if err != nil {
+				setError(d.msg, "Could not mark done: "+err.Error())
+				return
+			}
+			setError(d.msg, "")
+			d.remove(ids)
+		})
 		return
 	}
 	d.w.call(func(ctx context.Context) error {
@@ -492,7 +585,8 @@ func (d *digest) doneAllNow() {
 			setError(d.msg, "Could not mark done: "+err.Error())
 			return
 		}
-		d.all = nil
+		d.all, d.older = nil, 0
+		d.status.Released = 0
 		d.selected = -1
 		d.apply("")
 	})
@@ -518,9 +612,15 @@ func (d *digest) remove(ids []string) {
 			}
 		}
 	}
+	n := len(d.all)
 	d.all = slices.DeleteFunc(d.all, func(it model.Item) bool { return gone[it.ID] })
+	d.status.Released = max(0, d.status.Released-(n-len(d.all)))
 	d.apply(keep)
 }
+
+// loadAhead is how many rows before the end of the list drawing a row
+// fetches the next page of older items.
+const loadAhead = 40
 
 // rowList is the digest's virtualised list with the digest's keys.
 type rowList struct {
@@ -532,7 +632,12 @@ func newRowList(d *digest) *rowList {
 	l := &rowList{d: d}
 	l.Length = func() int { return len(d.rows) }
 	l.CreateItem = func() fyne.CanvasObject { return newRowView(d) }
-	l.UpdateItem = func(id widget.ListItemID, o fyne.CanvasObject) { o.(*rowView).set(id) }
+	l.UpdateItem = func(id widget.ListItemID, o fyne.CanvasObject) {
+		o.(*rowView).set(id)
+		if id >= len(d.rows)-loadAhead {
+			d.loadOlder()
+		}
+	}
 	l.OnSelected = func(id widget.ListItemID) { d.selected = id }
 	l.ExtendBaseWidget(l)
 	return l
@@ -633,14 +738,15 @@ func newRowView(d *digest) *rowView {
 	r.when = widget.NewLabel("")
 	r.when.Alignment = fyne.TextAlignTrailing
 	r.open = widget.NewButtonWithIcon("", theme.ComputerIcon(), func() { r.d.openRow(r.id) })
+	read := widget.NewButtonWithIcon("", theme.DocumentIcon(), func() { r.d.readRow(r.id) })
 	snooze := widget.NewButtonWithIcon("", theme.HistoryIcon(), func() { r.d.snoozeRow(r.id) })
 	done := widget.NewButtonWithIcon("", theme.ConfirmIcon(), func() { r.d.doneRow(r.id) })
-	for _, b := range []*widget.Button{r.open, snooze, done} {
+	for _, b := range []*widget.Button{read, r.open, snooze, done} {
 		b.Importance = widget.LowImportance
 	}
 	r.indent = canvas.NewRectangle(color.Transparent)
 	text := container.NewThemeOverride(container.NewVBox(r.line1, r.snippet, r.why), compactTheme{})
-	right := container.NewVBox(r.when, container.NewHBox(r.open, snooze, done))
+	right := container.NewVBox(r.when, container.NewHBox(read, r.open, snooze, done))
 	r.itemBox = container.NewBorder(nil, nil, r.indent, right, text)
 
 	r.root = container.NewStack(r.srcBox, r.thrBox, r.itemBox)
@@ -712,6 +818,10 @@ func (r *rowView) set(id int) {
 		if it.Channel != "" && it.Kind == model.KindSlack {
 			subject = it.Channel + " · " + subject
 		}
+		if it.Kind == model.KindDesktop && (subject == from || subject == "") {
+			// Another app's notification: its summary names the sender.
+			subject = it.Channel
+		}
 		r.line1.Segments[0].(*widget.TextSegment).Text = from
 		r.line1.Segments[1].(*widget.TextSegment).Text = "  " + subject
 		r.line1.Refresh()
@@ -732,10 +842,12 @@ func kindIcon(k model.Kind) fyne.Resource {
 	switch k {
 	case model.KindIMAP:
 		return theme.MailComposeIcon()
-	case model.KindSlack:
+	case model.KindSlack, model.KindMatrix:
 		return theme.AccountIcon()
 	case model.KindCalDAV, model.KindICS:
 		return theme.CalendarIcon()
+	case model.KindGitHub:
+		return theme.InfoIcon()
 	default:
 		return theme.ComputerIcon()
 	}

@@ -284,20 +284,60 @@ func TestDigestFollowsTheRunningSluice(t *testing.T) {
 	}
 }
 
-// BenchmarkDigestLoad10000 measures loading and drawing the digest with
-// 10,000 released items through the real control API (in process, on
-// Fyne's test driver; the Xvfb test measures the real window).
-func BenchmarkDigestLoad10000(b *testing.B) {
-	f := newFixture(b, testConfig())
-	for i := 0; i < 10000; i += 500 {
+// releaseBuilds stores n released local items, "Build 0 finished" the
+// oldest.
+func releaseBuilds(f *fixture, n int) {
+	for i := 0; i < n; i += 500 {
 		var items []model.Item
-		for j := i; j < i+500; j++ {
+		for j := i; j < min(i+500, n); j++ {
 			items = append(items, model.Item{Kind: model.KindLocal, SourceID: fmt.Sprint("b", j), Subject: fmt.Sprintf("Build %d finished", j),
 				FromName: "ci", Snippet: "All checks passed.", Received: f.at(0, 9, 0).Add(time.Duration(j) * time.Second)})
 		}
 		f.ingest("local", items...)
 	}
 	f.checkin()
+}
+
+// TestDigestLoadsPagesAsItScrolls: a large digest loads its newest page
+// first and older pages as the list reaches its end; search covers the
+// items not loaded yet.
+func TestDigestLoadsPagesAsItScrolls(t *testing.T) {
+	f := newFixture(t, testConfig())
+	releaseBuilds(f, 450)
+	d, w := openDigest(t, f)
+	if len(d.all) != digestPage || d.older == 0 {
+		t.Fatalf("the digest opened with %d items loaded (older page at %d), want the first %d", len(d.all), d.older, digestPage)
+	}
+	if !strings.Contains(texts(content(w)), "450 items to read") {
+		t.Errorf("the header does not count every item:\n%s", texts(content(w)))
+	}
+	// A search asks the running Sluice, so it finds what is not loaded.
+	test.Type(d.search, "Build 7 finished")
+	if got := rowSummary(d); !slices.Equal(got, []string{"S:local(1)", "I:ci:Build 7 finished"}) {
+		t.Errorf("search for an old item: %q", got)
+	}
+	d.search.SetText("")
+	if len(d.all) != digestPage {
+		t.Fatalf("after the search the digest has %d items loaded, want the first page again", len(d.all))
+	}
+
+	for range 5 {
+		d.list.ScrollToBottom()
+	}
+	if len(d.all) != 450 || d.older != 0 {
+		t.Fatalf("after scrolling to the end %d items are loaded (older page at %d), want all 450", len(d.all), d.older)
+	}
+	if it := d.all[len(d.all)-1]; it.Subject != "Build 0 finished" {
+		t.Errorf("the last item is %q, want the oldest", it.Subject)
+	}
+}
+
+// BenchmarkDigestLoad10000 measures opening the digest (its first page)
+// with 10,000 released items through the real control API (in process, on
+// Fyne's test driver; the Xvfb test measures the real window).
+func BenchmarkDigestLoad10000(b *testing.B) {
+	f := newFixture(b, testConfig())
+	releaseBuilds(f, 10000)
 	b.ResetTimer()
 	for range b.N {
 		d := newDigest(f.ui)
@@ -307,10 +347,37 @@ func BenchmarkDigestLoad10000(b *testing.B) {
 		w.SetContent(win.body)
 		w.Resize(d.size())
 		d.load()
-		if len(d.rows) != 10001 {
+		if len(d.rows) != digestPage+1 {
 			b.Fatalf("rows = %d", len(d.rows))
 		}
 		w.Canvas().Capture()
 		w.Close()
 	}
+}
+
+// The digest's detail view shows an item's whole text, not only the
+// snippet the list carries.
+func TestDigestReadsTheWholeBody(t *testing.T) {
+	f := newFixture(t, testConfig())
+	body := strings.Repeat("step 7 of the nightly job failed again\n", 500) + "END OF REPORT"
+	f.ingest("local", model.Item{Kind: model.KindLocal, SourceID: "long", FromName: "ci", Subject: "Nightly report",
+		Body: body, Received: f.at(0, 6, 0)})
+	f.checkin()
+	d, w := openDigest(t, f)
+	it := selected(d)
+	if it == nil || it.Subject != "Nightly report" {
+		t.Fatalf("selected %v, want the report", it)
+	}
+	if it.Body != "" || len([]rune(it.Snippet)) != model.SnippetMax {
+		t.Errorf("the list carries a %d-byte body and a %d-rune snippet; want no body and the snippet", len(it.Body), len([]rune(it.Snippet)))
+	}
+	test.Type(w.Canvas().Focused(), "r")
+	if d.reading == nil {
+		t.Fatalf("r opened no detail view; message: %q", d.msg.Text)
+	}
+	shown := texts(w.Canvas().Overlays().Top())
+	if !strings.Contains(shown, "END OF REPORT") || !strings.Contains(shown, "Nightly report") || !strings.Contains(shown, "ci") {
+		t.Fatalf("the detail view shows %d characters without the end of the report", len(shown))
+	}
+	saveLook(t, "digest-read", w)
 }

@@ -63,8 +63,9 @@ type fixture struct {
 	cfgPath string
 	fa      fyne.App
 	ui      *UI
-	opened  []string // links the windows asked to open
-	login   []bool   // start-at-login switches the windows made
+	opened  []string           // links the windows asked to open
+	login   []bool             // start-at-login switches the windows made
+	browser func(string) error // how the running Sluice opens sign-in pages (nil: the user's browser)
 	stop    func()
 }
 
@@ -105,7 +106,7 @@ func (s stablePaths) Status(ctx context.Context) (control.Status, error) {
 // start runs the Sluice and waits until its control API answers.
 func (f *fixture) start() {
 	t := f.t
-	a, err := app.New(app.Options{ConfigPath: f.cfgPath, DataDir: f.data, Clock: f.clk})
+	a, err := app.New(app.Options{ConfigPath: f.cfgPath, DataDir: f.data, Clock: f.clk, OpenURL: f.browser})
 	if err != nil {
 		t.Fatalf("app.New: %v", err)
 	}
@@ -163,7 +164,8 @@ func (f *fixture) checkin() {
 
 func (f *fixture) list(state model.State) []model.Item {
 	f.t.Helper()
-	items, err := f.client.List(f.ctx(), state, "", 0)
+	var items []model.Item
+	err := f.client.Each(f.ctx(), state, "", func(it model.Item) error { items = append(items, it); return nil })
 	if err != nil {
 		f.t.Fatalf("list %s: %v", state, err)
 	}

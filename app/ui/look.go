@@ -285,5 +285,5 @@ func newSelect(opts []string, selected string, fn func(string)) *widget.Select {
 // (they come out with a replacement glyph), in text from elsewhere such as
 // a provider's hint ("Settings → Security").
 func plainArrows(s string) string {
-	return strings.NewReplacer("→", ">", "←", "<", "↑", "^", "↓", "v").Replace(s)
+	return strings.NewReplacer("→", ">", "←", "<", "↑", "^", "↓", "v", "▸", ">").Replace(s)
 }

@@ -286,7 +286,7 @@ func tabOf(field string) string {
 		return TabAccounts
 	case strings.HasPrefix(field, "rules"), strings.HasPrefix(field, "urgent"):
 		return TabRules
-	case strings.HasPrefix(field, "notifications"):
+	case strings.HasPrefix(field, "notifications"), strings.HasPrefix(field, "desktop"):
 		return TabNotifications
 	case strings.HasPrefix(field, "general"):
 		return TabGeneral
@@ -428,7 +428,7 @@ func (s *settings) secretMoves(cfg config.Config) (moves [][2]string, removed []
 // moveSecrets copies an account's secrets to its new name and deletes the
 // old ones; a kind that is not stored is skipped.
 func moveSecrets(from, to string) {
-	for _, k := range []secrets.Kind{secrets.Password, secrets.Token, secrets.AppToken} {
+	for _, k := range []secrets.Kind{secrets.Password, secrets.Token, secrets.AppToken, secrets.RefreshToken} {
 		v, err := secrets.Get(from, k)
 		if err != nil {
 			continue

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"os"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -379,5 +381,119 @@ func TestRevertRestoresSavedSettings(t *testing.T) {
 	entryWithText(t, s.sched.dayEditor, "11:00")
 	if !s.save.Disabled() {
 		t.Errorf("Save enabled after revert")
+	}
+}
+
+// withDesktop reports what a desktop face would have found.
+type withDesktop struct {
+	Backend
+	d *control.Desktop
+}
+
+func (w withDesktop) Status(ctx context.Context) (control.Status, error) {
+	st, err := w.Backend.Status(ctx)
+	st.Desktop = w.d
+	return st, err
+}
+
+// TestOtherAppsSettings: the Notifications tab shows what Sluice found on
+// the desktop and what the user can do there, chooses when other apps are
+// held, and records the user's consent and the apps to capture.
+func TestOtherAppsSettings(t *testing.T) {
+	f := newFixture(t, testConfig())
+	d := &control.Desktop{Backend: "dunst", Server: "dunst 1.9.0", Hold: "focus", State: "quiet",
+		Summary:    "dunst 1.9.0, paused by Sluice until 11:00",
+		Waiting:    "dunst keeps them and shows them when Sluice resumes it at the check-in.",
+		Urgent:     "dunst shows nothing while paused: for an urgent item Sluice resumes it while its notification is on screen.",
+		Advice:     "Nothing to set up. `dunstctl is-paused` shows the state; a pause you set yourself is left alone.",
+		CanCapture: true, Capturing: true,
+		Apps: []control.DesktopApp{{Name: "TeamChat", LastSeen: f.at(0, 9, 40), Count: 3}, {Name: "Firefox", LastSeen: f.at(0, 9, 12), Count: 1}}}
+	f.ui = New(f.fa, Options{ConfigPath: f.cfgPath, DataDir: f.data, Client: withDesktop{stablePaths{f.client}, d}, Inline: true, Now: f.clk.Now})
+	s, w := openSettings(t, f, TabNotifications)
+	tab := func() fyne.CanvasObject { return s.tabs.Selected().Content }
+	shown := texts(tab())
+	for _, want := range []string{"dunst 1.9.0, paused by Sluice until 11:00", "dunst keeps them", "Nothing to set up"} {
+		if !strings.Contains(shown, want) {
+			t.Errorf("the tab does not say %q:\n%s", want, shown)
+		}
+	}
+	if c := find(tab(), func(c *widget.Check) bool { return strings.HasPrefix(c.Text, "TeamChat") }); c != nil {
+		t.Error("apps are listed before the user agreed to capture")
+	}
+	find(tab(), func(r *widget.RadioGroup) bool { return len(r.Options) == 3 }).SetSelected("Whenever Sluice holds (focus, meetings, between check-ins, off-hours)")
+	test.Tap(find(tab(), func(c *widget.Check) bool { return strings.HasPrefix(c.Text, "Record the chosen apps") }))
+	team := find(tab(), func(c *widget.Check) bool { return strings.HasPrefix(c.Text, "TeamChat") })
+	if team == nil || team.Text != "TeamChat · 3 notifications, last 09:40" {
+		t.Fatalf("TeamChat's switch: %+v", team)
+	}
+	test.Tap(team)
+	if sc, ok := tab().(*container.Scroll); ok {
+		sc.ScrollToBottom() // the part about other apps, as the user scrolls to it
+	}
+	golden(t, "settings-Notifications-desktop", w)
+	test.Tap(s.save)
+	saved, err := f.client.Config(f.ctx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := saved.Desktop; got.HoldOtherApps != config.HoldHolding || !got.Capture || len(got.CaptureApps) != 1 || got.CaptureApps[0] != "TeamChat" {
+		t.Errorf("saved desktop settings %+v", got)
+	}
+}
+
+// TestOtherAppsHeadless: a headless Sluice says it leaves the desktop alone.
+func TestOtherAppsHeadless(t *testing.T) {
+	f := newFixture(t, testConfig())
+	s, _ := openSettings(t, f, TabNotifications)
+	if txt := texts(s.tabs.Selected().Content); !strings.Contains(txt, "runs headless") {
+		t.Errorf("no word on the headless daemon:\n%s", txt)
+	}
+}
+
+func TestAddMatrixAndGitHub(t *testing.T) {
+	f := newFixture(t, testConfig())
+	s, _ := openSettings(t, f, TabAccounts)
+	tab := s.tabs.Selected().Content
+	test.Tap(findButton(t, tab, "Add Matrix account"))
+	if len(s.cfg.Accounts) != 1 || s.cfg.Accounts[0].Kind != "matrix" || s.cfg.Accounts[0].Name != "Matrix" {
+		t.Fatalf("accounts: %+v", s.cfg.Accounts)
+	}
+	if l := s.fe.find("accounts[1].homeserver").label; !strings.Contains(l.Text, "required") {
+		t.Errorf("homeserver message %q", l.Text)
+	}
+	editor := s.accounts.editor
+	test.Type(entryWithPlaceholder(t, editor, "matrix.example.org"), "matrix.example.org")
+	test.Type(entryWithPlaceholder(t, editor, "@you:example.org"), "@me:example.org")
+	test.Type(entryWithPlaceholder(t, editor, "Access token (optional)"), "syt_secret_token")
+	test.Type(entryWithPlaceholder(t, editor, "#team:example.org (direct messages and mentions always count)"), "#team:example.org, team")
+	if l := s.fe.find("accounts[1].rooms[2]").label; !strings.Contains(l.Text, "not a room ID") {
+		t.Errorf("rooms message %q", l.Text)
+	}
+	if !s.save.Disabled() {
+		t.Errorf("Save enabled with a bad room")
+	}
+	retype(entryWithText(t, editor, "#team:example.org, team"), "#team:example.org")
+
+	test.Tap(findButton(t, tab, "Add GitHub"))
+	editor = s.accounts.editor
+	test.Type(find(editor, func(e *widget.Entry) bool { return e.Password }), "ghp_token123")
+	test.Tap(find(editor, func(c *widget.Check) bool { return strings.HasPrefix(c.Text, "Mark read on GitHub") }))
+	if s.save.Disabled() {
+		t.Fatalf("Save disabled for complete accounts: %q", s.errs.Text)
+	}
+	test.Tap(s.save)
+	saved, _ := f.client.Config(f.ctx())
+	if len(saved.Accounts) != 2 || saved.Accounts[0].Homeserver != "matrix.example.org" || saved.Accounts[0].UserID != "@me:example.org" ||
+		len(saved.Accounts[0].Rooms) != 1 || saved.Accounts[1].Kind != "github" || !saved.Accounts[1].MarkReadOnDone {
+		t.Errorf("saved accounts: %+v", saved.Accounts)
+	}
+	for name, want := range map[string]string{"Matrix": "syt_secret_token", "GitHub": "ghp_token123"} {
+		if tok, err := secrets.Get(name, secrets.Token); err != nil || tok != want {
+			t.Errorf("keyring for %s has %q, %v", name, tok, err)
+		}
+	}
+	raw, _ := os.ReadFile(f.cfgPath)
+	if strings.Contains(string(raw), "syt_secret") || strings.Contains(string(raw), "ghp_token") {
+		t.Errorf("a token reached the config file")
 	}
 }

@@ -122,14 +122,14 @@ func (s *statsWindow) load() {
 			return err
 		}
 		for _, state := range []model.State{model.StateReleased, model.StateDone} {
-			items, err := s.u.c.List(ctx, state, "", 0)
-			if err != nil {
-				return err
-			}
-			for _, it := range items {
+			err := s.u.c.Each(ctx, state, "", func(it model.Item) error {
 				if it.Breakthrough {
 					broke = append(broke, it)
 				}
+				return nil
+			})
+			if err != nil {
+				return err
 			}
 		}
 		return nil

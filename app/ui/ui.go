@@ -59,7 +59,9 @@ var ErrUnknownWindow = errors.New("unknown window")
 // implements it; so does anything a test wants to put in its place.
 type Backend interface {
 	Status(ctx context.Context) (control.Status, error)
-	List(ctx context.Context, state model.State, query string, limit int) ([]model.Item, error)
+	List(ctx context.Context, state model.State, q gate.ListQuery) (gate.Page, error)
+	Each(ctx context.Context, state model.State, query string, fn func(model.Item) error) error
+	Item(ctx context.Context, id string) (model.Item, error)
 	Done(ctx context.Context, ids []string) (int, error)
 	DoneAll(ctx context.Context) (int, error)
 	Snooze(ctx context.Context, ids []string) (int, error)
@@ -69,6 +71,8 @@ type Backend interface {
 	Stats(ctx context.Context, days int) ([]store.DayStats, error)
 	AccountTest(ctx context.Context, name string) (string, error)
 	Schedule(ctx context.Context, days int) (control.Schedule, error)
+	AccountLogin(ctx context.Context, name string, req control.LoginRequest) (control.LoginStatus, error)
+	LoginStatus(ctx context.Context, name string) (control.LoginStatus, error)
 	Events(ctx context.Context) (<-chan gate.Event, error)
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sluice-app/sluice/app"
 	"github.com/sluice-app/sluice/app/config"
+	"github.com/sluice-app/sluice/app/control"
 	"github.com/sluice-app/sluice/app/schedule"
 	"github.com/sluice-app/sluice/app/secrets"
 	"github.com/sluice-app/sluice/connectors/imap"
@@ -37,8 +38,12 @@ type welcome struct {
 	preset       string
 	host         string
 	password     string
+	appPassword  bool  // a Gmail app password instead of signing in with Google
+	signInErr    error // why the account's sign-in did not start at Finish
 	slackToken   string
 	startAtLogin bool
+	hold         string           // desktop.hold_other_apps
+	desktop      *control.Desktop // what the running Sluice found on this desktop (nil: headless)
 
 	fe       *fieldErrors
 	tried    bool // Next was pressed on the source step: re-check as they type
@@ -74,15 +79,20 @@ func (w *welcome) build(win *window) fyne.CanvasObject {
 
 func (w *welcome) load() {
 	var cfg config.Config
+	var st control.Status
 	w.w.call(func(ctx context.Context) (err error) {
-		cfg, err = w.u.c.Config(ctx)
-		return err
+		if cfg, err = w.u.c.Config(ctx); err != nil {
+			return err
+		}
+		st, _ = w.u.c.Status(ctx) // only for what it says about the desktop
+		return nil
 	}, func(err error) {
 		if err != nil {
 			setError(w.msg, "Could not read the settings: "+err.Error())
 			return
 		}
 		w.cfg, w.loaded = cfg, true
+		w.hold, w.desktop = cfg.Desktop.HoldOtherApps, st.Desktop
 		if cfg.Schedule.Template != "" && cfg.Schedule.Template != "custom" {
 			w.template = cfg.Schedule.Template
 		}
@@ -198,6 +208,15 @@ func (w *welcome) recheck() {
 	}
 }
 
+// oauthProvider is the provider the chosen preset signs in with, or "".
+func (w *welcome) oauthProvider() string {
+	p := imap.Presets[w.preset]
+	if p.OAuth == "google" && w.appPassword {
+		return ""
+	}
+	return p.OAuth
+}
+
 // guessPreset picks the IMAP preset for an address's domain.
 func guessPreset(email string) string {
 	_, domain, ok := strings.Cut(strings.ToLower(strings.TrimSpace(email)), "@")
@@ -280,12 +299,40 @@ func (w *welcome) mailForm() fyne.CanvasObject {
 		w.recheck()
 	}
 	hostRow := container.NewVBox(labelled("Server", host), w.fe.slot("accounts[1].host"))
+	pass := widget.NewPasswordEntry()
+	pass.SetText(w.password)
+	pass.OnChanged = func(v string) {
+		w.password = v
+		w.recheck()
+	}
+	passRow := container.NewVBox(labelled("Password", pass), w.fe.slot("accounts[1].password"))
+	signInNote := note("")
+	appPassword := newCheck("Use an app password instead", w.appPassword, nil)
 	setHost := func() {
 		if w.preset == "" {
 			hostRow.Show()
 		} else {
 			hostRow.Hide()
 		}
+		p := imap.Presets[w.preset]
+		if p.OAuth == "google" {
+			appPassword.Show()
+		} else {
+			appPassword.Hide()
+		}
+		if w.oauthProvider() != "" {
+			passRow.Hide()
+			signInNote.SetText("When you finish, Sluice opens " + providerTitle(config.Account{OAuthProvider: p.OAuth}) + "'s sign-in page in your browser. Your password never reaches Sluice.")
+			signInNote.Show()
+		} else {
+			passRow.Show()
+			signInNote.Hide()
+		}
+	}
+	appPassword.OnChanged = func(on bool) {
+		w.appPassword = on
+		setHost()
+		w.recheck()
 	}
 	provider := newSelect(opts, presetName(w.preset), nil)
 	provider.OnChanged = func(v string) {
@@ -309,18 +356,12 @@ func (w *welcome) mailForm() fyne.CanvasObject {
 		}
 		w.recheck()
 	}
-	pass := widget.NewPasswordEntry()
-	pass.SetText(w.password)
-	pass.OnChanged = func(v string) {
-		w.password = v
-		w.recheck()
-	}
 	setHost()
 	return container.NewVBox(
 		labelled("Email address", email), w.fe.slot("accounts[1].username"),
 		labelled("Provider", provider), hint,
 		hostRow,
-		labelled("Password", pass), w.fe.slot("accounts[1].password"),
+		signInNote, appPassword, passRow,
 		note("Sluice only reads new mail; it never deletes or changes a message."),
 	)
 }
@@ -347,7 +388,11 @@ func (w *welcome) account() (config.Account, bool) {
 		if p, ok := imap.Presets[w.preset]; ok {
 			name = p.Name
 		}
-		return config.Account{Name: name, Kind: "imap", Preset: w.preset, Host: w.host, Username: w.email, Security: "tls"}, true
+		acc := config.Account{Name: name, Kind: "imap", Preset: w.preset, Host: w.host, Username: w.email, Security: "tls"}
+		if p := w.oauthProvider(); p != "" {
+			acc.Auth, acc.OAuthProvider = "oauth2", p
+		}
+		return acc, true
 	case "slack":
 		return config.Account{Name: "Slack", Kind: "slack"}, true
 	}
@@ -365,7 +410,7 @@ func (w *welcome) sourceProblems() []fieldMsg {
 		if w.preset == "" && w.host == "" {
 			msgs = append(msgs, fieldMsg{"accounts[1].host", "enter your provider's IMAP server, or pick a provider"})
 		}
-		if w.password == "" {
+		if w.password == "" && w.oauthProvider() == "" {
 			msgs = append(msgs, fieldMsg{"accounts[1].password", "enter the password (or app password)"})
 		}
 	case "slack":
@@ -381,9 +426,18 @@ func (w *welcome) finishStep() fyne.CanvasObject {
 	cfg := w.config()
 	summary := widget.NewLabel(w.summary(cfg))
 	summary.Wrapping = fyne.TextWrapWord
+	others := []fyne.CanvasObject{holdRadio(w.hold, func(v string) {
+		w.hold = v
+		summary.SetText(w.summary(w.config()))
+	})}
+	others = append(others, desktopWords(w.desktop)...)
 	return container.NewVBox(
 		heading("Almost done"),
 		summary,
+		widget.NewSeparator(),
+		section("Hold other apps' notifications too?",
+			"Sluice can put your desktop into do-not-disturb while it holds, and lift it at each check-in, so chat, mail and "+
+				"calendar apps wait for the check-in too. A do-not-disturb you set yourself is never lifted.", others...),
 		widget.NewSeparator(),
 		login,
 		note("Sluice lives in the system tray. Check in early, start a focus block or pause from its menu; the digest shows what was released."),
@@ -425,6 +479,14 @@ func (w *welcome) summary(cfg config.Config) string {
 		fmt.Fprintf(&b, "Source: %s (%s).", acc.Name, map[string]string{"imap": w.email, "slack": "Slack"}[acc.Kind])
 	} else {
 		b.WriteString("Source: the local inbox.")
+	}
+	switch cfg.Desktop.HoldOtherApps {
+	case config.HoldFocus:
+		b.WriteString("\nOther apps: held during focus blocks and meetings.")
+	case config.HoldHolding:
+		b.WriteString("\nOther apps: held whenever Sluice holds.")
+	default:
+		b.WriteString("\nOther apps: not held.")
 	}
 	return b.String()
 }
@@ -471,6 +533,9 @@ func (w *welcome) config() config.Config {
 		}
 	}
 	cfg.General.StartAtLogin = w.startAtLogin
+	if w.hold != "" {
+		cfg.Desktop.HoldOtherApps = w.hold
+	}
 	return cfg
 }
 
@@ -489,10 +554,12 @@ func (w *welcome) finish() {
 	w.w.call(func(ctx context.Context) error {
 		if hasAcc {
 			var err error
-			switch acc.Kind {
-			case "imap":
+			switch {
+			case acc.OAuth2():
+				// Signed in after the config is saved, by the running Sluice.
+			case acc.Kind == "imap":
 				err = secrets.Set(acc.Name, secrets.Password, password)
-			case "slack":
+			case acc.Kind == "slack":
 				err = secrets.Set(acc.Name, secrets.Token, token)
 			}
 			if err != nil {
@@ -501,6 +568,19 @@ func (w *welcome) finish() {
 		}
 		if err := w.u.c.SetConfig(ctx, cfg); err != nil {
 			return err
+		}
+		if hasAcc && acc.OAuth2() {
+			// The browser opens at the provider's page; the account connects
+			// once the user has signed in there. The settings are saved
+			// either way: a sign-in that cannot start is said on the last page.
+			st, err := w.u.c.AccountLogin(ctx, acc.Name, control.LoginRequest{OpenBrowser: true})
+			if err == nil {
+				err = st.Err()
+			}
+			if err == nil && !st.Opened {
+				err = fmt.Errorf("no browser opened; open %s to sign in", st.URL)
+			}
+			w.signInErr = err
 		}
 		return w.u.setStartAtLogin(login)
 	}, func(err error) {
@@ -520,7 +600,16 @@ func (w *welcome) finish() {
 // done is the last page: what to do next.
 func (w *welcome) done(cfg config.Config) {
 	w.step = welcomeSteps
-	text := widget.NewLabel("Sluice now holds new messages until your check-ins. You can change everything in Settings.")
+	msg := "Sluice now holds new messages until your check-ins. You can change everything in Settings."
+	if acc, ok := w.account(); ok && acc.OAuth2() {
+		if w.signInErr != nil {
+			msg = "Saved. Signing in to " + providerTitle(acc) + " did not start: " + w.signInErr.Error() +
+				". Sign in from Settings, Accounts, when that is fixed. " + msg
+		} else {
+			msg = "Finish signing in to " + providerTitle(acc) + " in your browser; Sluice connects as soon as you have. " + msg
+		}
+	}
+	text := widget.NewLabel(msg)
 	text.Wrapping = fyne.TextWrapWord
 	digest := widget.NewButtonWithIcon("Open the digest", theme.MailComposeIcon(), func() {
 		_, _ = w.u.Open(WindowDigest)

@@ -41,6 +41,11 @@ func TestWelcomeFirstRun(t *testing.T) {
 		t.Fatalf("an empty mail form should stop at step 2 with messages; step %d:\n%s", wl.step, texts(root()))
 	}
 	test.Type(entryWithPlaceholder(t, root(), "you@example.com"), "me@gmail.com")
+	// Gmail signs in with Google unless the user has an app password.
+	if !strings.Contains(texts(root()), "opens Google's sign-in page") {
+		t.Errorf("no word of signing in with Google:\n%s", texts(root()))
+	}
+	test.Tap(find(root(), func(c *widget.Check) bool { return c.Text == "Use an app password instead" }))
 	test.Type(find(root(), func(e *widget.Entry) bool { return e.Password }), "abcd efgh ijkl mnop")
 	if wl.preset != "gmail" {
 		t.Errorf("preset for me@gmail.com = %q, want gmail", wl.preset)
@@ -88,10 +93,17 @@ func TestWelcomeLocalInboxOnly(t *testing.T) {
 	test.Tap(wl.next)
 	test.Tap(wl.next)
 	test.Tap(find(content(w), func(c *widget.Check) bool { return c.Text == "Start Sluice when I log in" }))
+	find(content(w), func(r *widget.RadioGroup) bool { return len(r.Options) == 3 }).SetSelected("Never: other apps notify as usual")
+	if !strings.Contains(texts(content(w)), "Other apps: not held.") {
+		t.Errorf("the summary does not follow the choice:\n%s", texts(content(w)))
+	}
 	test.Tap(wl.next)
 	saved, _ := f.client.Config(f.ctx())
 	if saved.Schedule.Template != "twice-a-day" || len(saved.Schedule.Days) != 0 || len(saved.Accounts) != 0 || saved.General.StartAtLogin {
 		t.Errorf("saved: %+v", saved)
+	}
+	if saved.Desktop.HoldOtherApps != config.HoldOff {
+		t.Errorf("other apps: saved %q, want off", saved.Desktop.HoldOtherApps)
 	}
 	test.Tap(findButton(t, content(w), "Open the digest"))
 	if f.ui.Window(WindowDigest) == nil {

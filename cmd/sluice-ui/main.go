@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	_ "time/tzdata" // Windows has no zone database; schedules name IANA zones
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"

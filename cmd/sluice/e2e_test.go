@@ -22,13 +22,24 @@ import (
 
 var binary string
 
+// envBinary passes the built binary on to a test that re-runs itself in
+// another process (see TestFullDisk), which then need not build it again.
+const envBinary = "SLUICE_E2E_BINARY"
+
 func TestMain(m *testing.M) {
+	actAsBrowser()
+	if binary = os.Getenv(envBinary); binary != "" {
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "sluice-e2e-bin")
 	if err != nil {
 		panic(err)
 	}
+	os.Chmod(dir, 0o755) // a test may run it as another user
 	binary = filepath.Join(dir, "sluice")
-	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	// The sluicetest tag adds the hooks a release build lacks (moving the
+	// daemon's clock: app/cli/testclock.go).
+	out, err := exec.Command("go", "build", "-tags", "sluicetest", "-o", binary, ".").CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "build sluice: %v\n%s", err, out)
 		os.Exit(1)
@@ -323,6 +334,30 @@ func TestEndToEnd(t *testing.T) {
 	if out, errOut, code := in.run(); code != 0 {
 		t.Fatalf("second sluice: exit %d %s %s", code, out, errOut)
 	}
+
+	// `sluice quit` stops the daemon and returns once it has exited (and
+	// been reaped by its parent, here this test), with its socket gone.
+	exited := make(chan error, 1)
+	go func() { exited <- in.cmd.Wait() }()
+	if out := in.mustRun("quit"); !strings.Contains(out, "Sluice has quit") {
+		t.Errorf("quit said %q", out)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("the daemon exited with %v after quit:\n%s", err, in.logs)
+		}
+	case <-time.After(2 * time.Second):
+		t.Error("quit returned, but the daemon has not exited")
+		<-exited
+	}
+	in.cmd = nil
+	if _, err := os.Stat(filepath.Join(in.data, "sluice.sock")); !os.IsNotExist(err) {
+		t.Errorf("the control socket is left after quit: %v", err)
+	}
+	if _, errOut, code := in.run("quit"); code != 4 || !strings.Contains(errOut, "not running") {
+		t.Errorf("quit with nothing running: exit %d %q, want 4", code, errOut)
+	}
 }
 
 func TestInitWritesAValidConfig(t *testing.T) {
@@ -454,4 +489,60 @@ func TestKillDuringBurst(t *testing.T) {
 		}
 	}
 	t.Logf("%d acknowledged before SIGKILL, %d items after restart", len(acked), len(held))
+}
+
+// TestHostileInput: what a hostile sender or a careless edit used to do,
+// end to end.
+func TestHostileInput(t *testing.T) {
+	in := newInstance(t, beforeCheckin)
+	in.start()
+
+	// A sender disguised with a bidi override and terminal escapes is shown
+	// as what it is.
+	code, body := in.post(in.token(), "application/json",
+		`{"title":"Invoice \u001b[2J\u202efdp.exe","from":"Bank \u202eknab <support@bank.example>","id":"k\u0000ey"}`)
+	if code != http.StatusCreated {
+		t.Fatalf("push: %d %s", code, body)
+	}
+	var r struct{ ID string }
+	json.Unmarshal([]byte(body), &r)
+	if r.ID != model.ItemID("local", "key") {
+		t.Errorf("the 201 answer names %s, want the id of the cleaned key", r.ID)
+	}
+	explain := in.mustRun("explain", r.ID)
+	if strings.ContainsAny(explain, "\u202e\x1b\x00") || !strings.Contains(explain, "Bank knab <support@bank.example>") ||
+		!strings.Contains(explain, "Invoice [2Jfdp.exe") {
+		t.Errorf("explain shows control or bidi characters:\n%q", explain)
+	}
+
+	// An accepted body is kept whole: explain shows all of it, lists none.
+	long := strings.Repeat("step 7 failed: see the log above\n", 1900) + "END OF LOG"
+	code, body = in.post(in.token(), "text/plain", long, "Title", "nightly")
+	if code != http.StatusCreated {
+		t.Fatalf("push of %d bytes: %d %s", len(long), code, body)
+	}
+	json.Unmarshal([]byte(body), &r)
+	explain = in.mustRun("explain", r.ID)
+	if strings.Count(explain, "step 7 failed") != 1900 || !strings.Contains(explain, "END OF LOG") {
+		t.Errorf("explain shows %d of 1900 lines of the body", strings.Count(explain, "step 7 failed"))
+	}
+	if held := in.mustRun("held", "--json"); strings.Contains(held, "END OF LOG") || strings.Contains(held, `"body"`) {
+		t.Errorf("the held list carries bodies (%d bytes)", len(held))
+	}
+
+	// A deleted config file is not a reason to drop every account and the
+	// local inbox: the reload is refused and the running config stays.
+	if err := os.Remove(in.config); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := in.run("config", "reload")
+	if code != 1 || !strings.Contains(errOut, "does not exist") || !strings.Contains(errOut, "the running config stays") {
+		t.Errorf("reload without a file: exit %d %q, want 1 and a refusal", code, errOut)
+	}
+	if code, body := in.post(in.token(), "application/json", `{"title":"still here"}`); code != http.StatusCreated {
+		t.Errorf("the local inbox after the refused reload: %d %s", code, body)
+	}
+	if out := in.mustRun("rules", "test", "--from", "boss@acme.com", "--subject", "hi"); !strings.Contains(out, "VIP") {
+		t.Errorf("the VIP is gone after the refused reload:\n%s", out)
+	}
 }

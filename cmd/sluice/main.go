@@ -4,6 +4,7 @@ package main
 
 import (
 	"os"
+	_ "time/tzdata" // Windows has no zone database; schedules name IANA zones
 
 	"github.com/sluice-app/sluice/app/cli"
 	"github.com/sluice-app/sluice/app/desktop"

@@ -299,14 +299,14 @@ func BenchmarkBareFetch(b *testing.B) {
 }
 
 // BenchmarkBareFetchSameItems: the items the connector's first FETCH asks
-// for (header fields, BODYSTRUCTURE, 2 KB of part 1), without parsing or
+// for (header fields, RFC822.SIZE, BODYSTRUCTURE, 2 KB of part 1), without parsing or
 // storing anything.
 func BenchmarkBareFetchSameItems(b *testing.B) {
 	env := benchServer(b)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		n := bareFetch(b, env, &imap.FetchOptions{
-			UID: true, InternalDate: true, BodyStructure: &imap.FetchItemBodyStructure{Extended: true},
+			UID: true, InternalDate: true, RFC822Size: true, BodyStructure: &imap.FetchItemBodyStructure{Extended: true},
 			BodySection: []*imap.FetchItemBodySection{
 				{Specifier: imap.PartSpecifierHeader, HeaderFields: headerFields, Peek: true, Partial: &imap.SectionPartial{Size: maxHeaderBytes}},
 				{Part: []int{1}, Peek: true, Partial: &imap.SectionPartial{Size: DefaultSnippetBytes}},

@@ -68,9 +68,9 @@ func describe(err error) string {
 
 var timing = regexp.MustCompile(`\s*\([0-9.]+( \+ [0-9.]+)* secs\)\.?$`)
 
-// dial connects, logs in and returns the connection. ctx cancels a dial in
-// progress and, until close, closes the connection when it is done.
-func (c *Connector) dial(ctx context.Context, password string) (*conn, error) {
+// dialOnce connects, logs in and returns the connection. ctx cancels a
+// dial in progress and, until close, closes the connection when it is done.
+func (c *Connector) dialOnce(ctx context.Context, password string) (*conn, error) {
 	k := &conn{c: c, newMail: make(chan struct{}, 1)}
 	opts := &imapclient.Options{
 		TLSConfig:   c.tls,
@@ -171,8 +171,12 @@ func tlsHint(err error) error {
 }
 
 // login authenticates with LOGIN, or AUTHENTICATE PLAIN where LOGIN is
-// disabled. A refusal becomes an authError.
+// disabled; OAuth2 accounts present the access token instead (loginOAuth).
+// A refusal becomes an authError.
 func (k *conn) login(password string) error {
+	if k.c.opt.Auth == AuthOAuth2 {
+		return k.loginOAuth(password)
+	}
 	caps := k.capabilities()
 	user := k.c.opt.Username
 	var err error
@@ -327,9 +331,9 @@ func (k *conn) examine(folder string) (mailbox, error) {
 // error says what went wrong in words (a refused login wraps ErrAuth, a
 // missing folder ErrFolderNotFound).
 func (c *Connector) Test(ctx context.Context) error {
-	pw, err := c.opt.Password(ctx)
+	pw, err := c.credential(ctx)
 	if err != nil {
-		return fmt.Errorf("password: %w", err)
+		return err
 	}
 	k, err := c.dial(ctx, pw)
 	if err != nil {

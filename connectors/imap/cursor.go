@@ -16,32 +16,49 @@ import (
 // position was first recorded: after a UIDVALIDITY change the folder is
 // searched from there, so mail that arrived meanwhile is not missed while the
 // archive behind the mark is not imported again.
+//
+// legacy is set for a folder that was synced before items had their present
+// identity (see sourceID): messages with an INTERNALDATE up to it may be
+// stored under their old source ID, and keep it, so a resync does not store
+// them a second time. It is zero for folders first synced since.
 type cursor struct {
 	validity uint32
 	next     imap.UID
 	modseq   uint64
 	mark     time.Time
+	legacy   time.Time
 }
 
 // cursorKey is the sink key of a folder's cursor.
 func cursorKey(folder string) string { return "folder:" + folder }
 
-// encode writes the cursor as "v1 <uidvalidity> <next uid> <highestmodseq>
-// <mark, unix seconds>": versioned so a later format can still read it.
+// encode writes the cursor as "v2 <uidvalidity> <next uid> <highestmodseq>
+// <mark> <legacy>", times in unix seconds and legacy 0 when unset:
+// versioned so a later format can still read it.
 func (c cursor) encode() []byte {
-	return fmt.Appendf(nil, "v1 %d %d %d %d", c.validity, c.next, c.modseq, c.mark.Unix())
+	var legacy int64
+	if !c.legacy.IsZero() {
+		legacy = c.legacy.Unix()
+	}
+	return fmt.Appendf(nil, "v2 %d %d %d %d %d", c.validity, c.next, c.modseq, c.mark.Unix(), legacy)
 }
 
-// decodeCursor reads a stored cursor.
+// decodeCursor reads a stored cursor. A "v1" cursor (without legacy) was
+// written by a version that gave items their old identity: every message up
+// to its mark was seen that way, so its mark becomes the legacy time.
 func decodeCursor(b []byte) (cursor, error) {
 	f := strings.Fields(string(b))
-	if len(f) == 0 || f[0] != "v1" {
+	want := 0
+	if len(f) > 0 {
+		want = map[string]int{"v1": 5, "v2": 6}[f[0]]
+	}
+	if want == 0 {
 		return cursor{}, fmt.Errorf("cursor %q: unknown version", b)
 	}
-	if len(f) != 5 {
-		return cursor{}, fmt.Errorf("cursor %q: want 5 fields", b)
+	if len(f) != want {
+		return cursor{}, fmt.Errorf("cursor %q: want %d fields", b, want)
 	}
-	var n [4]uint64
+	n := make([]uint64, want-1)
 	for i := range n {
 		v, err := strconv.ParseUint(f[i+1], 10, 64)
 		if err != nil {
@@ -49,10 +66,19 @@ func decodeCursor(b []byte) (cursor, error) {
 		}
 		n[i] = v
 	}
-	if n[0] > 1<<32-1 || n[1] > 1<<32 {
+	if n[0] > 1<<32-1 || n[1] > 1<<32 || n[3] > 1<<62 {
 		return cursor{}, fmt.Errorf("cursor %q: out of range", b)
 	}
-	return cursor{validity: uint32(n[0]), next: imap.UID(n[1]), modseq: n[2], mark: time.Unix(int64(n[3]), 0)}, nil
+	c := cursor{validity: uint32(n[0]), next: imap.UID(n[1]), modseq: n[2], mark: time.Unix(int64(n[3]), 0)}
+	switch {
+	case f[0] == "v1":
+		c.legacy = c.mark
+	case n[4] > 1<<62:
+		return cursor{}, fmt.Errorf("cursor %q: out of range", b)
+	case n[4] != 0:
+		c.legacy = time.Unix(int64(n[4]), 0)
+	}
+	return c, nil
 }
 
 // placeholders of Options.LinkTemplate.

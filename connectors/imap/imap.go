@@ -69,7 +69,7 @@ type InitialSync struct {
 }
 
 // Options configure one IMAP account. Account, Host, Username and Password
-// are required; everything else has a default.
+// (Token for AuthOAuth2) are required; everything else has a default.
 type Options struct {
 	Account string // the account's name in Sluice; items and cursors carry it
 
@@ -84,8 +84,27 @@ type Options struct {
 	// it from the keyring or a password_command). It is asked once per Run,
 	// again after an authentication failure and Wake, and never logged. An
 	// error from it (a locked keyring) is retried with backoff like a network
-	// error.
+	// error, and logged once per failure streak, not per retry.
 	Password func(ctx context.Context) (string, error)
+
+	// Auth is how the connector logs in: AuthPassword (the default) or
+	// AuthOAuth2, which needs Token instead of Password.
+	Auth Auth
+	// Token returns a current OAuth2 access token. It is asked at every
+	// login (it keeps the token in memory and refreshes it before it
+	// expires) and never logged. An error wrapping model.ErrSignInNeeded
+	// stops the account as HealthSignInNeeded until Wake; any other error
+	// is retried with backoff like a network error.
+	Token func(ctx context.Context) (string, error)
+	// Refresh is called when the server refused the token it returned: it
+	// gets a new one from the provider (or says model.ErrSignInNeeded). The
+	// login is tried once more with it; a second refusal means the user
+	// must sign in again, and nothing is retried until Wake.
+	Refresh func(ctx context.Context, rejected string) (string, error)
+	// Mechanism is the SASL mechanism for AuthOAuth2: "" for OAUTHBEARER
+	// where the server offers it and XOAUTH2 otherwise, or MechXOAUTH2 or
+	// MechOAuthBearer to insist on one.
+	Mechanism string
 
 	// Folders to watch; default ["INBOX"].
 	Folders []string
@@ -202,10 +221,11 @@ func New(opt Options) (*Connector, error) {
 		return nil, bad("host is required")
 	case opt.Username == "":
 		return nil, bad("username is required")
-	case opt.Password == nil:
-		return nil, bad("password source is required")
 	case opt.Port < 0 || opt.Port > 65535:
 		return nil, bad("port %d out of range", opt.Port)
+	}
+	if err := validateAuth(&opt); err != nil {
+		return nil, bad("%v", err)
 	}
 	if opt.Security == "" {
 		opt.Security = SecurityTLS
@@ -397,15 +417,20 @@ type Preset struct {
 	Security     Security
 	Hint         string // how to get a password the provider accepts for IMAP
 	LinkTemplate string // deep link into the provider's web mail; "" for the default
+	// OAuth names the provider whose sign-in (OAuth2) this server takes:
+	// "google" or "microsoft"; "" for servers that take passwords only. New
+	// accounts with such a preset sign in that way by default.
+	OAuth string
 }
 
 // Presets are the providers Sluice knows, by key ("gmail", "fastmail",
-// "icloud", "yahoo", "outlook").
+// "icloud", "yahoo", "outlook", "office365").
 var Presets = map[string]Preset{
 	"gmail": {
 		Name: "Gmail", Host: "imap.gmail.com", Port: 993, Security: SecurityTLS,
-		Hint:         "Use an app password (Google Account → Security → 2-Step Verification → App passwords); your normal password is refused.",
+		Hint:         "Signs in with Google in your browser. Alternatively use an app password (Google Account → Security → 2-Step Verification → App passwords); your normal password is refused.",
 		LinkTemplate: "https://mail.google.com/mail/u/0/#search/rfc822msgid%3A{message_id_q}",
+		OAuth:        "google",
 	},
 	"fastmail": {
 		Name: "Fastmail", Host: "imap.fastmail.com", Port: 993, Security: SecurityTLS,
@@ -421,7 +446,13 @@ var Presets = map[string]Preset{
 		Hint: "Generate an app password (Account Info → Account Security → Generate app password).",
 	},
 	"outlook": {
-		Name: "Outlook.com / Microsoft 365", Host: "outlook.office365.com", Port: 993, Security: SecurityTLS,
-		Hint: "Microsoft has turned off password (basic) authentication for IMAP on most accounts and requires OAuth2, which this connector does not speak yet; an app password works only where an administrator still allows it.",
+		Name: "Outlook.com", Host: "outlook.office365.com", Port: 993, Security: SecurityTLS,
+		Hint:  "Signs in with Microsoft in your browser: Microsoft no longer accepts passwords for IMAP.",
+		OAuth: "microsoft",
+	},
+	"office365": {
+		Name: "Microsoft 365 (work or school)", Host: "outlook.office365.com", Port: 993, Security: SecurityTLS,
+		Hint:  "Signs in with Microsoft in your browser: Microsoft no longer accepts passwords for IMAP. Your organisation may have to allow the app first (see packaging/OAUTH.md).",
+		OAuth: "microsoft",
 	},
 }

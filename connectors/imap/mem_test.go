@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"regexp"
 	"slices"
@@ -45,8 +46,8 @@ func TestMemFirstSyncRecordsPositionThenIdlePush(t *testing.T) {
 	waitFor(t, 5*time.Second, "pushed item", func() bool { return sink.count() == 1 })
 	it, _ := sink.bySubject("fresh")
 	if it.Kind != model.KindIMAP || it.Account != "work" || it.Channel != "INBOX" || it.Snippet != "Hello there" ||
-		it.FromAddr != "alice@example.org" || it.FromName != "Alice Example" || it.SourceID != "mid:new@x" ||
-		it.ID != model.ItemID("work", "mid:new@x") || it.Link != "mid:new@x" || it.Thread != "new@x" {
+		it.FromAddr != "alice@example.org" || it.FromName != "Alice Example" || !strings.HasPrefix(it.SourceID, "mid:new@x#") ||
+		it.ID != model.ItemID("work", it.SourceID) || it.Link != "mid:new@x" || it.Thread != "new@x" {
 		t.Errorf("item = %+v", it)
 	}
 	if r.c.Kind() != model.KindIMAP || r.c.Account() != "work" {
@@ -474,5 +475,42 @@ func TestMemExpungedBeforeSeen(t *testing.T) {
 	waitFor(t, 5*time.Second, "the next message", func() bool { return sink.count() == 1 })
 	if got := sortedSubjects(sink); !slices.Equal(got, []string{"kept"}) {
 		t.Errorf("items %v, want [kept]", got)
+	}
+}
+
+// TestMemPasswordFailureLoggedOnce: a password source that keeps failing is
+// retried with backoff, but its error is logged once per failure streak, not
+// on every retry (it may come from the user's password command). Named after
+// what broke: five log lines a minute, each with the command's stderr.
+func TestMemPasswordFailureLoggedOnce(t *testing.T) {
+	ms := newMemServer(t, "Work")
+	var failing atomic.Bool
+	failing.Store(true)
+	var asked atomic.Int32
+	opt := ms.options("acct")
+	opt.Folders = []string{"INBOX", "Work"}
+	opt.Password = func(context.Context) (string, error) {
+		asked.Add(1)
+		if failing.Load() {
+			return "", errors.New("password command failed (exit status 1): vault is sealed")
+		}
+		return memPass, nil
+	}
+	logs := &syncBuffer{}
+	opt.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	sink := newSink()
+	start(t, opt, sink)
+	waitFor(t, 5*time.Second, "six attempts", func() bool { return asked.Load() >= 6 })
+	h := sink.lastHealth()
+	if h.State != model.HealthBackingOff || h.Detail != "get password: password command failed (exit status 1): vault is sealed" {
+		t.Errorf("health = %+v", h)
+	}
+	if n := strings.Count(logs.String(), "vault is sealed"); n != 1 {
+		t.Errorf("the password error was logged %d times in %d attempts, want once:\n%s", n, asked.Load(), logs)
+	}
+	failing.Store(false)
+	waitHealth(t, sink, model.HealthConnected, 5*time.Second)
+	if n := strings.Count(logs.String(), "the password is available again"); n != 1 {
+		t.Errorf("recovery logged %d times, want once:\n%s", n, logs)
 	}
 }

@@ -146,10 +146,20 @@ func TestCursorCodec(t *testing.T) {
 	if err != nil || got != c {
 		t.Errorf("round trip = %+v, %v; want %+v", got, err, c)
 	}
-	if string(c.encode()) != "v1 1795314031 4242 1099511627776 1700000000" {
+	if string(c.encode()) != "v2 1795314031 4242 1099511627776 1700000000 0" {
 		t.Errorf("encoding = %q", c.encode())
 	}
-	for _, bad := range []string{"", "v2 1 2 3 4", "v1 1 2 3", "v1 x 2 3 4", "v1 99999999999 2 3 4"} {
+	c.legacy = time.Unix(1690000000, 0)
+	if got, err := decodeCursor(c.encode()); err != nil || got != c {
+		t.Errorf("round trip with legacy = %+v, %v; want %+v", got, err, c)
+	}
+	// A cursor of the version before item identities had fingerprints:
+	// everything up to its mark was named the old way.
+	old, err := decodeCursor([]byte("v1 7 42 9 1700000000"))
+	if want := (cursor{validity: 7, next: 42, modseq: 9, mark: time.Unix(1700000000, 0), legacy: time.Unix(1700000000, 0)}); err != nil || old != want {
+		t.Errorf("v1 cursor = %+v, %v; want %+v", old, err, want)
+	}
+	for _, bad := range []string{"", "v3 1 2 3 4 5", "v1 1 2 3", "v2 1 2 3 4", "v1 x 2 3 4", "v1 99999999999 2 3 4", "v2 1 2 3 4 x", "v2 1 2 3 4 99999999999999999999"} {
 		if _, err := decodeCursor([]byte(bad)); err == nil {
 			t.Errorf("decodeCursor(%q) accepted it", bad)
 		}
@@ -202,19 +212,79 @@ func TestChooseText(t *testing.T) {
 	}
 }
 
+// TestSourceID: messages are one item only when they are the same message.
+// Named after what broke: distinct mail sharing a Message-ID, or lacking
+// one with equal Date, From and Subject, was stored as one item.
 func TestSourceID(t *testing.T) {
+	hdr := []byte("From: a@b\r\nSubject: s\r\nDate: Mon, 3 Mar 2025 09:15:00 +0000\r\nMessage-ID: <x@y>\r\n\r\n")
+	withID := Message{MessageID: "x@y"}
+	msg := func(size int64, header, body string) *fetched {
+		return &fetched{uid: 5, size: size, header: []byte(header), part1: []byte(body)}
+	}
+	same := sourceID("INBOX", 1, msg(100, string(hdr), "body one"), withID)
+	if !strings.HasPrefix(same, "mid:x@y#") {
+		t.Errorf("source %q, want mid:x@y#<fingerprint>", same)
+	}
+	// The same message in another folder, after a UIDVALIDITY change.
+	copied := msg(100, string(hdr), "body one")
+	copied.uid = 77
+	if got := sourceID("Work", 2, copied, withID); got != same {
+		t.Errorf("copy in another folder: %q, want %q", got, same)
+	}
+	for name, x := range map[string]*fetched{
+		"other body of equal size": msg(100, string(hdr), "body two"),
+		"other size":               msg(101, string(hdr), "body one"),
+		"other header fields":      msg(100, strings.Replace(string(hdr), "Subject: s", "Subject: t", 1), "body one"),
+	} {
+		if got := sourceID("INBOX", 1, x, withID); got == same {
+			t.Errorf("%s: same source %q as the first message", name, got)
+		}
+	}
+	// Only the first fpBodyBytes count, whatever the snippet size.
+	long := strings.Repeat("x", fpBodyBytes)
+	if a, b := sourceID("INBOX", 1, msg(9000, string(hdr), long+"a"), withID), sourceID("INBOX", 1, msg(9000, string(hdr), long+"b"), withID); a != b {
+		t.Errorf("bytes past fpBodyBytes changed the source: %q, %q", a, b)
+	}
+
+	// Without Message-ID: the whole header, size and body.
+	noID := Message{Subject: "s", FromAddr: "a@b", Date: time.Date(2025, 3, 3, 9, 15, 0, 0, time.UTC)}
+	bare := func(full, body string) *fetched {
+		x := msg(100, "From: a@b\r\n\r\n", body)
+		x.full = []byte(full)
+		return x
+	}
+	a := sourceID("INBOX", 1, bare("Received: from a by mx id 1\r\nFrom: a@b\r\n\r\n", "disk 91% full"), noID)
+	if b := sourceID("Work", 9, bare("Received: from a by mx id 1\r\nFrom: a@b\r\n\r\n", "disk 91% full"), noID); a != b || !strings.HasPrefix(a, "msg:") {
+		t.Errorf("copies without Message-ID: %q, %q; want equal msg:<fingerprint>", a, b)
+	}
+	if b := sourceID("INBOX", 1, bare("Received: from a by mx id 1\r\nFrom: a@b\r\n\r\n", "disk 97% full"), noID); a == b {
+		t.Errorf("other body without Message-ID: same source %q", a)
+	}
+	if b := sourceID("INBOX", 1, bare("Received: from a by mx id 2\r\nFrom: a@b\r\n\r\n", "disk 91% full"), noID); a == b {
+		t.Errorf("another delivery of the same text: same source %q", a)
+	}
+	if u := sourceID("INBOX", 1, &fetched{uid: 5}, Message{}); u != "uid:INBOX/1/5" {
+		t.Errorf("fallback source %q", u)
+	}
+}
+
+// TestLegacySourceID: the identity of items stored by earlier versions is
+// unchanged, so what they stored is recognised.
+func TestLegacySourceID(t *testing.T) {
 	d := time.Date(2025, 3, 3, 9, 15, 0, 0, time.UTC)
-	a := sourceID("INBOX", 1, 5, Message{MessageID: "x@y"})
-	b := sourceID("Other", 2, 9, Message{MessageID: "x@y"})
-	if a != "mid:x@y" || a != b {
+	if a, b := legacySourceID("INBOX", 1, 5, Message{MessageID: "x@y"}), legacySourceID("Other", 2, 9, Message{MessageID: "x@y"}); a != "mid:x@y" || a != b {
 		t.Errorf("Message-ID sources %q, %q; want equal mid:x@y", a, b)
 	}
-	h1 := sourceID("INBOX", 1, 5, Message{Date: d, FromAddr: "a@b", Subject: "s"})
-	h2 := sourceID("INBOX", 2, 77, Message{Date: d, FromAddr: "a@b", Subject: "s"})
-	if h1 != h2 || !strings.HasPrefix(h1, "hdr:") {
+	h1 := legacySourceID("INBOX", 1, 5, Message{Date: d, FromAddr: "a@b", Subject: "s"})
+	// The value the previous version computed (sha256 of folder, Date in
+	// RFC 3339 UTC, From address and Subject, NUL-separated).
+	if h1 != "hdr:40cf6e774b8ab65cce852676" {
+		t.Errorf("header digest %q, want the one stored by earlier versions", h1)
+	}
+	if h2 := legacySourceID("INBOX", 2, 77, Message{Date: d, FromAddr: "a@b", Subject: "s"}); h1 != h2 {
 		t.Errorf("header digests %q, %q; want equal across UIDVALIDITY", h1, h2)
 	}
-	if u := sourceID("INBOX", 1, 5, Message{}); u != "uid:INBOX/1/5" {
+	if u := legacySourceID("INBOX", 1, 5, Message{}); u != "uid:INBOX/1/5" {
 		t.Errorf("fallback source %q", u)
 	}
 }

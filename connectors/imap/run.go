@@ -29,6 +29,7 @@ type run struct {
 	proven   bool  // a login with password succeeded
 	failed   error // the login refusal that stopped every watcher
 	failGen  int   // the Wake generation failed belongs to
+	pwFailed bool  // the password source failed last time it was asked
 
 	hmu    sync.Mutex
 	states map[string]folderState
@@ -83,13 +84,29 @@ func (r *run) login(ctx context.Context) (*conn, error) {
 		}
 		r.failed, r.have, r.proven, r.password = nil, false, false, ""
 	}
-	if !r.have {
-		pw, err := r.c.opt.Password(ctx)
+	// A password is asked once; an access token at every login, since the
+	// token source refreshes it as it expires.
+	if !r.have || r.c.opt.Auth == AuthOAuth2 {
+		pw, err := r.c.credential(ctx)
 		if err != nil {
+			if errors.Is(err, ErrAuth) {
+				r.failed, r.failGen = err, gen
+				r.gate.Unlock()
+				return nil, err
+			}
+			// Logged once per failure streak: the error may come from the
+			// user's password command, and retries would repeat it.
+			if !r.pwFailed {
+				r.c.log.Warn("cannot get the password; retrying until it works", "err", err)
+			}
+			r.pwFailed = true
 			r.gate.Unlock()
-			return nil, fmt.Errorf("get password: %w", err)
+			return nil, &passwordError{err: err}
 		}
-		r.password, r.have = pw, true
+		if r.pwFailed {
+			r.c.log.Info("the password is available again")
+		}
+		r.password, r.have, r.pwFailed = pw, true, false
 	}
 	pw, proven := r.password, r.proven
 	if proven {
@@ -113,6 +130,12 @@ func (r *run) login(ctx context.Context) (*conn, error) {
 	return k, err
 }
 
+// passwordError is a failure to get the password or access token (credential).
+type passwordError struct{ err error }
+
+func (e *passwordError) Error() string { return e.err.Error() } // credential says what it was getting
+func (e *passwordError) Unwrap() error { return e.err }
+
 // set records a folder's state and reports the account's health when that
 // changed.
 func (r *run) set(folder string, s folderState) {
@@ -133,7 +156,7 @@ func (r *run) publish() {
 
 func (r *run) publishLocked() {
 	var worst model.HealthState = model.HealthConnected
-	rank := map[model.HealthState]int{model.HealthConnected: 0, model.HealthStarting: 1, model.HealthBackingOff: 2, model.HealthAuthFailed: 3}
+	rank := map[model.HealthState]int{model.HealthConnected: 0, model.HealthStarting: 1, model.HealthBackingOff: 2, model.HealthAuthFailed: 3, model.HealthSignInNeeded: 3}
 	var problems, fine []string
 	var until time.Time
 	modes := map[string]bool{}
@@ -166,9 +189,9 @@ func (r *run) publishLocked() {
 		}
 		slices.Sort(m)
 		h.Detail = "watching " + strings.Join(fine, ", ") + " (" + strings.Join(m, "; ") + ")"
-	case model.HealthAuthFailed:
+	case model.HealthAuthFailed, model.HealthSignInNeeded:
 		for _, name := range r.c.opt.Folders {
-			if s := r.states[name]; s.state == model.HealthAuthFailed {
+			if s := r.states[name]; s.state == worst {
 				h.Detail = s.detail
 				break
 			}
@@ -212,8 +235,8 @@ func (w *watcher) loop(ctx context.Context) {
 			return
 		}
 		if errors.Is(err, ErrAuth) {
-			w.r.set(w.f.name, folderState{state: model.HealthAuthFailed, detail: err.Error()})
-			c.log.Warn("login refused; waiting for a new password (Wake)", "folder", w.f.name, "err", err)
+			w.r.set(w.f.name, folderState{state: authState(err), detail: err.Error()})
+			c.log.Warn("login refused; waiting for the user to fix it (Wake)", "folder", w.f.name, "state", authState(err), "err", err)
 			select {
 			case <-ctx.Done():
 				return
@@ -226,7 +249,9 @@ func (w *watcher) loop(ctx context.Context) {
 		attempt++
 		until := c.opt.Now().Add(delay)
 		w.r.set(w.f.name, folderState{state: model.HealthBackingOff, detail: err.Error(), until: until})
-		c.log.Info("connection failed; retrying", "folder", w.f.name, "err", err, "in", delay.Round(time.Millisecond))
+		if pe := (*passwordError)(nil); !errors.As(err, &pe) {
+			c.log.Info("connection failed; retrying", "folder", w.f.name, "err", err, "in", delay.Round(time.Millisecond))
+		}
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():

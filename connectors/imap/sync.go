@@ -140,7 +140,7 @@ func (f *folder) resync(ctx context.Context, k *conn, mb mailbox) error {
 	old := *f.cur
 	f.c.log.Warn("UIDVALIDITY changed; resyncing the folder from its mark", "folder", f.name,
 		"old", old.validity, "new", mb.validity, "mark", old.mark)
-	start := cursor{validity: mb.validity, next: 1, modseq: mb.modseq, mark: old.mark}
+	start := cursor{validity: mb.validity, next: 1, modseq: mb.modseq, mark: old.mark, legacy: old.legacy}
 	var uids []imap.UID
 	if mb.count > 0 {
 		var err error
@@ -251,8 +251,10 @@ func (f *folder) search(k *conn, crit *imap.SearchCriteria) ([]imap.UID, error) 
 type fetched struct {
 	uid    imap.UID
 	date   time.Time // INTERNALDATE
+	size   int64     // RFC822.SIZE
 	bs     imap.BodyStructure
-	header []byte
+	header []byte // the headerFields
+	full   []byte // the whole header, fetched only for a message without Message-ID
 	part1  []byte // speculative prefix of part 1, the text part of most mail
 	body   []byte // prefix of the chosen text part
 	text   []byte // prefix of the whole body, for MIME the server could not split
@@ -322,7 +324,7 @@ func (f *folder) fetch(ctx context.Context, k *conn, mb mailbox, uids []imap.UID
 			}
 			keep = append(keep, m)
 		}
-		built := f.items(mb.validity, keep)
+		built := f.items(epoch{validity: mb.validity, legacy: base.legacy}, keep)
 		items := make([]model.Item, 0, len(built))
 		seen := make(map[string]bool, len(built))
 		for _, it := range built {
@@ -345,9 +347,17 @@ func (f *folder) fetch(ctx context.Context, k *conn, mb mailbox, uids []imap.UID
 	return nil
 }
 
+// epoch is what an item's identity depends on besides the message: the
+// folder's UIDVALIDITY (for the last-resort source ID) and its legacy time
+// (see cursor).
+type epoch struct {
+	validity uint32
+	legacy   time.Time
+}
+
 // items builds the items of a batch in order, on all CPUs: parsing and
 // decoding is most of a large sync's own work.
-func (f *folder) items(validity uint32, msgs []*fetched) []model.Item {
+func (f *folder) items(ep epoch, msgs []*fetched) []model.Item {
 	out := make([]model.Item, len(msgs))
 	workers := min(runtime.GOMAXPROCS(0), 4, max(1, len(msgs)/32))
 	var wg sync.WaitGroup
@@ -356,7 +366,7 @@ func (f *folder) items(validity uint32, msgs []*fetched) []model.Item {
 		go func() {
 			defer wg.Done()
 			for i := w; i < len(msgs); i += workers {
-				out[i] = f.item(validity, msgs[i])
+				out[i] = f.item(ep, msgs[i])
 			}
 		}()
 	}
@@ -382,8 +392,10 @@ func (f *folder) commit(ctx context.Context, items []model.Item, cur cursor) err
 }
 
 // fetchChunk fetches one batch in (usually) one round trip: the header
-// fields, INTERNALDATE, BODYSTRUCTURE and a prefix of part 1. Messages whose
-// text is elsewhere get a second FETCH per part path. Commands are never
+// fields, INTERNALDATE, RFC822.SIZE, BODYSTRUCTURE and a prefix of part 1.
+// Messages whose text is elsewhere get a second FETCH per part path, and
+// messages without a Message-ID one more for their whole header (see
+// sourceID). Commands are never
 // pipelined: Dovecot answers pipelined FETCHes in parallel, and reading
 // them one after the other would deadlock the client.
 func (f *folder) fetchChunk(k *conn, uids []imap.UID) ([]*fetched, error) {
@@ -391,6 +403,7 @@ func (f *folder) fetchChunk(k *conn, uids []imap.UID) ([]*fetched, error) {
 	opts := &imap.FetchOptions{
 		UID:           true,
 		InternalDate:  true,
+		RFC822Size:    true,
 		BodyStructure: &imap.FetchItemBodyStructure{Extended: true},
 		BodySection: []*imap.FetchItemBodySection{
 			{Specifier: imap.PartSpecifierHeader, HeaderFields: headerFields, Peek: true, Partial: &imap.SectionPartial{Size: maxHeaderBytes}},
@@ -481,7 +494,43 @@ func (f *folder) fetchChunk(k *conn, uids []imap.UID) ([]*fetched, error) {
 			return nil, err
 		}
 	}
+
+	// A message without Message-ID is known by its content alone: fetch
+	// its whole header for the fingerprint.
+	var bare imap.UIDSet
+	clear(byUID)
+	for _, m := range msgs {
+		if !hasMessageID(m.header) {
+			bare.AddNum(m.uid)
+			byUID[m.uid] = m
+		}
+	}
+	if len(bare) > 0 {
+		opts := &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{
+			{Specifier: imap.PartSpecifierHeader, Peek: true, Partial: &imap.SectionPartial{Size: maxHeaderBytes}},
+		}}
+		_, err := f.stream(k, bare, opts, func(m *fetched, _ *imap.FetchItemBodySection, b []byte) {
+			if orig := byUID[m.uid]; orig != nil {
+				orig.full = b
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
 	return msgs, nil
+}
+
+// hasMessageID says whether header fields hold a usable Message-ID, as
+// headerMessage reads it. Unreadable fields count as none.
+func hasMessageID(fields []byte) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	h, _ := parseHeader(fields)
+	return firstMsgID(h.get("message-id")) != ""
 }
 
 // needsRaw says whether a multipart message's structure gave nothing to read:
@@ -527,6 +576,8 @@ func (f *folder) stream(k *conn, set imap.UIDSet, opts *imap.FetchOptions, secti
 				m.uid = it.UID
 			case imapclient.FetchItemDataInternalDate:
 				m.date = it.Time
+			case imapclient.FetchItemDataRFC822Size:
+				m.size = it.Size
 			case imapclient.FetchItemDataBodyStructure:
 				m.bs = it.BodyStructure
 			case imapclient.FetchItemDataBodySection:
@@ -670,12 +721,12 @@ func decode2231(v string) string {
 
 // item turns one fetched message into an item; a message that cannot be
 // read fully still yields one with whatever could be read.
-func (f *folder) item(validity uint32, x *fetched) (it model.Item) {
+func (f *folder) item(ep epoch, x *fetched) (it model.Item) {
 	var m Message
 	defer func() {
 		if r := recover(); r != nil {
 			f.c.log.Warn("could not read a message; keeping what was read", "folder", f.name, "uid", x.uid, "panic", r)
-			it = f.build(validity, x, m)
+			it = f.build(ep, x, m)
 		}
 	}()
 	h, _ := parseHeader(x.header)
@@ -697,11 +748,19 @@ func (f *folder) item(validity uint32, x *fetched) (it model.Item) {
 	case len(x.names) > 0:
 		m.Snippet = model.CleanSnippet("[attachments: " + strings.Join(x.names, ", ") + "]")
 	}
-	return f.build(validity, x, m)
+	return f.build(ep, x, m)
 }
 
-func (f *folder) build(validity uint32, x *fetched, m Message) model.Item {
-	src := sourceID(f.name, validity, x.uid, m)
+func (f *folder) build(ep epoch, x *fetched, m Message) model.Item {
+	validity := ep.validity
+	var src string
+	if !ep.legacy.IsZero() && !x.date.IsZero() && !x.date.After(ep.legacy) {
+		// Seen, perhaps, by a version that named items differently: keep
+		// that name, so the store recognises what it holds.
+		src = legacySourceID(f.name, validity, x.uid, m)
+	} else {
+		src = sourceID(f.name, validity, x, m)
+	}
 	received := x.date
 	if received.IsZero() {
 		received = m.Date
@@ -726,13 +785,63 @@ func (f *folder) build(validity uint32, x *fetched, m Message) model.Item {
 	}
 }
 
-// sourceID is an item's identity in the account. The Message-ID when there
-// is one: it survives a UIDVALIDITY change (the same mail comes back under new
-// UIDs) and the same message seen in two watched folders is one item. Without
-// one, a digest of the folder and the Date, From and Subject fields, which a
-// UIDVALIDITY change does not alter either; only a message lacking both
-// Message-ID and Date falls back to folder, UIDVALIDITY and UID.
-func sourceID(folder string, validity uint32, uid imap.UID, m Message) string {
+// sourceID is an item's identity in the account. Two fetched messages are
+// one item only when they are provably the same message: the same
+// Message-ID, if they have one, and the same content fingerprint.
+// Message-IDs are not unique in practice (broken mailers and test tools
+// reuse them), and keying on them alone once merged distinct mail into one
+// item and lost the rest.
+//
+// The fingerprint must come out the same for the same message seen in two
+// watched folders and re-listed after a UIDVALIDITY change, so it is made of
+// the message's content only, never its folder, UID, flags or INTERNALDATE
+// (servers should, but need not, keep the date on COPY):
+//   - RFC822.SIZE, the size of the message as the server delivers it;
+//   - the raw header fields fetched for the item (From, Subject, Date,
+//     Content-Type with its MIME boundary, …);
+//   - the first fpBodyBytes of part 1, so bodies of equal size differ.
+//
+// COPY and MOVE keep a message's bytes (RFC 3501 §6.4.7): Dovecot links or
+// copies the file and reports the same size in every folder, Gmail shows one
+// message under two labels, and a UIDVALIDITY change renumbers messages
+// without rewriting them. A server that does rewrite a copy (adds a header of
+// its own, or only estimates RFC822.SIZE) makes the copies two items: a
+// duplicate, never a loss.
+//
+// A message without Message-ID has nothing but its content to go by, so its
+// fingerprint covers the whole header instead of the item's fields: the
+// Received lines tell two deliveries of the same text apart, while a copy
+// carries the same ones. If even the header could not be read, the folder,
+// UIDVALIDITY and UID are the last resort.
+func sourceID(folder string, validity uint32, x *fetched, m Message) string {
+	if m.MessageID != "" {
+		return "mid:" + m.MessageID + "#" + fingerprint(x.size, x.header, x.part1)
+	}
+	if len(x.full) > 0 {
+		return "msg:" + fingerprint(x.size, x.full, x.part1)
+	}
+	return fmt.Sprintf("uid:%s/%d/%d", folder, validity, x.uid)
+}
+
+// fpBodyBytes is how much of part 1 the fingerprint covers: within what is
+// fetched for the snippet anyway, and fixed, so the identity does not move
+// when the snippet size does.
+const fpBodyBytes = 1024
+
+// fingerprint digests a message's size, a header block and a body prefix.
+func fingerprint(size int64, header, body []byte) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%d\x00%d\x00", size, len(header))
+	h.Write(header)
+	h.Write(body[:min(len(body), fpBodyBytes)])
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+// legacySourceID is the identity items had before sourceID: the Message-ID
+// alone, else a digest of the folder, Date, From and Subject, else folder,
+// UIDVALIDITY and UID. It is kept for messages a folder's legacy time says
+// may be stored under it (see cursor).
+func legacySourceID(folder string, validity uint32, uid imap.UID, m Message) string {
 	if m.MessageID != "" {
 		return "mid:" + m.MessageID
 	}

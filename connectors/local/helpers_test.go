@@ -105,7 +105,15 @@ type inbox struct {
 
 func startInbox(t *testing.T, sink *fakeSink) *inbox {
 	t.Helper()
-	c, err := New(Options{Addr: "127.0.0.1:0", Token: testToken, Now: func() time.Time { return testNow }})
+	return startInboxWith(t, sink, Options{Now: func() time.Time { return testNow }})
+}
+
+// startInboxWith runs an inbox with opt on a free loopback port and the
+// test token.
+func startInboxWith(t *testing.T, sink *fakeSink, opt Options) *inbox {
+	t.Helper()
+	opt.Addr, opt.Token = "127.0.0.1:0", testToken
+	c, err := New(opt)
 	if err != nil {
 		t.Fatal(err)
 	}

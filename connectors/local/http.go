@@ -50,7 +50,10 @@ func (c *Connector) handler(sink model.Sink) http.Handler {
 // so that not even the token's length leaks through timing.
 func (c *Connector) authorized(w http.ResponseWriter, r *http.Request, want [sha256.Size]byte) bool {
 	fail := func(msg string) bool {
-		c.log.Warn("unauthorized request", "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path, "why", msg)
+		if ok, n := c.authWarn.allow(c.now()); ok {
+			c.log.Warn("unauthorized request", "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path, "why", msg,
+				"refused_since_last_warning", n)
+		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="sluice"`)
 		writeError(w, http.StatusUnauthorized, msg)
 		return false

@@ -27,6 +27,11 @@
 //
 // A push is answered 201 {"id": "…", "status": "stored"} only once the gate
 // has stored it durably; errors are JSON {"error": "…"}.
+//
+// The inbox serves at most MaxConns connections at once (64 by default);
+// the ones over that are answered 503 with a JSON error and Retry-After, so
+// a flood of slow uploads costs bounded memory. Refused tokens and refused
+// connections are each logged at most once a minute, with a count.
 package local
 
 import (
@@ -38,6 +43,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -60,6 +66,7 @@ var (
 // Server limits.
 const (
 	maxBody         = 64 << 10
+	maxHeader       = 16 << 10
 	shutdownTimeout = 5 * time.Second
 )
 
@@ -70,15 +77,22 @@ type Options struct {
 	Token   string           // bearer token required on every request; must not be empty
 	Logger  *slog.Logger     // nil discards
 	Now     func() time.Time // nil → time.Now; injected for tests
+	// MaxConns caps the connections served at once; the others are
+	// answered 503 with a JSON error. 0 means DefaultMaxConns.
+	MaxConns int
 }
 
 // Connector is the local inbox. It implements model.Connector.
 type Connector struct {
-	account string
-	addr    string
-	token   string
-	log     *slog.Logger
-	now     func() time.Time
+	account  string
+	addr     string
+	token    string
+	log      *slog.Logger
+	now      func() time.Time
+	maxConns int
+
+	// Refusals are logged at most once a minute each, with a count.
+	authWarn, connWarn logLimit
 
 	mu      sync.Mutex
 	bound   string // actual address once listening
@@ -108,12 +122,16 @@ func New(opt Options) (*Connector, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
+	if opt.MaxConns <= 0 {
+		opt.MaxConns = DefaultMaxConns
+	}
 	return &Connector{
-		account: opt.Account,
-		addr:    addr,
-		token:   opt.Token,
-		log:     opt.Logger.With("component", "local", "account", opt.Account),
-		now:     opt.Now,
+		account:  opt.Account,
+		addr:     addr,
+		token:    opt.Token,
+		log:      opt.Logger.With("component", "local", "account", opt.Account),
+		now:      opt.Now,
+		maxConns: opt.MaxConns,
 	}, nil
 }
 
@@ -179,11 +197,17 @@ func (c *Connector) Run(ctx context.Context, sink model.Sink) error {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", c.addr)
 	if err != nil {
+		if addrInUse(err) && !strings.Contains(err.Error(), "address already in use") {
+			// Say it in the same words on every system.
+			err = fmt.Errorf("address already in use: %w", err)
+		}
 		err = fmt.Errorf("local inbox: listen on %s: %w", c.addr, err)
 		c.log.Error("cannot listen", "addr", c.addr, "err", err)
 		c.health(sink, model.HealthStopped, err.Error())
 		return err
 	}
+	limited := newLimitListener(ln, c.maxConns, c.tooMany)
+	ln = limited
 	bound := ln.Addr().String()
 	c.mu.Lock()
 	c.bound = bound
@@ -195,12 +219,25 @@ func (c *Connector) Run(ctx context.Context, sink model.Sink) error {
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    16 << 10,
+		MaxHeaderBytes:    maxHeader,
 		ErrorLog:          slog.NewLogLogger(c.log.Handler(), slog.LevelWarn),
 		// Requests must outlive ctx so that a shutdown lets pushes in
 		// flight finish storing instead of failing them.
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	// Connections over the cap get a server of their own that answers 503
+	// at once, with the same timeouts, so a flood is answered, not queued.
+	busy := &http.Server{
+		Handler:           tooBusy(c.maxConns),
+		ReadHeaderTimeout: srv.ReadHeaderTimeout,
+		ReadTimeout:       5 * time.Second,
+		WriteTimeout:      5 * time.Second,
+		MaxHeaderBytes:    maxHeader,
+		ErrorLog:          srv.ErrorLog,
+	}
+	busy.SetKeepAlivesEnabled(false)
+	go busy.Serve(limited.reject)
+	defer busy.Close()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	c.log.Info("listening", "addr", bound)
@@ -231,4 +268,11 @@ func (c *Connector) health(sink model.Sink, st model.HealthState, detail string)
 	sink.ReportHealth(model.Health{
 		Account: c.account, Kind: model.KindLocal, State: st, Detail: detail, Since: c.now(),
 	})
+}
+
+// tooMany logs a connection refused over the cap, at most once a minute.
+func (c *Connector) tooMany() {
+	if ok, n := c.connWarn.allow(c.now()); ok {
+		c.log.Warn("too many connections; answering 503", "max", c.maxConns, "refused_since_last_warning", n)
+	}
 }

@@ -449,3 +449,16 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Errorf("%s still accepts connections after shutdown", addr)
 	}
 }
+
+func TestLongBodyIsStoredWhole(t *testing.T) {
+	in := startInbox(t, newFakeSink())
+	body := strings.Repeat("0123456789abcdef", 3900) // 62,400 bytes
+	r := in.do(t, http.MethodPost, "/v1/items", testToken, "text/plain", body, "Title", "report")
+	if r.status != http.StatusCreated {
+		t.Fatalf("POST %d bytes: %d %s", len(body), r.status, r.raw)
+	}
+	items := in.sink.stored()
+	if len(items) != 1 || items[0].Body != body {
+		t.Fatalf("stored %d items; want one with the whole %d-byte body", len(items), len(body))
+	}
+}

@@ -30,9 +30,10 @@ type Message struct {
 
 // Errors ToItem returns (wrapped), for callers that map them to a status.
 var (
-	ErrNoTitle = errors.New("missing title and body")
-	ErrBadLink = errors.New("bad link")
-	ErrBadID   = errors.New("bad id")
+	ErrNoTitle  = errors.New("missing title and body")
+	ErrBadLink  = errors.New("bad link")
+	ErrBadID    = errors.New("bad id")
+	ErrLongBody = fmt.Errorf("body longer than %d bytes", model.BodyMax)
 )
 
 // Limits on what a message may carry. Longer titles, names and channels are
@@ -51,7 +52,12 @@ const (
 // item's SourceID is msg.ID when set (so a retried push is de-duplicated
 // by the store), else a fresh random id. A message without a title takes
 // the first line of its body as title; one with neither is ErrNoTitle.
+// The body is kept whole (the gate cleans it, with every other field): one
+// longer than model.BodyMax is refused (ErrLongBody) rather than cut.
 func ToItem(account string, msg Message, now time.Time) (model.Item, error) {
+	if len(msg.Body) > model.BodyMax {
+		return model.Item{}, ErrLongBody
+	}
 	title := model.CleanSnippet(msg.Title)
 	if title == "" {
 		title = firstLine(msg.Body)
@@ -72,7 +78,7 @@ func ToItem(account string, msg Message, now time.Time) (model.Item, error) {
 		sourceID = randomID()
 	case len(sourceID) > idMax:
 		return model.Item{}, fmt.Errorf("%w: longer than %d bytes", ErrBadID, idMax)
-	case strings.TrimSpace(sourceID) == "":
+	case strings.TrimSpace(model.CleanKey(sourceID)) == "":
 		return model.Item{}, fmt.Errorf("%w: blank", ErrBadID)
 	}
 
@@ -92,6 +98,7 @@ func ToItem(account string, msg Message, now time.Time) (model.Item, error) {
 		FromAddr:   addr,
 		Subject:    title,
 		Snippet:    model.CleanSnippet(msg.Body),
+		Body:       msg.Body,
 		Link:       link,
 		UrgentHint: msg.Urgent,
 		Received:   now,

@@ -172,3 +172,19 @@ func FuzzToItem(f *testing.F) {
 		}
 	})
 }
+
+// A body that is accepted is kept whole, not only as the 500-rune snippet;
+// one too long is refused, never cut without a word.
+func TestToItemKeepsTheWholeBody(t *testing.T) {
+	body := strings.Repeat("build log line\n", 5000)[:model.BodyMax]
+	it, err := ToItem("local", Message{Title: "log", Body: body}, testNow)
+	if err != nil || it.Body != body {
+		t.Fatalf("a %d-byte body: got %d bytes, %v; want it whole", len(body), len(it.Body), err)
+	}
+	if _, err := ToItem("local", Message{Title: "log", Body: body + "x"}, testNow); !errors.Is(err, ErrLongBody) {
+		t.Fatalf("a body over %d bytes: got %v, want ErrLongBody", model.BodyMax, err)
+	}
+	if _, err := ToItem("local", Message{Title: "t", ID: "\x00\x1b"}, testNow); !errors.Is(err, ErrBadID) {
+		t.Fatalf("an id of control characters only: got %v, want ErrBadID", err)
+	}
+}

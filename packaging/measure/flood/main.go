@@ -1,0 +1,214 @@
+//go:build measure
+
+// Command flood measures what a flood on the local inbox costs the daemon
+// (issue 11): the resident memory of `sluice daemon` while N slow
+// authenticated uploads are open at once (each sends its headers, declares
+// a 60,000-byte body and sends 1 KB of it a second), and how many log lines
+// M requests with a wrong token write. Linux only (it reads /proc).
+//
+//	go run -tags measure ./packaging/measure/flood -sluice bin/sluice [-conns 2000] [-hold 20s] [-refused 2000]
+//
+// Give it the binary of the commit to measure; run it on two builds for a
+// before/after comparison.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+func main() {
+	bin := flag.String("sluice", "bin/sluice", "the sluice binary to measure")
+	conns := flag.Int("conns", 2000, "slow uploads open at once")
+	hold := flag.Duration("hold", 20*time.Second, "how long the slow uploads stay open")
+	refused := flag.Int("refused", 2000, "requests with a wrong token")
+	flag.Parse()
+
+	dir, err := os.MkdirTemp("", "sluice-flood")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cfg := filepath.Join(dir, "config.toml")
+	data := filepath.Join(dir, "data")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("[local]\nhttp = true\nlisten = %q\n", addr)), 0o600); err != nil {
+		log.Fatal(err)
+	}
+	logf, err := os.Create(filepath.Join(dir, "daemon.log"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	cmd := exec.Command(*bin, "daemon")
+	cmd.Env = append(os.Environ(), "SLUICE_CONFIG="+cfg, "SLUICE_DATA="+data)
+	cmd.Stderr = logf
+	if err := cmd.Start(); err != nil {
+		log.Fatal(err)
+	}
+	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
+	pid := cmd.Process.Pid
+
+	token := waitToken(data, addr)
+	time.Sleep(2 * time.Second)
+	base := rss(pid)
+	fmt.Printf("binary:   %s\n", *bin)
+	fmt.Printf("idle:     %6.1f MB resident\n", mb(base))
+
+	// N slow uploads at once.
+	var answered503, answeredOther, dialErrs atomic.Int64
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for i := 0; i < *conns; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			dialErrs.Add(1)
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer c.Close()
+			fmt.Fprintf(c, "POST /v1/items HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: text/plain\r\nTitle: slow\r\nContent-Length: 60000\r\n\r\n", token)
+			go func() {
+				if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err == nil {
+					if resp.StatusCode == http.StatusServiceUnavailable {
+						answered503.Add(1)
+					} else {
+						answeredOther.Add(1)
+					}
+				}
+			}()
+			chunk := bytes.Repeat([]byte("x"), 1000)
+			tick := time.NewTicker(time.Second)
+			defer tick.Stop()
+			for sent := 0; sent < 60000; sent += len(chunk) {
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+				}
+				if _, err := c.Write(chunk); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	peak := base
+	end := time.Now().Add(*hold)
+	for time.Now().Before(end) {
+		peak = max(peak, rss(pid))
+		time.Sleep(250 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	fmt.Printf("flood:    %6.1f MB resident at most, with %d slow uploads open for %v (%d answered 503 at once, %d otherwise, %d not connected)\n",
+		mb(peak), *conns, *hold, answered503.Load(), answeredOther.Load(), dialErrs.Load())
+	time.Sleep(3 * time.Second)
+	fmt.Printf("after:    %6.1f MB resident 3 s later\n", mb(rss(pid)))
+
+	// M requests with a wrong token.
+	before := countLines(logf.Name(), "unauthorized request")
+	client := &http.Client{Timeout: 10 * time.Second}
+	var codes sync.Map
+	jobs := make(chan int)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range jobs {
+				req, _ := http.NewRequest("POST", "http://"+addr+"/v1/items", strings.NewReader(`{"title":"x"}`))
+				req.Header.Set("Authorization", "Bearer wrong")
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := client.Do(req)
+				code := -1
+				if err == nil {
+					resp.Body.Close()
+					code = resp.StatusCode
+				}
+				n, _ := codes.LoadOrStore(code, new(atomic.Int64))
+				n.(*atomic.Int64).Add(1)
+			}
+		}()
+	}
+	for i := 0; i < *refused; i++ {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	time.Sleep(time.Second)
+	var answers []string
+	codes.Range(func(k, v any) bool {
+		answers = append(answers, fmt.Sprintf("%d×%d", v.(*atomic.Int64).Load(), k))
+		return true
+	})
+	fmt.Printf("refused:  %d requests with a wrong token (answers %s) wrote %d log lines\n",
+		*refused, strings.Join(answers, ", "), countLines(logf.Name(), "unauthorized request")-before)
+	fmt.Printf("log:      %d lines in all\n", countLines(logf.Name(), ""))
+}
+
+// waitToken waits for the daemon's local inbox and returns its token.
+func waitToken(data, addr string) string {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		b, err := os.ReadFile(filepath.Join(data, "local-token"))
+		if err == nil {
+			if c, err := net.Dial("tcp", addr); err == nil {
+				c.Close()
+				return strings.TrimSpace(string(b))
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	log.Fatal("the daemon did not start")
+	return ""
+}
+
+// rss is the process's resident memory in bytes (VmRSS).
+func rss(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+func mb(b int64) float64 { return float64(b) / (1 << 20) }
+
+func countLines(path, substr string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for line := range strings.Lines(string(b)) {
+		if strings.Contains(line, substr) {
+			n++
+		}
+	}
+	return n
+}
