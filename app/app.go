@@ -370,7 +370,6 @@ func (a *App) Status() control.Status {
 	// which reports damage through Notice.
 	gs := a.gate.Status()
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	st := control.Status{
 		Status: gs, Now: a.clk.Now(), Version: a.opt.Version, PID: os.Getpid(),
 		Tray: a.tray, Notices: append([]string(nil), a.notices...),
