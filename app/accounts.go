@@ -13,6 +13,7 @@ import (
 	"github.com/sluice-app/sluice/app/clock"
 	"github.com/sluice-app/sluice/app/config"
 	"github.com/sluice-app/sluice/app/model"
+	"github.com/sluice-app/sluice/app/oauth"
 	"github.com/sluice-app/sluice/app/secrets"
 	"github.com/sluice-app/sluice/connectors/github"
 	"github.com/sluice-app/sluice/connectors/imap"
@@ -278,7 +279,7 @@ func GitHubLogin(ctx context.Context, acc config.Account, show func(uri, code st
 			web = u.Scheme + "://" + u.Host + "/"
 		}
 	}
-	tok, err := github.DeviceLogin(ctx, github.DeviceOptions{ClientID: acc.ClientID, WebURL: web}, show)
+	tok, err := oauth.GitHubDeviceLogin(ctx, oauth.GitHubDevice{ClientID: acc.ClientID, WebURL: web}, show)
 	if err != nil {
 		return err
 	}

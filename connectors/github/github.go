@@ -1,7 +1,8 @@
 // Package github is Sluice's GitHub connector: it pulls the user's
 // notifications (review requests, mentions, assignments, CI results, …)
 // from the REST notifications API into the gate, with a classic personal
-// access token or a token from the OAuth device flow (DeviceLogin).
+// access token or a token from the OAuth device flow (app/oauth's
+// GitHubDeviceLogin).
 //
 // It polls as GitHub asks clients to: never more often than the
 // X-Poll-Interval header allows, with If-Modified-Since so an unchanged
@@ -71,7 +72,7 @@ type Options struct {
 	// Account is the configured account name; it scopes items and cursors.
 	Account string
 	// Token returns the access token (a classic personal access token with
-	// the notifications scope, or one from DeviceLogin). It is never logged.
+	// the notifications scope, or one from the device flow). It is never logged.
 	Token func(ctx context.Context) (string, error)
 	// APIURL is the REST API's base URL (default https://api.github.com/;
 	// GitHub Enterprise: https://HOST/api/v3/).

@@ -306,31 +306,6 @@ func TestMarkReadOnlyWhenAskedAndDone(t *testing.T) {
 	}
 }
 
-func TestDeviceLogin(t *testing.T) {
-	h := newHarness(t)
-	var shown []string
-	var once sync.Once
-	tok, err := DeviceLogin(context.Background(), DeviceOptions{ClientID: h.fs.ClientID, WebURL: h.fs.WebURL()}, func(uri, code string) {
-		shown = append(shown, uri, code)
-		once.Do(func() { time.AfterFunc(1500*time.Millisecond, h.fs.Approve) })
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tok != h.fs.Token || len(shown) != 2 || shown[1] != "WDJB-MJHT" || !strings.HasSuffix(shown[0], "/login/device") {
-		t.Fatalf("token %q, shown %q", tok, shown)
-	}
-	c := h.connector(func(o *Options) { o.Token = func(context.Context) (string, error) { return tok, nil } })
-	id, err := c.Test(context.Background())
-	if err != nil || id.Login != "me" {
-		t.Fatalf("Test with the device token: %+v, %v", id, err)
-	}
-	_, err = DeviceLogin(context.Background(), DeviceOptions{ClientID: "wrong", WebURL: h.fs.WebURL()}, func(string, string) {})
-	if err == nil {
-		t.Errorf("a device login with an unknown client ID succeeded")
-	}
-}
-
 func TestTestSaysWhyTokenFails(t *testing.T) {
 	h := newHarness(t)
 	c := h.connector(func(o *Options) { o.Token = func(context.Context) (string, error) { return "nope", nil } })
