@@ -220,13 +220,21 @@ func (g *Gate) Run(ctx context.Context) error {
 			close(g.ready)
 			first = false
 		}
+		now := g.clk.Now()
 		d := MaxTick
 		if !next.IsZero() {
-			if until := next.Sub(g.clk.Now()); until < d {
+			if until := next.Sub(now); until < d {
 				d = max(until, time.Millisecond)
 			}
 		}
 		t := g.clk.NewTimer(d)
+		if !g.clk.Now().Before(now.Add(d)) {
+			// The clock passed the deadline before the timer was made (a
+			// test clock set at that moment): the timer, timed from the
+			// later now, would fire late.
+			t.Stop()
+			continue
+		}
 		select {
 		case <-ctx.Done():
 			t.Stop()

@@ -56,8 +56,27 @@ type instance struct {
 	data   string
 	listen string
 	cmd    *exec.Cmd
-	logs   *bytes.Buffer
+	logs   *logBuffer
 	env    []string
+}
+
+// logBuffer is the daemon's stderr: written by the goroutine that copies
+// it, read by the test while the daemon runs.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func freePort(t *testing.T) string {
@@ -87,7 +106,7 @@ func newInstance(t *testing.T, now string) *instance {
 
 func (in *instance) start() {
 	in.t.Helper()
-	in.logs = &bytes.Buffer{}
+	in.logs = &logBuffer{}
 	in.cmd = exec.Command(binary, "daemon")
 	in.cmd.Env = in.env
 	in.cmd.Stderr = in.logs
