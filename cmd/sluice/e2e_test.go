@@ -56,8 +56,27 @@ type instance struct {
 	data   string
 	listen string
 	cmd    *exec.Cmd
-	logs   *bytes.Buffer
+	logs   *syncBuffer
 	env    []string
+}
+
+// syncBuffer is the daemon's stderr: written by exec's copying goroutine
+// while a test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func freePort(t *testing.T) string {
@@ -87,7 +106,7 @@ func newInstance(t *testing.T, now string) *instance {
 
 func (in *instance) start() {
 	in.t.Helper()
-	in.logs = &bytes.Buffer{}
+	in.logs = &syncBuffer{}
 	in.cmd = exec.Command(binary, "daemon")
 	in.cmd.Env = in.env
 	in.cmd.Stderr = in.logs
