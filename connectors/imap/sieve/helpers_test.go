@@ -4,8 +4,13 @@ package sieve
 
 import (
 	"context"
+	"sort"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/sluice-app/sluice/connectors/imap/dovecottest"
 )
@@ -38,4 +43,90 @@ func ctx(t *testing.T) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
 	return c
+}
+
+// stored is one message as IMAP shows it.
+type stored struct {
+	Subject string
+	Flags   []string
+	Raw     []byte
+}
+
+func (m stored) hasFlag(f string) bool {
+	for _, g := range m.Flags {
+		if strings.EqualFold(g, f) {
+			return true
+		}
+	}
+	return false
+}
+
+// folder lists a folder's messages over IMAP; a folder that does not exist
+// is empty.
+func folder(t *testing.T, s *dovecottest.Server, user, name string) []stored {
+	t.Helper()
+	c, err := imapclient.DialInsecure(s.Addr(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Login(user, s.Password(user)).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	sel, err := c.Select(name, &imap.SelectOptions{ReadOnly: true}).Wait()
+	if err != nil {
+		if strings.Contains(err.Error(), "NONEXISTENT") || strings.Contains(err.Error(), "doesn't exist") {
+			return nil
+		}
+		t.Fatalf("select %s: %v", name, err)
+	}
+	if sel.NumMessages == 0 {
+		return nil
+	}
+	var set imap.SeqSet
+	set.AddRange(1, sel.NumMessages)
+	msgs, err := c.Fetch(set, &imap.FetchOptions{Flags: true, Envelope: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}}).Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []stored
+	for _, m := range msgs {
+		st := stored{Subject: m.Envelope.Subject}
+		for _, f := range m.Flags {
+			st.Flags = append(st.Flags, string(f))
+		}
+		for _, b := range m.BodySection {
+			st.Raw = b.Bytes
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+func subjects(ms []stored) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Subject)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// mail is a message from a sender with extra header lines.
+func mail(from, subject, body string, extra ...string) []byte {
+	h := "From: " + from + "\r\nTo: Alice <alice@example.net>\r\nSubject: " + subject + "\r\n" +
+		"Message-ID: <" + strings.NewReplacer(" ", ".", "@", ".", "<", "", ">", "").Replace(subject+from) + "@test>\r\n" +
+		"Date: Mon, 2 Jun 2025 10:00:00 +0000\r\n"
+	for _, e := range extra {
+		h += e + "\r\n"
+	}
+	return []byte(h + "\r\n" + body + "\r\n")
+}
+
+// deliver hands a message to the server over LMTP for alice.
+func deliver(t *testing.T, s *dovecottest.Server, envFrom string, raw []byte) {
+	t.Helper()
+	if err := s.DeliverLMTP(envFrom, []string{"alice@example.net"}, raw); err != nil {
+		t.Fatalf("deliver: %v%s", err, s.LogTail(10))
+	}
 }
