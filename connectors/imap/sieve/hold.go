@@ -257,9 +257,9 @@ func HoldScript(spec HoldSpec) (Generated, error) {
 }
 
 type holdGen struct {
-	spec  HoldSpec
-	req   requires
-	notes []string
+	spec      HoldSpec
+	req       requires
+	notes     []string
 	label     string // the rule being translated, for notes
 	lastCause string // why the last condition became "every message"
 }

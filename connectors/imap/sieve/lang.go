@@ -53,7 +53,9 @@ var (
 	exprFalse = expr{op: "false"}
 )
 
-func test(format string, args ...any) expr { return expr{op: "test", test: fmt.Sprintf(format, args...)} }
+func test(format string, args ...any) expr {
+	return expr{op: "test", test: fmt.Sprintf(format, args...)}
+}
 
 func anyOf(es ...expr) expr {
 	var keep []expr
