@@ -300,27 +300,33 @@ func (g *holdGen) holdAction(indent string) string {
 		indent + "removeflag " + str(kw) + ";\n"
 }
 
-// rule translates one user rule's conditions (all must match).
+// rule translates one user rule's conditions (all must match). The
+// conditions that do not depend on the message (account, channel, reason)
+// are decided first, so a rule for other accounts leaves no trace.
 func (g *holdGen) rule(r Rule, pol polarity) expr {
-	var conds []expr
 	if len(r.Accounts) > 0 {
 		in := false
 		for _, a := range r.Accounts {
 			in = in || strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(g.spec.Account))
 		}
-		conds = append(conds, map[bool]expr{true: exprTrue, false: exprFalse}[in])
+		if !in {
+			return exprFalse
+		}
 	}
 	if len(r.Reasons) > 0 {
-		// Mail has no notification reason (GitHub's review_requested, …).
-		conds = append(conds, exprFalse)
+		return exprFalse // mail has no notification reason (GitHub's review_requested, …)
 	}
 	if len(r.Channels) > 0 {
 		in := false
 		for _, c := range r.Channels {
 			in = in || channelMatch(c, deliveryFolder)
 		}
-		conds = append(conds, map[bool]expr{true: exprTrue, false: exprFalse}[in])
+		if !in {
+			return exprFalse
+		}
 	}
+	static := len(r.Accounts) > 0 || len(r.Channels) > 0
+	var conds []expr
 	if r.Direct || r.Mention {
 		what := "direct message"
 		if r.Mention {
@@ -348,7 +354,7 @@ func (g *holdGen) rule(r Rule, pol polarity) expr {
 	if strings.TrimSpace(r.Regex) != "" {
 		conds = append(conds, g.regex(r.Regex, pol))
 	}
-	if len(conds) == 0 {
+	if len(conds) == 0 && !static {
 		return exprFalse // a rule without conditions is invalid in Sluice
 	}
 	return allOf(conds...)
@@ -557,7 +563,6 @@ func (g *holdGen) regex(src string, pol polarity) expr {
 	if err != nil {
 		return g.unknown(pol, "its regex does not compile")
 	}
-	fold := re.Flags&syntax.FoldCase != 0
 	if set, ok := finiteStrings(re, 32); ok {
 		var clean []string
 		for _, s := range set {
@@ -571,9 +576,11 @@ func (g *holdGen) regex(src string, pol polarity) expr {
 			if pol == stays {
 				return g.containsAnywhere(clean, "its regex")
 			}
-			cmp := ""
-			if !fold {
-				cmp = `:comparator "i;octet" `
+			// ASCII case folding only where the whole regex ignores case;
+			// else exact octets, which match less.
+			cmp := `:comparator "i;octet" `
+			if allFold(re) {
+				cmp = ""
 			}
 			g.note("its regex is looked for in the subject only")
 			return test(`header %s:contains "subject" %s`, cmp, strList(clean))
@@ -644,6 +651,22 @@ func finiteStrings(re *syntax.Regexp, limit int) ([]string, bool) {
 		return out, true
 	}
 	return nil, false
+}
+
+// allFold reports whether every literal and class of re ignores case.
+func allFold(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return re.Flags&syntax.FoldCase != 0
+	case syntax.OpCharClass:
+		return false // a class lists its cases itself
+	}
+	for _, s := range re.Sub {
+		if !allFold(s) {
+			return false
+		}
+	}
+	return true
 }
 
 // requiredLiteral returns the longest literal that every match of re
