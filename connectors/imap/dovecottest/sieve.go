@@ -53,8 +53,8 @@ func (s *Server) sieveProtocols() string {
 }
 
 // sieveConf is the configuration the Sieve mode adds. LMTP recipients are
-// full addresses (alice@example.net); auth_username_format = %Ln makes the
-// user "alice" of them, and IMAP logins as "alice" stay what they were.
+// full addresses (alice@example.net); for LMTP alone auth_username_format
+// = %Ln makes the user "alice" of them, and logins stay what they were.
 // Vacation replies and other mail Sieve sends go to sendmail_path, a script
 // that writes each message into the outbox directory.
 func (s *Server) sieveConf() string {
@@ -66,7 +66,6 @@ func (s *Server) sieveConf() string {
 		ext = "  sieve_extensions = " + s.sieve.Extensions + "\n"
 	}
 	return fmt.Sprintf(`# Sieve mode: ManageSieve, LMTP delivery through Sieve, captured sendmail.
-auth_username_format = %%Ln
 hostname = mail.example.net
 postmaster_address = postmaster@example.net
 sendmail_path = %[1]s/sendmail
@@ -88,6 +87,7 @@ service lmtp {
 }
 protocol lmtp {
   mail_plugins = $mail_plugins sieve
+  auth_username_format = %%Ln
 }
 protocol sieve {
   mail_max_userip_connections = 200

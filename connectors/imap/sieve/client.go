@@ -316,9 +316,16 @@ func (c *Client) runLocked(ctx context.Context, what string, fn func() error) er
 		}
 		return fmt.Errorf("%s: %w: %w", what, ErrClosed, context.Cause(ctx))
 	}
-	if err != nil && ctx.Err() != nil {
+	var ne net.Error
+	if err != nil && (ctx.Err() != nil || errors.As(err, &ne) && ne.Timeout()) {
+		// The only deadline on the connection is the context's: a timeout
+		// is the context ending, seen by the connection first.
 		c.closeLocked()
-		return fmt.Errorf("%s: %w: %w", what, ErrClosed, context.Cause(ctx))
+		cause := ctx.Err()
+		if cause == nil {
+			cause = context.DeadlineExceeded
+		}
+		return fmt.Errorf("%s: %w: %w", what, ErrClosed, cause)
 	}
 	c.nc.SetDeadline(time.Time{})
 	var se *Error
@@ -331,10 +338,6 @@ func (c *Client) runLocked(ctx context.Context, what string, fn func() error) er
 	default:
 		// Network and protocol errors leave the stream out of step.
 		c.closeLocked()
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
-			err = fmt.Errorf("%w: %w", ErrClosed, err)
-		}
 	}
 	return err
 }

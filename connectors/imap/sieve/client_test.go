@@ -145,3 +145,19 @@ func TestPutScriptWarningsAndNames(t *testing.T) {
 		}
 	}
 }
+
+func TestCancelMidCommand(t *testing.T) {
+	c := fakeServer(t, fakeCaps, func(r *bufio.Reader, w net.Conn) {
+		r.ReadString('\n')
+		r.ReadString('\n') // never answers
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		timer := clock.Real{}.NewTimer(100 * time.Millisecond)
+		<-timer.C()
+		cancel()
+	}()
+	if _, err := c.GetScript(ctx, "main"); !errors.Is(err, ErrClosed) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want ErrClosed and Canceled", err)
+	}
+}
