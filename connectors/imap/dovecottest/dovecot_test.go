@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -158,5 +159,24 @@ func TestSieveMode(t *testing.T) {
 	}
 	if out, err := s.Outbox(); err != nil || len(out) != 0 {
 		t.Errorf("outbox = %d messages, %v; want none", len(out), err)
+	}
+}
+
+func TestSieveModeNamesMissingPackages(t *testing.T) {
+	// A dovecot binary in a tree without Pigeonhole, ManageSieve or LMTP.
+	root := t.TempDir()
+	for _, d := range []string{"sbin", "bin", "lib/dovecot/modules"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"sbin/dovecot", "bin/doveadm", "lib/dovecot/managesieve", "lib/dovecot/managesieve-login"} {
+		if err := os.WriteFile(filepath.Join(root, f), nil, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := Start(Options{Binary: filepath.Join(root, "sbin", "dovecot"), Sieve: &Sieve{}})
+	if !errors.Is(err, ErrSieveNotInstalled) || !strings.Contains(err.Error(), "install dovecot-lmtpd") {
+		t.Fatalf("Start without lmtp: %v, want an error naming dovecot-lmtpd", err)
 	}
 }

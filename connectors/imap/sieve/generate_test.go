@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	_ "time/tzdata" // Europe/Berlin on machines without a zone database
 
 	"github.com/sluice-app/sluice/app/model"
 )
