@@ -121,6 +121,20 @@ func (in *instance) start() {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// The local inbox starts with the connectors, just after the control
+	// API: wait for it too, so tests that post find it listening.
+	cfg, _ := os.ReadFile(in.config)
+	for in.listen != "" && strings.Contains(string(cfg), "http = true") {
+		c, err := net.DialTimeout("tcp", in.listen, time.Second)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			in.t.Fatalf("the local inbox did not listen on %s:\n%s", in.listen, in.logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func (in *instance) stop() {
