@@ -56,27 +56,27 @@ type instance struct {
 	data   string
 	listen string
 	cmd    *exec.Cmd
-	logs   *logBuffer
+	logs   *syncBuffer
 	env    []string
 }
 
-// logBuffer is the daemon's stderr: written by the goroutine that copies
-// it, read by the test while the daemon runs.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+// syncBuffer is the daemon's stderr: written by exec's copying goroutine
+// while a test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
 }
 
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
 }
 
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func freePort(t *testing.T) string {
@@ -106,7 +106,7 @@ func newInstance(t *testing.T, now string) *instance {
 
 func (in *instance) start() {
 	in.t.Helper()
-	in.logs = &logBuffer{}
+	in.logs = &syncBuffer{}
 	in.cmd = exec.Command(binary, "daemon")
 	in.cmd.Env = in.env
 	in.cmd.Stderr = in.logs
@@ -118,6 +118,20 @@ func (in *instance) start() {
 	for !control.Running(in.data, time.Second) {
 		if time.Now().After(deadline) {
 			in.t.Fatalf("daemon did not come up:\n%s", in.logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The local inbox starts with the connectors, just after the control
+	// API: wait for it too, so tests that post find it listening.
+	cfg, _ := os.ReadFile(in.config)
+	for in.listen != "" && strings.Contains(string(cfg), "http = true") {
+		c, err := net.DialTimeout("tcp", in.listen, time.Second)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			in.t.Fatalf("the local inbox did not listen on %s:\n%s", in.listen, in.logs)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -13,6 +13,11 @@
 // (AUTHENTICATE XOAUTH2 and OAUTHBEARER) through Dovecot's oauth2 passdb,
 // which asks an OIDC provider's userinfo endpoint about each token.
 //
+// With Options.Sieve the server also runs Pigeonhole: ManageSieve on its own
+// port, and LMTP delivery (DeliverLMTP) that runs each user's active Sieve
+// script, with whatever the scripts send (vacation replies) captured in the
+// instance's outbox (Outbox) instead of sent.
+//
 // Dovecot refuses to run its login and mail processes as root, so when the
 // caller is root every Dovecot process runs as "nobody"; the instance
 // directory is therefore created world-executable directly under the system
@@ -68,6 +73,9 @@ type Options struct {
 	// (AUTHENTICATE XOAUTH2 and OAUTHBEARER); passwords keep working for
 	// LOGIN and PLAIN.
 	OAuth2 *OAuth2
+	// Sieve, when set, adds ManageSieve and LMTP delivery through Sieve
+	// (Debian packages dovecot-sieve, dovecot-managesieved, dovecot-lmtpd).
+	Sieve *Sieve
 }
 
 // OAuth2 configures Dovecot's oauth2 passdb. Dovecot sends every token it
@@ -87,11 +95,14 @@ type Server struct {
 	IMAPPort  int    // plain IMAP with STARTTLS offered
 	IMAPSPort int    // implicit TLS
 	CAFile    string // PEM of the self-signed server certificate, to trust it
+	SievePort int    // ManageSieve (STARTTLS offered); 0 without Options.Sieve
+	LMTPPort  int    // LMTP delivery; 0 without Options.Sieve
 
 	binary  string
 	doveadm string
 	users   map[string]string
 	oauth2  *OAuth2
+	sieve   *Sieve
 	runUser string
 	uid     int
 	gid     int
@@ -147,7 +158,12 @@ func Start(opt Options) (*Server, error) {
 	if len(users) == 0 {
 		users = DefaultUsers
 	}
-	s := &Server{Host: "127.0.0.1", binary: bin, doveadm: doveadm, users: users, oauth2: opt.OAuth2}
+	s := &Server{Host: "127.0.0.1", binary: bin, doveadm: doveadm, users: users, oauth2: opt.OAuth2, sieve: opt.Sieve}
+	if s.sieve != nil {
+		if err := sieveInstalled(bin); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.pickRunUser(); err != nil {
 		return nil, err
 	}
@@ -264,6 +280,9 @@ func (s *Server) prepare(local string) error {
 			return err
 		}
 	}
+	if err := s.prepareSieve(); err != nil {
+		return err
+	}
 	return s.chownAll(s.Dir)
 }
 
@@ -286,6 +305,7 @@ func (s *Server) writeConf(local string) error {
 		"@IMAP_PORT@", strconv.Itoa(s.IMAPPort), "@IMAPS_PORT@", strconv.Itoa(s.IMAPSPort),
 		"@LOCAL@", local,
 		"@OAUTH_MECHS@", oauthMechs, "@OAUTH_PASSDB@", oauthPassdb,
+		"@PROTOCOLS@", s.sieveProtocols(), "@SIEVE@", s.sieveConf(),
 	).Replace(confTemplate)
 	p := filepath.Join(s.Dir, "dovecot.conf")
 	if err := os.WriteFile(p, []byte(conf), 0o644); err != nil {
@@ -295,7 +315,10 @@ func (s *Server) writeConf(local string) error {
 }
 
 func (s *Server) pickPorts() error {
-	var ports [2]int
+	ports := make([]int, 2, 4)
+	if s.sieve != nil {
+		ports = ports[:4]
+	}
 	var lns []net.Listener
 	defer func() {
 		for _, ln := range lns {
@@ -311,6 +334,9 @@ func (s *Server) pickPorts() error {
 		ports[i] = ln.Addr().(*net.TCPAddr).Port
 	}
 	s.IMAPPort, s.IMAPSPort = ports[0], ports[1]
+	if s.sieve != nil {
+		s.SievePort, s.LMTPPort = ports[2], ports[3]
+	}
 	return nil
 }
 
@@ -342,7 +368,7 @@ func (s *Server) Start() error {
 	go func() { cmd.Wait(); close(bye) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if s.accepts(s.IMAPPort) && s.accepts(s.IMAPSPort) {
+		if s.accepts(s.IMAPPort) && s.accepts(s.IMAPSPort) && (s.sieve == nil || s.accepts(s.SievePort) && s.accepts(s.LMTPPort)) {
 			s.cmd, s.bye = cmd, bye
 			return nil
 		}

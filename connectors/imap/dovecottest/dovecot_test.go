@@ -6,8 +6,11 @@ import (
 	"bufio"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
+	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -100,5 +103,80 @@ func TestMissingBinary(t *testing.T) {
 	_, err := Start(Options{Binary: "/nonexistent/dovecot"})
 	if err == nil || !strings.Contains(err.Error(), "install dovecot-imapd (Debian)") {
 		t.Fatalf("Start with a missing binary: %v, want an error naming dovecot-imapd", err)
+	}
+}
+
+func TestSieveMode(t *testing.T) {
+	s := New(t, Options{Sieve: &Sieve{}})
+	c, err := net.DialTimeout("tcp", s.SieveAddr(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	r := bufio.NewReader(c)
+	var caps []string
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("read ManageSieve greeting: %v (so far %q)", err, caps)
+		}
+		if strings.HasPrefix(line, "OK") {
+			break
+		}
+		caps = append(caps, strings.TrimSpace(line))
+	}
+	if !strings.Contains(strings.Join(caps, "\n"), `"SIEVE"`) || !strings.Contains(strings.Join(caps, "\n"), `"STARTTLS"`) {
+		t.Errorf("ManageSieve capabilities %q lack SIEVE or STARTTLS", caps)
+	}
+
+	// A user script that files by subject, and one message through LMTP.
+	if err := s.PutSieveScript("alice", "mine", "require \"fileinto\";\nif header :contains \"subject\" \"lists\" { fileinto \"Trash\"; }\n", true); err != nil {
+		t.Fatal(err)
+	}
+	if name, err := s.ActiveSieveScript("alice"); err != nil || name != "mine" {
+		t.Fatalf("active script = %q, %v; want mine", name, err)
+	}
+	for _, subj := range []string{"hello", "lists digest"} {
+		msg := "From: bob@example.org\r\nTo: alice@example.net\r\nSubject: " + subj + "\r\nMessage-ID: <" + strings.ReplaceAll(subj, " ", ".") + "@t>\r\n\r\nhi\r\n"
+		if err := s.DeliverLMTP("bob@example.org", []string{"alice@example.net"}, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(folder string) int {
+		n := 0
+		for _, d := range []string{"new", "cur"} {
+			ents, _ := os.ReadDir(filepath.Join(s.MaildirPath("alice", folder), d))
+			n += len(ents)
+		}
+		return n
+	}
+	if got := count("INBOX"); got != 1 {
+		t.Errorf("INBOX holds %d messages, want 1 (the script files the other one)", got)
+	}
+	if got := count("Trash"); got != 1 {
+		t.Errorf("Trash holds %d messages, want 1", got)
+	}
+	if out, err := s.Outbox(); err != nil || len(out) != 0 {
+		t.Errorf("outbox = %d messages, %v; want none", len(out), err)
+	}
+}
+
+func TestSieveModeNamesMissingPackages(t *testing.T) {
+	// A dovecot binary in a tree without Pigeonhole, ManageSieve or LMTP.
+	root := t.TempDir()
+	for _, d := range []string{"sbin", "bin", "lib/dovecot/modules"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"sbin/dovecot", "bin/doveadm", "lib/dovecot/managesieve", "lib/dovecot/managesieve-login"} {
+		if err := os.WriteFile(filepath.Join(root, f), nil, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := Start(Options{Binary: filepath.Join(root, "sbin", "dovecot"), Sieve: &Sieve{}})
+	if !errors.Is(err, ErrSieveNotInstalled) || !strings.Contains(err.Error(), "install dovecot-lmtpd") {
+		t.Fatalf("Start without lmtp: %v, want an error naming dovecot-lmtpd", err)
 	}
 }
