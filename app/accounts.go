@@ -197,6 +197,8 @@ func buildAccount(acc config.Account, log *slog.Logger, tokens *tokenSources, cl
 		opt := githubOptions(acc, log)
 		opt.Clock = clk
 		return github.New(opt)
+	case "caldav", "ics":
+		return buildCalendar(acc, time.Local, clk, log)
 	}
 	return nil, fmt.Errorf("account %q: unknown kind %q", acc.Name, acc.Kind)
 }
@@ -258,6 +260,8 @@ func testAccount(ctx context.Context, acc config.Account, log *slog.Logger, toke
 			msg += " Token scopes: " + strings.Join(id.Scopes, ", ") + "."
 		}
 		return msg, nil
+	case calendarConnector:
+		return v.Test(ctx)
 	}
 	return "", fmt.Errorf("account %q cannot be tested", acc.Name)
 }

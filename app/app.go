@@ -21,6 +21,7 @@ import (
 	"github.com/sluice-app/sluice/app/model"
 	"github.com/sluice-app/sluice/app/paths"
 	"github.com/sluice-app/sluice/app/rules"
+	"github.com/sluice-app/sluice/app/schedule"
 	"github.com/sluice-app/sluice/app/store"
 	"github.com/sluice-app/sluice/connectors/local"
 )
@@ -53,6 +54,7 @@ type App struct {
 	gate  *gate.Gate
 	ctl   *control.Server
 	conns *supervisor
+	pub   *publisher
 	token string
 
 	tokens  tokenSources // OAuth2 access tokens, in memory only
@@ -113,6 +115,7 @@ func New(opt Options) (*App, error) {
 	a.cfg, a.st, a.gate, a.token = cfg, st, g, tok
 	a.tokens = tokenSources{clk: a.clk, log: a.log}
 	a.conns = newSupervisor(a)
+	a.pub = newPublisher(a)
 	return a, nil
 }
 
@@ -261,6 +264,7 @@ func (a *App) Run(ctx context.Context) error {
 	<-a.gate.Ready()
 	a.conns.apply(ctx, a.Config())
 	go a.mirrorFocus(ctx)
+	go a.pub.run(ctx)
 	a.log.Info("sluice running", "data", a.opt.DataDir, "config", a.opt.ConfigPath, "control", ctl.Addr())
 
 	<-ctx.Done()
@@ -327,6 +331,7 @@ func (a *App) apply(cfg config.Config) error {
 	// stopped by a refused login try once more (unchanged ones are not
 	// restarted by apply).
 	a.conns.retry()
+	a.pub.Kick()
 	for _, fn := range watchers {
 		fn(cfg)
 	}
@@ -339,7 +344,7 @@ func (a *App) apply(cfg config.Config) error {
 func (a *App) mirrorFocus(ctx context.Context) {
 	events, stop := a.gate.Subscribe(64)
 	defer stop()
-	inFocus := a.gate.Status().Mode == model.ModeFocus
+	inFocus := a.gate.Status().Mode == model.ModeFocus || a.gate.Status().Mode == model.ModeMeeting
 	for {
 		select {
 		case <-ctx.Done():
@@ -351,7 +356,8 @@ func (a *App) mirrorFocus(ctx context.Context) {
 			if e.Kind != gate.EventMode {
 				continue
 			}
-			now := e.Status.Mode == model.ModeFocus
+			// A meeting holds like focus: Slack stays quiet during it too.
+			now := e.Status.Mode == model.ModeFocus || e.Status.Mode == model.ModeMeeting
 			if now == inFocus && !now {
 				continue
 			}
@@ -366,14 +372,20 @@ func (a *App) mirrorFocus(ctx context.Context) {
 
 // Status implements control.Backend.
 func (a *App) Status() control.Status {
-	// The gate first, not under a.mu: the gate may be inside the store,
-	// which reports damage through Notice.
+	// The gate and the publisher first, not under a.mu: the gate may be
+	// inside the store, which reports damage through Notice.
 	gs := a.gate.Status()
+	now := a.clk.Now()
+	var today *schedule.PreviewDay
+	if days := a.gate.Plan().Preview(now, 1); len(days) == 1 {
+		today = &days[0]
+	}
+	pub := a.pub.Status()
 	a.mu.Lock()
 	st := control.Status{
-		Status: gs, Now: a.clk.Now(), Version: a.opt.Version, PID: os.Getpid(),
+		Status: gs, Now: now, Version: a.opt.Version, PID: os.Getpid(),
 		Tray: a.tray, Notices: append([]string(nil), a.notices...),
-		Config: a.opt.ConfigPath, Data: a.opt.DataDir,
+		Config: a.opt.ConfigPath, Data: a.opt.DataDir, Today: today, Publish: &pub,
 	}
 	desktop := a.desktop
 	a.mu.Unlock()
@@ -382,6 +394,25 @@ func (a *App) Status() control.Status {
 		st.Desktop = &d
 	}
 	return st
+}
+
+// Schedule implements control.Backend: the coming days as the gate will
+// run them.
+func (a *App) Schedule(days int) (control.Schedule, error) {
+	plan := a.gate.Plan()
+	now := a.clk.Now()
+	zone := plan.Zone
+	if zone == nil {
+		zone = time.Local
+	}
+	busy := plan.Busy
+	if busy == nil {
+		busy = []model.Busy{}
+	}
+	return control.Schedule{
+		Now: now, Zone: zone.String(), Meetings: plan.Meetings, Days: plan.Preview(now, days),
+		Busy: busy, Publish: a.pub.Status(),
+	}, nil
 }
 
 // Checkin implements control.Backend.

@@ -40,6 +40,13 @@ func TestImportDirection(t *testing.T) {
 		t.Fatalf("go list found only %d packages", len(pkgs))
 	}
 	under := func(p, dir string) bool { return p == module+"/"+dir || strings.HasPrefix(p, module+"/"+dir+"/") }
+	// Each protocol library belongs to its own connector (and its test
+	// helpers below it).
+	protocols := map[string]string{
+		"github.com/emersion/go-webdav":  "connectors/calendar",
+		"github.com/emersion/go-ical":    "connectors/calendar",
+		"github.com/teambition/rrule-go": "connectors/calendar",
+	}
 	for _, p := range pkgs {
 		name := p.ImportPath
 		for _, imp := range p.Imports {
@@ -59,6 +66,11 @@ func TestImportDirection(t *testing.T) {
 			case strings.HasPrefix(imp, "github.com/oauth2-proxy/mockoidc"):
 				if name != module+"/app/oauth/oidctest" {
 					t.Errorf("%s imports %s: the test provider belongs in app/oauth/oidctest only", name, imp)
+				}
+			}
+			for lib, home := range protocols {
+				if (imp == lib || strings.HasPrefix(imp, lib+"/")) && !under(name, home) {
+					t.Errorf("%s imports %s: that protocol library belongs in %s only", name, imp, home)
 				}
 			}
 			if !strings.HasPrefix(imp, module+"/") {

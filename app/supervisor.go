@@ -73,6 +73,12 @@ func (s *supervisor) apply(ctx context.Context, cfg config.Config) {
 			s.a.gate.ForgetHealth(h.Account)
 		}
 	}
+	// A calendar removed or switched off no longer shapes the day.
+	for _, account := range s.a.gate.BusyAccounts() {
+		if acc, ok := want[account].(config.Account); !ok || !acc.IsCalendar() {
+			s.a.gate.ForgetBusy(account)
+		}
+	}
 }
 
 func kindOf(spec any) model.Kind {
@@ -87,6 +93,13 @@ func (s *supervisor) build(spec any) (model.Connector, error) {
 	case config.Local:
 		return local.New(local.Options{Account: LocalAccount, Addr: v.Listen, Token: s.a.token, Logger: s.a.log})
 	case config.Account:
+		if v.IsCalendar() {
+			loc, err := s.a.Config().Location()
+			if err != nil {
+				return nil, err
+			}
+			return buildCalendar(v, loc, s.a.clk, s.a.log)
+		}
 		return buildAccount(v, s.a.log, &s.a.tokens, s.a.clk)
 	}
 	return nil, fmt.Errorf("unknown connector spec %T", spec)

@@ -8,15 +8,15 @@ set -euo pipefail
 BUILD=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev
        libxi-dev libxxf86vm-dev libwayland-dev libxkbcommon-dev wayland-protocols dbus)
 # A display, a session bus, a notification daemon, a real IMAP server (with
-# Pigeonhole Sieve, ManageSieve and LMTP delivery), the
-# reference IMAP client, the desktop-file and AppStream validators, icons,
-# a real Secret Service keyring (the OAuth2 end-to-end test); for other
-# apps' do-not-disturb: notify-send, GNOME's GSettings with dconf, XFCE's
-# xfconf and notification daemon.
+# Pigeonhole Sieve, ManageSieve and LMTP delivery), the reference IMAP
+# client, a real CalDAV server (Radicale), the desktop-file and AppStream
+# validators, icons, a real Secret Service keyring (the OAuth2 end-to-end
+# test); for other apps' do-not-disturb: notify-send, GNOME's GSettings
+# with dconf, XFCE's xfconf and notification daemon.
 # Packaging: lintian and dpkg-shlibdeps for the .deb; mingw-w64, wixl and
 # msitools for the Windows build and MSI; Wine and xdotool to run them.
 TEST=(xvfb xauth dbus-x11 dunst imagemagick dovecot-imapd dovecot-sieve dovecot-managesieved dovecot-lmtpd openssl isync
-      desktop-file-utils appstream xz-utils librsvg2-bin systemd locales git make
+      desktop-file-utils appstream xz-utils librsvg2-bin systemd locales git make radicale
       gnome-keyring libnotify-bin gsettings-desktop-schemas dconf-service libglib2.0-bin
       xfconf xfce4-notifyd
       lintian dpkg-dev gcc-mingw-w64-x86-64 wixl msitools wine wine64 xdotool)

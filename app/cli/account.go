@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -22,7 +23,7 @@ import (
 
 func runAccount(e *Env, args []string) error {
 	if len(args) == 0 {
-		return usagef("account: want add, list, remove, test, login, set-password or set-token")
+		return usagef("account: want add, list, remove, test, login, set-password, set-token or set-url")
 	}
 	sub, rest := args[0], args[1:]
 	switch sub {
@@ -40,11 +41,13 @@ func runAccount(e *Env, args []string) error {
 		return accountSecret(e, "set-password", secrets.Password, rest)
 	case "set-token":
 		return accountSecret(e, "set-token", secrets.Token, rest)
+	case "set-url":
+		return accountSecret(e, "set-url", secrets.URL, rest)
 	case "--help", "-h", "help":
 		fmt.Fprint(e.Stdout, accountHelp)
 		return nil
 	}
-	return usagef("account: unknown subcommand %q (want add, list, remove, test, login, set-password or set-token)", sub)
+	return usagef("account: unknown subcommand %q (want add, list, remove, test, login, set-password, set-token or set-url)", sub)
 }
 
 const accountHelp = `Usage:
@@ -59,6 +62,9 @@ const accountHelp = `Usage:
         [--link-base URL] [--no-presence] [--password-command CMD]
   sluice account add github NAME [--participating] [--mark-read-on-done] [--api-url U]
         [--client-id ID]
+  sluice account add caldav NAME --url URL --user U [--calendar C]… [--address A]…
+        [--ca-file F] [--password-command CMD]
+  sluice account add ics NAME [--url URL] [--address A]…   (a secret address: set-url)
   sluice account list
   sluice account remove NAME
   sluice account test NAME
@@ -67,10 +73,13 @@ const accountHelp = `Usage:
                                        GitHub: the OAuth device flow)
   sluice account set-password NAME    (reads the password from a prompt, or stdin)
   sluice account set-token NAME       (Slack xoxp-/xapp- token, Matrix access token, GitHub token)
+  sluice account set-url NAME         (a calendar's secret .ics address, from a prompt or stdin)
 
-Passwords and tokens go to the OS keyring, never into the config file.
-Gmail, Outlook.com and Microsoft 365 sign in with the provider in the browser
-(OAuth2) by default; for a Gmail app password add --auth password.
+Passwords, tokens and secret calendar addresses go to the OS keyring, never
+into the config file. Gmail, Outlook.com and Microsoft 365 sign in with the
+provider in the browser (OAuth2) by default; for a Gmail app password add
+--auth password. Calendars (caldav, ics) bring meetings, not messages: see
+[calendar] in the config, and sluice schedule.
 `
 
 type multi []string
@@ -79,17 +88,18 @@ func (m *multi) String() string     { return strings.Join(*m, ",") }
 func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 
 func accountAdd(e *Env, args []string) error {
-	if len(args) < 1 || (args[0] != "imap" && args[0] != "slack" && args[0] != "matrix" && args[0] != "github") {
+	if len(args) < 1 || (args[0] != "imap" && args[0] != "slack" && args[0] != "matrix" && args[0] != "github" &&
+		args[0] != "caldav" && args[0] != "ics") {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
 			fmt.Fprint(e.Stdout, accountHelp)
 			return nil
 		}
-		return usagef("account add: want a kind (imap, slack, matrix or github) and a name")
+		return usagef("account add: want a kind (imap, slack, matrix, github, caldav or ics) and a name")
 	}
 	kind := args[0]
 	fs := newFlags(e, "account")
 	var acc config.Account
-	var folders, channels multi
+	var folders, channels, calendars, addresses multi
 	var initial string
 	var noDND, noStatus, noPresence bool
 	var rooms multi
@@ -126,6 +136,15 @@ func accountAdd(e *Env, args []string) error {
 		fs.StringVar(&acc.OAuthIssuer, "issuer", "", "OIDC issuer URL (with --provider oidc)")
 		fs.StringVar(&acc.OAuthClientID, "client-id", "", "OAuth client ID (default: the one built in; see packaging/OAUTH.md)")
 		fs.StringVar(&acc.OAuthClientSecret, "client-secret", "", "OAuth client secret, where the provider wants one (Google)")
+	} else if kind == "caldav" || kind == "ics" {
+		fs.StringVar(&acc.URL, "url", "", "CalDAV server (any URL on it), or a public .ics feed")
+		fs.Var(&addresses, "address", "your address on invitations, to skip the ones you declined (repeatable)")
+		if kind == "caldav" {
+			fs.StringVar(&acc.Username, "user", "", "login name")
+			fs.Var(&calendars, "calendar", "calendar to read, by name (repeatable; default all)")
+			fs.StringVar(&acc.CAFile, "ca-file", "", "PEM file of a CA to trust (self-hosted servers)")
+			fs.StringVar(&acc.PasswordCommand, "password-command", "", "command whose output is the password (instead of the keyring)")
+		}
 	} else if kind == "slack" {
 		fs.Var(&channels, "channel", "channel to watch besides DMs and mentions (repeatable)")
 		fs.BoolVar(&noDND, "no-dnd", false, "do not turn on Slack's do-not-disturb during focus")
@@ -141,6 +160,7 @@ func accountAdd(e *Env, args []string) error {
 	}
 	acc.Name = pos[0]
 	acc.Folders, acc.Channels, acc.Rooms = folders, channels, rooms
+	acc.Calendars, acc.Addresses = calendars, addresses
 	if noPresence {
 		acc.SetPresence = new(bool)
 	}
@@ -192,6 +212,10 @@ func accountAdd(e *Env, args []string) error {
 		fmt.Fprintf(e.Stdout, "Next: sluice account login %s   (or set-token with a personal access token)\n", quoteArg(acc.Name))
 	case kind == "github":
 		fmt.Fprintf(e.Stdout, "Next: sluice account set-token %s   (a classic token with the notifications scope)\n", quoteArg(acc.Name))
+	case kind == "caldav" && acc.PasswordCommand == "":
+		fmt.Fprintf(e.Stdout, "Next: sluice account set-password %s\n", quoteArg(acc.Name))
+	case kind == "ics" && acc.URL == "":
+		fmt.Fprintf(e.Stdout, "Next: sluice account set-url %s   (the calendar's secret address: it stays in the keyring)\n", quoteArg(acc.Name))
 	}
 	reloadIfRunning(e)
 	return nil
@@ -288,6 +312,8 @@ func accountList(e *Env, args []string) error {
 			where = a.Username + " @ " + host
 		} else if len(a.Channels) > 0 {
 			where = strings.Join(a.Channels, " ")
+		} else if a.IsCalendar() {
+			where = calendarWhere(a)
 		}
 		state := health[a.Name]
 		if !a.IsEnabled() {
@@ -296,6 +322,20 @@ func accountList(e *Env, args []string) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.Name, a.Kind, where, or(state, "-"))
 	}
 	return tw.Flush()
+}
+
+func calendarWhere(a config.Account) string {
+	if a.URL == "" {
+		return "secret address in the keyring"
+	}
+	host := a.URL
+	if u, err := url.Parse(a.URL); err == nil {
+		host = u.Host
+	}
+	if a.Username != "" {
+		return a.Username + " @ " + host
+	}
+	return host
 }
 
 func localWhere(cfg config.Config) string {
@@ -408,7 +448,15 @@ func accountSecret(e *Env, verb string, kind secrets.Kind, args []string) error 
 	if err != nil {
 		return err
 	}
-	if kind != secrets.Password && acc.Kind == "slack" {
+	switch {
+	case kind == secrets.URL:
+		if acc.Kind != "ics" {
+			return usagef("account set-url: %q is a %s account; set-url is for calendar feeds (kind ics)", acc.Name, acc.Kind)
+		}
+		if u, err := url.Parse(secret); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "webcal" && u.Scheme != "http") {
+			return usagef("account set-url: that is not a calendar address (want https://…)")
+		}
+	case kind != secrets.Password && acc.Kind == "slack":
 		// The prefix tells a user token from an app-level token.
 		switch {
 		case strings.HasPrefix(secret, "xapp-"):

@@ -73,6 +73,7 @@ func printStatus(w io.Writer, st control.Status, now time.Time) {
 	}
 	fmt.Fprintln(w, strings.Join(parts, " · "))
 	fmt.Fprintf(w, "Urgent breakthroughs left this hour: %d\n", st.UrgentLeft)
+	printToday(w, st)
 	if len(st.Health) > 0 {
 		fmt.Fprintln(w, "Connectors:")
 		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)

@@ -41,6 +41,8 @@ func accountLogin(e *Env, args []string) error {
 		return fmt.Errorf("no account named %q (see `sluice account list`)", pos[0])
 	case acc.Kind == "github":
 		return githubLogin(e, *acc)
+	case acc.Kind == "ics":
+		return fmt.Errorf("account %q is a calendar's address, with no sign-in: store the address with `sluice account set-url %s`", acc.Name, quoteArg(acc.Name))
 	case !acc.OAuth2():
 		return fmt.Errorf("account %q signs in with a password: use `sluice account set-password %s`, or set auth = \"oauth2\" and oauth_provider in the config", acc.Name, quoteArg(acc.Name))
 	case acc.PasswordCommand != "":

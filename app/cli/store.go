@@ -79,10 +79,21 @@ func holds(held, released, done int) string {
 	return fmt.Sprintf("%d items: %d held, %d released, %d done", held+released+done, held, released, done)
 }
 
+// calendars words the calendars whose busy time a store holds, if any.
+func calendars(n int) string {
+	switch n {
+	case 0:
+		return ""
+	case 1:
+		return ", busy time of 1 calendar"
+	}
+	return fmt.Sprintf(", busy time of %d calendars", n)
+}
+
 func printCheck(w io.Writer, r *store.Report) {
 	if r.OK() {
-		fmt.Fprintf(w, "%s is sound: %s; %d cursors, %d days of stats, %d tombstones; %.1f MB.\n",
-			r.Path, holds(r.Held, r.Released, r.Done), r.Cursors, r.Days, r.Tombstones, float64(r.Size)/1e6)
+		fmt.Fprintf(w, "%s is sound: %s; %d cursors, %d days of stats, %d tombstones%s; %.1f MB.\n",
+			r.Path, holds(r.Held, r.Released, r.Done), r.Cursors, r.Days, r.Tombstones, calendars(r.Calendars), float64(r.Size)/1e6)
 		return
 	}
 	fmt.Fprintf(w, "%s is damaged:\n", r.Path)
@@ -106,7 +117,7 @@ func printRecovered(w io.Writer, r *store.Recovered) {
 	if len(extra) > 0 {
 		line += " (" + strings.Join(extra, ", ") + ")"
 	}
-	fmt.Fprintf(w, "%s; %d whole texts, %d cursors, %d days of stats, %d tombstones.\n", line, r.Bodies, r.Cursors, r.Days, r.Tombstones)
+	fmt.Fprintf(w, "%s; %d whole texts, %d cursors, %d days of stats, %d tombstones%s.\n", line, r.Bodies, r.Cursors, r.Days, r.Tombstones, calendars(r.Calendars))
 	switch {
 	case r.Expected < 0:
 		fmt.Fprintln(w, "The damaged store's item counters were unreadable, so how many items it held is unknown.")

@@ -36,8 +36,29 @@ type Config struct {
 	Notifications Notifications `toml:"notifications" json:"notifications"`
 	General       General       `toml:"general" json:"general"`
 	Local         Local         `toml:"local" json:"local"`
+	Calendar      Calendar      `toml:"calendar" json:"calendar"`
 	Desktop       Desktop       `toml:"desktop" json:"desktop"`
 	Accounts      []Account     `toml:"accounts" json:"accounts"`
+}
+
+// Calendar says how the meetings on the user's calendars (the accounts of
+// kind caldav and ics) shape the day, and whether Sluice publishes its
+// focus blocks as busy time. Each switch works on its own.
+type Calendar struct {
+	// MoveCheckins moves a check-in that falls in a meeting to the
+	// meeting's end (within working hours; else that check-in is skipped).
+	MoveCheckins bool `toml:"move_checkins" json:"move_checkins"`
+	// HoldInMeetings holds during meetings like during focus; urgent items
+	// still break through.
+	HoldInMeetings bool `toml:"hold_in_meetings" json:"hold_in_meetings"`
+	// AllDayBusy counts all-day events marked busy as meetings.
+	AllDayBusy bool `toml:"all_day_busy" json:"all_day_busy"`
+	// PublishFocus writes the week's focus blocks as busy events ("Focus —
+	// Sluice") into PublishCalendar of the CalDAV account PublishAccount,
+	// and removes them when turned off.
+	PublishFocus    bool   `toml:"publish_focus" json:"publish_focus"`
+	PublishAccount  string `toml:"publish_account" json:"publish_account,omitempty"`
+	PublishCalendar string `toml:"publish_calendar" json:"publish_calendar,omitempty"`
 }
 
 // Schedule is the weekly plan as written in the file.
@@ -100,8 +121,8 @@ type Local struct {
 // notifications wait for the check-in too.
 type Desktop struct {
 	// HoldOtherApps puts the desktop's notification server into
-	// do-not-disturb while Sluice holds: "focus" (during focus blocks),
-	// "holding" (also between check-ins and off-hours) or "off".
+	// do-not-disturb while Sluice holds: "focus" (during focus blocks and
+	// meetings), "holding" (also between check-ins and off-hours) or "off".
 	HoldOtherApps string `toml:"hold_other_apps" json:"hold_other_apps"`
 	// Capture (Linux) watches other apps' notifications on the session bus
 	// while Sluice holds them, and records those of CaptureApps as items,
@@ -143,7 +164,7 @@ const DesktopAccount = "Desktop"
 // Account is one configured source. Fields apply to the kinds noted.
 type Account struct {
 	Name    string `toml:"name" json:"name"`
-	Kind    string `toml:"kind" json:"kind"` // imap, slack, matrix or github
+	Kind    string `toml:"kind" json:"kind"` // imap, slack, matrix, github, caldav or ics
 	Enabled *bool  `toml:"enabled" json:"enabled,omitempty"`
 
 	// imap
@@ -208,7 +229,24 @@ type Account struct {
 	Participating  bool   `toml:"participating,omitempty" json:"participating,omitempty"`
 	MarkReadOnDone bool   `toml:"mark_read_on_done,omitempty" json:"mark_read_on_done,omitempty"`
 	ClientID       string `toml:"client_id,omitempty" json:"client_id,omitempty"` // OAuth app for `sluice account login`
+
+	// caldav and ics (username, password_command, ca_file and poll_interval
+	// above apply too)
+	// URL is the CalDAV server (any URL on it) or a public .ics feed. A
+	// feed's secret address is a credential: it goes to the keyring
+	// (`sluice account set-url`), and URL stays empty.
+	URL string `toml:"url,omitempty" json:"url,omitempty"`
+	// Calendars narrows a CalDAV account to these calendars (names or
+	// paths); empty reads all.
+	Calendars []string `toml:"calendars,omitempty" json:"calendars,omitempty"`
+	// Addresses are the user's calendar addresses, for invitations they
+	// declined; empty means the username when it is an address.
+	Addresses []string `toml:"addresses,omitempty" json:"addresses,omitempty"`
 }
+
+// IsCalendar reports whether the account is a calendar (caldav or ics),
+// which brings busy time rather than items.
+func (a Account) IsCalendar() bool { return a.Kind == "caldav" || a.Kind == "ics" }
 
 // IsEnabled reports whether the account should run (default true).
 func (a Account) IsEnabled() bool { return a.Enabled == nil || *a.Enabled }
@@ -234,9 +272,10 @@ func Default() Config {
 		Notifications: Notifications{
 			Checkin: true, Urgent: true, FocusStart: true, FocusEnd: true, Attention: true,
 		},
-		General: General{Retention: schedule.Duration{Duration: 30 * 24 * time.Hour}, LogLevel: "info"},
-		Local:   Local{HTTP: false, Listen: DefaultListen},
-		Desktop: Desktop{HoldOtherApps: HoldFocus, ShortcutOn: "Sluice focus on", ShortcutOff: "Sluice focus off"},
+		General:  General{Retention: schedule.Duration{Duration: 30 * 24 * time.Hour}, LogLevel: "info"},
+		Local:    Local{HTTP: false, Listen: DefaultListen},
+		Calendar: Calendar{MoveCheckins: true, HoldInMeetings: true, AllDayBusy: true},
+		Desktop:  Desktop{HoldOtherApps: HoldFocus, ShortcutOn: "Sluice focus on", ShortcutOff: "Sluice focus off"},
 	}
 }
 
@@ -364,6 +403,7 @@ func (c Config) Plan() (schedule.Plan, error) {
 		}
 	}
 	p.Vacations = c.Schedule.Vacations
+	p.Meetings = schedule.Meetings{MoveCheckins: c.Calendar.MoveCheckins, Hold: c.Calendar.HoldInMeetings, AllDay: c.Calendar.AllDayBusy}
 	return p, nil
 }
 
@@ -468,8 +508,29 @@ func (c Config) Validate() error {
 			validateMatrix(f, a, add)
 		case "github":
 			validateGitHub(f, a, add)
+		case "caldav", "ics":
+			validateCalendar(f, a, add)
 		default:
-			add(f+".kind", strconv.Quote(a.Kind), "unknown kind (want imap, slack, matrix or github)")
+			add(f+".kind", strconv.Quote(a.Kind), "unknown kind (want imap, slack, matrix, github, caldav or ics)")
+		}
+	}
+	if cal := c.Calendar; cal.PublishFocus {
+		var target *Account
+		for i := range c.Accounts {
+			if c.Accounts[i].Name == cal.PublishAccount {
+				target = &c.Accounts[i]
+			}
+		}
+		switch {
+		case strings.TrimSpace(cal.PublishAccount) == "":
+			add("calendar.publish_account", "", "required to publish focus blocks (the name of a caldav account)")
+		case target == nil:
+			add("calendar.publish_account", strconv.Quote(cal.PublishAccount), "no account has this name")
+		case target.Kind != "caldav":
+			add("calendar.publish_account", strconv.Quote(cal.PublishAccount), "focus blocks can be published to a caldav account only")
+		}
+		if strings.TrimSpace(cal.PublishCalendar) == "" {
+			add("calendar.publish_calendar", "", "required to publish focus blocks (a calendar's name or path)")
 		}
 	}
 	if len(errs) > 0 {
@@ -654,6 +715,56 @@ func checkURL(s string) error {
 		return errors.New("plain http is only allowed to this computer; use https")
 	}
 	return errors.New("not an https URL")
+}
+
+func validateCalendar(f string, a Account, add func(field, value, msg string)) {
+	switch {
+	case a.URL == "" && a.Kind == "caldav":
+		add(f+".url", "", "required (the CalDAV server, e.g. https://cal.example.com/dav/)")
+	case a.URL != "":
+		if msg := checkCalendarURL(a.URL); msg != "" {
+			add(f+".url", strconv.Quote(a.URL), msg)
+		}
+	}
+	if a.Kind == "caldav" && a.Username == "" {
+		add(f+".username", "", "required")
+	}
+	for j, c := range a.Calendars {
+		if strings.TrimSpace(c) == "" {
+			add(fmt.Sprintf("%s.calendars[%d]", f, j+1), `""`, "empty calendar name")
+		}
+	}
+	for j, addr := range a.Addresses {
+		if !strings.Contains(addr, "@") {
+			add(fmt.Sprintf("%s.addresses[%d]", f, j+1), strconv.Quote(addr), "not an address")
+		}
+	}
+	if a.CAFile != "" {
+		if _, err := os.Stat(a.CAFile); err != nil {
+			add(f+".ca_file", strconv.Quote(a.CAFile), "cannot be read: "+unwrapPathError(err))
+		}
+	}
+	if p := a.PollInterval.Duration; p != 0 && (p < time.Minute || p > 24*time.Hour) {
+		add(f+".poll_interval", strconv.Quote(a.PollInterval.String()), "must be between 1m and 24h")
+	}
+}
+
+// checkCalendarURL says what is wrong with a calendar URL, or "".
+func checkCalendarURL(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" {
+		return "not a URL (want https://…)"
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https", "webcal", "webcals":
+		return ""
+	case "http":
+		if isLoopbackHost(u.Hostname()) {
+			return ""
+		}
+		return "plain http is only allowed to a loopback host (use https)"
+	}
+	return "unsupported scheme " + strconv.Quote(u.Scheme) + " (want https)"
 }
 
 func unwrapPathError(err error) string {

@@ -76,11 +76,24 @@ start_at_login = false
 http = %t
 listen = %q
 
+[calendar]
+# How the meetings on your calendars (accounts of kind caldav or ics) shape
+# the day. Free, cancelled and declined events never count.
+move_checkins = true     # a check-in inside a meeting moves to its end (within working hours)
+hold_in_meetings = true  # hold during meetings like during focus; urgent items still come through
+all_day_busy = true      # all-day events marked busy count as meetings
+# Write the week's focus blocks as busy "Focus — Sluice" events into a
+# calendar of a caldav account (and remove them when turned off).
+publish_focus = false
+# publish_account = "Work calendar"
+# publish_calendar = "Work"
+
 [desktop]
 # Other apps' notifications wait for the check-in too: Sluice puts the
 # desktop's notification server into do-not-disturb while it holds.
-# "focus" (during focus blocks), "holding" (also between check-ins and
-# off-hours) or "off". It never lifts a do-not-disturb you set yourself.
+# "focus" (during focus blocks and meetings), "holding" (also between
+# check-ins and off-hours) or "off". It never lifts a do-not-disturb you
+# set yourself.
 hold_other_apps = %q
 # Linux: also record other apps' notifications as Sluice items while it
 # holds (so check-ins and the digest count them). Off unless you agree;
@@ -96,6 +109,12 @@ shortcut_off = %q
 # name = "Work mail"
 # kind = "imap"
 # preset = "fastmail"
+# username = "me@example.com"
+#
+# [[accounts]]
+# name = "Work calendar"
+# kind = "caldav"            # or "ics" for a calendar's secret address (`+"`sluice account set-url`"+`)
+# url = "https://cal.example.com/dav/"
 # username = "me@example.com"
 #
 # Gmail, Outlook.com and Microsoft 365 sign in with OAuth2 in the browser

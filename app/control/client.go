@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -273,6 +274,14 @@ func (c *Client) OpenWindow(ctx context.Context, name string) error {
 func (c *Client) AccountTest(ctx context.Context, name string) (string, error) {
 	var r MessageReply
 	return r.Message, c.do(ctx, "POST", "/v1/accounts/"+url.PathEscape(name)+"/test", nil, &r)
+}
+
+// Schedule returns the coming days (1–31) as the running Sluice will run
+// them, with meetings, moved check-ins and published focus blocks.
+func (c *Client) Schedule(ctx context.Context, days int) (Schedule, error) {
+	var out Schedule
+	err := c.do(ctx, "GET", "/v1/schedule?days="+strconv.Itoa(days), nil, &out)
+	return out, err
 }
 
 // RetryAccount asks the running Sluice to retry an account at once if its

@@ -10,6 +10,7 @@ import (
 	"github.com/sluice-app/sluice/app/config"
 	"github.com/sluice-app/sluice/app/gate"
 	"github.com/sluice-app/sluice/app/model"
+	"github.com/sluice-app/sluice/app/schedule"
 	"github.com/sluice-app/sluice/app/store"
 	"github.com/sluice-app/sluice/connectors/local"
 )
@@ -38,6 +39,7 @@ type Backend interface {
 	Subscribe(buf int) (<-chan gate.Event, func())
 	OpenWindow(name string) error
 	AccountTest(name string) (string, error)
+	Schedule(days int) (Schedule, error)
 	RetryAccount(name string) (bool, error)
 	Quit()
 }
@@ -52,9 +54,39 @@ type Status struct {
 	Notices []string  `json:"notices,omitempty"` // things the user should know (no tray, config errors)
 	Config  string    `json:"config"`            // config file path
 	Data    string    `json:"data"`              // data directory
+	// Today is today's schedule: its meetings, check-ins (moved or
+	// skipped by meetings) and modes; Publish is where focus blocks are
+	// published. Both are what `sluice schedule` shows for more days.
+	Today   *schedule.PreviewDay `json:"today,omitempty"`
+	Publish *PublishStatus       `json:"publish,omitempty"`
 	// Desktop is how Sluice holds other apps' notifications; nil when
 	// nothing does (the headless daemon).
 	Desktop *Desktop `json:"desktop,omitempty"`
+}
+
+// Schedule is the coming days as the gate will run them, with the
+// meetings of the user's calendars and the focus blocks published to one.
+type Schedule struct {
+	Now  time.Time `json:"now"`
+	Zone string    `json:"zone"`
+	// Meetings are the switches in force (move check-ins, hold, all-day).
+	Meetings schedule.Meetings     `json:"meetings"`
+	Days     []schedule.PreviewDay `json:"days"`
+	// Busy is every meeting the calendars gave, so a window can preview an
+	// unsaved schedule with them.
+	Busy    []model.Busy  `json:"busy"`
+	Publish PublishStatus `json:"publish"`
+}
+
+// PublishStatus says whether and where Sluice publishes its focus blocks,
+// which ones are on the calendar, and how the last attempt went.
+type PublishStatus struct {
+	On       bool         `json:"on"`
+	Account  string       `json:"account,omitempty"`
+	Calendar string       `json:"calendar,omitempty"`
+	Blocks   []model.Busy `json:"blocks,omitempty"` // Sluice's events on the calendar after the last pass
+	At       time.Time    `json:"at,omitzero"`      // when the last pass ran
+	Error    string       `json:"error,omitempty"`
 }
 
 // Desktop says how Sluice holds the rest of the desktop: which

@@ -241,6 +241,13 @@ func (s *Server) routes() http.Handler {
 		}
 		return MessageReply{msg}, nil
 	})
+	h("GET /v1/schedule", func(r *http.Request) (any, error) {
+		days, _ := strconv.Atoi(r.URL.Query().Get("days"))
+		if days <= 0 || days > 31 {
+			days = 7
+		}
+		return s.b.Schedule(days)
+	})
 	h("POST /v1/accounts/{name}/retry", func(r *http.Request) (any, error) {
 		ok, err := s.b.RetryAccount(r.PathValue("name"))
 		return RetryReply{ok}, err

@@ -180,7 +180,7 @@ func iconFor(st gate.Status) assets.Icon {
 		}
 	}
 	switch st.Mode {
-	case model.ModeFocus:
+	case model.ModeFocus, model.ModeMeeting: // a meeting holds like focus
 		return assets.IconFocus
 	case model.ModeWindow:
 		return assets.IconWindow
@@ -203,7 +203,7 @@ func statusLine(s snapshot) string {
 		until = " until " + model.When(st.Until, s.Now, zone)
 	}
 	switch st.Mode {
-	case model.ModeFocus, model.ModeWindow, model.ModeVacation:
+	case model.ModeFocus, model.ModeMeeting, model.ModeWindow, model.ModeVacation:
 		mode = st.Mode.Title() + until
 	case model.ModePaused:
 		mode = st.Mode.Title() + until + ", everything live"

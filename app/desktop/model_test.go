@@ -100,6 +100,12 @@ func TestRenderMenuFromSnapshot(t *testing.T) {
 			},
 		},
 		{
+			name: "in a meeting", windows: true, icon: assets.IconFocus,
+			st: gate.Status{Mode: model.ModeMeeting, Reason: "meeting: Planning 10:30–11:20", Until: at(23, 11, 20), Held: 2, NextCheckin: at(23, 11, 20), Zone: "Europe/Berlin"},
+			labels: []string{"In a meeting until 11:20 · 2 held · next check-in 11:20", "----", "Check in now (2)", "Focus",
+				"Pause for 1 hour", "----", "Open digest…", "Settings…", "----", "Quit Sluice"},
+		},
+		{
 			name: "window open, nothing held", windows: true, icon: assets.IconWindow,
 			st: gate.Status{Mode: model.ModeWindow, Until: at(23, 11, 30), Released: 5, NextCheckin: at(23, 16, 0), Zone: "Europe/Berlin"},
 			labels: []string{"Check-in window open until 11:30 · 0 held · next check-in 16:00", "----", "Check in now", "Focus",

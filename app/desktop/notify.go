@@ -79,7 +79,9 @@ func (n *notes) For(e gate.Event, sw config.Notifications, zone *time.Location) 
 		case e.From == model.ModeFocus && st.Mode != model.ModeFocus:
 			// A block that ends at a check-in is announced by the
 			// check-in's own summary: never two notifications at once.
-			if !sw.FocusEnd || st.Mode == model.ModeWindow {
+			// Nor is a block that ends in a meeting: no pop-ups while
+			// the user presents.
+			if !sw.FocusEnd || st.Mode == model.ModeWindow || st.Mode == model.ModeMeeting {
 				return Note{}, false
 			}
 			return Note{Kind: NoteFocusEnd, Title: focusEndText(st, e.At, zone)}, true

@@ -102,6 +102,11 @@ func TestNotesRules(t *testing.T) {
 			{e: checkin(now, 2), want: "Check-in 12:00 — 2 new: 2 mail"},
 			{e: mode(model.ModeFocus, model.ModeWindow, 0)},
 		}},
+		{"meetings pop nothing up", []step{
+			{e: mode(model.ModeFocus, model.ModeMeeting, 2)}, // a block ending in a meeting
+			{e: mode(model.ModeBetween, model.ModeMeeting, 2)},
+			{e: mode(model.ModeMeeting, model.ModeBetween, 2)},
+		}},
 		{"other modes say nothing", []step{
 			{e: mode(model.ModeBetween, model.ModeWindow, 0)},
 			{e: mode(model.ModeWindow, model.ModeBetween, 0)},

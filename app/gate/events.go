@@ -20,6 +20,7 @@ const (
 	EventHealth       EventKind = "health"       // a connector's health changed
 	EventDone         EventKind = "done"         // items were marked done
 	EventSnoozed      EventKind = "snoozed"      // items were put back on hold
+	EventCalendar     EventKind = "calendar"     // a calendar's busy time changed: the plan was redone
 )
 
 // Event is one typed notice from the gate. Exactly the field that belongs
@@ -54,8 +55,8 @@ type Checkin struct {
 
 // Subscribe returns a channel of events and a function to stop them.
 //
-// No event is dropped. Mode, check-in, health, done and snoozed events and
-// every breakthrough reach a subscriber in the order they happened, however
+// No event is dropped. Mode, check-in, health, done, snoozed and calendar
+// events and every breakthrough reach a subscriber in the order they happened, however
 // far behind it is. Only held and live items, the floods (an import of
 // 20,000 messages), are collapsed for a subscriber that falls behind: once
 // buf of them wait, further ones of a kind are counted into one event

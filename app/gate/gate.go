@@ -65,15 +65,21 @@ type Gate struct {
 	subs     map[int]*subscriber
 	nextSub  int
 	status   schedule.Status
-	focusAcc time.Duration // focus time not yet written to stats
-	savedAt  time.Time     // LastTick as last persisted
+	busy     map[string][]model.Busy // by calendar account
+	plan     schedule.Plan           // set.Plan with the busy time of every calendar
+	focusAcc time.Duration           // focus time not yet written to stats
+	savedAt  time.Time               // LastTick as last persisted
 }
 
 // persisted is the gate's own state, kept in the store across restarts.
 type persisted struct {
 	Overrides schedule.Overrides `json:"overrides"`
 	LastTick  time.Time          `json:"last_tick"`
-	Urgent    []time.Time        `json:"urgent"` // breakthroughs in the last hour
+	// Fired is the planned time of the latest scheduled check-in that
+	// happened: every check-in planned up to it is done, wherever a
+	// meeting moves it afterwards.
+	Fired  time.Time   `json:"fired,omitzero"`
+	Urgent []time.Time `json:"urgent"` // breakthroughs in the last hour
 }
 
 // New builds a gate on an open store.
@@ -91,8 +97,16 @@ func New(st *store.Store, clk clock.Clock, set Settings, log *slog.Logger) (*Gat
 	g := &Gate{
 		st: st, clk: clk, log: log.With("component", "gate"), set: set,
 		wake: make(chan struct{}, 1), ready: make(chan struct{}),
-		health: map[string]model.Health{}, subs: map[int]*subscriber{},
+		health: map[string]model.Health{}, subs: map[int]*subscriber{}, busy: map[string][]model.Busy{},
 	}
+	busy, err := st.Busy()
+	if err != nil {
+		g.log.Warn("stored busy time partly unreadable", "err", err)
+	}
+	for account, bs := range busy {
+		g.busy[account] = bs
+	}
+	g.plan = g.withBusyLocked(set.Plan)
 	b, err := st.GateState()
 	if err != nil {
 		return nil, fmt.Errorf("load gate state: %w", err)
@@ -103,7 +117,7 @@ func New(st *store.Store, clk clock.Clock, set Settings, log *slog.Logger) (*Gat
 			g.state = persisted{}
 		}
 	}
-	g.status = set.Plan.Mode(clk.Now(), g.state.Overrides)
+	g.status = g.plan.Mode(clk.Now(), g.state.Overrides)
 	return g, nil
 }
 
@@ -114,7 +128,78 @@ func (g *Gate) Configure(set Settings) {
 		set.Rules = g.set.Rules
 	}
 	g.set = set
+	g.plan = g.withBusyLocked(set.Plan)
 	g.mu.Unlock()
+	g.Wake()
+}
+
+// withBusyLocked is p with the busy time of every calendar, in order.
+func (g *Gate) withBusyLocked(p schedule.Plan) schedule.Plan {
+	var all []model.Busy
+	for _, bs := range g.busy {
+		all = append(all, bs...)
+	}
+	slices.SortStableFunc(all, func(a, b model.Busy) int { return a.Start.Compare(b.Start) })
+	p.Busy = all
+	return p
+}
+
+// Plan is the plan in force: the configured one with the meetings of
+// every calendar, for previews and for publishing focus blocks.
+func (g *Gate) Plan() schedule.Plan {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.plan
+}
+
+// SetBusy implements model.BusySink: it stores a calendar's busy time with
+// its cursors, then re-plans at once, so a check-in a new meeting covers
+// moves before it is due and the mode follows the meeting.
+func (g *Gate) SetBusy(ctx context.Context, account string, busy []model.Busy, cursors []model.Cursor) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := g.st.SetBusy(account, busy, cursors); err != nil {
+		return err
+	}
+	g.busy[account] = slices.Clone(busy)
+	g.replanLocked()
+	return nil
+}
+
+// ForgetBusy drops a calendar account's busy time (account removed).
+func (g *Gate) ForgetBusy(account string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if _, ok := g.busy[account]; !ok {
+		return
+	}
+	if err := g.st.DeleteBusy(account); err != nil {
+		g.log.Warn("busy time not deleted", "account", account, "err", err)
+	}
+	delete(g.busy, account)
+	g.replanLocked()
+}
+
+// BusyAccounts lists the calendar accounts the gate has busy time of.
+func (g *Gate) BusyAccounts() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make([]string, 0, len(g.busy))
+	for a := range g.busy {
+		out = append(out, a)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (g *Gate) replanLocked() {
+	now := g.clk.Now()
+	g.plan = g.withBusyLocked(g.set.Plan)
+	g.updateStatusLocked(now)
+	g.emitLocked(Event{Kind: EventCalendar, At: now, Status: g.snapshotLocked(now)})
 	g.Wake()
 }
 
@@ -135,13 +220,21 @@ func (g *Gate) Run(ctx context.Context) error {
 			close(g.ready)
 			first = false
 		}
+		now := g.clk.Now()
 		d := MaxTick
 		if !next.IsZero() {
-			if until := next.Sub(g.clk.Now()); until < d {
+			if until := next.Sub(now); until < d {
 				d = max(until, time.Millisecond)
 			}
 		}
 		t := g.clk.NewTimer(d)
+		if !g.clk.Now().Before(now.Add(d)) {
+			// The clock passed the deadline before the timer was made (a
+			// test clock set at that moment): the timer, timed from the
+			// later now, would fire late.
+			t.Stop()
+			continue
+		}
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -182,17 +275,27 @@ func (g *Gate) Tick() time.Time {
 		// than now, so nothing fires twice.
 		last = now
 	}
-	plan := g.set.Plan
+	plan := g.plan
+	if g.state.Fired.IsZero() {
+		// Nothing planned before the first look counts as missed.
+		g.state.Fired = last
+		if cs := plan.Checkins(last.Add(-schedule.Horizon), last); len(cs) > 0 {
+			g.state.Fired = cs[len(cs)-1].Planned
+		}
+	}
 	fired := false
-	if due := plan.CheckinsBetween(last, now); len(due) > 0 {
+	if c, ok := dueCheckin(plan, g.state.Fired, last, now); ok {
 		fired = true
-		sched := due[len(due)-1]
-		late := now.Sub(sched) > LateAfter
-		if _, err := g.releaseLocked(now, sched, late, false); err != nil {
+		// Due before the last look, yet not done then: a meeting that had
+		// moved it later went away since.
+		movedBack := !c.At.After(last)
+		late := now.Sub(c.At) > LateAfter && !movedBack
+		if _, err := g.releaseLocked(now, c.At, late, false, movedBack); err != nil {
 			g.log.Error("check-in failed", "err", err)
-			// Keep LastTick so the next tick retries this check-in.
+			// Keep LastTick and Fired so the next tick retries this check-in.
 			return now.Add(10 * time.Second)
 		}
+		g.state.Fired = c.Planned
 	}
 	// Focus accounting: count time spent in focus since the last tick, but
 	// not a gap longer than a few ticks (the machine was asleep).
@@ -202,7 +305,7 @@ func (g *Gate) Tick() time.Time {
 		}
 	}
 	if now.YearDay() != g.state.LastTick.YearDay() || g.focusAcc >= 10*time.Minute ||
-		g.set.Plan.Mode(now, g.state.Overrides).Mode != model.ModeFocus {
+		g.plan.Mode(now, g.state.Overrides).Mode != model.ModeFocus {
 		g.flushFocusLocked(now)
 	}
 	if !g.state.LastTick.IsZero() && dayOf(plan, now) != dayOf(plan, g.state.LastTick) {
@@ -229,7 +332,7 @@ func (g *Gate) flushFocusLocked(now time.Time) {
 		return
 	}
 	g.focusAcc -= time.Duration(mins) * time.Minute
-	if err := g.st.UpdateStats(dayOf(g.set.Plan, now), func(s *store.DayStats) { s.FocusMinutes += mins }); err != nil {
+	if err := g.st.UpdateStats(dayOf(g.plan, now), func(s *store.DayStats) { s.FocusMinutes += mins }); err != nil {
 		g.log.Warn("focus stats not saved", "err", err)
 	}
 }
@@ -269,7 +372,7 @@ func (g *Gate) expireOverridesLocked(now time.Time) (changed bool) {
 }
 
 func (g *Gate) updateStatusLocked(now time.Time) {
-	st := g.set.Plan.Mode(now, g.state.Overrides)
+	st := g.plan.Mode(now, g.state.Overrides)
 	old := g.status
 	g.status = st
 	if st.Mode != old.Mode || !st.Until.Equal(old.Until) || st.Reason != old.Reason {
@@ -297,10 +400,42 @@ func dayOf(p schedule.Plan, t time.Time) string {
 	return t.In(loc).Format(time.DateOnly)
 }
 
+// movedBackReach is how far back a check-in may lie that a meeting had
+// moved later and that came due when the meeting was cancelled or cut short.
+const movedBackReach = 12 * time.Hour
+
+// dueCheckin is the scheduled check-in to do now, if any: the latest of
+// those that happen in (last, now] (however many the machine slept
+// through), or that came due because a meeting that had moved one later
+// went away, and that were not done yet: planned after fired. A check-in
+// done at its planned time does not happen again when a meeting added
+// later moves it.
+func dueCheckin(plan schedule.Plan, fired, last, now time.Time) (schedule.ScheduledCheckin, bool) {
+	from := last
+	if lo := now.Add(-movedBackReach); lo.Before(from) {
+		from = lo
+	}
+	if lo := now.Add(-schedule.Horizon); from.Before(lo) {
+		from = lo // a long sleep costs no more than a week's look
+	}
+	var due schedule.ScheduledCheckin
+	ok := false
+	for _, c := range plan.Checkins(from, now) {
+		if c.Skipped || !c.Planned.After(fired) {
+			continue
+		}
+		if !ok || !c.Planned.Before(due.Planned) {
+			due, ok = c, true
+		}
+	}
+	return due, ok
+}
+
 // releaseLocked releases every held item in one transaction and emits one
-// check-in event. sched is the scheduled time (zero for a manual check-in).
-func (g *Gate) releaseLocked(now, sched time.Time, late, manual bool) (Checkin, error) {
-	zone := g.set.Plan.Zone
+// check-in event. sched is the scheduled time (zero for a manual check-in);
+// movedBack says a meeting that had moved it later went away.
+func (g *Gate) releaseLocked(now, sched time.Time, late, manual, movedBack bool) (Checkin, error) {
+	zone := g.plan.Zone
 	if zone == nil {
 		zone = time.Local
 	}
@@ -311,10 +446,16 @@ func (g *Gate) releaseLocked(now, sched time.Time, late, manual bool) (Checkin, 
 	case late:
 		note = fmt.Sprintf("released: check-in %s, done late at %s (the machine was asleep or Sluice was not running)",
 			sched.In(zone).Format("15:04"), now.In(zone).Format("Mon 15:04"))
+	case movedBack:
+		note = fmt.Sprintf("released: check-in %s, done at %s (the meeting that had moved it later is gone)",
+			sched.In(zone).Format("15:04"), now.In(zone).Format("15:04"))
 	default:
 		note = "released: check-in " + sched.In(zone).Format("15:04")
 	}
-	day := dayOf(g.set.Plan, now)
+	if c, ok := g.plan.CheckinAt(sched); ok && c.Moved && !manual {
+		note += fmt.Sprintf(" (moved from %s: %s)", c.Planned.In(zone).Format("15:04"), meetingWords(c, zone))
+	}
+	day := dayOf(g.plan, now)
 	items, err := g.st.Release(now, note, day)
 	if err != nil {
 		return Checkin{}, fmt.Errorf("release held items: %w", err)
@@ -362,7 +503,7 @@ func (g *Gate) Ingest(ctx context.Context, b model.Batch) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.clk.Now()
-	status := g.set.Plan.Mode(now, g.state.Overrides)
+	status := g.plan.Mode(now, g.state.Overrides)
 	keep := make([]model.Item, 0, len(b.Items))
 	var ignored int
 	urgentUsed := 0
@@ -400,7 +541,7 @@ func (g *Gate) Ingest(ctx context.Context, b model.Batch) error {
 		}
 		keep = append(keep, it)
 	}
-	day := dayOf(g.set.Plan, now)
+	day := dayOf(g.plan, now)
 	added, err := g.st.Ingest(keep, b.Cursors, day, func(s *store.DayStats, added []model.Item) {
 		s.Ignored += ignored
 		for _, it := range added {
@@ -448,15 +589,18 @@ func (g *Gate) Ingest(ctx context.Context, b model.Batch) error {
 // reports whether the item spends a unit of the urgent budget; pending is
 // how many this batch already spent.
 func (g *Gate) decideLocked(it *model.Item, res rules.Result, st schedule.Status, now time.Time, pending int) (spends bool) {
-	zone := g.set.Plan.Zone
+	zone := g.plan.Zone
 	if zone == nil {
 		zone = time.Local
 	}
 	it.Logf(now, "classified %s: %s", res.Action, res.Reason)
-	next, _, hasNext := g.set.Plan.NextCheckin(now)
+	next, _, hasNext := g.plan.NextCheckin(now)
 	nextWords := "no check-in scheduled"
 	if hasNext {
 		nextWords = "next check-in " + model.When(next, now, zone)
+		if c, ok := g.plan.CheckinAt(next); ok && c.Moved {
+			nextWords += ", moved from " + c.Planned.In(zone).Format("15:04") + " for " + meetingWords(c, zone)
+		}
 	}
 	until := ""
 	if !st.Until.IsZero() {
@@ -507,6 +651,16 @@ func (g *Gate) decideLocked(it *model.Item, res rules.Result, st schedule.Status
 	it.Breakthrough = true
 	it.Logf(now, "breakthrough: %s (during %s; %d of %d urgent this hour)", res.Reason, modeWords(st), used+1, g.set.BudgetPerHour)
 	return true
+}
+
+// meetingWords names the meeting that moved a check-in: `meeting
+// "Planning" until 11:30`.
+func meetingWords(c schedule.ScheduledCheckin, zone *time.Location) string {
+	what := "a meeting"
+	if c.Meeting != "" {
+		what = fmt.Sprintf("meeting %q", c.Meeting)
+	}
+	return what + " until " + c.MeetingEnd.In(zone).Format("15:04")
 }
 
 func modeWords(st schedule.Status) string {
@@ -570,7 +724,7 @@ func (g *Gate) CheckinNow() (Checkin, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.clk.Now()
-	c, err := g.releaseLocked(now, time.Time{}, false, true)
+	c, err := g.releaseLocked(now, time.Time{}, false, true, false)
 	if err != nil {
 		return c, err
 	}
@@ -599,7 +753,7 @@ func (g *Gate) FocusUntilNextCheckin() (Status, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.clk.Now()
-	next, _, ok := g.set.Plan.NextCheckin(now)
+	next, _, ok := g.plan.NextCheckin(now)
 	if !ok {
 		return Status{}, ErrNoCheckin
 	}
@@ -609,18 +763,19 @@ func (g *Gate) FocusUntilNextCheckin() (Status, error) {
 	return g.snapshotLocked(now), nil
 }
 
-// EndFocus ends the manual focus block and any scheduled one in progress.
+// EndFocus ends the manual focus block and any scheduled one in progress;
+// during a meeting it stops holding for the rest of the meeting.
 func (g *Gate) EndFocus() (Status, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.clk.Now()
-	st := g.set.Plan.Mode(now, g.state.Overrides)
-	if st.Mode != model.ModeFocus {
+	st := g.plan.Mode(now, g.state.Overrides)
+	if st.Mode != model.ModeFocus && st.Mode != model.ModeMeeting {
 		return g.snapshotLocked(now), ErrNotInFocus
 	}
 	g.state.Overrides.FocusUntil = time.Time{}
-	// Skip the scheduled block that is running now, until its end.
-	if plain := g.set.Plan.Mode(now, schedule.Overrides{}); plain.Mode == model.ModeFocus && !plain.Until.IsZero() {
+	// Skip the scheduled block or the meeting running now, until its end.
+	if plain := g.plan.Mode(now, schedule.Overrides{}); (plain.Mode == model.ModeFocus || plain.Mode == model.ModeMeeting) && !plain.Until.IsZero() {
 		g.state.Overrides.SkipFocusUntil = plain.Until
 	}
 	g.commitOverridesLocked(now)
@@ -696,12 +851,12 @@ func (g *Gate) Snooze(ids []string) (int, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.clk.Now()
-	zone := g.set.Plan.Zone
+	zone := g.plan.Zone
 	if zone == nil {
 		zone = time.Local
 	}
 	words := "the next check-in"
-	if next, _, ok := g.set.Plan.NextCheckin(now); ok {
+	if next, _, ok := g.plan.NextCheckin(now); ok {
 		words = "the check-in at " + model.When(next, now, zone)
 	}
 	n := 0
@@ -834,7 +989,7 @@ func (g *Gate) Test(it model.Item) Verdict {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.clk.Now()
-	st := g.set.Plan.Mode(now, g.state.Overrides)
+	st := g.plan.Mode(now, g.state.Overrides)
 	res := g.set.Rules.Evaluate(&it)
 	v := Verdict{Rule: res, Mode: st.Mode}
 	if res.Action == model.ActionIgnore {
@@ -880,14 +1035,14 @@ func (g *Gate) Status() Status {
 }
 
 func (g *Gate) snapshotLocked(now time.Time) Status {
-	st := g.set.Plan.Mode(now, g.state.Overrides)
+	st := g.plan.Mode(now, g.state.Overrides)
 	s := Status{Mode: st.Mode, Reason: st.Reason, Until: st.Until}
-	if next, _, ok := g.set.Plan.NextCheckin(now); ok {
+	if next, _, ok := g.plan.NextCheckin(now); ok {
 		s.NextCheckin = next
 	}
 	s.Held, _ = g.st.Count(model.StateHeld)
 	s.Released, _ = g.st.Count(model.StateReleased)
-	zone := g.set.Plan.Zone
+	zone := g.plan.Zone
 	if zone == nil {
 		zone = time.Local
 	}

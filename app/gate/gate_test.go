@@ -448,3 +448,54 @@ func TestIngestCleansEveryItem(t *testing.T) {
 		}
 	}
 }
+
+// jumpClock is a fake clock that is set forward once, just before Run
+// makes its first timer: a test (or a resume) moving the clock between
+// the tick and the timer.
+type jumpClock struct {
+	*clock.Fake
+	to     time.Time
+	jumped chan struct{}
+}
+
+func (c *jumpClock) NewTimer(d time.Duration) clock.Timer {
+	select {
+	case <-c.jumped:
+	default:
+		c.Fake.Set(c.to)
+		close(c.jumped)
+	}
+	return c.Fake.NewTimer(d)
+}
+
+// A clock moved past the next transition while Run was making its timer
+// still gets the transition at once, not a timer's length late.
+func TestRunSeesAClockThatMovedBeforeTheTimer(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "sluice.db"), store.Options{Timeout: time.Second, NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	clk := &jumpClock{Fake: clock.NewFake(at(t, "2026-11-23 08:59:00")), to: at(t, "2026-11-23 09:00:00"), jumped: make(chan struct{})}
+	g, err := New(st, clk, Settings{Plan: schedule.TwiceADay(berlin(t))}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, stop := g.Subscribe(16)
+	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case e := <-events:
+			if e.Kind == EventMode && e.Status.Mode == model.ModeFocus {
+				return
+			}
+		case <-timeout:
+			t.Fatal("no focus event for the 09:00 block: Run waits on a timer made after the clock moved")
+		}
+	}
+}

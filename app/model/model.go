@@ -30,6 +30,9 @@ const (
 	// KindDesktop is another desktop app's notification, recorded while
 	// Sluice holds the desktop (account "Desktop", channel = the app).
 	KindDesktop Kind = "desktop"
+	// Calendar sources: they bring busy time, not items.
+	KindCalDAV Kind = "caldav"
+	KindICS    Kind = "ics"
 )
 
 // State is where an item is in its life: held until a check-in, released
@@ -118,13 +121,14 @@ const (
 	ModeBetween              // working hours, no window open: hold
 	ModeWindow               // a check-in window is open: items arrive live
 	ModeFocus                // a focus block: only urgent items get through
+	ModeMeeting              // a meeting on the user's calendar: held like focus, urgent items get through
 	ModeVacation             // a vacation range: hold everything
 	ModePaused               // the user paused Sluice: everything is live
 )
 
 var modeNames = map[Mode]string{
 	ModeOffHours: "off-hours", ModeBetween: "between", ModeWindow: "window",
-	ModeFocus: "focus", ModeVacation: "vacation", ModePaused: "paused",
+	ModeFocus: "focus", ModeMeeting: "meeting", ModeVacation: "vacation", ModePaused: "paused",
 }
 
 func (m Mode) String() string {
@@ -437,6 +441,39 @@ type Waker interface {
 	Wake()
 }
 
+// Busy is one interval of busy time from the user's calendar (a meeting),
+// [Start, End). Calendar sources hand the gate these, already filtered: free
+// (transparent) events, cancelled ones and those the user declined never
+// become Busy.
+type Busy struct {
+	Start   time.Time `json:"start"`
+	End     time.Time `json:"end"`
+	Title   string    `json:"title,omitempty"`   // the event's summary, for the timeline and reasons
+	Account string    `json:"account,omitempty"` // the calendar account it came from
+	// AllDay marks an all-day event (a date, not a time) that is marked busy;
+	// whether those count is the user's choice (schedule.Meetings.AllDay).
+	AllDay bool `json:"all_day,omitempty"`
+}
+
+// BusySink is how a calendar source hands its busy time to the gate.
+type BusySink interface {
+	// SetBusy replaces everything the account said before with busy and
+	// stores its cursors (sync tokens, ETags) in the same transaction.
+	SetBusy(ctx context.Context, account string, busy []Busy, cursors []Cursor) error
+	// Cursor returns a stored cursor, or nil if there is none.
+	Cursor(account, key string) ([]byte, error)
+	// ReportHealth records the source's condition.
+	ReportHealth(h Health)
+}
+
+// Calendar is one configured calendar account: it keeps the gate's view of
+// the user's busy time up to date until ctx is cancelled, like a Connector
+// does for items.
+type Calendar interface {
+	Account() string
+	Run(ctx context.Context, sink BusySink) error
+}
+
 // FocusInfo describes a focus block for connectors that mirror it on the
 // service (Slack DND and status).
 type FocusInfo struct {
@@ -465,6 +502,8 @@ func (m Mode) Title() string {
 	switch m {
 	case ModeFocus:
 		return "Focus"
+	case ModeMeeting:
+		return "In a meeting"
 	case ModeWindow:
 		return "Check-in window open"
 	case ModeBetween:

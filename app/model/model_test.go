@@ -57,7 +57,7 @@ func TestItemIDIsStableAndScoped(t *testing.T) {
 }
 
 func TestTextForms(t *testing.T) {
-	for _, m := range []Mode{ModeOffHours, ModeBetween, ModeWindow, ModeFocus, ModeVacation, ModePaused} {
+	for _, m := range []Mode{ModeOffHours, ModeBetween, ModeWindow, ModeFocus, ModeMeeting, ModeVacation, ModePaused} {
 		b, _ := m.MarshalText()
 		var back Mode
 		if err := back.UnmarshalText(b); err != nil || back != m {

@@ -14,7 +14,7 @@ import (
 // future: the gate sets them at the moment the user acts.
 type Overrides struct {
 	FocusUntil     time.Time // manual focus active while now < FocusUntil
-	SkipFocusUntil time.Time // "end focus": scheduled focus blocks are ignored while now < SkipFocusUntil
+	SkipFocusUntil time.Time // "end focus": scheduled focus blocks and meetings are ignored while now < SkipFocusUntil
 	PauseUntil     time.Time // paused while now < PauseUntil
 	WindowUntil    time.Time // "check in now" opened a window lasting until this instant
 }
@@ -28,6 +28,7 @@ type Status struct {
 	// carry their end, however far away.
 	Until time.Time
 	// Reason is the mode in human words: "focus block 09:00–11:00",
+	// "meeting: Standup 10:00–10:30",
 	// "check-in window 11:00–11:30", "paused until 14:05", "vacation until
 	// 2026-12-31", "off-hours until Mon 09:00", "between check-ins until 13:30".
 	Reason string
@@ -52,12 +53,15 @@ const (
 	VacationStart                           // a vacation starts
 	VacationEnd                             // a vacation ends
 	OverrideEnd                             // manual focus, "end focus" or a manual window runs out
+	MeetingStart                            // a meeting starts (Meetings.Hold)
+	MeetingEnd                              // the meeting (or a run of back-to-back ones) ends
 )
 
 var kindNames = map[TransitionKind]string{
 	CheckinStart: "checkin-start", WindowEnd: "window-end", FocusStart: "focus-start",
 	FocusEnd: "focus-end", WorkStart: "work-start", WorkEnd: "work-end", PauseEnd: "pause-end",
 	VacationStart: "vacation-start", VacationEnd: "vacation-end", OverrideEnd: "override-end",
+	MeetingStart: "meeting-start", MeetingEnd: "meeting-end",
 }
 
 func (k TransitionKind) String() string {
@@ -91,9 +95,10 @@ type Transition struct {
 }
 
 // Mode reports the gate's mode at now. The mode is, highest first: paused
-// (now < o.PauseUntil); vacation (now inside a vacation's days); focus
-// (manual focus, or a scheduled focus block unless o.SkipFocusUntil is still
-// ahead); window (a scheduled check-in window or a manual one); between
+// (now < o.PauseUntil); vacation (now inside a vacation's days); meeting
+// (inside a busy interval of p.Busy when p.Meetings.Hold, unless
+// o.SkipFocusUntil is still ahead); focus (manual focus, or a scheduled focus
+// block unless o.SkipFocusUntil is still ahead); window (a scheduled check-in window or a manual one); between
 // (inside working hours); off-hours. Scheduled check-ins do not happen during
 // a vacation, so their windows do not open either.
 func (p Plan) Mode(now time.Time, o Overrides) Status {
@@ -148,7 +153,9 @@ func (p Plan) Next(now time.Time, o Overrides) (Transition, bool) {
 // CheckinsBetween lists the scheduled check-in starts in (from, to], in
 // order, leaving out those during a vacation. The gate uses it to find the
 // check-ins missed while the machine slept. Only the last Horizon before to
-// is searched, so a huge jump costs no more than eight days.
+// is searched, so a huge jump costs no more than eight days. A check-in a
+// meeting moved is listed at the time it moved to; one a meeting skipped is
+// not listed (Checkins lists both, with why).
 func (p Plan) CheckinsBetween(from, to time.Time) []time.Time {
 	from, to = wall(from), wall(to)
 	if lo := to.Add(-Horizon); from.Before(lo) {
@@ -200,7 +207,12 @@ func (o Overrides) wall() Overrides {
 // interval is one span of a plan as real instants, [start, end).
 type interval struct {
 	start, end time.Time
-	checkin    Checkin // windows only: the check-in, Window filled in
+	checkin    Checkin   // windows only: the check-in, Window filled in
+	planned    time.Time // windows only: where the plan puts the check-in, before a meeting moved it
+	meeting    *interval // windows: the run of meetings that moved the check-in; meetings: nil
+	title      string    // meetings: the event's title; runs: the titles joined
+	first      int       // runs: its meetings are timeline.meetings[first:last]
+	last       int
 }
 
 func (iv *interval) contains(t time.Time) bool { return !t.Before(iv.start) && t.Before(iv.end) }
@@ -209,7 +221,8 @@ func (iv *interval) contains(t time.Time) bool { return !t.Before(iv.start) && t
 type dayPlan struct {
 	work    []interval
 	focus   []interval
-	windows []interval // check-in windows, start = check-in; none during vacations
+	windows []interval // check-in windows, start = check-in (moved by meetings); none during vacations
+	skipped []interval // check-ins a meeting running past working hours cancelled (start = planned)
 }
 
 // vacation is a merged run of vacation days as instants.
@@ -221,14 +234,17 @@ type vacation struct {
 // timeline evaluates a plan around some instants, building each civil date's
 // intervals once.
 type timeline struct {
-	p    Plan
-	loc  *time.Location
-	days map[Date]*dayPlan
-	vacs []vacation // sorted, merged where they touch
+	p        Plan
+	loc      *time.Location
+	days     map[Date]*dayPlan
+	vacs     []vacation // sorted, merged where they touch
+	meetings []interval // the busy intervals that count, by start
+	runs     []interval // meetings merged where they overlap or touch, by start
 }
 
 func (p Plan) timeline() *timeline {
 	tl := &timeline{p: p, loc: p.zone(), days: map[Date]*dayPlan{}}
+	tl.meetings, tl.runs = p.meetingIntervals()
 	var vs []vacation
 	for _, v := range p.Vacations {
 		if !v.From.valid() || !v.To.valid() || v.From.Compare(v.To) > 0 {
@@ -283,8 +299,9 @@ func (tl *timeline) day(d Date) *dayPlan {
 	day := tl.p.Week[d.Weekday()]
 	dp := &dayPlan{}
 	if day.Work != nil {
-		if iv, ok := tl.span(d, *day.Work); ok {
-			dp.work = append(dp.work, iv)
+		work, workOK := tl.span(d, *day.Work)
+		if workOK {
+			dp.work = append(dp.work, work)
 		}
 		for _, c := range day.Checkins {
 			on := d
@@ -296,8 +313,21 @@ func (tl *timeline) day(d Date) *dayPlan {
 				continue
 			}
 			c.Window = Duration{c.window()}
-			end := start.Add(c.Window.Duration)
-			dp.windows = append(dp.windows, interval{start: start, end: end, checkin: c})
+			iv := interval{start: start, checkin: c, planned: start}
+			if run := tl.runAt(start); run != nil && tl.p.Meetings.MoveCheckins {
+				// A check-in inside a meeting moves to the end of the
+				// meeting (of the run of back-to-back meetings), as long as
+				// that is still within the working day; otherwise there is
+				// no check-in this time and held items wait for the next.
+				iv.meeting = run
+				if !workOK || run.end.After(work.end) {
+					dp.skipped = append(dp.skipped, iv)
+					continue
+				}
+				iv.start = run.end
+			}
+			iv.end = iv.start.Add(c.Window.Duration)
+			dp.windows = append(dp.windows, iv)
 		}
 	}
 	for _, f := range day.Focus {
@@ -320,6 +350,8 @@ type state struct {
 	paused, manualFocus bool
 	manualWindow, work  bool
 	focus               *interval // the latest-started scheduled focus block in force
+	meeting             *interval // the latest-started meeting in force (Meetings.Hold)
+	meetingStart        bool      // a meeting starts exactly now
 	window              *interval // the latest-started scheduled check-in window open
 	checkin             *interval // a scheduled check-in starting exactly now
 	focusStart          bool      // a scheduled focus block starts exactly now
@@ -358,11 +390,24 @@ func (tl *timeline) eval(t time.Time, o Overrides) state {
 			}
 		}
 	}
+	if tl.p.Meetings.Hold {
+		if run := tl.runAt(t); run != nil {
+			for k := run.first; k < run.last; k++ {
+				iv := &tl.meetings[k]
+				s.meetingStart = s.meetingStart || iv.start.Equal(t)
+				if !skip && iv.contains(t) && (s.meeting == nil || iv.start.After(s.meeting.start)) {
+					s.meeting = iv
+				}
+			}
+		}
+	}
 	switch {
 	case s.paused:
 		s.mode = model.ModePaused
 	case s.vacation:
 		s.mode = model.ModeVacation
+	case s.meeting != nil:
+		s.mode = model.ModeMeeting
 	case s.manualFocus || s.focus != nil:
 		s.mode = model.ModeFocus
 	case s.window != nil || s.manualWindow:
@@ -402,6 +447,13 @@ func (tl *timeline) candidates(now time.Time, o Overrides) []time.Time {
 			}
 		}
 	}
+	if tl.p.Meetings.Hold {
+		// The mode can change only where a run of meetings starts or ends.
+		for k := tl.firstRunEndingAfter(now); k < len(tl.runs) && !tl.runs[k].start.After(horizon); k++ {
+			add(tl.runs[k].start, horizon)
+			add(tl.runs[k].end, horizon)
+		}
+	}
 	for _, t := range []time.Time{o.FocusUntil, o.SkipFocusUntil, o.PauseUntil, o.WindowUntil} {
 		add(t, limit)
 	}
@@ -437,6 +489,11 @@ func kindOf(a, b state) TransitionKind {
 		switch b.mode {
 		case model.ModeVacation:
 			return VacationStart
+		case model.ModeMeeting:
+			if b.meetingStart {
+				return MeetingStart
+			}
+			return OverrideEnd // "end focus" ran out inside a meeting
 		case model.ModeFocus:
 			if b.focusStart {
 				return FocusStart
@@ -452,6 +509,8 @@ func kindOf(a, b state) TransitionKind {
 		return PauseEnd
 	case model.ModeVacation:
 		return VacationEnd
+	case model.ModeMeeting:
+		return MeetingEnd
 	case model.ModeFocus:
 		if a.focus != nil {
 			return FocusEnd
@@ -491,6 +550,8 @@ func (tl *timeline) reason(now time.Time, s state, st Status, o Overrides) strin
 		return "paused until " + tl.when(now, o.PauseUntil)
 	case model.ModeVacation:
 		return "vacation until " + s.vac.last.String()
+	case model.ModeMeeting:
+		return s.meeting.meetingWords()
 	case model.ModeFocus:
 		if s.manualFocus || s.focus == nil {
 			return until("focus")

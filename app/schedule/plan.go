@@ -21,6 +21,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/sluice-app/sluice/app/model"
 )
 
 // DefaultWindow is the length of a check-in window whose Window is zero.
@@ -88,11 +90,17 @@ type Day struct {
 	Focus    []Span    `toml:"focus" json:"focus,omitempty"`
 }
 
-// Plan is a user's weekly schedule in one zone, plus vacations.
+// Plan is a user's weekly schedule in one zone, plus vacations, plus the
+// meetings on the user's calendar and how they shape the day.
 type Plan struct {
 	Zone      *time.Location // nil => time.Local
 	Week      [7]Day         // indexed by time.Weekday (0 = Sunday)
 	Vacations []DateRange
+	// Meetings switches how Busy shapes the day; the zero value ignores it.
+	Meetings Meetings
+	// Busy is the user's busy time from their calendars, in any order; the
+	// gate fills it in from the calendar sources (see meetings.go).
+	Busy []model.Busy
 }
 
 // Errors Validate wraps, for callers that test the kind of mistake.

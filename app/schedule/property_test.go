@@ -43,10 +43,31 @@ func oddPlan(loc *time.Location) Plan {
 	return p
 }
 
+// meetingPlan is the twice-a-day plan with meetings on every fifth day of
+// 2026 that cover check-ins, run back to back, cross DST nights and last
+// whole days, all switches on.
+func meetingPlan(loc *time.Location) Plan {
+	p := TwiceADay(loc)
+	p.Meetings = Meetings{MoveCheckins: true, Hold: true, AllDay: true}
+	for d := date(2026, 1, 1); d.Year == 2026; d = d.AddDays(5) {
+		at := func(h, m int) time.Time { return p.At(d, Clock{h, m}) }
+		p.Busy = append(p.Busy,
+			model.Busy{Title: "a", Start: at(10, 30), End: at(11, 20)},
+			model.Busy{Title: "b", Start: at(11, 20), End: at(11, 50)},
+			model.Busy{Title: "c", Start: at(15, 45), End: at(18, 0)},
+			model.Busy{Title: "night", Start: at(1, 15), End: at(3, 45)})
+		if d.Day%4 == 0 {
+			p.Busy = append(p.Busy, model.Busy{Title: "all day", AllDay: true, Start: at(0, 0), End: p.At(d.AddDays(1), Clock{})})
+		}
+	}
+	return p
+}
+
 func propertyPlans(loc *time.Location) map[string]Plan {
 	return map[string]Plan{
 		"twice-a-day": TwiceADay(loc), "three-times-a-day": ThreeTimesADay(loc),
 		"makers-day": MakersDay(loc), "odd": oddPlan(loc), "empty": {Zone: loc},
+		"meetings": meetingPlan(loc),
 	}
 }
 
@@ -211,7 +232,10 @@ func TestPropertyRandomInstants(t *testing.T) {
 func TestPropertyWalkYear(t *testing.T) {
 	for _, name := range propertyZones {
 		loc := zone(t, name)
-		for _, pname := range []string{"twice-a-day", "odd"} {
+		for _, pname := range []string{"twice-a-day", "odd", "meetings"} {
+			if pname == "meetings" && name != "Europe/Berlin" && name != "America/New_York" && name != "Australia/Lord_Howe" {
+				continue // slow-ish; the zones with DST changes are what matter
+			}
 			p := propertyPlans(loc)[pname]
 			t.Run(name+"/"+pname, func(t *testing.T) {
 				now, end := year2026, year2026.AddDate(1, 0, 0)

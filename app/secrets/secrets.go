@@ -39,9 +39,10 @@ type Kind string
 
 // Secret kinds.
 const (
-	Password Kind = "password"  // IMAP password
+	Password Kind = "password"  // IMAP or CalDAV password
 	Token    Kind = "token"     // Slack user token (xoxp-)
 	AppToken Kind = "app-token" // Slack app-level token (xapp-)
+	URL      Kind = "url"       // a calendar feed's secret address (.ics)
 	// RefreshToken is an OAuth2 account's refresh token (app/oauth). The
 	// access tokens made from it are never stored.
 	RefreshToken Kind = "oauth-refresh-token"
@@ -80,6 +81,8 @@ func setHint(k Kind, account string) string {
 	switch k {
 	case Password:
 		return "set it with `sluice account set-password " + account + "`"
+	case URL:
+		return "set it with `sluice account set-url " + account + "`"
 	case RefreshToken:
 		return "sign in with `sluice account login " + account + "`"
 	}
@@ -119,7 +122,7 @@ func Delete(account string, k Kind) error {
 
 // DeleteAll removes every secret of an account.
 func DeleteAll(account string) error {
-	return errors.Join(Delete(account, Password), Delete(account, Token), Delete(account, AppToken), Delete(account, RefreshToken))
+	return errors.Join(Delete(account, Password), Delete(account, Token), Delete(account, AppToken), Delete(account, URL), Delete(account, RefreshToken))
 }
 
 // MockForTests replaces the OS keyring with an in-memory one. Only tests

@@ -24,6 +24,7 @@ type Report struct {
 	Held, Released, Done int
 	Cursors, Days        int
 	Tombstones           int
+	Calendars            int // calendar accounts with stored busy time
 
 	// Problems lists the first problems found, in words; More counts the
 	// rest. No problems means the file is sound.
@@ -49,8 +50,8 @@ func (r *Report) bad(format string, args ...any) {
 // bbolt could reach, bbolt's own consistency check (Tx.Check), and then
 // Sluice's own layout: every item and its state record decode, each item
 // is in exactly the index of its state, the counters match the indices,
-// the id log matches the items, and tombstones, cursors and stats are well
-// formed. It fails with ErrLocked while a running Sluice holds the file
+// the id log matches the items, and tombstones, cursors, stats and the
+// calendars' busy time are well formed. It fails with ErrLocked while a running Sluice holds the file
 // (after opt.Timeout); damage is reported in the Report, not as an error.
 func Check(path string, opt Options) (*Report, error) {
 	timeout := opt.Timeout
@@ -125,7 +126,9 @@ func guarded(fn func() error) (err error) {
 // checkLayout checks Sluice's own layout in tx and counts what it holds.
 func checkLayout(tx *bolt.Tx, r *Report) {
 	for _, name := range allBuckets {
-		if tx.Bucket(name) == nil {
+		// A store last written by a Sluice from before calendars has no
+		// busy bucket, soundly: Open adds it.
+		if tx.Bucket(name) == nil && !bytes.Equal(name, bucketBusy) {
 			r.bad("bucket %s is missing", name)
 		}
 	}
@@ -251,12 +254,28 @@ func checkLayout(tx *bolt.Tx, r *Report) {
 		}
 		return nil
 	})
+	if b := tx.Bucket(bucketBusy); b != nil {
+		checkBusy(b, r)
+	}
 	_ = tx.Bucket(bucketStats).ForEach(func(k, v []byte) error {
 		r.Days++
 		if err := checkDay(string(k)); err != nil {
 			r.bad("stats: %v", err)
 		} else if _, err := decodeStats(string(k), v); err != nil {
 			r.bad("%v", err)
+		}
+		return nil
+	})
+}
+
+// checkBusy checks the calendars' busy time: one readable entry per account.
+func checkBusy(b *bolt.Bucket, r *Report) {
+	_ = b.ForEach(func(k, v []byte) error {
+		r.Calendars++
+		if checkAccount(string(k)) != nil {
+			r.bad("busy: key %q names no account", k)
+		} else if _, err := decodeBusy(v); err != nil {
+			r.bad("busy: the busy time of %q is unreadable: %v", k, err)
 		}
 		return nil
 	})

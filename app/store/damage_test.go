@@ -17,7 +17,8 @@ import (
 )
 
 // damageFixture is a closed store of n items (a third released, a tenth of
-// those done), a cursor, stats, a tombstone and gate state, big enough for
+// those done), a cursor, stats, a tombstone, a calendar's busy time and
+// gate state, big enough for
 // every bucket that matters to have branch pages.
 type damageFixture struct {
 	path   string
@@ -76,6 +77,9 @@ func newDamageFixture(t testing.TB, n int) *damageFixture {
 	if err := s.SetGateState([]byte(`{"overrides":{}}`)); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.SetBusy("Work calendar", fixtureBusy, nil); err != nil {
+		t.Fatal(err)
+	}
 	f := &damageFixture{path: path, items: map[string]model.Item{}, roots: map[string]uint64{}, pruned: extra}
 	for _, st := range states {
 		for _, it := range listAll(t, s, st, false) {
@@ -101,6 +105,9 @@ func newDamageFixture(t testing.TB, n int) *damageFixture {
 	}
 	return f
 }
+
+// fixtureBusy is the damage fixture's one meeting.
+var fixtureBusy = []model.Busy{{Start: t0, End: t0.Add(time.Hour), Title: "Planning", Account: "Work calendar"}}
 
 // patch writes b at off into the store file.
 func (f *damageFixture) patch(t testing.TB, off int64, b []byte) {
@@ -284,8 +291,8 @@ func TestCheckSoundStore(t *testing.T) {
 			done++
 		}
 	}
-	if r.Held != held || r.Released != rel || r.Done != done || r.Cursors != 1 || r.Days != 1 || r.Tombstones != 1 {
-		t.Fatalf("report %+v, want %d held, %d released, %d done, 1 cursor, 1 day, 1 tombstone", r, held, rel, done)
+	if r.Held != held || r.Released != rel || r.Done != done || r.Cursors != 1 || r.Days != 1 || r.Tombstones != 1 || r.Calendars != 1 {
+		t.Fatalf("report %+v, want %d held, %d released, %d done, 1 cursor, 1 day, 1 tombstone, 1 calendar", r, held, rel, done)
 	}
 }
 
@@ -312,6 +319,9 @@ func TestCheckFindsDamage(t *testing.T) {
 		{"undecodable item", func(t *testing.T, f *damageFixture) {
 			rawUpdate(t, f.path, func(tx *bolt.Tx) error { return tx.Bucket(bucketItems).Put(seqKey(5), []byte{1, 99}) })
 		}, "item 5: truncated value"},
+		{"unreadable busy time", func(t *testing.T, f *damageFixture) {
+			rawUpdate(t, f.path, func(tx *bolt.Tx) error { return tx.Bucket(bucketBusy).Put([]byte("Feed"), []byte("{not json")) })
+		}, `the busy time of "Feed" is unreadable`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -326,6 +336,28 @@ func TestCheckFindsDamage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A store last written by a Sluice from before calendars has no busy
+// bucket: that is sound, and Open adds it.
+func TestCheckStoreFromBeforeCalendars(t *testing.T) {
+	f := newDamageFixture(t, 50)
+	rawUpdate(t, f.path, func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketBusy) })
+	r, err := Check(f.path, Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.OK() || r.Calendars != 0 || r.Items() != len(f.items) {
+		t.Fatalf("a store without busy time: problems %q, %d calendars, %d items", r.Problems, r.Calendars, r.Items())
+	}
+	s, err := Open(f.path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetBusy("Work calendar", fixtureBusy, nil); err != nil {
+		t.Fatalf("busy time after Open added the bucket: %v", err)
+	}
+	s.Close()
 }
 
 // recoverAndCheck recovers the fixture's store and checks the result: the
@@ -374,7 +406,7 @@ func TestRecoverSavesItemsBelowADamagedPage(t *testing.T) {
 	if rec.Items() != len(f.items) || rec.Expected != len(f.items) {
 		t.Fatalf("saved %d items (expected %d), want all %d", rec.Items(), rec.Expected, len(f.items))
 	}
-	if rec.Found == 0 || rec.Cursors != 1 || rec.Days != 1 || rec.Tombstones != 1 || !rec.GateState {
+	if rec.Found == 0 || rec.Cursors != 1 || rec.Days != 1 || rec.Tombstones != 1 || rec.Calendars != 1 || !rec.GateState {
 		t.Fatalf("recovered %+v", rec)
 	}
 	for id, want := range f.items {
@@ -394,6 +426,10 @@ func TestRecoverSavesItemsBelowADamagedPage(t *testing.T) {
 	}
 	if v, _ := s.Cursor("mail", "INBOX"); string(v) != "v1:uid 42" {
 		t.Fatalf("cursor %q", v)
+	}
+	if busy, err := s.Busy(); err != nil || len(busy) != 1 || len(busy["Work calendar"]) != 1 ||
+		!busy["Work calendar"][0].Start.Equal(fixtureBusy[0].Start) || busy["Work calendar"][0].Title != "Planning" {
+		t.Fatalf("busy time after recovery: %+v, %v", busy, err)
 	}
 	// The pruned item stays pruned, and new items get new seqs.
 	added, err := s.Put([]model.Item{realisticItem("mail", 2000, model.StateHeld), realisticItem("mail", 5000, model.StateHeld)}, nil)

@@ -24,6 +24,7 @@ type Recovered struct {
 	Cursors, Days        int
 	Tombstones           int
 	Bodies               int // whole texts (Item.Body) saved with their items
+	Calendars            int // calendar accounts whose busy time was saved
 	GateState            bool
 
 	// Found is how many of the saved items were found outside the
@@ -47,10 +48,10 @@ func (r *Recovered) Items() int { return r.Held + r.Released + r.Done }
 // (DATE from now), and copies everything readable from it into a fresh
 // store at path: items with their state and decision log, the id log and
 // the state indices (rebuilt from the items, so they agree), cursors,
-// tombstones, daily stats and the gate's state. Items are looked for in
-// the tree of the current meta page, then of the older one, then on every
-// leaf page no tree reaches, so a damaged branch page does not lose the
-// items below it. It refuses with ErrLocked while a running Sluice holds
+// tombstones, daily stats, the calendars' busy time and the gate's state.
+// Items are looked for in the tree of the current meta page, then of the
+// older one, then on every leaf page no tree reaches, so a damaged branch
+// page does not lose the items below it. It refuses with ErrLocked while a running Sluice holds
 // the file (after opt.Timeout), and leaves the file as it was when anything
 // fails before the fresh store is complete. opt.NoSync is for tests.
 //
@@ -147,6 +148,7 @@ type salvaged struct {
 	stats      map[string][]byte
 	tombs      map[string][]byte
 	bodies     map[string][]byte // seq key → Item.Body, kept for the items that are kept
+	busy       map[string][]byte // calendar account → its busy time
 	gate       []byte
 	sequence   uint64 // the items bucket's sequence
 	expected   int
@@ -171,7 +173,7 @@ type bucketData struct {
 // salvage reads what it can of a store file.
 func salvage(r io.ReaderAt, size int64) *salvaged {
 	sv := &salvaged{items: map[uint64]model.Item{}, orphan: map[uint64]bool{}, cursors: map[string][]byte{}, stats: map[string][]byte{},
-		tombs: map[string][]byte{}, bodies: map[string][]byte{}, expected: -1}
+		tombs: map[string][]byte{}, bodies: map[string][]byte{}, busy: map[string][]byte{}, expected: -1}
 	pageSize, metas := fileMetas(r, size)
 	if pageSize == 0 {
 		pageSize = defaultPageSize
@@ -212,6 +214,7 @@ func salvage(r io.ReaderAt, size int64) *salvaged {
 		fill(sv.stats, t[string(bucketStats)])
 		fill(sv.tombs, t[string(bucketTombs)])
 		fill(sv.bodies, t[string(bucketBodies)])
+		fill(sv.busy, t[string(bucketBusy)])
 		if g := t[string(bucketGate)]; g != nil && sv.gate == nil {
 			sv.gate = g.entries[string(keyGateState)]
 		}
@@ -478,6 +481,25 @@ func (sv *salvaged) write(path string, now time.Time, noSync bool) (*Recovered, 
 				return err
 			}
 			rec.Days++
+		}
+		// The calendars' busy time is copied, so a meeting under way keeps
+		// holding from the first minute. It is a cache of what the
+		// account's "calendar" cursor (copied above) holds: the source's
+		// first successful poll after start recomputes it from that cursor
+		// and writes it again, so a copy from the older tree, or one that
+		// disagrees with the cursor, lasts until then. An unreadable one is
+		// dropped: that poll refills it.
+		for k, v := range sv.busy {
+			if checkAccount(k) != nil {
+				continue
+			}
+			if _, err := decodeBusy(v); err != nil {
+				continue
+			}
+			if err := put(bucketBusy, k, v); err != nil {
+				return err
+			}
+			rec.Calendars++
 		}
 		for k, v := range sv.tombs {
 			if _, ok := parseID(k); !ok || len(v) != 8 {

@@ -25,12 +25,13 @@ var (
 	bucketCursors  = []byte("cursors")      // account \x00 key → cursor value
 	bucketStats    = []byte("stats")        // day "2006-01-02" → encoded DayStats
 	bucketGate     = []byte("gate")         // keyGateState → the gate's opaque blob
+	bucketBusy     = []byte("busy")         // calendar account → encoded []model.Busy
 )
 
 // allBuckets is the bucket registry Open creates.
 var allBuckets = [][]byte{
 	bucketMeta, bucketItems, bucketLife, bucketBodies, bucketHeld, bucketReleased, bucketDone,
-	bucketIDs, bucketTombs, bucketCursors, bucketStats, bucketGate,
+	bucketIDs, bucketTombs, bucketCursors, bucketStats, bucketGate, bucketBusy,
 }
 
 // Keys inside the meta and gate buckets.

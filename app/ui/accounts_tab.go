@@ -81,7 +81,8 @@ func (t *accountsTab) build() fyne.CanvasObject {
 	addSlack := widget.NewButtonWithIcon("Add Slack workspace", theme.ContentAddIcon(), func() { t.add("slack") })
 	addMatrix := widget.NewButtonWithIcon("Add Matrix account", theme.ContentAddIcon(), func() { t.add("matrix") })
 	addGitHub := widget.NewButtonWithIcon("Add GitHub", theme.ContentAddIcon(), func() { t.add("github") })
-	left := container.NewBorder(heading("Sources"), container.NewVBox(addMail, addSlack, addMatrix, addGitHub), nil, nil, t.list)
+	addCal := widget.NewButtonWithIcon("Add calendar", theme.ContentAddIcon(), func() { t.add("caldav") })
+	left := container.NewBorder(heading("Sources"), container.NewVBox(addMail, addSlack, addMatrix, addGitHub, addCal), nil, nil, t.list)
 
 	t.editor = container.NewVBox()
 	t.list.Select(t.sel + 1)
@@ -132,7 +133,7 @@ func (t *accountsTab) saved() { t.list.Refresh() }
 // add appends a new account of a kind and selects it.
 func (t *accountsTab) add(kind string) {
 	s := t.s
-	base := map[string]string{"imap": "Mail", "slack": "Slack", "matrix": "Matrix", "github": "GitHub"}[kind]
+	base := map[string]string{"imap": "Mail", "slack": "Slack", "matrix": "Matrix", "github": "GitHub", "caldav": "Calendar", "ics": "Calendar"}[kind]
 	name := base
 	for n := 2; slices.ContainsFunc(s.cfg.Accounts, func(a config.Account) bool { return strings.EqualFold(a.Name, name) }); n++ {
 		name = fmt.Sprintf("%s %d", base, n)
@@ -200,6 +201,8 @@ func (t *accountsTab) buildEditor() {
 			objs = t.matrixEditor(t.sel)
 		case "github":
 			objs = t.githubEditor(t.sel)
+		case "caldav", "ics":
+			objs = t.calendarEditor(t.sel)
 		default:
 			objs = t.imapEditor(t.sel)
 		}
@@ -491,6 +494,81 @@ func (t *accountsTab) slackEditor(i int) []fyne.CanvasObject {
 		labelled("Channels", channels), chMsg,
 		dnd, status, labelled("Status text", statusText),
 	)
+	return append(objs, t.actions(i)...)
+}
+
+// calendarEditor edits a calendar account: a CalDAV server with a login,
+// or a calendar's (secret) .ics address. Calendars bring meetings, which
+// shape the schedule (see the Schedule tab), never items.
+func (t *accountsTab) calendarEditor(i int) []fyne.CanvasObject {
+	s := t.s
+	f := fmt.Sprintf("accounts[%d]", i+1)
+	acc := &s.cfg.Accounts[i]
+	objs := t.commonFields(i, "Calendar")
+	kinds := []string{"CalDAV account", "Calendar address (.ics)"}
+	sel := kinds[0]
+	if acc.Kind == "ics" {
+		sel = kinds[1]
+	}
+	kind := newSelect(kinds, sel, func(v string) {
+		k := "caldav"
+		if v == kinds[1] {
+			k = "ics"
+		}
+		if s.cfg.Accounts[i].Kind != k {
+			s.cfg.Accounts[i].Kind = k
+			t.buildEditor()
+		}
+	})
+	objs = append(objs, labelled("Kind", kind), s.fe.slot(f+".kind"))
+	if acc.Kind == "ics" {
+		secret := widget.NewPasswordEntry()
+		secret.SetPlaceHolder(t.secretPlaceholder(i, secrets.URL, "https://… (the calendar's secret address)"))
+		secret.SetText(s.pending[acc.Name][secrets.URL])
+		secret.OnChanged = func(v string) {
+			v = strings.TrimSpace(v)
+			if v != "" && !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "webcal://") {
+				s.setParse(f+".secret_url", "a calendar address starts with https://")
+			} else {
+				s.setParse(f+".secret_url", "")
+			}
+			t.setPending(s.cfg.Accounts[i].Name, secrets.URL, v)
+			s.changed()
+		}
+		addresses, addrMsg := entryFor(s, f+".addresses", listText(acc.Addresses), "me@example.com (to skip invitations you declined)", func(v string) {
+			s.cfg.Accounts[i].Addresses = parseList(v)
+		})
+		objs = append(objs,
+			labelled("Secret address", secret), s.fe.slot(f+".secret_url", f+".url"),
+			note("Google Calendar and Outlook give a private iCal address per calendar. It is a password: it is kept in the system keyring, never in the settings file."),
+			labelled("Your addresses", addresses), addrMsg,
+		)
+	} else {
+		server, urlMsg := entryFor(s, f+".url", acc.URL, "https://cal.example.com/dav/", func(v string) { s.cfg.Accounts[i].URL = v })
+		user, userMsg := entryFor(s, f+".username", acc.Username, "me@example.com", func(v string) { s.cfg.Accounts[i].Username = v })
+		pw := widget.NewPasswordEntry()
+		pw.SetPlaceHolder(t.secretPlaceholder(i, secrets.Password, "App password"))
+		pw.SetText(s.pending[acc.Name][secrets.Password])
+		pw.OnChanged = func(v string) {
+			t.setPending(s.cfg.Accounts[i].Name, secrets.Password, strings.TrimSpace(v))
+			s.changed()
+		}
+		cals, calMsg := entryFor(s, f+".calendars", listText(acc.Calendars), "Work, Team (empty: every calendar)", func(v string) {
+			s.cfg.Accounts[i].Calendars = parseList(v)
+		})
+		addresses, addrMsg := entryFor(s, f+".addresses", listText(acc.Addresses), "(the user name, if it is an address)", func(v string) {
+			s.cfg.Accounts[i].Addresses = parseList(v)
+		})
+		objs = append(objs,
+			labelled("Server", server), urlMsg,
+			labelled("User name", user), userMsg,
+			labelled("Password", pw), s.fe.slot(f+".password"),
+			note("Nextcloud, Fastmail, iCloud, Radicale or any CalDAV server. The password is kept in the system keyring, never in the settings file."),
+			labelled("Calendars", cals), calMsg,
+			labelled("Your addresses", addresses), addrMsg,
+		)
+	}
+	objs = append(objs, note("Free, cancelled and declined events never count as meetings. What meetings do to check-ins and focus is set on the Schedule tab."))
 	return append(objs, t.actions(i)...)
 }
 

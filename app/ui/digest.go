@@ -844,6 +844,8 @@ func kindIcon(k model.Kind) fyne.Resource {
 		return theme.MailComposeIcon()
 	case model.KindSlack, model.KindMatrix:
 		return theme.AccountIcon()
+	case model.KindCalDAV, model.KindICS:
+		return theme.CalendarIcon()
 	case model.KindGitHub:
 		return theme.InfoIcon()
 	default:

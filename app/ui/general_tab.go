@@ -56,8 +56,8 @@ func (s *settings) notificationsTab() fyne.CanvasObject {
 
 // Choices of hold_other_apps as the windows word them.
 var holdChoices = []struct{ value, label string }{
-	{config.HoldFocus, "During focus blocks"},
-	{config.HoldHolding, "Whenever Sluice holds (focus, between check-ins, off-hours)"},
+	{config.HoldFocus, "During focus blocks and meetings"},
+	{config.HoldHolding, "Whenever Sluice holds (focus, meetings, between check-ins, off-hours)"},
 	{config.HoldOff, "Never: other apps notify as usual"},
 }
 

@@ -49,6 +49,11 @@ func modeColor(m model.Mode) color.Color {
 			return rgb(0x3b, 0x5b, 0x7e)
 		}
 		return rgb(0xb7, 0xd0, 0xec)
+	case model.ModeMeeting:
+		if dark {
+			return rgb(0xb0, 0x5f, 0x8c)
+		}
+		return rgb(0xd9, 0x8c, 0xb3)
 	case model.ModeVacation:
 		if dark {
 			return rgb(0xd9, 0x8b, 0x3a)
@@ -62,6 +67,28 @@ func modeColor(m model.Mode) color.Color {
 		}
 		return rgb(0xe4, 0xe4, 0xe8)
 	}
+}
+
+// meetingColor is the band of a meeting on the preview.
+func meetingColor() color.Color {
+	if isDark() {
+		return rgb(0xe0, 0x7a, 0xb4)
+	}
+	return rgb(0xb8, 0x3c, 0x82)
+}
+
+// publishedColor marks focus blocks that are on the user's calendar.
+func publishedColor() color.Color {
+	if isDark() {
+		return rgb(0xf2, 0xc9, 0x4c)
+	}
+	return rgb(0xc7, 0x8c, 0x00)
+}
+
+// dimmed is c at a third of its opacity.
+func dimmed(c color.Color) color.Color {
+	r, g, b, _ := c.RGBA()
+	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 0x55}
 }
 
 // checkinColor marks check-in instants on the preview.

@@ -72,6 +72,7 @@ type scheduleTab struct {
 	rhythm    *widget.Select
 	about     *widget.Label
 	dayBtns   map[time.Weekday]*widget.Button
+	moves     *widget.Label // the check-ins meetings move or skip, in words
 }
 
 // selectDay shows the editor of day w and marks its button.
@@ -143,8 +144,10 @@ func (t *scheduleTab) build() fyne.CanvasObject {
 	weekBox := section("Week", "Working hours, check-ins and focus blocks of each day. Check-ins must lie within working hours.",
 		daySel, s.fe.slot("schedule.days"), t.dayEditor)
 
-	previewBox := section("Next 7 days", "What Sluice will do, as you edit. Off-hours and time between check-ins are held; check-in windows deliver live; during focus only urgent items come through.",
-		t.preview, timelineLegend())
+	t.moves = note("")
+	t.moves.Hide()
+	previewBox := section("Next 7 days", "What Sluice will do, as you edit. Off-hours and time between check-ins are held; check-in windows deliver live; during focus and meetings only urgent items come through.",
+		t.preview, timelineLegend(), t.moves)
 
 	t.vacBox = container.NewVBox()
 	t.buildVacations()
@@ -157,8 +160,9 @@ func (t *scheduleTab) build() fyne.CanvasObject {
 	vacBox := section("Vacations", "Everything is held for these days (inclusive); no check-ins happen.", t.vacBox, container.NewHBox(vacAdd))
 
 	urgentBox := t.urgentSection()
+	calendarBox := t.calendarSection()
 
-	left := container.NewVBox(weekBox)
+	left := container.NewVBox(weekBox, widget.NewSeparator(), calendarBox)
 	right := container.NewVBox(rhythmBox, widget.NewSeparator(), vacBox, widget.NewSeparator(), urgentBox)
 	t.refreshPreview()
 	return container.NewVScroll(container.NewPadded(container.NewVBox(
@@ -200,6 +204,79 @@ func (t *scheduleTab) urgentSection() fyne.CanvasObject {
 		s.fe.slot("urgent.budget_per_hour"),
 		labelled("Outside working hours", off),
 		s.fe.slot("urgent.off_hours"))
+}
+
+// calendarSection holds the switches for how meetings shape the day and
+// the publishing of focus blocks.
+func (t *scheduleTab) calendarSection() fyne.CanvasObject {
+	s := t.s
+	c := &s.cfg.Calendar
+	move := newCheck("Move check-ins out of meetings", c.MoveCheckins, func(on bool) {
+		s.cfg.Calendar.MoveCheckins = on
+		s.changed()
+	})
+	hold := newCheck("Hold during meetings", c.HoldInMeetings, func(on bool) {
+		s.cfg.Calendar.HoldInMeetings = on
+		s.changed()
+	})
+	allDay := newCheck("Count busy all-day events", c.AllDayBusy, func(on bool) {
+		s.cfg.Calendar.AllDayBusy = on
+		s.changed()
+	})
+	var davs []string
+	for _, a := range s.cfg.Accounts {
+		if a.Kind == "caldav" {
+			davs = append(davs, a.Name)
+		}
+	}
+	account := newSelect(davs, c.PublishAccount, func(v string) {
+		s.cfg.Calendar.PublishAccount = v
+		s.changed()
+	})
+	account.PlaceHolder = "(a CalDAV account)"
+	cal := widget.NewEntry()
+	cal.SetText(c.PublishCalendar)
+	cal.SetPlaceHolder("Calendar name, e.g. Work")
+	cal.OnChanged = func(v string) {
+		s.cfg.Calendar.PublishCalendar = strings.TrimSpace(v)
+		s.changed()
+	}
+	publish := newCheck("Publish focus blocks as busy", c.PublishFocus, func(on bool) {
+		s.cfg.Calendar.PublishFocus = on
+		if on {
+			account.Enable()
+			cal.Enable()
+		} else {
+			account.Disable()
+			cal.Disable()
+		}
+		s.changed()
+	})
+	if !c.PublishFocus {
+		account.Disable()
+		cal.Disable()
+	}
+	status := note("")
+	if p := t.s.calendar.Publish; p.On && p.Error != "" {
+		status.SetText("Last attempt failed: " + p.Error)
+	} else if p.On {
+		status.SetText(fmt.Sprintf("%s on %s ▸ %s now.", plural(len(p.Blocks), "focus block", "focus blocks"), p.Account, p.Calendar))
+	} else {
+		status.Hide()
+	}
+	hint := "Add a calendar on the Accounts tab: its meetings then shape the day."
+	if n := len(t.s.calendar.Busy); n > 0 {
+		hint = fmt.Sprintf("Your calendars have %s in the next two weeks. Free, cancelled and declined events never count.", plural(n, "meeting", "meetings"))
+	}
+	return section("Meetings", hint,
+		move, hold, allDay,
+		note("A check-in inside a meeting moves to the meeting's end, or is skipped when the meeting outlasts the working day. During a meeting only urgent items come through."),
+		widget.NewSeparator(),
+		publish,
+		labelled("Account", account), s.fe.slot("calendar.publish_account"),
+		labelled("Calendar", cal), s.fe.slot("calendar.publish_calendar", "calendar.publish_focus"),
+		note("Sluice writes the week's blocks as busy \"Focus — Sluice\" events, updates them when the schedule changes, and removes only its own when this is turned off."),
+		status)
 }
 
 // setTemplate switches to a template's week (or, for custom, keeps the
@@ -531,5 +608,34 @@ func (t *scheduleTab) refreshPreview() {
 		t.preview.setEmpty("Fix the schedule's problems (marked in red) to see the preview.")
 		return
 	}
-	t.preview.setLines(planLines(p, t.s.u.now(), 7))
+	p.Busy = t.s.calendar.Busy
+	days := p.Preview(t.s.u.now(), 7)
+	t.preview.setLines(previewLines(days, t.s.calendar.Publish.Blocks))
+	t.showMoves(p, days)
+}
+
+// showMoves lists, under the preview, the check-ins that meetings move
+// or skip in the coming week.
+func (t *scheduleTab) showMoves(p schedule.Plan, days []schedule.PreviewDay) {
+	if t.moves == nil {
+		return
+	}
+	loc := p.Zone
+	if loc == nil {
+		loc = time.Local
+	}
+	var lines []string
+	for _, d := range days {
+		for _, c := range d.Checkins {
+			if c.Moved || c.Skipped {
+				lines = append(lines, c.Planned.In(loc).Format("Mon")+" "+c.Words(loc))
+			}
+		}
+	}
+	if len(lines) == 0 {
+		t.moves.Hide()
+		return
+	}
+	t.moves.SetText("Meetings move check-ins (a faint tick marks where one was): " + strings.Join(lines, "; ") + ".")
+	t.moves.Show()
 }

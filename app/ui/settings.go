@@ -40,7 +40,10 @@ type settings struct {
 	saved  config.Config // what the running Sluice has
 	cfg    config.Config // the working copy
 	status control.Status
-	loaded bool
+	// calendar is the running Sluice's meetings and published focus
+	// blocks, which the preview draws with the working copy's schedule.
+	calendar control.Schedule
+	loaded   bool
 
 	fe    *fieldErrors
 	parse map[string]string // config path → input that is not a value yet
@@ -102,18 +105,25 @@ func (s *settings) closed() {
 func (s *settings) load() {
 	var cfg config.Config
 	var st control.Status
+	var sc control.Schedule
 	s.w.call(func(ctx context.Context) (err error) {
 		if st, err = s.u.c.Status(ctx); err != nil {
 			return err
 		}
-		cfg, err = s.u.c.Config(ctx)
-		return err
+		if cfg, err = s.u.c.Config(ctx); err != nil {
+			return err
+		}
+		if sc, err = s.u.c.Schedule(ctx, 7); err != nil {
+			s.u.log.Warn("no calendar data for the preview", "err", err)
+		}
+		return nil
 	}, func(err error) {
 		if err != nil {
 			setError(s.errs, "Could not load the settings: "+err.Error())
 			return
 		}
 		s.status, s.saved, s.cfg, s.loaded = st, cloneConfig(cfg), cloneConfig(cfg), true
+		s.calendar = sc
 		s.origNames = make([]string, len(cfg.Accounts))
 		for i, a := range cfg.Accounts {
 			s.origNames[i] = a.Name
@@ -131,11 +141,35 @@ func (s *settings) event(e gate.Event) {
 		if s.accounts != nil && e.Health != nil {
 			s.accounts.health(*e.Health)
 		}
+	case gate.EventCalendar:
+		s.refreshCalendar()
 	case eventTheme:
 		if s.loaded {
 			s.rebuild()
 		}
 	}
+}
+
+// refreshCalendar fetches the meetings and published blocks again (a
+// calendar changed, or a save moved the focus blocks) and redraws the
+// preview.
+func (s *settings) refreshCalendar() {
+	if !s.loaded || s.w == nil {
+		return
+	}
+	var sc control.Schedule
+	s.w.call(func(ctx context.Context) (err error) {
+		sc, err = s.u.c.Schedule(ctx, 7)
+		return err
+	}, func(err error) {
+		if err != nil {
+			return
+		}
+		s.calendar = sc
+		if s.sched != nil {
+			s.sched.refreshPreview()
+		}
+	})
 }
 
 // rebuild makes every tab anew from the working copy.

@@ -95,7 +95,7 @@ func TestScheduleEditUpdatesPreview(t *testing.T) {
 	if got := windowStarts(tl, 0); len(got) != 2 || got[0] != 12*60+15 {
 		t.Errorf("after editing, Monday's windows start at %v min, want 735 first", got)
 	}
-	if got := tl.lines[0].Checkins; len(got) != 2 || got[0] != 735 {
+	if got := tl.lines[0].Checkins; len(got) != 2 || got[0].At != 735 {
 		t.Errorf("Monday's check-in ticks = %v, want 735 first", got)
 	}
 	if got := windowStarts(tl, 1); got[0] != 11*60 {
@@ -420,7 +420,7 @@ func TestOtherAppsSettings(t *testing.T) {
 	if c := find(tab(), func(c *widget.Check) bool { return strings.HasPrefix(c.Text, "TeamChat") }); c != nil {
 		t.Error("apps are listed before the user agreed to capture")
 	}
-	find(tab(), func(r *widget.RadioGroup) bool { return len(r.Options) == 3 }).SetSelected("Whenever Sluice holds (focus, between check-ins, off-hours)")
+	find(tab(), func(r *widget.RadioGroup) bool { return len(r.Options) == 3 }).SetSelected("Whenever Sluice holds (focus, meetings, between check-ins, off-hours)")
 	test.Tap(find(tab(), func(c *widget.Check) bool { return strings.HasPrefix(c.Text, "Record the chosen apps") }))
 	team := find(tab(), func(c *widget.Check) bool { return strings.HasPrefix(c.Text, "TeamChat") })
 	if team == nil || team.Text != "TeamChat · 3 notifications, last 09:40" {

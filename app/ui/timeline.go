@@ -22,55 +22,64 @@ type segment struct {
 	Mode     model.Mode
 }
 
-// dayLine is one day of the preview.
-type dayLine struct {
-	Date     schedule.Date
-	Label    string // "Mon 3"
-	DayLen   int
-	Segs     []segment
-	Checkins []int // minutes after midnight
+// span is a stretch of a day in minutes after its midnight, [From, To).
+type span struct {
+	From, To int
+	Title    string
 }
 
-// planLines computes the preview: the modes the plan gives, day by day,
-// for days days from today (in the plan's zone), without manual overrides.
-// It uses the schedule package's own Mode and Next, so the preview shows
-// exactly what the gate will do.
-func planLines(p schedule.Plan, now time.Time, days int) []dayLine {
-	loc := p.Zone
-	if loc == nil {
-		loc = time.Local
-	}
-	today := schedule.DateOf(now.In(loc))
-	lines := make([]dayLine, 0, days)
-	for i := range days {
-		date := today.AddDays(i)
-		start := p.At(date, schedule.Clock{})
-		end := p.At(date.AddDays(1), schedule.Clock{})
-		minute := func(t time.Time) int { return int(t.Sub(start) / time.Minute) }
-		dl := dayLine{Date: date, DayLen: minute(end)}
-		dl.Label = start.Format("Mon 2")
-		t := start
-		mode := p.Mode(t, schedule.Overrides{}).Mode
-		for guard := 0; guard < 200; guard++ {
-			tr, ok := p.Next(t, schedule.Overrides{})
-			stop := end
-			if ok && tr.At.Before(end) {
-				stop = tr.At
-			}
-			if from, to := minute(t), minute(stop); to > from {
-				if n := len(dl.Segs); n > 0 && dl.Segs[n-1].Mode == mode && dl.Segs[n-1].To == from {
-					dl.Segs[n-1].To = to
-				} else {
-					dl.Segs = append(dl.Segs, segment{From: from, To: to, Mode: mode})
-				}
-			}
-			if !ok || !tr.At.Before(end) {
-				break
-			}
-			t, mode = tr.At, tr.Mode
+// tick is a check-in on the preview, in minutes after midnight. A moved
+// check-in also has the minute it was planned at; a skipped one happens
+// nowhere and is drawn hollow at its planned minute.
+type tick struct {
+	At, Planned    int
+	Moved, Skipped bool
+}
+
+// dayLine is one day of the preview.
+type dayLine struct {
+	Date      schedule.Date
+	Label     string // "Mon 3"
+	DayLen    int
+	Segs      []segment
+	Checkins  []tick
+	Meetings  []span // meetings that count, clipped to the day
+	Published []span // focus blocks that are on the user's calendar
+}
+
+// previewLines turns the schedule's preview (the modes the plan gives, day
+// by day, with its meetings and the check-ins they move) and the focus
+// blocks published to a calendar into lines to draw. The preview comes
+// from the schedule's own Preview, so it shows exactly what the gate will
+// do and what `sluice schedule` prints.
+func previewLines(preview []schedule.PreviewDay, published []model.Busy) []dayLine {
+	lines := make([]dayLine, 0, len(preview))
+	for _, d := range preview {
+		minute := func(t time.Time) int {
+			m := int(t.Sub(d.Start) / time.Minute)
+			return min(max(m, 0), int(d.End.Sub(d.Start)/time.Minute))
 		}
-		for _, c := range p.CheckinsBetween(start.Add(-time.Nanosecond), end.Add(-time.Nanosecond)) {
-			dl.Checkins = append(dl.Checkins, minute(c))
+		dl := dayLine{Date: d.Date, DayLen: minute(d.End), Label: d.Start.Format("Mon 2")}
+		for _, sg := range d.Segments {
+			if from, to := minute(sg.Start), minute(sg.End); to > from {
+				dl.Segs = append(dl.Segs, segment{From: from, To: to, Mode: sg.Mode})
+			}
+		}
+		for _, c := range d.Checkins {
+			tk := tick{Planned: minute(c.Planned), Moved: c.Moved, Skipped: c.Skipped}
+			tk.At = tk.Planned
+			if !c.Skipped {
+				tk.At = minute(c.At)
+			}
+			dl.Checkins = append(dl.Checkins, tk)
+		}
+		for _, m := range d.Meetings {
+			dl.Meetings = append(dl.Meetings, span{From: minute(m.Start), To: minute(m.End), Title: m.Title})
+		}
+		for _, b := range published {
+			if b.Start.Before(d.End) && b.End.After(d.Start) {
+				dl.Published = append(dl.Published, span{From: minute(b.Start), To: minute(b.End)})
+			}
 		}
 		lines = append(lines, dl)
 	}
@@ -222,31 +231,88 @@ func (r *timelineRenderer) rebuild() {
 				rect.Resize(fyne.NewSize(max((to-from)*w, 1), tlRowH))
 			})
 		}
-		for _, c := range dl.Checkins {
-			tick := canvas.NewRectangle(checkinColor())
-			frac := float32(c) / dayLen
-			r.add(tick, func(s fyne.Size) {
+		// Meetings: a band over the lower half of the bar, whatever the
+		// mode (they may not hold, but they still move check-ins).
+		for _, m := range dl.Meetings {
+			band := canvas.NewRectangle(meetingColor())
+			from, to := float32(m.From)/dayLen, float32(m.To)/dayLen
+			r.add(band, func(s fyne.Size) {
 				x0, w := barX(s)
-				tick.Move(fyne.NewPos(x0+frac*w-1, y-2))
-				tick.Resize(fyne.NewSize(3, tlRowH+4))
+				band.Move(fyne.NewPos(x0+from*w, y+tlRowH/2))
+				band.Resize(fyne.NewSize(max((to-from)*w, 2), tlRowH/2))
+			})
+		}
+		// Focus blocks on the user's calendar: a line just above the bar.
+		for _, b := range dl.Published {
+			line := canvas.NewRectangle(publishedColor())
+			from, to := float32(b.From)/dayLen, float32(b.To)/dayLen
+			r.add(line, func(s fyne.Size) {
+				x0, w := barX(s)
+				line.Move(fyne.NewPos(x0+from*w, y-4))
+				line.Resize(fyne.NewSize(max((to-from)*w, 2), 3))
+			})
+		}
+		for _, c := range dl.Checkins {
+			frac := float32(c.At) / dayLen
+			if c.Moved {
+				// Where it was planned: a faint tick, and a line to where
+				// the meeting moved it.
+				was := float32(c.Planned) / dayLen
+				ghost := canvas.NewRectangle(dimmed(checkinColor()))
+				r.add(ghost, func(s fyne.Size) {
+					x0, w := barX(s)
+					ghost.Move(fyne.NewPos(x0+was*w-1, y-2))
+					ghost.Resize(fyne.NewSize(2, tlRowH+4))
+				})
+				arrow := canvas.NewLine(checkinColor())
+				arrow.StrokeWidth = 1.5
+				r.add(arrow, func(s fyne.Size) {
+					x0, w := barX(s)
+					arrow.Position1 = fyne.NewPos(x0+was*w, y+tlRowH+3)
+					arrow.Position2 = fyne.NewPos(x0+frac*w, y+tlRowH+3)
+				})
+			}
+			if c.Skipped {
+				hollow := canvas.NewRectangle(color.Transparent)
+				hollow.StrokeColor = checkinColor()
+				hollow.StrokeWidth = 1
+				r.add(hollow, func(s fyne.Size) {
+					x0, w := barX(s)
+					hollow.Move(fyne.NewPos(x0+frac*w-2, y-2))
+					hollow.Resize(fyne.NewSize(5, tlRowH+4))
+				})
+				continue
+			}
+			tk := canvas.NewRectangle(checkinColor())
+			r.add(tk, func(s fyne.Size) {
+				x0, w := barX(s)
+				tk.Move(fyne.NewPos(x0+frac*w-1, y-2))
+				tk.Resize(fyne.NewSize(3, tlRowH+4))
 			})
 		}
 	}
 }
 
-// timelineLegend explains the preview's colours.
+// timelineLegend explains the preview's colours and marks.
 func timelineLegend() fyne.CanvasObject {
 	item := func(c color.Color, text string) fyne.CanvasObject {
 		l := widget.NewLabel(text)
 		l.SizeName = theme.SizeNameCaptionText
 		return container.NewHBox(swatch(c), l)
 	}
-	return container.NewHBox(
-		item(modeColor(model.ModeFocus), "Focus"),
-		item(modeColor(model.ModeWindow), "Check-in window"),
-		item(checkinColor(), "Check-in"),
-		item(modeColor(model.ModeBetween), "Working, held"),
-		item(modeColor(model.ModeOffHours), "Off-hours"),
-		item(modeColor(model.ModeVacation), "Vacation"),
+	return container.NewVBox(
+		container.NewHBox(
+			item(modeColor(model.ModeFocus), "Focus"),
+			item(modeColor(model.ModeMeeting), "In a meeting, held"),
+			item(modeColor(model.ModeWindow), "Check-in window"),
+			item(modeColor(model.ModeBetween), "Working, held"),
+			item(modeColor(model.ModeOffHours), "Off-hours"),
+			item(modeColor(model.ModeVacation), "Vacation"),
+		),
+		container.NewHBox(
+			item(checkinColor(), "Check-in"),
+			item(meetingColor(), "Meeting"),
+			item(publishedColor(), "Focus on your calendar"),
+		),
 	)
 }

@@ -70,6 +70,7 @@ type Backend interface {
 	SetConfig(ctx context.Context, cfg config.Config) error
 	Stats(ctx context.Context, days int) ([]store.DayStats, error)
 	AccountTest(ctx context.Context, name string) (string, error)
+	Schedule(ctx context.Context, days int) (control.Schedule, error)
 	AccountLogin(ctx context.Context, name string, req control.LoginRequest) (control.LoginStatus, error)
 	LoginStatus(ctx context.Context, name string) (control.LoginStatus, error)
 	Events(ctx context.Context) (<-chan gate.Event, error)

@@ -482,7 +482,7 @@ func (w *welcome) summary(cfg config.Config) string {
 	}
 	switch cfg.Desktop.HoldOtherApps {
 	case config.HoldFocus:
-		b.WriteString("\nOther apps: held during focus blocks.")
+		b.WriteString("\nOther apps: held during focus blocks and meetings.")
 	case config.HoldHolding:
 		b.WriteString("\nOther apps: held whenever Sluice holds.")
 	default:

@@ -96,14 +96,16 @@ type Settings struct {
 	ShortcutOn, ShortcutOff string
 }
 
-// wants reports whether other apps are held in mode m under hold.
+// wants reports whether other apps are held in mode m under hold. A
+// meeting on the user's calendar holds like a focus block: nothing pops up
+// while the user presents.
 func wants(hold string, m model.Mode) bool {
 	switch hold {
 	case "focus":
-		return m == model.ModeFocus
+		return m == model.ModeFocus || m == model.ModeMeeting
 	case "holding":
 		switch m {
-		case model.ModeFocus, model.ModeBetween, model.ModeOffHours, model.ModeVacation:
+		case model.ModeFocus, model.ModeMeeting, model.ModeBetween, model.ModeOffHours, model.ModeVacation:
 			return true
 		}
 	}

@@ -756,7 +756,7 @@ func (g *Guard) Status() Status {
 		s.Summary = name + ", goes quiet in a moment"
 	default:
 		s.State = "open"
-		what := "during focus blocks"
+		what := "during focus blocks and meetings"
 		if g.set.Hold == "holding" {
 			what = "whenever Sluice holds"
 		}
@@ -769,11 +769,12 @@ func (g *Guard) Status() Status {
 }
 
 // untilLocked is when Sluice will lift its do-not-disturb, as far as the
-// schedule tells: the end of the focus block or the next check-in.
+// schedule tells: the end of the focus block (or meeting) or the next
+// check-in.
 func (g *Guard) untilLocked() time.Time {
 	m := g.mode
 	var until time.Time
-	if g.set.Hold == "focus" && m.Mode == model.ModeFocus {
+	if g.set.Hold == "focus" && (m.Mode == model.ModeFocus || m.Mode == model.ModeMeeting) {
 		until = m.Until
 	}
 	if !m.NextCheckin.IsZero() && (until.IsZero() || m.NextCheckin.Before(until)) {

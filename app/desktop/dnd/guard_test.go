@@ -212,6 +212,26 @@ func TestHoldingFollowsEveryHoldingMode(t *testing.T) {
 	f.wantQuiet(false, "paused")
 }
 
+// A meeting on the calendar holds like a focus block, with either setting.
+func TestMeetingHoldsLikeFocus(t *testing.T) {
+	f := newFixture(t, "focus")
+	f.g.Start(context.Background(), between(t))
+	f.g.Mode(Mode{Mode: model.ModeMeeting, Until: monday(t, 10, 30), NextCheckin: monday(t, 11, 0), Zone: monday(t, 0, 0).Location()})
+	f.wantQuiet(true, "a meeting with hold = focus")
+	if st := f.g.Status(); st.State != "quiet" || !st.Until.Equal(monday(t, 10, 30)) {
+		t.Errorf("status %q until %v, want quiet until the meeting's end 10:30", st.State, st.Until)
+	}
+	f.g.Mode(between(t))
+	f.wantQuiet(false, "the meeting ended")
+	f.wantCalls("one meeting", true, false)
+
+	h := newFixture(t, "holding")
+	h.g.Start(context.Background(), Mode{Mode: model.ModeWindow, Until: monday(t, 9, 45)})
+	h.wantQuiet(false, "check-in window")
+	h.g.Mode(Mode{Mode: model.ModeMeeting, Until: monday(t, 10, 30)})
+	h.wantQuiet(true, "a meeting with hold = holding")
+}
+
 func TestCheckinDuringFocusOpensForTheWindow(t *testing.T) {
 	f := newFixture(t, "focus")
 	f.g.Start(context.Background(), focusUntil(t, 11, 0))

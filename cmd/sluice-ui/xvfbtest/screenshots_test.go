@@ -24,6 +24,7 @@ import (
 	"github.com/sluice-app/sluice/app/paths"
 	"github.com/sluice-app/sluice/app/rules"
 	"github.com/sluice-app/sluice/app/store"
+	"github.com/sluice-app/sluice/connectors/calendar/radicaletest"
 	"github.com/sluice-app/sluice/connectors/local"
 )
 
@@ -79,15 +80,34 @@ func TestWindowsUnderXvfb(t *testing.T) {
 		"DISPLAY="+startXvfb(t),
 	)
 
-	// A seeded Sluice.
+	// A seeded Sluice, with a calendar on a real Radicale: this week's
+	// meetings shape the timeline and the focus blocks are published.
 	dir := t.TempDir()
 	cfgPath, data := filepath.Join(dir, "config.toml"), filepath.Join(dir, "data")
-	writeConfig(t, cfgPath)
+	cal := radicaletest.Start(t, "work", "focus")
+	seedCalendar(t, cal)
+	pw := filepath.Join(dir, "calendar.pw")
+	if err := os.WriteFile(pw, []byte(radicaletest.Password+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	writeConfig(t, cfgPath, cal.URL+"/", pw)
 	seedStore(t, data)
 	d := startDaemon(t, env, bin, cfgPath, data)
 	c := control.NewClient(data)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	// The context covers every control call of the test, screenshots and
+	// 10,000 sends included.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		sc, err := c.Schedule(ctx, 7)
+		if err == nil && len(sc.Busy) > 0 && len(sc.Publish.Blocks) > 0 {
+			t.Logf("calendar: %d meetings, %d focus blocks published", len(sc.Busy), len(sc.Publish.Blocks))
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the daemon did not read the calendar or publish (err %v):\n%s", err, d.output())
+		}
+	}
 	for i, m := range []local.Message{
 		{Title: "Nightly build failed", Body: "integration/imap: 2 tests failed (timeout after 30 s)", From: "ci <ci@build.local>", Channel: "ci", Link: "https://ci.example.com/runs/812"},
 		{Title: "Disk usage above 80% on backup-1", Body: "/srv is at 83%; prune snapshots older than 90 days.", From: "monitoring", Channel: "alerts"},
@@ -219,7 +239,32 @@ func startXvfb(t *testing.T) string {
 	return ""
 }
 
-func writeConfig(t *testing.T, path string) {
+// seedCalendar puts weekly meetings, in the local zone, on the work
+// calendar: a standup on Monday, Wednesday and Friday across the 11:00
+// check-in, a review on Tuesday afternoon, a customer call across the
+// 16:00 check-in on Thursday, and a free lunch that does not count.
+func seedCalendar(t *testing.T, cal *radicaletest.Server) {
+	t.Helper()
+	now := time.Now()
+	monday := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.Local)
+	for monday.Weekday() != time.Monday {
+		monday = monday.AddDate(0, 0, -1)
+	}
+	floating := func(days, h, m int) string {
+		return monday.AddDate(0, 0, days).Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute).Format("20060102T150405")
+	}
+	event := func(uid, title, start, end, extra string) string {
+		return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Sluice tests//EN\r\nBEGIN:VEVENT\r\nUID:" + uid +
+			"\r\nDTSTAMP:20260101T000000Z\r\nSUMMARY:" + title + "\r\nDTSTART:" + start + "\r\nDTEND:" + end + "\r\n" + extra +
+			"END:VEVENT\r\nEND:VCALENDAR\r\n"
+	}
+	cal.Put(t, "work", "standup", event("standup", "Standup", floating(0, 10, 30), floating(0, 11, 15), "RRULE:FREQ=WEEKLY;BYDAY=MO,WE,FR\r\n"))
+	cal.Put(t, "work", "review", event("review", "Design review", floating(1, 14, 0), floating(1, 15, 0), "RRULE:FREQ=WEEKLY;BYDAY=TU\r\n"))
+	cal.Put(t, "work", "customer", event("customer", "Customer call", floating(3, 15, 30), floating(3, 16, 40), "RRULE:FREQ=WEEKLY;BYDAY=TH\r\n"))
+	cal.Put(t, "work", "lunch", event("lunch", "Lunch", floating(2, 12, 0), floating(2, 13, 0), "TRANSP:TRANSPARENT\r\n"))
+}
+
+func writeConfig(t *testing.T, path, calendarURL, passwordFile string) {
 	t.Helper()
 	off := false
 	cfg := config.Default()
@@ -234,7 +279,12 @@ func writeConfig(t *testing.T, path string) {
 	cfg.Accounts = []config.Account{
 		{Name: "Work mail", Kind: "imap", Enabled: &off, Preset: "fastmail", Username: "me@fastmail.com"},
 		{Name: "Acme Slack", Kind: "slack", Enabled: &off, Channels: []string{"#incidents", "#eng"}},
+		// On, but to the Radicale on loopback the test started.
+		{Name: "Work calendar", Kind: "caldav", URL: calendarURL, Username: radicaletest.User,
+			PasswordCommand: "cat " + passwordFile, Calendars: []string{"work"}},
 	}
+	cfg.Calendar.PublishFocus = true
+	cfg.Calendar.PublishAccount, cfg.Calendar.PublishCalendar = "Work calendar", "focus"
 	if err := config.Save(path, cfg); err != nil {
 		t.Fatalf("write config: %v", err)
 	}
