@@ -338,11 +338,13 @@ func TestCheckFindsDamage(t *testing.T) {
 	}
 }
 
-// A store last written by a Sluice from before calendars has no busy
-// bucket: that is sound, and Open adds it.
+// A store last written by a Sluice from before whole texts and calendars
+// has no bodies or busy bucket: that is sound, and Open adds them.
 func TestCheckStoreFromBeforeCalendars(t *testing.T) {
 	f := newDamageFixture(t, 50)
-	rawUpdate(t, f.path, func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketBusy) })
+	rawUpdate(t, f.path, func(tx *bolt.Tx) error {
+		return errors.Join(tx.DeleteBucket(bucketBusy), tx.DeleteBucket(bucketBodies))
+	})
 	r, err := Check(f.path, Options{Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
