@@ -142,9 +142,12 @@ func (c *Connector) poll(ctx context.Context, sink model.Sink) (time.Time, error
 			return time.Time{}, err
 		}
 		if first == nil {
+			// The wait counts from GitHub's answer, not from the request:
+			// X-Poll-Interval says how long to wait before asking again.
 			first = resp
+			nextAt = c.clk.Now().Add(c.opt.PollInterval)
 			if d := pollInterval(resp.Header); d > 0 {
-				nextAt = now.Add(max(d, c.opt.PollInterval))
+				nextAt = c.clk.Now().Add(max(d, c.opt.PollInterval))
 			}
 			lastMod = resp.Header.Get("Last-Modified")
 		}
