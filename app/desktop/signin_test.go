@@ -1,6 +1,7 @@
 package desktop
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -100,6 +101,12 @@ oauth_client_secret = %q
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Running, so that the store is closed before the temp dir goes
+	// (Windows refuses to delete an open file).
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- a.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-ran })
 	d := &desktop{a: a, log: slog.New(slog.DiscardHandler)}
 	if err := d.do(action(signInPrefix + "Work")); err != nil {
 		t.Fatalf("sign-in action: %v", err)
