@@ -152,6 +152,8 @@ func (w *wtx) put(it *model.Item, old model.State) error {
 		if err := w.life.Delete(key); err != nil {
 			return fmt.Errorf("put item %s: %w", it.ID, err)
 		}
+	} else if err := w.indexReply(it); err != nil {
+		return err
 	}
 	return w.reindex(it, old)
 }
@@ -273,20 +275,35 @@ func (s *Store) Put(items []model.Item, cursors []model.Cursor) (added []model.I
 // recorded at all. New items get their Seq and are returned in input order.
 // A cursor with a nil Value is deleted. stats, when not nil, is called
 // inside the transaction with the day's stats and the added items; it must
-// not call the Store.
+// not call the Store. (IngestIncoming also records the user's replies.)
 func (s *Store) Ingest(items []model.Item, cursors []model.Cursor, day string, stats func(*DayStats, []model.Item)) ([]model.Item, error) {
+	r, err := s.IngestIncoming(Incoming{Items: items, Cursors: cursors, Day: day, Stats: stats})
+	return r.Added, err
+}
+
+// IngestIncoming is Ingest with the user's replies: new items, cursors, the
+// day's stats and the replies are written in one transaction, and every
+// stored item a reply answers is marked (see replies.go).
+func (s *Store) IngestIncoming(in Incoming) (Ingested, error) {
+	items, cursors, day, stats := in.Items, in.Cursors, in.Day, in.Stats
 	if stats != nil {
 		if err := checkDay(day); err != nil {
-			return nil, err
+			return Ingested{}, err
 		}
 	}
 	for _, c := range cursors {
 		if err := checkAccount(c.Account); err != nil {
-			return nil, fmt.Errorf("cursor %q: %w", c.Key, err)
+			return Ingested{}, fmt.Errorf("cursor %q: %w", c.Key, err)
 		}
 	}
-	var added []model.Item
+	if len(in.Replies) > 0 {
+		if err := checkAccount(in.Account); err != nil {
+			return Ingested{}, fmt.Errorf("replies: %w", err)
+		}
+	}
+	var added, answered []model.Item
 	err := s.update(func(w *wtx) error {
+		added, answered = added[:0], answered[:0]
 		for i := range items {
 			it := items[i]
 			if it.Action == model.ActionIgnore {
@@ -338,14 +355,18 @@ func (s *Store) Ingest(items []model.Item, cursors []model.Cursor, day string, s
 			}
 		}
 		if stats != nil {
-			return updateStats(w.tx, day, func(d *DayStats) { stats(d, added) })
+			if err := updateStats(w.tx, day, func(d *DayStats) { stats(d, added) }); err != nil {
+				return err
+			}
 		}
-		return nil
+		var err error
+		answered, err = w.applyReplies(in, added)
+		return err
 	})
 	if err != nil {
-		return nil, err
+		return Ingested{}, err
 	}
-	return added, nil
+	return Ingested{Added: added, Answered: answered}, nil
 }
 
 // known reports whether an item with id k is stored, was added earlier in
@@ -696,6 +717,9 @@ func (s *Store) Prune(before time.Time) (int, error) {
 			if err := w.tombs.Put([]byte(k.String()), bytes.Clone(doneAt)); err != nil {
 				return err
 			}
+			if err := w.unindexReply(seq); err != nil {
+				return err
+			}
 			for _, b := range []*bolt.Bucket{w.items, w.life, w.tx.Bucket(bucketBodies), w.idx[model.StateDone], w.idLog} {
 				if err := b.Delete(key); err != nil {
 					return err
@@ -720,7 +744,7 @@ func (s *Store) Prune(before time.Time) (int, error) {
 				return err
 			}
 		}
-		return nil
+		return w.pruneReplies(cutoff)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("prune: %w", err)
