@@ -38,6 +38,8 @@ type Config struct {
 	Local         Local         `toml:"local" json:"local"`
 	Calendar      Calendar      `toml:"calendar" json:"calendar"`
 	Desktop       Desktop       `toml:"desktop" json:"desktop"`
+	Promise       Promise       `toml:"promise" json:"promise"`
+	AutoReply     AutoReply     `toml:"autoreply" json:"autoreply"`
 	Accounts      []Account     `toml:"accounts" json:"accounts"`
 }
 
@@ -182,6 +184,14 @@ type Account struct {
 	InitialSince    string            `toml:"initial_since,omitempty" json:"initial_since,omitempty"` // 2006-01-02
 	PollInterval    schedule.Duration `toml:"poll_interval,omitempty" json:"poll_interval,omitzero"`
 	LinkTemplate    string            `toml:"link_template,omitempty" json:"link_template,omitempty"`
+	// SentFolder is where the user's sent mail is, for knowing what was
+	// answered; empty finds it by its SPECIAL-USE \Sent flag, "-" turns
+	// the watch off.
+	SentFolder string `toml:"sent_folder,omitempty" json:"sent_folder,omitempty"`
+	// SieveHost and SievePort reach the account's ManageSieve server for
+	// the auto-reply (default: the IMAP host, port 4190).
+	SieveHost string `toml:"sieve_host,omitempty" json:"sieve_host,omitempty"`
+	SievePort int    `toml:"sieve_port,omitempty" json:"sieve_port,omitempty"`
 
 	// Auth is how an imap account logs in: "password" (the default: the
 	// keyring or password_command) or "oauth2" (sign in with the provider
@@ -276,6 +286,10 @@ func Default() Config {
 		Local:    Local{HTTP: false, Listen: DefaultListen},
 		Calendar: Calendar{MoveCheckins: true, HoldInMeetings: true, AllDayBusy: true},
 		Desktop:  Desktop{HoldOtherApps: HoldFocus, ShortcutOn: "Sluice focus on", ShortcutOff: "Sluice focus off"},
+		Promise:  Promise{ReplyWithin: schedule.DefaultPromise},
+		AutoReply: AutoReply{
+			Days: DefaultAutoReplyDays,
+		},
 	}
 }
 
@@ -479,6 +493,7 @@ func (c Config) Validate() error {
 	default:
 		add("desktop.hold_other_apps", strconv.Quote(c.Desktop.HoldOtherApps), `must be "focus", "holding" or "off"`)
 	}
+	validateReplies(c, add)
 	for i, a := range c.Desktop.CaptureApps {
 		if strings.TrimSpace(a) == "" {
 			add(fmt.Sprintf("desktop.capture_apps[%d]", i+1), `""`, "empty app name")
@@ -586,6 +601,7 @@ func validateIMAP(f string, a Account, add func(field, value, msg string)) {
 	if p := a.PollInterval.Duration; p != 0 && (p < 30*time.Second || p > 24*time.Hour) {
 		add(f+".poll_interval", strconv.Quote(a.PollInterval.String()), "must be between 30s and 24h")
 	}
+	validateSentAndSieve(f, a, add)
 	validateOAuth(f, a, add)
 }
 
