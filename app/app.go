@@ -142,9 +142,14 @@ func settingsFrom(c config.Config) (gate.Settings, error) {
 	if err != nil {
 		return gate.Settings{}, err
 	}
+	promise, err := c.Promise.Parsed()
+	if err != nil {
+		return gate.Settings{}, &config.FieldError{Field: "promise.reply_within", Value: c.Promise.ReplyWithin, Msg: err.Error()}
+	}
 	return gate.Settings{
 		Plan: plan, Rules: rs, BudgetPerHour: c.Urgent.BudgetPerHour,
 		OffHoursDeliver: c.Urgent.OffHours == "deliver", Retention: c.General.Retention.Duration,
+		Promise: promise,
 	}, nil
 }
 

@@ -39,6 +39,9 @@ type Settings struct {
 	OffHoursDeliver bool
 	// Retention is how long done items are kept.
 	Retention time.Duration
+	// Promise is how soon the user answers; the zero value means
+	// schedule.DefaultPromise.
+	Promise schedule.Promise
 }
 
 // MaxTick is the longest the gate goes without re-reading the clock.
@@ -69,6 +72,7 @@ type Gate struct {
 	plan     schedule.Plan           // set.Plan with the busy time of every calendar
 	focusAcc time.Duration           // focus time not yet written to stats
 	savedAt  time.Time               // LastTick as last persisted
+	replies  replyCache              // what waits for the user's reply (replies.go)
 }
 
 // persisted is the gate's own state, kept in the store across restarts.
@@ -129,6 +133,7 @@ func (g *Gate) Configure(set Settings) {
 	}
 	g.set = set
 	g.plan = g.withBusyLocked(set.Plan)
+	g.replies.dirty = true
 	g.mu.Unlock()
 	g.Wake()
 }
@@ -488,6 +493,8 @@ func (g *Gate) releaseLocked(now, sched time.Time, late, manual, movedBack bool)
 	}); err != nil {
 		g.log.Warn("check-in stats not saved", "err", err)
 	}
+	g.replies.dirty = true
+	c.RepliesDue = g.repliesDueTodayLocked(now)
 	g.log.Info("check-in", "released", c.Count, "quiet", c.Quiet, "late", late, "manual", manual)
 	g.emitLocked(Event{Kind: EventCheckin, At: now, Checkin: &c})
 	return c, nil
@@ -542,7 +549,8 @@ func (g *Gate) Ingest(ctx context.Context, b model.Batch) error {
 		keep = append(keep, it)
 	}
 	day := dayOf(g.plan, now)
-	added, err := g.st.Ingest(keep, b.Cursors, day, func(s *store.DayStats, added []model.Item) {
+	res, err := g.st.IngestIncoming(store.Incoming{Items: keep, Cursors: b.Cursors, Account: b.Account, Replies: b.Replies,
+		Day: day, Answered: g.replyStatsLocked, Stats: func(s *store.DayStats, added []model.Item) {
 		s.Ignored += ignored
 		for _, it := range added {
 			switch {
@@ -560,10 +568,12 @@ func (g *Gate) Ingest(ctx context.Context, b model.Batch) error {
 				}
 			}
 		}
-	})
+	}})
 	if err != nil {
 		return fmt.Errorf("ingest %d items from %s: %w", len(keep), b.Account, err)
 	}
+	added := res.Added
+	g.answeredLocked(now, res)
 	for _, it := range added {
 		if spent[it.ID] {
 			g.state.Urgent = append(g.state.Urgent, now)
@@ -829,6 +839,7 @@ func (g *Gate) Done(ids []string) (int, error) {
 	}
 	n, err := g.st.MarkDone(full, now)
 	if err == nil && n > 0 {
+		g.replies.dirty = true
 		g.emitLocked(Event{Kind: EventDone, At: now, Count: n})
 	}
 	return n, err
@@ -841,6 +852,7 @@ func (g *Gate) DoneAll() (int, error) {
 	now := g.clk.Now()
 	n, err := g.st.MarkAllDone(now)
 	if err == nil && n > 0 {
+		g.replies.dirty = true
 		g.emitLocked(Event{Kind: EventDone, At: now, Count: n})
 	}
 	return n, err
@@ -876,6 +888,7 @@ func (g *Gate) Snooze(ids []string) (int, error) {
 		}
 	}
 	if n > 0 {
+		g.replies.dirty = true
 		g.emitLocked(Event{Kind: EventSnoozed, At: now, Count: n})
 	}
 	return n, nil
