@@ -386,11 +386,13 @@ func (a *App) Status() control.Status {
 		today = &days[0]
 	}
 	pub := a.pub.Status()
+	replies := a.repliesStatus()
 	a.mu.Lock()
 	st := control.Status{
 		Status: gs, Now: now, Version: a.opt.Version, PID: os.Getpid(),
 		Tray: a.tray, Notices: append([]string(nil), a.notices...),
 		Config: a.opt.ConfigPath, Data: a.opt.DataDir, Today: today, Publish: &pub,
+		Replies: replies,
 	}
 	desktop := a.desktop
 	a.mu.Unlock()

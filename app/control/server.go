@@ -253,6 +253,7 @@ func (s *Server) routes() http.Handler {
 		return RetryReply{ok}, err
 	})
 	s.loginRoutes(h)
+	s.replyRoutes(h)
 	h("POST /v1/quit", func(*http.Request) (any, error) {
 		go s.b.Quit()
 		return MessageReply{"quitting"}, nil

@@ -32,7 +32,8 @@ type fakeSink struct {
 	cursors map[string][]byte
 	health  []model.Health
 	batches int
-	failing error // Ingest fails with it while set
+	failing error         // Ingest fails with it while set
+	replies []model.Reply // the user's replies, in the order reported
 }
 
 func newSink() *fakeSink {
@@ -63,6 +64,7 @@ func (s *fakeSink) Ingest(ctx context.Context, b model.Batch) error {
 			s.cursors[c.Account+"\x00"+c.Key] = bytes.Clone(c.Value)
 		}
 	}
+	s.replies = append(s.replies, b.Replies...)
 	s.batches++
 	return nil
 }
