@@ -549,8 +549,7 @@ func (g *Gate) Ingest(ctx context.Context, b model.Batch) error {
 		keep = append(keep, it)
 	}
 	day := dayOf(g.plan, now)
-	res, err := g.st.IngestIncoming(store.Incoming{Items: keep, Cursors: b.Cursors, Account: b.Account, Replies: b.Replies,
-		Day: day, Answered: g.replyStatsLocked, Stats: func(s *store.DayStats, added []model.Item) {
+	res, err := g.storeLocked(b, keep, day, func(s *store.DayStats, added []model.Item) {
 		s.Ignored += ignored
 		for _, it := range added {
 			switch {
@@ -568,7 +567,7 @@ func (g *Gate) Ingest(ctx context.Context, b model.Batch) error {
 				}
 			}
 		}
-	}})
+	})
 	if err != nil {
 		return fmt.Errorf("ingest %d items from %s: %w", len(keep), b.Account, err)
 	}

@@ -107,6 +107,13 @@ func (g *Gate) replyStatsLocked(it model.Item) (string, func(*store.DayStats)) {
 	}
 }
 
+// storeLocked stores a batch's new items, cursors and replies in one
+// transaction, with the day's stats and the stats of every reply.
+func (g *Gate) storeLocked(b model.Batch, items []model.Item, day string, stats func(*store.DayStats, []model.Item)) (store.Ingested, error) {
+	return g.st.IngestIncoming(store.Incoming{Items: items, Cursors: b.Cursors, Account: b.Account, Replies: b.Replies,
+		Day: day, Stats: stats, Answered: g.replyStatsLocked})
+}
+
 // answeredLocked tells subscribers which items the batch's replies
 // answered.
 func (g *Gate) answeredLocked(now time.Time, res store.Ingested) {
