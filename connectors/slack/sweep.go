@@ -44,6 +44,12 @@ func (c *Connector) sweep(ctx context.Context, s *session, full bool) error {
 	if err != nil {
 		return err
 	}
+	// The chosen channels first: a mention in one carries its thread as
+	// its reply key (replies.go).
+	chosen, err := c.chosenChannels(ctx, s)
+	if err != nil {
+		return err
+	}
 	if err := c.syncMentions(ctx, s, sink, since); err != nil {
 		if !isAPIError(err) {
 			return err
@@ -51,10 +57,6 @@ func (c *Connector) sweep(ctx context.Context, s *session, full bool) error {
 		c.log.Warn("mention search refused; mentions come only from watched conversations", "err", err)
 	}
 	direct, err := c.listDirect(ctx, s)
-	if err != nil {
-		return err
-	}
-	chosen, err := c.chosenChannels(ctx, s)
 	if err != nil {
 		return err
 	}
@@ -306,9 +308,18 @@ func (c *Connector) syncConversation(ctx context.Context, s *session, sink model
 	slices.SortFunc(msgs, func(a, b message) int { return cmpTS(a.TS, b.TS) })
 
 	var items []model.Item
+	var replies []model.Reply
 	seen := map[string]bool{}
 	add := func(m message) error {
-		if seen[m.TS] || !c.keep(s, m) {
+		if seen[m.TS] {
+			return nil
+		}
+		if r, ok := c.ownReply(s, cv, m); ok {
+			seen[m.TS] = true
+			replies = append(replies, r...)
+			return nil
+		}
+		if !c.keep(s, m) {
 			return nil
 		}
 		seen[m.TS] = true
@@ -326,7 +337,7 @@ func (c *Connector) syncConversation(ctx context.Context, s *session, sink model
 		if tsAfter(m.TS, newest) {
 			newest = m.TS
 		}
-		if c.watch(s, cv, m) {
+		if c.watch(s, cv, m) || c.awaitsThread(s, cv, m) {
 			if _, ok := threads[m.TS]; !ok {
 				threads[m.TS] = m.TS
 				changed = true
@@ -380,7 +391,7 @@ func (c *Connector) syncConversation(ctx context.Context, s *session, sink model
 		changed = true
 	}
 
-	b := model.Batch{Account: c.opt.Account, Items: items}
+	b := model.Batch{Account: c.opt.Account, Items: items, Replies: replies}
 	if len(msgs) > 0 && tsAfter(newest, cur) {
 		b.Cursors = append(b.Cursors, model.Cursor{Account: c.opt.Account, Key: convKey, Value: []byte(newest)})
 	}
@@ -585,7 +596,7 @@ func (c *Connector) ingest(ctx context.Context, sink model.Sink, b model.Batch) 
 	}
 	c.cacheMu.Unlock()
 	b.Items = items
-	if len(b.Items) == 0 && len(b.Cursors) == 0 {
+	if len(b.Items) == 0 && len(b.Cursors) == 0 && len(b.Replies) == 0 {
 		return nil
 	}
 	if err := sink.Ingest(ctx, b); err != nil {
