@@ -74,6 +74,11 @@ func imapOptions(acc config.Account, log *slog.Logger, tokens *tokenSources) (im
 		AllowInsecure: acc.AllowInsecure, Username: acc.Username, Folders: acc.Folders, CAFile: acc.CAFile,
 		PollInterval: acc.PollInterval.Duration, LinkTemplate: acc.LinkTemplate, Logger: log,
 		Password: secrets.Source(acc.Name, secrets.Password, acc.PasswordCommand),
+		// The Sent folder shows which items the user answered.
+		WatchSent: acc.SentFolder != "-", SentFolder: acc.SentFolder,
+	}
+	if opt.SentFolder == "-" {
+		opt.SentFolder = ""
 	}
 	if acc.OAuth2() {
 		oauthLogin(&opt, acc, tokens)
