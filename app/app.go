@@ -55,6 +55,7 @@ type App struct {
 	ctl   *control.Server
 	conns *supervisor
 	pub   *publisher
+	auto  *autoReplier
 	token string
 
 	tokens  tokenSources // OAuth2 access tokens, in memory only
@@ -116,6 +117,7 @@ func New(opt Options) (*App, error) {
 	a.tokens = tokenSources{clk: a.clk, log: a.log}
 	a.conns = newSupervisor(a)
 	a.pub = newPublisher(a)
+	a.auto = newAutoReplier(a)
 	return a, nil
 }
 
@@ -270,6 +272,7 @@ func (a *App) Run(ctx context.Context) error {
 	a.conns.apply(ctx, a.Config())
 	go a.mirrorFocus(ctx)
 	go a.pub.run(ctx)
+	go a.auto.run(ctx)
 	a.log.Info("sluice running", "data", a.opt.DataDir, "config", a.opt.ConfigPath, "control", ctl.Addr())
 
 	<-ctx.Done()
@@ -337,6 +340,7 @@ func (a *App) apply(cfg config.Config) error {
 	// restarted by apply).
 	a.conns.retry()
 	a.pub.Kick()
+	a.auto.Kick()
 	for _, fn := range watchers {
 		fn(cfg)
 	}
@@ -387,12 +391,13 @@ func (a *App) Status() control.Status {
 	}
 	pub := a.pub.Status()
 	replies := a.repliesStatus()
+	auto := a.auto.Status(a.Config(), a.gate.Plan())
 	a.mu.Lock()
 	st := control.Status{
 		Status: gs, Now: now, Version: a.opt.Version, PID: os.Getpid(),
 		Tray: a.tray, Notices: append([]string(nil), a.notices...),
 		Config: a.opt.ConfigPath, Data: a.opt.DataDir, Today: today, Publish: &pub,
-		Replies: replies,
+		Replies: replies, AutoReply: auto,
 	}
 	desktop := a.desktop
 	a.mu.Unlock()

@@ -125,6 +125,8 @@ func autoReplyWords(state string) string {
 		return "not installed yet"
 	case "unavailable":
 		return "not possible on this server"
+	case "include-needed":
+		return "not installed: your own active Sieve script must include Sluice's"
 	}
 	return state
 }

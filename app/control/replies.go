@@ -41,8 +41,10 @@ type AutoReplyAccount struct {
 	Account string `json:"account"`
 	// State is "active" (Sluice's script is the active one), "included"
 	// (the user's own active script includes it), "off" (nothing of
-	// Sluice's runs), "pending" (not applied yet), or "unavailable" (the
-	// server offers no ManageSieve, or refused: see Detail).
+	// Sluice's runs), "pending" (not applied yet), "include-needed" (the
+	// user's own active script does not include Sluice's: Detail says
+	// the lines to add) or "unavailable" (the server offers no
+	// ManageSieve, or refused: see Detail).
 	State string `json:"state"`
 	// Detail is what the user should know: the lines to add to their own
 	// script, or why the server could not be used.
