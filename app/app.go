@@ -353,7 +353,7 @@ func (a *App) apply(cfg config.Config) error {
 func (a *App) mirrorFocus(ctx context.Context) {
 	events, stop := a.gate.Subscribe(64)
 	defer stop()
-	inFocus := a.gate.Status().Mode == model.ModeFocus || a.gate.Status().Mode == model.ModeMeeting
+	inFocus := mirrored(a.gate.Status().Mode)
 	for {
 		select {
 		case <-ctx.Done():
@@ -365,14 +365,16 @@ func (a *App) mirrorFocus(ctx context.Context) {
 			if e.Kind != gate.EventMode {
 				continue
 			}
-			// A meeting holds like focus: Slack stays quiet during it too.
-			now := e.Status.Mode == model.ModeFocus || e.Status.Mode == model.ModeMeeting
+			// A meeting holds like focus: Slack stays quiet during it too;
+			// a vacation says when replies come as well.
+			now := mirrored(e.Status.Mode)
 			if now == inFocus && !now {
 				continue
 			}
 			inFocus = now
 			zone, _ := time.LoadLocation(e.Status.Zone)
-			a.conns.focus(ctx, now, model.FocusInfo{Until: e.Status.Until, ReplyAt: e.Status.NextCheckin, Zone: zone})
+			a.conns.focus(ctx, now, model.FocusInfo{Until: e.Status.Until, ReplyAt: e.Status.NextCheckin, Zone: zone,
+				Vacation: e.Status.Mode == model.ModeVacation})
 		}
 	}
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"github.com/sluice-app/sluice/app/control"
 	"github.com/sluice-app/sluice/app/gate"
+	"github.com/sluice-app/sluice/app/model"
 )
 
 // Replies implements control.RepliesBackend: the released items that
@@ -18,4 +19,11 @@ func (a *App) repliesStatus() *control.RepliesStatus {
 		return nil
 	}
 	return &control.RepliesStatus{Promise: r.Promise, Words: r.Words, Waiting: len(r.Items), Overdue: r.Overdue, DueToday: r.DueToday}
+}
+
+// mirrored reports whether services that show the user's focus (Slack's
+// status) show this mode: focus, meetings and vacations, each saying when
+// replies come.
+func mirrored(m model.Mode) bool {
+	return m == model.ModeFocus || m == model.ModeMeeting || m == model.ModeVacation
 }

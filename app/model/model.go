@@ -509,6 +509,9 @@ type FocusInfo struct {
 	Until   time.Time      // when the block ends
 	ReplyAt time.Time      // the next check-in, when the user will answer
 	Zone    *time.Location // the user's time zone, for wording
+	// Vacation says the user is on vacation until Until, not in a focus
+	// block: a mirror words its status so and snoozes nothing for days.
+	Vacation bool
 }
 
 // FocusMirror is implemented by connectors that can show the user's focus on
