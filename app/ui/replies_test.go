@@ -82,4 +82,3 @@ func TestScheduleTabPromiseAndAutoReply(t *testing.T) {
 		t.Errorf("saved promise %+v, auto-reply %+v", saved.Promise, saved.AutoReply)
 	}
 }
-
