@@ -189,17 +189,17 @@ func (r *autoReplier) account(ctx context.Context, cfg config.Config, plan sched
 	var script string
 	actx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	res, err := conn.ApplySieve(actx, imap.SieveTarget{Host: acc.SieveHost, Port: acc.SievePort}, func(caps sieve.Capabilities) (sieve.Desired, error) {
+	res, err := conn.ApplyVacation(actx, imap.SieveTarget{Host: acc.SieveHost, Port: acc.SievePort}, func(caps sieve.Capabilities) (string, error) {
 		ra.caps = slices.Clone(caps.Sieve)
 		if ra.caps == nil {
 			ra.caps = []string{}
 		}
 		if !on {
-			return sieve.Desired{}, nil
+			return "", nil
 		}
 		g, err := vacationScript(cfg, plan, acc, caps.Sieve, now)
 		script = g.Script
-		return sieve.Desired{Vacation: g.Script}, err
+		return g.Script, err
 	})
 	if err != nil {
 		ra.failed = now

@@ -13,6 +13,7 @@ import (
 	"github.com/sluice-app/sluice/app/clock"
 	"github.com/sluice-app/sluice/app/control"
 	"github.com/sluice-app/sluice/connectors/imap/dovecottest"
+	"github.com/sluice-app/sluice/connectors/imap/sieve"
 )
 
 // userScript is the Sieve script alice had before Sluice: her own rule,
@@ -40,7 +41,8 @@ func autoReplyState(a *App, account string) control.AutoReplyAccount {
 // lines to add and no one is answered; once it does, a person gets exactly
 // one reply with the text made from the schedule, a second message from
 // them gets none, a mailing list none. The user's script is intact, and
-// turning the auto-reply off stops the answers.
+// turning the auto-reply off stops the answers and leaves Sluice's hold
+// script (issue 15) as it was.
 func TestAutoReplyOnTheServer(t *testing.T) {
 	srv := dovecottest.New(t, dovecottest.Options{Sieve: &dovecottest.Sieve{}})
 	if err := srv.PutSieveScript("alice", "mine", userScript, true); err != nil {
@@ -149,6 +151,19 @@ sieve_port = %d
 		t.Errorf("active script %q, want the user's own", act)
 	}
 
+	// Sluice's hold at delivery (issue 15) has its script on the same
+	// server: the auto-reply switches only its own.
+	a.auto.mu.Lock()
+	exts := a.auto.accounts["Work"].caps
+	a.auto.mu.Unlock()
+	hold, err := sieve.HoldScript(sieve.HoldSpec{Account: "Work", Folder: "Sluice/Held", Keyword: sieve.HeldKeyword, Extensions: exts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.PutSieveScript("alice", sieve.ScriptHold, hold.Script, false); err != nil {
+		t.Fatal(err)
+	}
+
 	// Off: the server stops answering.
 	c := a.Config()
 	c.AutoReply.Enabled = false
@@ -162,5 +177,12 @@ sieve_port = %d
 	}
 	if act, _ := srv.ActiveSieveScript("alice"); act != "mine" {
 		t.Errorf("active script %q after turning off, want the user's own", act)
+	}
+	if got, _ := srv.SieveScript("alice", sieve.ScriptHold); string(got) != hold.Script {
+		t.Errorf("turning the auto-reply off changed Sluice's hold script:\n%s", got)
+	}
+	main, _ := srv.SieveScript("alice", sieve.ScriptMain)
+	if !strings.Contains(string(main), `include :personal "`+sieve.ScriptHold+`"`) || strings.Contains(string(main), sieve.ScriptVacation) {
+		t.Errorf("Sluice's main script after the auto-reply went off, want the hold only:\n%s", main)
 	}
 }

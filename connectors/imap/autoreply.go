@@ -19,29 +19,31 @@ type SieveTarget struct {
 	Port int    // default: sieve.DefaultPort (4190)
 }
 
-// ApplySieve connects to the account's ManageSieve server with the
+// ApplyVacation connects to the account's ManageSieve server with the
 // account's own credentials (the password over PLAIN, or the OAuth2 access
 // token over OAUTHBEARER or XOAUTH2), and makes the server run the
-// scripts desired returns for the server's capabilities (see
-// sieve.Manager.Apply: a script the user has is never replaced). The
-// connection is verified TLS (STARTTLS) with the account's CA file, as
-// for IMAP; plaintext only where the IMAP account itself is allowed it.
+// auto-reply script script returns for the server's capabilities ("" takes
+// Sluice's auto-reply off). It goes through sieve.Manager.ApplyVacation:
+// Sluice's hold script, if the server has one, stays as it is, and a
+// script the user has is never replaced. The connection is verified TLS
+// (STARTTLS) with the account's CA file, as for IMAP; plaintext only where
+// the IMAP account itself is allowed it.
 //
 // An unreachable server wraps ErrNoManageSieve; a refused login
 // sieve.ErrAuth; the user's own active script that does not include
 // Sluice's is a *sieve.IncludeError, whose text says what to add.
-func (c *Connector) ApplySieve(ctx context.Context, t SieveTarget, desired func(sieve.Capabilities) (sieve.Desired, error)) (sieve.Result, error) {
+func (c *Connector) ApplyVacation(ctx context.Context, t SieveTarget, script func(sieve.Capabilities) (string, error)) (sieve.Result, error) {
 	client, err := c.dialSieve(ctx, t)
 	if err != nil {
 		return sieve.Result{}, err
 	}
 	defer client.Close()
 	defer client.Logout(ctx)
-	want, err := desired(client.Capabilities())
+	text, err := script(client.Capabilities())
 	if err != nil {
 		return sieve.Result{}, err
 	}
-	return sieve.NewManager(client, c.log).Apply(ctx, want)
+	return sieve.NewManager(client, c.log).ApplyVacation(ctx, text)
 }
 
 // dialSieve connects and logs in.
