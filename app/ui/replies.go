@@ -234,10 +234,10 @@ func waitingRow(d *digest, w gate.WaitingReply, now time.Time, loc *time.Locatio
 	switch {
 	case w.Due.IsZero():
 	case w.Overdue:
-		due.SetText("overdue since " + whenText(w.Due, now, loc))
+		due.SetText("overdue since " + inSentence(whenText(w.Due, now, loc)))
 		due.Importance = widget.DangerImportance
 	default:
-		due.SetText("due " + whenText(w.Due, now, loc))
+		due.SetText("due " + inSentence(whenText(w.Due, now, loc)))
 	}
 	id := w.ID
 	open := widget.NewButton(what, func() { d.selectItem(id) })
@@ -274,9 +274,13 @@ func newReplyStats() *replyStats {
 	return r
 }
 
-// set charts the days and returns the tile's text: the share of replies
-// within the promise over the period, and the median time to reply.
-func (r *replyStats) set(labels []string, days []store.DayStats) string {
+// replyTileCaption is the caption of the stats tile of replies.
+const replyTileCaption = "Replies in time"
+
+// set charts the days and returns the tile's value, the share of replies
+// within the promise over the period, and its caption, which adds the
+// median time to reply.
+func (r *replyStats) set(labels []string, days []store.DayStats) (share, caption string) {
 	onTime, late, median := make([]float64, len(days)), make([]float64, len(days)), make([]float64, len(days))
 	var all store.DayStats
 	for i, d := range days {
@@ -289,12 +293,24 @@ func (r *replyStats) set(labels []string, days []store.DayStats) string {
 	r.share.set(labels, series{"Within", onTime}, series{"Late", late})
 	r.median.set(labels, series{"Median", median})
 	if all.Replies() == 0 {
-		return "–"
+		return "–", replyTileCaption
 	}
-	return fmt.Sprintf("%d%% · %s", 100*all.RepliesOnTime/all.Replies(), durationText(all.MedianReply()))
+	return fmt.Sprintf("%d%%", 100*all.RepliesOnTime/all.Replies()),
+		fmt.Sprintf("%s\nmedian reply %s", replyTileCaption, durationText(all.MedianReply()))
 }
 
 func (r *replyStats) refresh() {
 	r.share.Refresh()
 	r.median.Refresh()
+}
+
+// inSentence lowers whenText's "Yesterday" and "Tomorrow" for the middle
+// of a phrase ("due tomorrow 09:55").
+func inSentence(when string) string {
+	for _, w := range []string{"Yesterday ", "Tomorrow "} {
+		if strings.HasPrefix(when, w) {
+			return strings.ToLower(w) + when[len(w):]
+		}
+	}
+	return when
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 )
@@ -23,7 +24,7 @@ func TestDigestWaitingForYourReply(t *testing.T) {
 	if i, j := strings.Index(all, "Alice Martin — Q3 budget review"), strings.Index(all, "Erin — Direct message"); i < 0 || j < i {
 		t.Errorf("rows not soonest due first:\n%s", all)
 	}
-	for _, s := range []string{"overdue since Sat 16:05", "due Tomorrow 09:55"} {
+	for _, s := range []string{"overdue since Sat 16:05", "due tomorrow 09:55"} {
 		if !strings.Contains(all, s) {
 			t.Errorf("rows lack %q:\n%s", s, all)
 		}
@@ -48,7 +49,7 @@ func TestDigestWaitingForYourReply(t *testing.T) {
 // with the text the schedule makes as a start; Save writes both.
 func TestScheduleTabPromiseAndAutoReply(t *testing.T) {
 	f := newFixture(t, testConfig())
-	s, _ := openSettings(t, f, TabSchedule)
+	s, w := openSettings(t, f, TabSchedule)
 	tab := s.tabs.Selected().Content
 	promise := entryWithPlaceholder(t, tab, "24h")
 	retype(promise, "soon")
@@ -81,4 +82,7 @@ func TestScheduleTabPromiseAndAutoReply(t *testing.T) {
 	if saved.Promise.ReplyWithin != "2 working days" || !saved.AutoReply.Enabled || saved.AutoReply.Text != want+" Back on Monday." {
 		t.Errorf("saved promise %+v, auto-reply %+v", saved.Promise, saved.AutoReply)
 	}
+	// Tall enough to show the whole tab, the promise and auto-reply last.
+	w.Resize(fyne.NewSize(960, 2400))
+	saveLook(t, "settings-schedule-replies", w)
 }

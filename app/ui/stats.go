@@ -29,6 +29,7 @@ type statsWindow struct {
 	status control.Status
 
 	tiles    [5]*widget.Label
+	captions [5]*widget.Label
 	focus    *barChart
 	held     *barChart
 	wait     *barChart
@@ -57,14 +58,14 @@ func (s *statsWindow) build(w *window) fyne.CanvasObject {
 		}
 		s.load()
 	}
-	captions := []string{"Focus kept", "Items held", "Breakthroughs", "Median wait", "Replies in time"}
+	captions := []string{"Focus kept", "Items held", "Breakthroughs", "Median wait", replyTileCaption}
 	var tiles []fyne.CanvasObject
 	for i, c := range captions {
 		v := widget.NewLabelWithStyle("–", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		v.SizeName = theme.SizeNameHeadingText
 		v.Truncation = fyne.TextTruncateEllipsis // five tiles fit a small screen
-		s.tiles[i] = v
-		tiles = append(tiles, container.NewVBox(v, note(c)))
+		s.tiles[i], s.captions[i] = v, note(c)
+		tiles = append(tiles, container.NewVBox(v, s.captions[i]))
 	}
 	mins := axisMinutes
 	s.focus = newBarChart("Focus kept", false, mins)
@@ -210,7 +211,9 @@ func (s *statsWindow) show(days int, ds []store.DayStats, broke []model.Item) {
 	for i, name := range names {
 		period[i] = byDay[name]
 	}
-	s.tiles[4].SetText(s.replies.set(labels, period))
+	share, caption := s.replies.set(labels, period)
+	s.tiles[4].SetText(share)
+	s.captions[4].SetText(caption)
 
 	// the breakthrough log, newest first, within the period
 	from, _ := time.ParseInLocation(time.DateOnly, names[0], loc)
