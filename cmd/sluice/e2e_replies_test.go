@@ -153,3 +153,60 @@ func TestRepliesEndToEnd(t *testing.T) {
 		t.Errorf("median time to reply = %v s, want %v s", m, want)
 	}
 }
+
+// TestRepliesDueOverWeekendAndDST: real Dovecot, the promise "1 working
+// day". On Friday 23 October 2026 in Berlin (summer time ends on Sunday
+// the 25th) a mail from Wednesday is overdue, and one from Friday
+// afternoon falls due on Monday at the same time of day, in winter time.
+func TestRepliesDueOverWeekendAndDST(t *testing.T) {
+	const friday = "2026-10-23T14:00:00+02:00" // in the afternoon focus block: held
+	srv := dovecottest.New(t, dovecottest.Options{})
+	in := newInstance(t, friday)
+	cfg, err := os.ReadFile(in.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(in.config, append(cfg, "[promise]\nreply_within = \"1 working day\"\n"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pwFile := in.config + ".pw"
+	if err := os.WriteFile(pwFile, []byte(srv.Password("alice")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in.mustRun("account", "add", "imap", "Work mail", "--host", srv.Host, "--port", fmt.Sprint(srv.IMAPSPort),
+		"--security", "tls", "--user", "alice", "--ca-file", srv.CAFile, "--password-command", "cat "+pwFile)
+	in.start()
+	t0, _ := time.Parse(time.RFC3339, friday)
+	wednesday := time.Date(2026, 10, 21, 10, 0, 0, 0, t0.Location())
+	for _, m := range []struct {
+		name, id string
+		at       time.Time
+	}{{"Ann", "a1@example.com", wednesday}, {"Bob", "b1@example.com", t0.Add(time.Minute)}} {
+		raw := fmt.Sprintf("From: %s <%s@example.com>\r\nTo: alice@localhost\r\nSubject: from %s\r\nMessage-ID: <%s>\r\nDate: %s\r\n\r\nHi\r\n",
+			m.name, strings.ToLower(m.name), m.name, m.id, m.at.Format(time.RFC1123Z))
+		if _, err := srv.Deliver("alice", "INBOX", []byte(raw), m.at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(in.items("held")) != 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for two held mails:\n%s\n%s", in.mustRun("status"), in.logs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	in.mustRun("checkin")
+	var waiting []waitingJSON
+	if err := json.Unmarshal([]byte(in.mustRun("replies", "--json")), &waiting); err != nil {
+		t.Fatal(err)
+	}
+	monday := time.Date(2026, 10, 26, 14, 1, 0, 0, time.FixedZone("CET", 3600))
+	if len(waiting) != 2 ||
+		waiting[0].Subject != "from Ann" || !waiting[0].Due.Equal(wednesday.AddDate(0, 0, 1)) || !waiting[0].Overdue ||
+		waiting[1].Subject != "from Bob" || !waiting[1].Due.Equal(monday) || waiting[1].Overdue {
+		t.Fatalf("waiting for a reply: %+v\nwant Ann's due Thursday 10:00 and overdue, Bob's due Monday 14:01 CET", waiting)
+	}
+	if out := in.mustRun("replies"); !strings.Contains(out, "2 waiting for your reply (1 overdue, 1 due today)") {
+		t.Errorf("sluice replies:\n%s", out)
+	}
+}
