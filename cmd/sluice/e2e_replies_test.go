@@ -113,10 +113,12 @@ func TestRepliesEndToEnd(t *testing.T) {
 			to, subject, at.Unix(), to, to, at.Format(time.RFC1123Z))
 	}
 	// Answered from the phone while Sluice still holds it.
+	appended := time.Now()
 	phoneAppend(t, srv, "Sent", reply("b1@example.com", "Offsite", t0.Add(20*time.Minute)), t0.Add(20*time.Minute))
 	waitOut("the held mail answered", func() bool {
 		return strings.Contains(in.mustRun("explain", bob[:8]), "answered: you replied")
 	})
+	t.Logf("a reply appended to Sent answered its item after %s (IDLE on Sent; polled with `sluice explain` every 100 ms)", time.Since(appended).Round(time.Millisecond))
 	in.mustRun("checkin")
 	var waiting []waitingJSON
 	replies := func() []waitingJSON {
