@@ -15,7 +15,6 @@ import (
 	"github.com/sluice-app/sluice/app/config"
 	"github.com/sluice-app/sluice/app/gate"
 	"github.com/sluice-app/sluice/app/schedule"
-	"github.com/sluice-app/sluice/app/store"
 )
 
 // Response times in the windows: the promise and the auto-reply in the
@@ -280,9 +279,9 @@ const replyTileCaption = "Replies in time"
 // set charts the days and returns the tile's value, the share of replies
 // within the promise over the period, and its caption, which adds the
 // median time to reply.
-func (r *replyStats) set(labels []string, days []store.DayStats) (share, caption string) {
+func (r *replyStats) set(labels []string, days []gate.DayStats) (share, caption string) {
 	onTime, late, median := make([]float64, len(days)), make([]float64, len(days)), make([]float64, len(days))
-	var all store.DayStats
+	var all gate.DayStats
 	for i, d := range days {
 		onTime[i], late[i] = float64(d.RepliesOnTime), float64(d.RepliesLate)
 		median[i] = d.MedianReply().Minutes()
