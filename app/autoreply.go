@@ -13,7 +13,6 @@ import (
 
 	"github.com/sluice-app/sluice/app/config"
 	"github.com/sluice-app/sluice/app/control"
-	"github.com/sluice-app/sluice/app/model"
 	"github.com/sluice-app/sluice/app/schedule"
 	"github.com/sluice-app/sluice/connectors/imap"
 	"github.com/sluice-app/sluice/connectors/imap/sieve"
@@ -227,7 +226,7 @@ func (r *autoReplier) account(ctx context.Context, cfg config.Config, plan sched
 	if script == "" {
 		mark = nil
 	}
-	if _, err := r.a.st.Ingest(nil, []model.Cursor{{Account: acc.Name, Key: autoReplyKey, Value: mark}}, "", nil); err != nil {
+	if err := r.a.st.SetCursor(acc.Name, autoReplyKey, mark); err != nil {
 		log.Warn("auto-reply state not stored", "err", err)
 	}
 	st := control.AutoReplyAccount{Account: acc.Name, State: string(res.State)}

@@ -207,7 +207,7 @@ func (s *statsWindow) show(days int, ds []store.DayStats, broke []model.Item) {
 	s.held.set(labels, series{"Held", held}, series{"Broke through", urgent})
 	s.wait.set(labels, series{"Median wait", wait})
 	s.checkins.set(labels, series{"On time", onTime}, series{"Late", late}, series{"Early (by hand)", early})
-	period := make([]store.DayStats, len(names))
+	period := make([]gate.DayStats, len(names))
 	for i, name := range names {
 		period[i] = byDay[name]
 	}
