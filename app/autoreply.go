@@ -233,7 +233,11 @@ func (r *autoReplier) account(ctx context.Context, cfg config.Config, plan sched
 	if len(res.Warnings) > 0 {
 		st.Detail = strings.Join(res.Warnings, "; ")
 	}
-	if on && script == "" {
+	switch {
+	case !on:
+		// Sluice's main script may still run, for the hold at delivery.
+		st.State = "off"
+	case script == "":
 		st.State, st.Detail = "off", "no vacation ahead: the server answers once one is planned"
 	}
 	log.Info("auto-reply applied", "state", st.State, "active", res.Active)
