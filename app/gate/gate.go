@@ -497,8 +497,15 @@ func (g *Gate) releaseLocked(now, sched time.Time, late, manual, movedBack bool)
 // each one's fate in the current mode, and stores items and cursors in one
 // transaction. Items already stored are skipped.
 func (g *Gate) Ingest(ctx context.Context, b model.Batch) error {
+	_, err := g.ingest(ctx, b, false)
+	return err
+}
+
+// ingest is Ingest; with place it also reports each item's placement
+// (see IngestPlaced).
+func (g *Gate) ingest(ctx context.Context, b model.Batch, place bool) ([]model.Placement, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -509,18 +516,22 @@ func (g *Gate) Ingest(ctx context.Context, b model.Batch) error {
 	urgentUsed := 0
 	spent := map[string]bool{}
 	seen := make(map[string]bool, len(b.Items))
+	var placed []model.Placement
 	for _, it := range b.Items {
 		if it.Account == "" {
 			it.Account = b.Account
 		}
 		it.Clean() // the one place an item's text is cleaned, for every source
 		it.ID = model.ItemID(it.Account, it.SourceID)
+		if place {
+			placed = append(placed, model.Placement{ID: it.ID})
+		}
 		if seen[it.ID] {
 			continue
 		}
 		seen[it.ID] = true
 		if ok, err := g.st.Has(it.ID); err != nil {
-			return fmt.Errorf("ingest: %w", err)
+			return nil, fmt.Errorf("ingest: %w", err)
 		} else if ok {
 			continue
 		}
@@ -562,7 +573,12 @@ func (g *Gate) Ingest(ctx context.Context, b model.Batch) error {
 		}
 	})
 	if err != nil {
-		return fmt.Errorf("ingest %d items from %s: %w", len(keep), b.Account, err)
+		return nil, fmt.Errorf("ingest %d items from %s: %w", len(keep), b.Account, err)
+	}
+	if place {
+		if err := g.placeLocked(placed, added); err != nil {
+			return nil, err
+		}
 	}
 	for _, it := range added {
 		if spent[it.ID] {
@@ -582,7 +598,7 @@ func (g *Gate) Ingest(ctx context.Context, b model.Batch) error {
 	if len(spent) > 0 {
 		g.saveLocked()
 	}
-	return nil
+	return placed, nil
 }
 
 // decideLocked sets the item's state and writes why into its log. It
