@@ -163,6 +163,22 @@ func (c *Connector) ingest(ctx context.Context, f *folder, b model.Batch, cur cu
 	return nil
 }
 
+// recover finishes what a crash or a lost connection interrupted: a copy
+// in flight (the moves' connection does that as it connects), then the
+// moves the pending record lists.
+func (h *holder) recover(ctx context.Context, sink model.Sink) error {
+	h.moveMu.Lock()
+	_, done, err := h.conn(ctx)
+	if err == nil {
+		done()
+	}
+	h.moveMu.Unlock()
+	if err != nil {
+		return err
+	}
+	return h.settlePending(ctx, sink)
+}
+
 // settlePending moves what the pending record says may still have to move
 // (after a restart, or a connection that failed mid-move).
 func (h *holder) settlePending(ctx context.Context, sink model.Sink) error {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -219,28 +220,72 @@ func searchUIDs(k *conn, crit *imap.SearchCriteria) ([]imap.UID, error) {
 
 // moved pairs a message's UID in the folder it left with its UID in the
 // folder it reached (0 when the server did not say, without UIDPLUS).
-type moved struct{ src, dst imap.UID }
+// twin marks a copy removed again because another Sluice on the account
+// moved the same message at the same moment (see dedupe): the message did
+// arrive, by the other's move.
+type moved struct {
+	src, dst imap.UID
+	twin     bool
+}
+
+// count is how many of out this move brought over (twins not counted).
+func count(out []moved) int {
+	n := 0
+	for _, m := range out {
+		if !m.twin {
+			n++
+		}
+	}
+	return n
+}
 
 // move moves uids from the selected folder from (UIDVALIDITY validity) to
 // to and returns what moved, with the destination's UIDVALIDITY when the
 // server said it. With MOVE it is one UID MOVE. Without it, the intent is
 // recorded, then UID COPY, and only the UIDs whose copy the server
-// confirmed are marked \Deleted and removed with UID EXPUNGE.
-func (h *holder) move(ctx context.Context, k *conn, from string, validity uint32, uids []imap.UID, to string) ([]moved, uint32, error) {
+// confirmed are marked \Deleted and removed with UID EXPUNGE. idOf names
+// the items of the UIDs, as far as known (for dedupe).
+func (h *holder) move(ctx context.Context, k *conn, from string, validity uint32, uids []imap.UID, to string, idOf map[imap.UID]string) ([]moved, uint32, error) {
 	if len(uids) == 0 {
 		return nil, 0, nil
 	}
-	set := imap.UIDSetNum(uids...)
-	if !k.caps.Has(imap.CapMove) {
-		return h.copyMove(ctx, k, from, validity, uids, to)
+	var snap *imap.StatusData
+	err := k.guard(func() error {
+		var err error
+		snap, err = k.cl.Status(to, &imap.StatusOptions{UIDNext: true, UIDValidity: true}).Wait()
+		return err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("status of %q: %w", to, err)
 	}
-	// Never Client.Move without MOVE on the server: its fallback sends
-	// COPY, STORE and EXPUNGE at once, without waiting for the copy, and a
-	// plain EXPUNGE where UIDPLUS is missing.
+	var out []moved
+	var dstVal uint32
+	if k.caps.Has(imap.CapMove) {
+		out, dstVal, err = h.moveCmd(k, from, uids, to)
+	} else {
+		out, dstVal, err = h.copyMove(ctx, k, from, validity, uids, to, snap)
+	}
+	if err != nil || dstVal == 0 || dstVal != snap.UIDValidity || !k.caps.Has(imap.CapUIDPlus) {
+		return out, dstVal, err
+	}
+	twins, err := h.dedupe(k, to, dstVal, imap.UID(snap.UIDNext), out, idOf)
+	if err != nil {
+		h.c.log.Warn("could not check the hold's destination for copies another Sluice made at the same time", "folder", to, "err", err)
+	}
+	for i := range out {
+		out[i].twin = twins[out[i].dst]
+	}
+	return out, dstVal, nil
+}
+
+// moveCmd is one UID MOVE. (Never Client.Move without MOVE on the server:
+// its fallback sends COPY, STORE and EXPUNGE at once, without waiting for
+// the copy, and a plain EXPUNGE where UIDPLUS is missing.)
+func (h *holder) moveCmd(k *conn, from string, uids []imap.UID, to string) ([]moved, uint32, error) {
 	var d *imapclient.MoveData
 	err := k.guard(func() error {
 		var err error
-		d, err = k.cl.Move(set, to).Wait()
+		d, err = k.cl.Move(imap.UIDSetNum(uids...), to).Wait()
 		return err
 	})
 	if err != nil {
@@ -253,6 +298,93 @@ func (h *holder) move(ctx context.Context, k *conn, from string, validity uint32
 	// longer here did.
 	out, err := h.gone(k, uids)
 	return out, 0, err
+}
+
+// dedupe undoes what two Sluices on one account moving the same message at
+// the same moment leave behind: Dovecot (and any server whose MOVE is a
+// copy and an expunge) then has the message twice in the destination. Of
+// the copies that reached to since this move began (UIDs from next on),
+// each of ours that has a twin from another mover with a lower UID is
+// removed; the other mover keeps the lowest, so exactly one copy stays,
+// whoever looks first. Copies of different messages that happen to look
+// the same (this move's own twins) are all kept.
+func (h *holder) dedupe(k *conn, to string, validity uint32, next imap.UID, out []moved, idOf map[imap.UID]string) (map[imap.UID]bool, error) {
+	ours := map[imap.UID]imap.UID{} // destination → source
+	for _, m := range out {
+		if m.dst != 0 {
+			ours[m.dst] = m.src
+		}
+	}
+	if len(ours) == 0 {
+		return nil, nil
+	}
+	mb, err := h.selectRW(k, to)
+	if err != nil {
+		return nil, err
+	}
+	if mb.validity != validity {
+		return nil, nil
+	}
+	fresh, err := searchUIDs(k, &imap.SearchCriteria{UID: []imap.UIDSet{{{Start: next, Stop: 0}}}})
+	if err != nil {
+		return nil, err
+	}
+	var foreign []imap.UID
+	for _, u := range fresh {
+		if _, mine := ours[u]; !mine && u >= next {
+			foreign = append(foreign, u)
+		}
+	}
+	if len(foreign) == 0 {
+		return nil, nil
+	}
+	theirs, err := h.identities(k, to, validity, foreign)
+	if err != nil {
+		return nil, err
+	}
+	lowest := map[string]imap.UID{}
+	for u, id := range theirs {
+		if l, ok := lowest[id]; !ok || u < l {
+			lowest[id] = u
+		}
+	}
+	// Our copies' identities: known for most, fetched for the rest.
+	var unknown []imap.UID
+	id := map[imap.UID]string{}
+	for dst, src := range ours {
+		if v := idOf[src]; v != "" {
+			id[dst] = v
+		} else {
+			unknown = append(unknown, dst)
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		got, err := h.identities(k, to, validity, unknown)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(id, got)
+	}
+	var twins []imap.UID
+	for dst := range ours {
+		if l, ok := lowest[id[dst]]; ok && l < dst {
+			twins = append(twins, dst)
+		}
+	}
+	if len(twins) == 0 {
+		return nil, nil
+	}
+	slices.Sort(twins)
+	if err := h.expunge(k, twins); err != nil {
+		return nil, err
+	}
+	h.c.log.Info("removed copies that another Sluice on this account moved at the same moment", "folder", to, "copies", len(twins))
+	out2 := make(map[imap.UID]bool, len(twins))
+	for _, u := range twins {
+		out2[u] = true
+	}
+	return out2, nil
 }
 
 // pairs matches COPYUID's source and destination UIDs, which come in the
@@ -303,23 +435,14 @@ type moving struct {
 
 // copyMove is move for a server without MOVE (Courier): COPY, then
 // \Deleted and UID EXPUNGE of exactly the copies the server confirmed.
-func (h *holder) copyMove(ctx context.Context, k *conn, from string, validity uint32, uids []imap.UID, to string) ([]moved, uint32, error) {
-	var st *imap.StatusData
-	err := k.guard(func() error {
-		var err error
-		st, err = k.cl.Status(to, &imap.StatusOptions{UIDNext: true, UIDValidity: true}).Wait()
-		return err
-	})
-	if err != nil {
-		return nil, 0, fmt.Errorf("status of %q: %w", to, err)
-	}
+func (h *holder) copyMove(ctx context.Context, k *conn, from string, validity uint32, uids []imap.UID, to string, st *imap.StatusData) ([]moved, uint32, error) {
 	set := imap.UIDSetNum(uids...)
 	in := moving{From: from, FromValidity: validity, UIDs: uids, To: to, ToValidity: st.UIDValidity, ToNext: uint32(st.UIDNext)}
 	if err := h.record(ctx, &in); err != nil {
 		return nil, 0, err
 	}
 	var d *imap.CopyData
-	err = k.guard(func() error {
+	err := k.guard(func() error {
 		var err error
 		d, err = k.cl.Copy(set, to).Wait()
 		return err
@@ -566,7 +689,7 @@ func (h *holder) hold(ctx context.Context, validity uint32, cands []pendingEntry
 	}
 	name := h.folderName()
 	slices.Sort(uids)
-	out, dstVal, err := h.move(ctx, k, "INBOX", validity, uids, name)
+	out, dstVal, err := h.move(ctx, k, "INBOX", validity, uids, name, idOf)
 	if err != nil {
 		h.dropConn()
 		return nil, err
@@ -574,14 +697,14 @@ func (h *holder) hold(ctx context.Context, validity uint32, cands []pendingEntry
 	var movedIDs []string
 	for _, m := range out {
 		movedIDs = append(movedIDs, idOf[m.src])
-		if m.dst != 0 {
+		if m.dst != 0 && !m.twin {
 			h.remember(dstVal, m.dst, idOf[m.src])
 		}
 	}
 	if err := sink.Note(ctx, h.c.opt.Account, movedIDs, model.MailMovedPrefix+name); err != nil {
 		h.c.log.Warn("could not note where the mail went", "err", err)
 	}
-	h.c.log.Debug("held on the server", "moved", len(out), "of", len(uids), "folder", name)
+	h.c.log.Debug("held on the server", "moved", count(out), "of", len(uids), "folder", name)
 	h.status(k, name)
 	return cands, nil
 }
@@ -653,7 +776,15 @@ func (h *holder) release(ctx context.Context, uids []imap.UID, validity uint32, 
 		h.dropConn()
 		return 0, fmt.Errorf("take %s off: %w", sieve.HeldKeyword, err)
 	}
-	out, _, err := h.move(ctx, k, name, mb.validity, uids, "INBOX")
+	idOf := map[imap.UID]string{}
+	if mb.validity == h.heldVal {
+		for _, u := range uids {
+			if id, ok := h.held[u]; ok {
+				idOf[u] = id
+			}
+		}
+	}
+	out, _, err := h.move(ctx, k, name, mb.validity, uids, "INBOX", idOf)
 	if err != nil {
 		h.dropConn()
 		return 0, err
@@ -673,9 +804,9 @@ func (h *holder) release(ctx context.Context, uids []imap.UID, validity uint32, 
 	if all {
 		h.released(ctx)
 	}
-	h.c.log.Info("released the hold folder", "folder", name, "moved", len(out), "why", why)
+	h.c.log.Info("released the hold folder", "folder", name, "moved", count(out), "why", why)
 	h.status(k, name)
-	return len(out), nil
+	return count(out), nil
 }
 
 // released records this connector's release, so that mail that reached

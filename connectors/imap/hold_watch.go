@@ -76,8 +76,8 @@ func (h *holder) session(ctx context.Context, r *run, wake chan struct{}, attemp
 		return err
 	}
 	if _, ok := placing(r.sink); ok {
-		if err := h.settlePending(ctx, r.sink); err != nil {
-			c.log.Warn("could not finish moving held mail to the hold folder; trying again later", "err", err)
+		if err := h.recover(ctx, r.sink); err != nil {
+			c.log.Warn("could not finish the moves a crash or a lost connection interrupted; trying again later", "err", err)
 		}
 	}
 	w := &watcher{r: r, f: &folder{c: c, sink: r.sink, name: name}, wake: wake}
