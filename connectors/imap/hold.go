@@ -175,11 +175,11 @@ type holder struct {
 	loaded  bool
 
 	// moveMu serialises every move of the account and guards what follows.
-	moveMu sync.Mutex
-	mk     *conn               // the moves' connection; nil until needed
-	sel    string              // the folder selected (read-write) on mk
-	selVal uint32              // its UIDVALIDITY
-	heldVal uint32             // the hold folder's UIDVALIDITY the map is for
+	moveMu  sync.Mutex
+	mk      *conn               // the moves' connection; nil until needed
+	sel     string              // the folder selected (read-write) on mk
+	selVal  uint32              // its UIDVALIDITY
+	heldVal uint32              // the hold folder's UIDVALIDITY the map is for
 	held    map[imap.UID]string // hold folder UID → item ID, as far as known
 }
 

@@ -428,9 +428,9 @@ type moving struct {
 	From         string     `json:"from"`
 	FromValidity uint32     `json:"from_validity"`
 	UIDs         []imap.UID `json:"uids"`
-	To           string `json:"to"`
-	ToValidity   uint32 `json:"to_validity"`
-	ToNext       uint32 `json:"to_next"` // UIDNEXT of To before the copy
+	To           string     `json:"to"`
+	ToValidity   uint32     `json:"to_validity"`
+	ToNext       uint32     `json:"to_next"` // UIDNEXT of To before the copy
 }
 
 // copyMove is move for a server without MOVE (Courier): COPY, then
