@@ -270,9 +270,10 @@ func testHoldAndRelease(t *testing.T, local, held string, copies bool) {
 		}
 		return held
 	})
-	if notes := sink.notesOf("message 0"); !slices.Equal(notes, []string{model.MailMovedPrefix + held}) {
-		t.Errorf("notes of a held item = %q", notes)
-	}
+	waitFor(t, 5*time.Second, "the notes of held items", func() bool {
+		return slices.Equal(sink.notesOf("message 0"), []string{model.MailMovedPrefix + held}) &&
+			slices.Equal(sink.notesOf("message 49"), []string{model.MailMovedPrefix + held})
+	})
 	if notes := sink.notesOf("URGENT message 3"); len(notes) != 0 {
 		t.Errorf("notes of an urgent item = %q, want none", notes)
 	}
@@ -354,8 +355,9 @@ func TestDovecotHoldRefusedWithoutUIDPlus(t *testing.T) {
 	s := dovecottest.New(t, dovecottest.Options{LocalConf: capsNoMoveUIDPlus})
 	sink := newPlacingSink()
 	c := startHold(t, holdOptions(s, "work"), sink, holding())
-	waitFor(t, 15*time.Second, "the refusal in health", func() bool {
-		return strings.Contains(sink.lastHealth().Detail, "not holding on server: the server offers neither MOVE nor UIDPLUS")
+	waitFor(t, 15*time.Second, "connected, with the refusal in health", func() bool {
+		h := sink.lastHealth()
+		return h.State == model.HealthConnected && strings.Contains(h.Detail, "not holding on server: the server offers neither MOVE nor UIDPLUS")
 	})
 	cl := client(t, s)
 	// A message marked deleted by another client must survive, too.
