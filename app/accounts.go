@@ -74,6 +74,7 @@ func imapOptions(acc config.Account, log *slog.Logger, tokens *tokenSources) (im
 		AllowInsecure: acc.AllowInsecure, Username: acc.Username, Folders: acc.Folders, CAFile: acc.CAFile,
 		PollInterval: acc.PollInterval.Duration, LinkTemplate: acc.LinkTemplate, Logger: log,
 		Password: secrets.Source(acc.Name, secrets.Password, acc.PasswordCommand),
+		Hold:     holdOptions(acc, nil),
 	}
 	if acc.OAuth2() {
 		oauthLogin(&opt, acc, tokens)

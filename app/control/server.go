@@ -253,9 +253,18 @@ func (s *Server) routes() http.Handler {
 		return RetryReply{ok}, err
 	})
 	s.loginRoutes(h)
+	h("POST /v1/accounts/{name}/release", func(r *http.Request) (any, error) {
+		return s.b.ReleaseAccount(r.PathValue("name"))
+	})
 	h("POST /v1/quit", func(*http.Request) (any, error) {
+		msg := "quitting"
+		if q, ok := s.b.(Quitter); ok {
+			if said := q.PrepareQuit(); said != "" {
+				msg = said
+			}
+		}
 		go s.b.Quit()
-		return MessageReply{"quitting"}, nil
+		return MessageReply{msg}, nil
 	})
 	mux.HandleFunc("GET /v1/events", s.events)
 	var handler http.Handler = mux

@@ -74,6 +74,12 @@ type ServerHolder interface {
 	// the inbox in one batch and reports how many messages moved. why is
 	// written into the items' decision logs' context ("check-in 11:00").
 	Release(ctx context.Context, why string) (int, error)
+	// StopHolding ends holding on the server for this connector's life
+	// (the user switched it off, removes the account, or quits with
+	// release on quit): server-side rules come off, nothing more is moved
+	// into the hold folder, and everything in it goes back to the inbox.
+	// It reports how many messages moved.
+	StopHolding(ctx context.Context) (int, error)
 }
 
 // Prefixes of the decision-log entries a connector writes about an item's

@@ -166,6 +166,7 @@ type holder struct {
 	publish  func() // re-reports health (the Run in progress)
 	kick     chan struct{}
 	notified bool // a refused hold was logged
+	ended    bool // StopHolding: nothing more is held
 
 	// pending are the candidates of committed INBOX batches not yet moved
 	// (cursor holdPendingKey), guarded by pmu, which commit holds while
@@ -216,6 +217,9 @@ func (h *holder) holdInfo() model.HoldInfo {
 	if h.since.After(info.Since) {
 		info.Since = h.since
 	}
+	if h.ended {
+		info.Holding = false
+	}
 	return info
 }
 
@@ -235,14 +239,17 @@ func (c *Connector) Release(ctx context.Context, why string) (int, error) {
 	return n, nil
 }
 
-// StopHolding turns holding on the server off for good (the user switched
-// it off or removes the account): Sluice's Sieve script comes off the
-// server, and everything in the hold folder goes back to INBOX.
+// StopHolding implements model.ServerHolder: from now on nothing more is
+// moved into the hold folder, Sluice's Sieve script comes off the server,
+// and everything in the hold folder goes back to INBOX.
 func (c *Connector) StopHolding(ctx context.Context) (int, error) {
 	h := c.hold
 	if h == nil {
 		return 0, ErrHoldOff
 	}
+	h.mu.Lock()
+	h.ended = true
+	h.mu.Unlock()
 	var errs []error
 	if c.opt.Hold.Sieve != nil {
 		if err := h.removeSieve(ctx); err != nil {

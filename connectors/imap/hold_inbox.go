@@ -110,7 +110,7 @@ func (c *Connector) ingest(ctx context.Context, f *folder, b model.Batch, cur cu
 	info := h.holdInfo()
 	var fresh []pendingEntry
 	for _, it := range b.Items {
-		if !info.Since.IsZero() && it.Received.Before(info.Since) {
+		if arrivedBefore(it.Received, info.Since) {
 			continue
 		}
 		for _, u := range uids[it.ID] {
@@ -203,6 +203,12 @@ func (h *holder) settlePending(ctx context.Context, sink model.Sink) error {
 		return fmt.Errorf("record the messages to hold: %w", err)
 	}
 	return nil
+}
+
+// arrivedBefore reports whether a message that reached the server at date
+// (INTERNALDATE, whole seconds) was there before since.
+func arrivedBefore(date, since time.Time) bool {
+	return !since.IsZero() && date.Before(since.Truncate(time.Second))
 }
 
 // uidsOf maps each built item to the UIDs of the messages it came from.

@@ -646,10 +646,16 @@ func (h *holder) hold(ctx context.Context, validity uint32, cands []pendingEntry
 	if sink == nil || len(cands) == 0 {
 		return cands, nil
 	}
-	info := h.holdInfo()
-	now := h.c.opt.Now()
 	h.moveMu.Lock()
 	defer h.moveMu.Unlock()
+	info := h.holdInfo()
+	now := h.c.opt.Now()
+	h.mu.Lock()
+	ended := h.ended
+	h.mu.Unlock()
+	if ended {
+		return cands, nil
+	}
 	ids := make([]string, len(cands))
 	for i, e := range cands {
 		ids[i] = e.id
@@ -664,7 +670,7 @@ func (h *holder) hold(ctx context.Context, validity uint32, cands []pendingEntry
 		switch {
 		case placed[i].State != model.StateHeld:
 		case e.validity != validity:
-		case !info.Since.IsZero() && e.date.Before(info.Since):
+		case arrivedBefore(e.date, info.Since):
 		case !info.Until.IsZero() && !now.Before(info.Until.Add(-holdGrace)):
 		default:
 			uids = append(uids, e.uid)

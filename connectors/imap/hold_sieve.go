@@ -198,3 +198,12 @@ func sieveWords(err error) string {
 	}
 	return s
 }
+
+// StopSieve takes Sluice's Sieve scripts off the server (holding at
+// delivery switched off); holding over IMAP goes on.
+func (c *Connector) StopSieve(ctx context.Context) error {
+	if c.hold == nil || c.opt.Hold.Sieve == nil {
+		return ErrHoldOff
+	}
+	return c.hold.removeSieve(ctx)
+}
