@@ -483,7 +483,7 @@ func (t *accountsTab) holdFields(i int) []fyne.CanvasObject {
 			"and comes back in one batch at each check-in, so your phone and webmail stay quiet too. Urgent mail stays in INBOX. " +
 			"Nothing is deleted or changed; turning this off moves everything back. With Sieve the server files the mail at " +
 			"delivery, so it never shows in INBOX; a Sieve script of your own is never replaced."),
-		labelled("Hold folder", folder), folderMsg, s.fe.slot(f+".sieve_port"),
+		labelled("Hold folder", folder), folderMsg, s.fe.slot(f + ".sieve_port"),
 		atDelivery, onQuit,
 	}
 }
