@@ -258,7 +258,7 @@ func holdOptions(acc config.Account, rs func() imap.SieveRules) imap.HoldOptions
 	}
 	h := imap.HoldOptions{Enabled: true, Folder: acc.HoldFolder}
 	if acc.HoldAtDelivery {
-		h.Sieve = &imap.SieveHold{Port: acc.SievePort, Rules: rs}
+		h.Sieve = &imap.SieveHold{Host: acc.SieveHost, Port: acc.SievePort, Rules: rs}
 	}
 	return h
 }

@@ -197,8 +197,10 @@ type Account struct {
 	// hold straight into the hold folder, so it never shows in INBOX. A
 	// Sieve script of the user's own is never replaced.
 	HoldAtDelivery bool `toml:"hold_at_delivery,omitempty" json:"hold_at_delivery,omitempty"`
-	// SievePort is the ManageSieve port; 0 means 4190.
-	SievePort int `toml:"sieve_port,omitempty" json:"sieve_port,omitempty"`
+	// SieveHost and SievePort reach the account's ManageSieve server
+	// (default: the IMAP host, port 4190).
+	SieveHost string `toml:"sieve_host,omitempty" json:"sieve_host,omitempty"`
+	SievePort int    `toml:"sieve_port,omitempty" json:"sieve_port,omitempty"`
 	// ReleaseOnQuit moves everything held on the server back to INBOX
 	// when Sluice is told to quit (`sluice quit`, the tray's Quit).
 	ReleaseOnQuit bool `toml:"release_on_quit,omitempty" json:"release_on_quit,omitempty"`

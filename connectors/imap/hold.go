@@ -74,6 +74,8 @@ type HoldOptions struct {
 
 // SieveHold configures holding at delivery with Sieve.
 type SieveHold struct {
+	// Host is the ManageSieve server; the IMAP host when empty.
+	Host string
 	// Port is the ManageSieve port; DefaultSievePort when 0.
 	Port int
 	// Rules returns the user's rules and built-ins as they are now, in

@@ -91,12 +91,11 @@ func (h *holder) sieveApply(ctx context.Context, applied *sieveWant) (*sieveWant
 	defer cl.Logout(ctx)
 	want := &sieveWant{holding: holding, exts: cl.Capabilities().Sieve}
 	m := sieve.NewManager(cl, h.c.log)
-	var d sieve.Desired
 	if holding {
 		g, err := h.holdScript(info, name, want.exts)
 		if err != nil {
 			// No script of an earlier state may keep holding.
-			if _, rerr := m.Remove(ctx); rerr != nil {
+			if _, rerr := m.ApplyHold(ctx, ""); rerr != nil {
 				return nil, errors.Join(err, rerr)
 			}
 			return nil, err
@@ -104,9 +103,10 @@ func (h *holder) sieveApply(ctx context.Context, applied *sieveWant) (*sieveWant
 		for _, n := range g.Notes {
 			h.c.log.Info("hold at delivery: the script approximates a rule", "note", n)
 		}
-		d.Hold, want.script = g.Script, g.Script
+		want.script = g.Script
 	}
-	res, err := m.Apply(ctx, d)
+	// The auto-reply, if Sluice has one on the server, stays as it is.
+	res, err := m.ApplyHold(ctx, want.script)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +139,11 @@ func (h *holder) holdScript(info model.HoldInfo, folder string, exts []string) (
 // the IMAP connection does (password, or the OAuth2 access token).
 func (h *holder) sieveLogin(ctx context.Context) (*sieve.Client, error) {
 	c := h.c
-	opt := sieve.Options{Host: c.opt.Host, Port: c.opt.Hold.Sieve.Port, CAFile: c.opt.CAFile,
+	host := c.opt.Hold.Sieve.Host
+	if host == "" {
+		host = c.opt.Host
+	}
+	opt := sieve.Options{Host: host, Port: c.opt.Hold.Sieve.Port, CAFile: c.opt.CAFile,
 		DialTimeout: c.opt.DialTimeout, Logger: c.log}
 	if c.opt.Security == SecurityInsecure {
 		opt.Security, opt.AllowInsecure = sieve.SecurityInsecure, c.opt.AllowInsecure
@@ -158,7 +162,7 @@ func (h *holder) sieveLogin(ctx context.Context) (*sieve.Client, error) {
 		if cl.Capabilities().HasSASL(MechOAuthBearer) && c.opt.Mechanism != MechXOAUTH2 {
 			mech = MechOAuthBearer
 		}
-		err = cl.Authenticate(ctx, &bearerClient{mech: mech, user: c.opt.Username, token: secret, host: c.opt.Host, port: opt.Port})
+		err = cl.Authenticate(ctx, &bearerClient{mech: mech, user: c.opt.Username, token: secret, host: host, port: opt.Port})
 	} else {
 		err = cl.Login(ctx, c.opt.Username, secret)
 	}
@@ -169,16 +173,16 @@ func (h *holder) sieveLogin(ctx context.Context) (*sieve.Client, error) {
 	return cl, nil
 }
 
-// removeSieve takes Sluice's scripts off the server (hold on server
-// switched off); the user's own scripts stay as they are.
+// removeSieve takes Sluice's hold script off the server (hold on server
+// switched off); the user's own scripts, and Sluice's auto-reply, stay.
 func (h *holder) removeSieve(ctx context.Context) error {
 	cl, err := h.sieveLogin(ctx)
 	if err != nil {
 		return err
 	}
 	defer cl.Logout(ctx)
-	if _, err := sieve.NewManager(cl, h.c.log).Remove(ctx); err != nil {
-		return fmt.Errorf("take Sluice's Sieve script off: %w", err)
+	if _, err := sieve.NewManager(cl, h.c.log).ApplyHold(ctx, ""); err != nil {
+		return fmt.Errorf("take Sluice's hold script off: %w", err)
 	}
 	return nil
 }
