@@ -379,7 +379,7 @@ func (h *holder) dedupe(k *conn, to string, validity uint32, next imap.UID, out 
 	if err := h.expunge(k, twins); err != nil {
 		return nil, err
 	}
-	h.c.log.Info("removed copies that another Sluice on this account moved at the same moment", "folder", to, "copies", len(twins))
+	h.c.log.Debug("removed copies that another Sluice on this account moved at the same moment", "folder", to, "copies", len(twins))
 	out2 := make(map[imap.UID]bool, len(twins))
 	for _, u := range twins {
 		out2[u] = true
