@@ -10,6 +10,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"github.com/sluice-app/sluice/app/clock"
 	"github.com/sluice-app/sluice/app/model"
 	"github.com/sluice-app/sluice/connectors/imap/sieve"
 )
@@ -180,6 +181,7 @@ type holder struct {
 	// moveMu serialises every move of the account and guards what follows.
 	moveMu  sync.Mutex
 	mk      *conn               // the moves' connection; nil until needed
+	used    time.Time           // when mk last served
 	sel     string              // the folder selected (read-write) on mk
 	selVal  uint32              // its UIDVALIDITY
 	heldVal uint32              // the hold folder's UIDVALIDITY the map is for
@@ -375,6 +377,11 @@ func (h *holder) detach() {
 	h.dropConn()
 	h.moveMu.Unlock()
 }
+
+// timer is a timer on the connector's clock. (The connector's other
+// timers move to an injected app/clock.Clock with issue 12; this is the one
+// line holding on the server needs changed then.)
+func (h *holder) timer(d time.Duration) clock.Timer { return clock.Real{}.NewTimer(d) }
 
 // placing is the sink as a PlacingSink, when it is one.
 func placing(s model.Sink) (model.PlacingSink, bool) {

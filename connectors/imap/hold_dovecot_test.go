@@ -88,7 +88,7 @@ type onServer struct {
 }
 
 // client logs in to the test server as alice, for the test's own looks.
-func client(t *testing.T, s *dovecottest.Server) *imapclient.Client {
+func client(t testing.TB, s *dovecottest.Server) *imapclient.Client {
 	t.Helper()
 	c, err := imapclient.DialInsecure(s.Addr(), nil)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -144,9 +145,21 @@ func (h *holder) conn(ctx context.Context) (k *conn, done func(), err error) {
 		case <-h.mk.cl.Closed():
 			h.dropConn()
 		default:
-			return h.mk, func() {}, nil
+			// A connection unused for a while may have died unseen (the
+			// machine slept): prove it at once rather than wait for a
+			// command to time out.
+			if h.c.opt.Now().Sub(h.used) < idleProof || h.mk.guardFor(wakeTimeout(h.c.opt.CommandTimeout), func() error { return h.mk.cl.Noop().Wait() }) == nil {
+				h.used = h.c.opt.Now()
+				return h.mk, func() {}, nil
+			}
+			h.dropConn()
 		}
 	}
+	defer func() {
+		if err == nil {
+			h.used = h.c.opt.Now()
+		}
+	}()
 	h.mu.Lock()
 	r, rctx := h.run, h.runCtx
 	h.mu.Unlock()
@@ -177,6 +190,10 @@ func (h *holder) conn(ctx context.Context) (k *conn, done func(), err error) {
 	}
 	return k, func() {}, nil
 }
+
+// idleProof is how long the moves' connection may go unused before it is
+// tested with NOOP before the next move.
+const idleProof = 30 * time.Second
 
 // dropConn closes the moves' connection (after an error, or at the end).
 func (h *holder) dropConn() {

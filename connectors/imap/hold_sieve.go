@@ -50,8 +50,7 @@ func (h *holder) sieveLoop(ctx context.Context) {
 			}
 			h.c.log.Warn("hold at delivery: not in force; holding over IMAP", "err", err)
 			h.setSieve("Sieve: " + sieveWords(err) + "; holding over IMAP")
-			t := time.NewTimer(sieveRetry)
-			retry = t.C
+			retry = h.timer(sieveRetry).C()
 			applied = nil
 			continue
 		}

@@ -44,14 +44,14 @@ func (h *holder) watch(ctx context.Context, r *run) {
 		delay := backoff(c.opt.BackoffBase, c.opt.BackoffCap, attempt)
 		attempt++
 		c.log.Info("hold folder: connection failed; retrying", "err", err, "in", delay.Round(time.Millisecond))
-		t := time.NewTimer(delay)
+		t := h.timer(delay)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return
 		case <-wake:
 			attempt = 0
-		case <-t.C:
+		case <-t.C():
 		}
 		t.Stop()
 	}
