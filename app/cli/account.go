@@ -194,6 +194,9 @@ func accountAdd(e *Env, args []string) error {
 			return err
 		}
 	}
+	if (acc.HoldFolder != "" || acc.HoldAtDelivery || acc.ReleaseOnQuit) && !acc.HoldOnServer {
+		return usagef("account add: --hold-folder, --hold-at-delivery and --release-on-quit go with --hold-on-server")
+	}
 	if _, err := config.Modify(e.ConfigPath, func(c *config.Config) error {
 		for _, a := range c.Accounts {
 			if strings.EqualFold(a.Name, acc.Name) {
@@ -204,9 +207,6 @@ func accountAdd(e *Env, args []string) error {
 		return nil
 	}); err != nil {
 		return err
-	}
-	if (acc.HoldFolder != "" || acc.HoldAtDelivery || acc.ReleaseOnQuit) && !acc.HoldOnServer {
-		return usagef("account add: --hold-folder, --hold-at-delivery and --release-on-quit go with --hold-on-server")
 	}
 	fmt.Fprintf(e.Stdout, "Added %s account %q to %s.\n", kind, acc.Name, e.ConfigPath)
 	if acc.HoldOnServer {

@@ -116,17 +116,6 @@ func (s *placingSink) checkin() {
 	}
 }
 
-// state returns an item's state by subject.
-func (s *placingSink) stateOf(subject string) model.State {
-	it, ok := s.bySubject(subject)
-	if !ok {
-		return 0
-	}
-	s.pmu.Lock()
-	defer s.pmu.Unlock()
-	return s.states[it.ID]
-}
-
 // notesOf returns the notes of an item by subject.
 func (s *placingSink) notesOf(subject string) []string {
 	it, ok := s.bySubject(subject)

@@ -277,10 +277,27 @@ func (h *holder) move(ctx context.Context, k *conn, from string, validity uint32
 	}
 	var out []moved
 	var dstVal uint32
-	if k.caps.Has(imap.CapMove) {
-		out, dstVal, err = h.moveCmd(k, from, uids, to)
-	} else {
-		out, dstVal, err = h.copyMove(ctx, k, from, validity, uids, to, snap)
+	for try := 0; ; try++ {
+		if k.caps.Has(imap.CapMove) {
+			out, dstVal, err = h.moveCmd(k, from, uids, to)
+		} else {
+			out, dstVal, err = h.copyMove(ctx, k, from, validity, uids, to, snap)
+		}
+		if try == 3 || !expungeIssued(err) {
+			break
+		}
+		// Another client (another Sluice on the account) moved some of
+		// them meanwhile, and the server refused the whole command, which
+		// changed nothing: move what is still here.
+		left, serr := searchUIDs(k, &imap.SearchCriteria{UID: []imap.UIDSet{imap.UIDSetNum(uids...)}})
+		if serr != nil {
+			return nil, 0, err
+		}
+		if len(left) == 0 {
+			return nil, 0, nil
+		}
+		h.c.log.Debug("some messages moved away under the move; moving the rest", "from", from, "left", len(left), "of", len(uids))
+		uids = left
 	}
 	if err != nil || dstVal == 0 || dstVal != snap.UIDValidity || !k.caps.Has(imap.CapUIDPlus) {
 		return out, dstVal, err
@@ -293,6 +310,13 @@ func (h *holder) move(ctx context.Context, k *conn, from string, validity uint32
 		out[i].twin = twins[out[i].dst]
 	}
 	return out, dstVal, nil
+}
+
+// expungeIssued reports a command the server refused because some of its
+// messages were expunged meanwhile (RFC 5530 EXPUNGEISSUED).
+func expungeIssued(err error) bool {
+	var ie *imap.Error
+	return errors.As(err, &ie) && strings.EqualFold(string(ie.Code), "EXPUNGEISSUED")
 }
 
 // moveCmd is one UID MOVE. (Never Client.Move without MOVE on the server:

@@ -149,7 +149,11 @@ func (h *holder) sieveLogin(ctx context.Context) (*sieve.Client, error) {
 	}
 	cl, err := sieve.Dial(ctx, opt)
 	if err != nil {
-		return nil, fmt.Errorf("the server offers no ManageSieve on port %d: %w", opt.Port, err)
+		port := opt.Port
+		if port == 0 {
+			port = sieve.DefaultPort
+		}
+		return nil, fmt.Errorf("the server offers no ManageSieve on port %d: %w", port, err)
 	}
 	secret, err := c.credential(ctx)
 	if err != nil {
