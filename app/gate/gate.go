@@ -493,78 +493,73 @@ func (g *Gate) releaseLocked(now, sched time.Time, late, manual, movedBack bool)
 	return c, nil
 }
 
-// Ingest implements model.Sink: it classifies the batch's items, decides
-// each one's fate in the current mode, and stores items and cursors in one
-// transaction. Items already stored are skipped.
+// Ingest implements model.Sink: it gives each of the batch's items its
+// ID, cleans its text, and stores the new ones with the batch's cursors in
+// one transaction, classifying each and deciding its fate in the current
+// mode on the way. Items already stored (or pruned recently) are skipped
+// before they are classified.
 func (g *Gate) Ingest(ctx context.Context, b model.Batch) error {
+	_, err := g.Accept(ctx, b)
+	return err
+}
+
+// Accept is Ingest that says what became of the batch's items: it returns
+// them in input order as the gate made them, each with its ID and clean
+// text. An item stored by this call has its Seq, state, action and log;
+// one that was already known or that a rule ignored has Seq 0 (an ignored
+// one has Action ActionIgnore). `sluice send` answers with the ID from
+// here.
+func (g *Gate) Accept(ctx context.Context, b model.Batch) ([]model.Item, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	now := g.clk.Now()
-	status := g.plan.Mode(now, g.state.Overrides)
-	keep := make([]model.Item, 0, len(b.Items))
-	var ignored int
-	urgentUsed := 0
-	spent := map[string]bool{}
-	seen := make(map[string]bool, len(b.Items))
-	for _, it := range b.Items {
+	items := make([]model.Item, len(b.Items))
+	for i, it := range b.Items {
 		if it.Account == "" {
 			it.Account = b.Account
 		}
 		it.Clean() // the one place an item's text is cleaned, for every source
 		it.ID = model.ItemID(it.Account, it.SourceID)
-		if seen[it.ID] {
-			continue
-		}
-		seen[it.ID] = true
-		if ok, err := g.st.Has(it.ID); err != nil {
-			return fmt.Errorf("ingest: %w", err)
-		} else if ok {
-			continue
-		}
+		items[i] = it
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := g.clk.Now()
+	status := g.plan.Mode(now, g.state.Overrides)
+	var ignored, urgentUsed int
+	spent := map[string]bool{}
+	decided := make(map[string]model.Item, len(items))
+	// The store calls admit for new items only, inside the transaction
+	// that writes them: an item it already knows, pruned or not, is
+	// neither classified nor counted against the urgent budget.
+	admit := func(it *model.Item) bool {
 		it.Ingested = now
 		if it.Received.IsZero() {
 			it.Received = now
 		}
-		res := g.set.Rules.Evaluate(&it)
+		res := g.set.Rules.Evaluate(it)
 		it.Action, it.Rule = res.Action, res.Rule
+		decided[it.ID] = *it
 		if res.Action == model.ActionIgnore {
 			ignored++
 			g.log.Debug("ignored", "account", it.Account, "rule", res.Rule)
-			continue
+			return false
 		}
-		if g.decideLocked(&it, res, status, now, urgentUsed) {
+		if g.decideLocked(it, res, status, now, urgentUsed) {
 			urgentUsed++
 			spent[it.ID] = true
 		}
-		keep = append(keep, it)
+		return true
 	}
-	day := dayOf(g.plan, now)
-	added, err := g.st.Ingest(keep, b.Cursors, day, func(s *store.DayStats, added []model.Item) {
-		s.Ignored += ignored
-		for _, it := range added {
-			switch {
-			case it.Breakthrough:
-				s.Breakthroughs++
-			case it.State == model.StateReleased:
-				s.Live++
-			default:
-				s.Held++
-				if it.Action == model.ActionUrgent {
-					s.BudgetHeld++
-				}
-				if it.Action == model.ActionQuiet {
-					s.Quiet++
-				}
-			}
-		}
+	added, err := g.st.Ingest(store.Batch{
+		Items: items, Cursors: b.Cursors, Admit: admit,
+		Day: dayOf(g.plan, now), Stats: func(s *store.DayStats, added []model.Item) { countIngest(s, added, ignored) },
 	})
 	if err != nil {
-		return fmt.Errorf("ingest %d items from %s: %w", len(keep), b.Account, err)
+		return nil, fmt.Errorf("ingest %d items from %s: %w", len(items), b.Account, err)
 	}
 	for _, it := range added {
+		decided[it.ID] = it
 		if spent[it.ID] {
 			g.state.Urgent = append(g.state.Urgent, now)
 		}
@@ -582,7 +577,33 @@ func (g *Gate) Ingest(ctx context.Context, b model.Batch) error {
 	if len(spent) > 0 {
 		g.saveLocked()
 	}
-	return nil
+	for i, it := range items {
+		if d, ok := decided[it.ID]; ok {
+			items[i] = d
+		}
+	}
+	return items, nil
+}
+
+// countIngest adds an ingest's items to the day's statistics.
+func countIngest(s *store.DayStats, added []model.Item, ignored int) {
+	s.Ignored += ignored
+	for _, it := range added {
+		switch {
+		case it.Breakthrough:
+			s.Breakthroughs++
+		case it.State == model.StateReleased:
+			s.Live++
+		default:
+			s.Held++
+			if it.Action == model.ActionUrgent {
+				s.BudgetHeld++
+			}
+			if it.Action == model.ActionQuiet {
+				s.Quiet++
+			}
+		}
+	}
 }
 
 // decideLocked sets the item's state and writes why into its log. It
