@@ -266,6 +266,16 @@ func cleanLine(s string, names bool, max int) string {
 	return string(out)
 }
 
+// Blank reports whether s would clean to nothing: it holds only white
+// space, control characters and invisible format characters. A connector
+// uses it to tell an empty text from one worth keeping (a title from the
+// body's first line) without cleaning the text itself: the gate does that.
+func Blank(s string) bool {
+	return !strings.ContainsFunc(s, func(r rune) bool {
+		return !unicode.IsSpace(r) && !unicode.IsControl(r) && !unicode.Is(unicode.Cf, r)
+	})
+}
+
 // BodyMax is the longest body kept, in bytes: what the local inbox
 // accepts in one push.
 const BodyMax = 64 << 10

@@ -27,7 +27,7 @@ type Message struct {
 	FromAddr   string    // its address
 	Date       time.Time // the Date header; zero when missing or unreadable
 	Urgent     bool      // the sender flagged it (X-Priority 1–2, Importance: high, Priority: urgent)
-	Snippet    string    // readable text of the first text part, at most model.SnippetMax runes
+	Snippet    string    // the text of the first text part, quotes and signature cut, not yet cleaned into a line (the gate does)
 }
 
 // Thread is the conversation key: the root of References, else In-Reply-To,
@@ -48,10 +48,7 @@ func (m Message) Thread() string {
 // could not be read is left empty.
 func ParseMessage(raw []byte) (m Message) {
 	defer func() {
-		if recover() != nil {
-			// Keep the fields read before the fault.
-			m.Snippet = model.CleanSnippet(m.Snippet)
-		}
+		_ = recover() // keep the fields read before the fault
 	}()
 	return parseMessage(raw, len(raw) >= maxParseBytes)
 }
@@ -794,7 +791,7 @@ func entitySnippet(h header, body []byte, truncated bool) string {
 		}
 	}
 	if len(names) > 0 {
-		return model.CleanSnippet("[attachments: " + strings.Join(names, ", ") + "]")
+		return attachmentsText(names)
 	}
 	return pick("text/plain", true)
 }
@@ -912,13 +909,41 @@ func guessBoundary(body []byte) string {
 	return ""
 }
 
-// snippetOf trims quoted replies and the signature from text and cleans it.
+// snippetText bounds the text a snippet is made from, in bytes: the gate
+// keeps model.SnippetMax runes of it once cleaned, and a message's text
+// past this is never shown.
+const snippetText = 8 * model.SnippetMax
+
+// snippetOf is the text a snippet is made from: text without quoted
+// replies and the signature, or the whole text when that leaves nothing,
+// at most snippetText bytes. It is "" when the text holds nothing to show.
+// The gate cleans it into one line.
 func snippetOf(text string) string {
 	text = strings.ReplaceAll(text, "\uFFFD", "")
-	if s := model.CleanSnippet(trimReply(text)); s != "" {
+	if s := trimReply(text); !model.Blank(s) {
+		return cutText(s)
+	}
+	if model.Blank(text) {
+		return ""
+	}
+	return cutText(text)
+}
+
+// cutText cuts s to at most snippetText bytes, at a rune boundary.
+func cutText(s string) string {
+	if len(s) <= snippetText {
 		return s
 	}
-	return model.CleanSnippet(text)
+	cut := snippetText
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}
+
+// attachmentsText names a message's attachments when it has no text.
+func attachmentsText(names []string) string {
+	return cutText("[attachments: " + strings.Join(names, ", ") + "]")
 }
 
 // trimReply cuts a plain-text reply down to what the sender wrote: quoted

@@ -328,8 +328,9 @@ func (f *folder) fetch(ctx context.Context, k *conn, mb mailbox, uids []imap.UID
 		items := make([]model.Item, 0, len(built))
 		seen := make(map[string]bool, len(built))
 		for _, it := range built {
-			if !seen[it.ID] {
-				seen[it.ID] = true
+			// One item per message: a batch offers each source ID once.
+			if !seen[it.SourceID] {
+				seen[it.SourceID] = true
 				items = append(items, it)
 			}
 		}
@@ -746,7 +747,7 @@ func (f *folder) item(ep epoch, x *fetched) (it model.Item) {
 		}
 		m.Snippet = s
 	case len(x.names) > 0:
-		m.Snippet = model.CleanSnippet("[attachments: " + strings.Join(x.names, ", ") + "]")
+		m.Snippet = attachmentsText(x.names)
 	}
 	return f.build(ep, x, m)
 }
@@ -769,7 +770,6 @@ func (f *folder) build(ep epoch, x *fetched, m Message) model.Item {
 		received = f.c.opt.Now()
 	}
 	return model.Item{
-		ID:         model.ItemID(f.c.opt.Account, src),
 		Kind:       model.KindIMAP,
 		Account:    f.c.opt.Account,
 		SourceID:   src,

@@ -108,16 +108,19 @@ func (c *Connector) postItem(w http.ResponseWriter, r *http.Request, sink model.
 		writeError(w, http.StatusUnprocessableEntity, err.Error())
 		return
 	}
+	// The answer names the item by the ID the gate gives it: the one
+	// `sluice explain` and the digest know it by.
+	id := model.ItemID(c.account, it.SourceID)
 	if err := sink.Ingest(r.Context(), model.Batch{Account: c.account, Items: []model.Item{it}}); err != nil {
-		c.log.Error("store failed", "id", it.ID, "err", err)
+		c.log.Error("store failed", "id", id, "err", err)
 		writeError(w, http.StatusServiceUnavailable, "not stored: "+err.Error())
 		return
 	}
-	c.log.Debug("stored", "id", it.ID, "urgent", it.UrgentHint)
+	c.log.Debug("stored", "id", id, "urgent", it.UrgentHint)
 	writeJSON(w, http.StatusCreated, struct {
 		ID     string `json:"id"`
 		Status string `json:"status"`
-	}{it.ID, "stored"})
+	}{id, "stored"})
 }
 
 // jsonMessage decodes exactly one Message object, refusing unknown fields

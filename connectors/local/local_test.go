@@ -3,14 +3,17 @@ package local
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sluice-app/sluice/app/model"
+	"github.com/sluice-app/sluice/connectors/conntest"
 )
 
 func TestNew(t *testing.T) {
@@ -461,4 +464,31 @@ func TestLongBodyIsStoredWhole(t *testing.T) {
 	if len(items) != 1 || items[0].Body != body {
 		t.Fatalf("stored %d items; want one with the whole %d-byte body", len(items), len(body))
 	}
+}
+
+// TestConformance runs the checks every connector passes: pushes become
+// items once, a restarted inbox takes pushes again, Run returns promptly,
+// and a push the store refused is refused to the pusher.
+func TestConformance(t *testing.T) {
+	var current atomic.Pointer[Connector]
+	conntest.Run(t, conntest.Suite{
+		Account: DefaultAccount,
+		Push:    true,
+		New: func(t *testing.T, bad bool) model.Connector {
+			c, err := New(Options{Addr: "127.0.0.1:0", Token: testToken})
+			if err != nil {
+				t.Fatal(err)
+			}
+			current.Store(c)
+			return c
+		},
+		Add: func(t *testing.T, mark string) error {
+			in := &inbox{url: "http://" + current.Load().Addr()}
+			r := in.postJSON(t, `{"title":"push `+mark+`","body":"text of `+mark+`","from":"CI <ci@example.org>"}`)
+			if r.status != http.StatusCreated {
+				return fmt.Errorf("push answered %d: %s", r.status, r.raw)
+			}
+			return nil
+		},
+	})
 }

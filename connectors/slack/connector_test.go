@@ -54,13 +54,13 @@ func TestDirectMessagesIngested(t *testing.T) {
 	})
 
 	// Cursors: the newest message seen, the user's own included.
-	if got := h.sink.CursorValue("conv:D1"); got != own.TS {
+	if got := h.sink.CursorValue("acme", "conv:D1"); got != own.TS {
 		t.Errorf("cursor conv:D1 = %q, want %q", got, own.TS)
 	}
-	if got := h.sink.CursorValue("search:mentions"); got != dm.TS {
+	if got := h.sink.CursorValue("acme", "search:mentions"); got != dm.TS {
 		t.Errorf("cursor search:mentions = %q, want %q", got, dm.TS)
 	}
-	if got, want := h.sink.CursorValue("since"), tsOf(start(h.fs).Add(-DefaultLookback)); got != want {
+	if got, want := h.sink.CursorValue("acme", "since"), tsOf(start(h.fs).Add(-DefaultLookback)); got != want {
 		t.Errorf("cursor since = %q, want %q", got, want)
 	}
 	// The group DM's item came in the same batch as its cursor.
@@ -75,8 +75,8 @@ func TestDirectMessagesIngested(t *testing.T) {
 	if !found {
 		t.Errorf("group DM item and its cursor conv:G1 were not in one batch")
 	}
-	if h.sink.Dupes() != 0 {
-		t.Errorf("%d items handed over twice", h.sink.Dupes())
+	if len(h.sink.Redelivered()) != 0 {
+		t.Errorf("%d items handed over twice", len(h.sink.Redelivered()))
 	}
 	// #random is not chosen: never read.
 	for _, call := range h.fs.Calls("conversations.history") {
@@ -207,7 +207,7 @@ func TestMentionFoundBySearch(t *testing.T) {
 	if calls[1].Params.Get("page") != "2" {
 		t.Errorf("second search asked for page %q, want 2", calls[1].Params.Get("page"))
 	}
-	if got := h.sink.CursorValue("search:mentions"); got != own.TS {
+	if got := h.sink.CursorValue("acme", "search:mentions"); got != own.TS {
 		t.Errorf("cursor search:mentions = %q, want the newest match %q", got, own.TS)
 	}
 }
@@ -264,7 +264,7 @@ func TestChosenChannelWithPaginationAndThreads(t *testing.T) {
 	if n, want := h.sink.Len(), len(posted)+4; n != want {
 		t.Errorf("got %d items, want %d", n, want)
 	}
-	if got := h.sink.CursorValue("conv:C1"); got != mine.TS {
+	if got := h.sink.CursorValue("acme", "conv:C1"); got != mine.TS {
 		t.Errorf("cursor conv:C1 = %q, want %q", got, mine.TS)
 	}
 	// Pages: 9 top-level messages in #eng at 2 a page.
@@ -281,7 +281,7 @@ func TestChosenChannelWithPaginationAndThreads(t *testing.T) {
 		t.Errorf("read #eng in %d pages, want 4", pages)
 	}
 	// The parent with replies and the user's own message are watched.
-	if got := h.sink.CursorValue("threads:C1"); !strings.Contains(got, parent.TS) || !strings.Contains(got, mine.TS) {
+	if got := h.sink.CursorValue("acme", "threads:C1"); !strings.Contains(got, parent.TS) || !strings.Contains(got, mine.TS) {
 		t.Errorf("threads:C1 = %s, want the RFC thread and the user's own message", got)
 	}
 	if h := h.sink.Health(); !strings.Contains(h.Detail, "#nope not found") {
@@ -310,7 +310,7 @@ func TestBackfillAfterRestartNoDuplicates(t *testing.T) {
 	if first != 2 {
 		t.Fatalf("first run: %d items, want 2", first)
 	}
-	cursorD1, cursorC1 := h.sink.CursorValue("conv:D1"), h.sink.CursorValue("conv:C1")
+	cursorD1, cursorC1 := h.sink.CursorValue("acme", "conv:D1"), h.sink.CursorValue("acme", "conv:C1")
 
 	// While Sluice is closed…
 	h.clock.Advance(3 * time.Hour)
@@ -353,7 +353,7 @@ func TestBackfillAfterRestartNoDuplicates(t *testing.T) {
 			}
 		}
 	}
-	if got := h.sink.CursorValue("conv:D1"); got != b1.TS {
+	if got := h.sink.CursorValue("acme", "conv:D1"); got != b1.TS {
 		t.Errorf("cursor conv:D1 = %q, want %q", got, b1.TS)
 	}
 }

@@ -68,7 +68,7 @@ func TestFocusSetsDNDAndStatusAndUndoesThem(t *testing.T) {
 	if on, _ := h.fs.Snooze(); !on {
 		t.Errorf("not snoozed on Slack")
 	}
-	if h.sink.CursorValue(focusKey) == "" {
+	if h.sink.CursorValue("acme", focusKey) == "" {
 		t.Errorf("what Sluice set was not stored")
 	}
 
@@ -108,7 +108,7 @@ func TestFocusSetsDNDAndStatusAndUndoesThem(t *testing.T) {
 	if text, emoji, _ := h.fs.Status("U0ME"); text != "" || emoji != "" {
 		t.Errorf("status %q %q left after focus ended", text, emoji)
 	}
-	if v := h.sink.CursorValue(focusKey); v != "" {
+	if v := h.sink.CursorValue("acme", focusKey); v != "" {
 		t.Errorf("focus cursor %q left after focus ended", v)
 	}
 	// A second end is harmless and quiet.

@@ -217,7 +217,7 @@ func (c *Connector) toItem(ctx context.Context, s *session, cv convInfo, m messa
 		FromName:   from.name,
 		FromAddr:   from.addr(),
 		Subject:    subject(cv, from.name),
-		Snippet:    model.CleanSnippet(text),
+		Snippet:    text,
 		Link:       m.Permalink,
 		Direct:     cv.direct(),
 		MentionsMe: mentions(m.Text, s.id.UserID),
@@ -226,7 +226,6 @@ func (c *Connector) toItem(ctx context.Context, s *session, cv convInfo, m messa
 	if it.Link == "" {
 		it.Link = permalink(s.id.URL, cv.id, m.TS, m.ThreadTS)
 	}
-	it.ID = model.ItemID(it.Account, it.SourceID)
 	return it, nil
 }
 
