@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sluice-app/sluice/app/model"
+	"github.com/sluice-app/sluice/connectors/conntest"
 	"github.com/sluice-app/sluice/connectors/imap/dovecottest"
 )
 
@@ -361,4 +362,52 @@ func TestDovecotTestErrors(t *testing.T) {
 	if err := c.Test(context.Background()); !errors.Is(err, ErrFolderNotFound) {
 		t.Errorf("Test with a missing folder: %v", err)
 	}
+}
+
+// TestDovecotConformance runs the checks every connector passes against a
+// real Dovecot: mail becomes items with their cursors, a restart resumes
+// from the cursor with nothing lost or repeated, health follows an outage,
+// Run returns promptly, a wrong password is tried once, and a batch the
+// store refused is fetched again.
+func TestDovecotConformance(t *testing.T) {
+	s := startDovecot(t)
+	readLog := func() string {
+		b, _ := os.ReadFile(filepath.Join(s.Dir, "log", "dovecot.log"))
+		return string(b)
+	}
+	conntest.Run(t, conntest.Suite{
+		Account: "work",
+		New: func(t *testing.T, bad bool) model.Connector {
+			opt := dovecotOptions(s, "work")
+			if bad {
+				opt.Password = func(context.Context) (string, error) { return "wrong", nil }
+			}
+			c, err := New(opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		},
+		Add: func(t *testing.T, mark string) error {
+			deliver(t, s, "INBOX", mail(mark+"@x", "conformance "+mark, "text of "+mark), time.Time{})
+			return nil
+		},
+		// Every login Dovecot answered, accepted or refused.
+		Attempts: func() int {
+			l := readLog()
+			return strings.Count(l, "imap-login: Login: ") + strings.Count(l, "auth failed")
+		},
+		Outage: func(t *testing.T) func() {
+			if err := s.Stop(); err != nil {
+				t.Fatal(err)
+			}
+			return func() {
+				if err := s.Start(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		},
+		Timeout: 30 * time.Second,
+		Quiet:   3 * time.Second, // past Dovecot's 2 s delay before it refuses a login
+	})
 }

@@ -17,7 +17,7 @@ import (
 // Cursor keys.
 const (
 	sinceKey    = "since"           // where history begins for conversations without a cursor
-	mentionsKey = "search:mentions" // newest mention found by search
+	mentionsKey = "search:mentions" // newest mention found by search, and those within the search overlap of it
 	convPrefix  = "conv:"           // + channel ID: newest message seen
 	threadsPfx  = "threads:"        // + channel ID: watched threads, parent ts → newest reply seen
 )
@@ -500,14 +500,16 @@ func (c *Connector) replies(ctx context.Context, s *session, channel, parent, ol
 
 // syncMentions finds messages that mention the user (search.messages for
 // "<@UID>", newest first, back to the cursor). Search indexes with some
-// delay, so it looks searchOverlap further back than the cursor; what was
-// already handed over is not sent again, and the sink skips what it
-// already has from before a restart.
+// delay, so it looks searchOverlap further back than the cursor. The
+// cursor keeps, besides the newest mention, the mentions found within
+// searchOverlap of it, so that what the overlap finds again is not handed
+// over again, also after a restart.
 func (c *Connector) syncMentions(ctx context.Context, s *session, sink model.Sink, since string) error {
-	cur, err := c.cursor(sink, mentionsKey)
+	v, err := c.cursor(sink, mentionsKey)
 	if err != nil {
 		return err
 	}
+	cur, handed := decodeMentions(v)
 	if cur == "" {
 		cur = since
 	}
@@ -547,7 +549,7 @@ func (c *Connector) syncMentions(ctx context.Context, s *session, sink model.Sin
 			newest = sm.Timestamp
 		}
 		m := fromSearch(sm)
-		if !c.keep(s, m) {
+		if handed[sm.Channel.ID+"/"+sm.Timestamp] || !c.keep(s, m) {
 			continue
 		}
 		it, err := c.toItem(ctx, s, c.convFromSearch(sm.Channel), m, true)
@@ -558,13 +560,44 @@ func (c *Connector) syncMentions(ctx context.Context, s *session, sink model.Sin
 		items = append(items, it)
 	}
 	b := model.Batch{Account: c.opt.Account, Items: items}
-	if tsAfter(newest, cur) {
-		b.Cursors = []model.Cursor{{Account: c.opt.Account, Key: mentionsKey, Value: []byte(newest)}}
+	if next := encodeMentions(newest, found); next != v {
+		b.Cursors = []model.Cursor{{Account: c.opt.Account, Key: mentionsKey, Value: []byte(next)}}
 	}
 	if err := c.ingest(ctx, sink, b); err != nil {
 		return fmt.Errorf("ingest mentions: %w", err)
 	}
 	return nil
+}
+
+// decodeMentions reads the mentions cursor: the newest mention's ts, then
+// the source IDs (channel/ts) of the mentions within searchOverlap of it.
+// A cursor from before the list is the ts alone.
+func decodeMentions(v string) (newest string, handed map[string]bool) {
+	fields := strings.Fields(v)
+	if len(fields) == 0 {
+		return "", nil
+	}
+	handed = make(map[string]bool, len(fields)-1)
+	for _, f := range fields[1:] {
+		handed[f] = true
+	}
+	return fields[0], handed
+}
+
+// encodeMentions is the mentions cursor after a search that found found
+// (everything after the last cursor's overlap, so it covers the new one's).
+func encodeMentions(newest string, found []slackapi.SearchMessage) string {
+	if newest == "" {
+		return ""
+	}
+	out := []string{newest}
+	from := tsOf(tsTime(newest).Add(-searchOverlap))
+	for _, sm := range found {
+		if tsAfter(sm.Timestamp, from) {
+			out = append(out, sm.Channel.ID+"/"+sm.Timestamp)
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // ingest hands b to the sink, minus the items this connector already
