@@ -27,6 +27,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sluice-app/sluice/app/clock"
 	"github.com/sluice-app/sluice/app/model"
 )
 
@@ -155,8 +156,10 @@ type Options struct {
 	// SnippetBytes is how much of a text part is fetched for the snippet;
 	// default 2048 (4× that for HTML, which is mostly markup).
 	SnippetBytes int
-	// Now is the clock for health timestamps and jitter; default time.Now.
-	Now func() time.Time
+	// Clock tells the time (health, cursors) and runs the timers of
+	// backoff, polling, IDLE refresh and the command watchdog; nil means
+	// the real clock. Tests pass a fake one to drive them.
+	Clock clock.Clock
 }
 
 // Errors callers test for.
@@ -192,6 +195,7 @@ const (
 // model.Connector and model.Waker.
 type Connector struct {
 	opt  Options
+	clk  clock.Clock
 	tls  *tls.Config
 	addr string
 	log  *slog.Logger
@@ -316,8 +320,8 @@ func New(opt Options) (*Connector, error) {
 	if opt.SnippetBytes <= 0 {
 		opt.SnippetBytes = DefaultSnippetBytes
 	}
-	if opt.Now == nil {
-		opt.Now = time.Now
+	if opt.Clock == nil {
+		opt.Clock = clock.Real{}
 	}
 	log := opt.Logger
 	if log == nil {
@@ -342,6 +346,7 @@ func New(opt Options) (*Connector, error) {
 
 	return &Connector{
 		opt:    opt,
+		clk:    opt.Clock,
 		tls:    tc,
 		addr:   net.JoinHostPort(opt.Host, fmt.Sprint(opt.Port)),
 		log:    log.With("component", "imap", "account", opt.Account),

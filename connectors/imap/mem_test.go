@@ -18,6 +18,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/sluice-app/sluice/app/clock"
 	"github.com/sluice-app/sluice/app/model"
 	"github.com/sluice-app/sluice/connectors/conntest"
 )
@@ -516,4 +517,67 @@ func TestMemPasswordFailureLoggedOnce(t *testing.T) {
 	if n := strings.Count(logs.String(), "the password is available again"); n != 1 {
 		t.Errorf("recovery logged %d times, want once:\n%s", n, logs)
 	}
+}
+
+// TestMemPollsOnTheInjectedClock: the poll interval runs on Options.Clock,
+// so a test moves time instead of waiting for it.
+func TestMemPollsOnTheInjectedClock(t *testing.T) {
+	ms := newMemServer(t)
+	clk := clock.NewFake(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	sink := newSink(t)
+	opt := ms.options("acct")
+	opt.PollInterval = 2 * time.Minute
+	opt.DisableIdle = true
+	opt.Clock = clk
+	start(t, opt, sink)
+	waitHealth(t, sink, model.HealthConnected, 5*time.Second)
+	waitFor(t, 5*time.Second, "the poll's timer", func() bool { return clk.Pending() > 0 })
+	ms.add(t, "INBOX", mail("p@x", "polled", "b"), time.Time{})
+	time.Sleep(200 * time.Millisecond)
+	if sink.count() != 0 {
+		t.Fatal("polled before the interval passed on the connector's clock")
+	}
+	clk.Advance(2*time.Minute + 13*time.Second) // past the interval and its 10% jitter
+	waitFor(t, 5*time.Second, "the item after the poll", func() bool { return sink.count() == 1 })
+	if h := sink.lastHealth(); !h.Since.Equal(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)) {
+		t.Errorf("connected since %v, want the connector's clock's time then", h.Since)
+	}
+}
+
+// TestMemBackoffOnTheInjectedClock: after a failed connection the folder
+// waits its backoff on Options.Clock, says until when, and retries once
+// the clock passed it.
+func TestMemBackoffOnTheInjectedClock(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var accepts atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepts.Add(1)
+			c.Close() // no greeting: the connection is lost
+		}
+	}()
+	clk := clock.NewFake(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	sink := newSink(t)
+	opt := (&memServer{addr: ln.Addr().String()}).options("acct")
+	opt.BackoffBase, opt.BackoffCap = time.Minute, 10*time.Minute
+	opt.Clock = clk
+	start(t, opt, sink)
+	h := waitHealth(t, sink, model.HealthBackingOff, 5*time.Second)
+	if d := h.Until.Sub(clk.Now()); d < 48*time.Second || d > 72*time.Second {
+		t.Errorf("backing off until %v, %v from now; want the first backoff, 1 min ±20%%", h.Until, d)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := accepts.Load(); n != 1 {
+		t.Fatalf("%d connections before the backoff passed on the connector's clock, want 1", n)
+	}
+	clk.Set(h.Until)
+	waitFor(t, 5*time.Second, "the retry", func() bool { return accepts.Load() == 2 })
 }

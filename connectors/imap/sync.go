@@ -163,7 +163,7 @@ func (f *folder) resync(ctx context.Context, k *conn, mb mailbox) error {
 // newest returns the newest message's INTERNALDATE (now for an empty folder)
 // and the UID after it, for servers that do not send UIDNEXT.
 func (f *folder) newest(k *conn, mb mailbox) (time.Time, imap.UID, error) {
-	mark, next := f.c.opt.Now(), mb.next
+	mark, next := f.c.clk.Now(), mb.next
 	if mb.count == 0 {
 		return mark, max(next, 1), nil
 	}
@@ -378,7 +378,7 @@ func (f *folder) items(ep epoch, msgs []*fetched) []model.Item {
 // commit hands items and the cursor they advance to the sink in one batch.
 func (f *folder) commit(ctx context.Context, items []model.Item, cur cursor) error {
 	if cur.mark.IsZero() {
-		cur.mark = f.c.opt.Now()
+		cur.mark = f.c.clk.Now()
 	}
 	b := model.Batch{
 		Account: f.c.opt.Account,
@@ -550,9 +550,8 @@ func needsRaw(m *fetched) bool {
 // watchdog after every message, so a long FETCH is fine but a stalled one is
 // not.
 func (f *folder) stream(k *conn, set imap.UIDSet, opts *imap.FetchOptions, section func(*fetched, *imap.FetchItemBodySection, []byte)) ([]*fetched, error) {
-	timeout := f.c.opt.CommandTimeout
-	t := time.AfterFunc(timeout, k.expire)
-	defer t.Stop()
+	t := k.watchdog(f.c.opt.CommandTimeout, k.expire)
+	defer t.stop()
 	cmd := k.cl.Fetch(set, opts)
 	var out []*fetched
 	var readErr error
@@ -561,7 +560,7 @@ func (f *folder) stream(k *conn, set imap.UIDSet, opts *imap.FetchOptions, secti
 		if msg == nil {
 			break
 		}
-		t.Reset(timeout)
+		t.feed()
 		m := &fetched{}
 		var sections []struct {
 			sec *imap.FetchItemBodySection
@@ -767,7 +766,7 @@ func (f *folder) build(ep epoch, x *fetched, m Message) model.Item {
 		received = m.Date
 	}
 	if received.IsZero() {
-		received = f.c.opt.Now()
+		received = f.c.clk.Now()
 	}
 	return model.Item{
 		Kind:       model.KindIMAP,

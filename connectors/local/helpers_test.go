@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-app/sluice/app/clock"
 	"github.com/sluice-app/sluice/app/model"
 )
 
@@ -114,7 +115,7 @@ type inbox struct {
 
 func startInbox(t *testing.T, sink *fakeSink) *inbox {
 	t.Helper()
-	return startInboxWith(t, sink, Options{Now: func() time.Time { return testNow }})
+	return startInboxWith(t, sink, Options{Clock: clock.NewFake(testNow)})
 }
 
 // startInboxWith runs an inbox with opt on a free loopback port and the

@@ -50,7 +50,7 @@ func (c *Connector) handler(sink model.Sink) http.Handler {
 // so that not even the token's length leaks through timing.
 func (c *Connector) authorized(w http.ResponseWriter, r *http.Request, want [sha256.Size]byte) bool {
 	fail := func(msg string) bool {
-		if ok, n := c.authWarn.allow(c.now()); ok {
+		if ok, n := c.authWarn.allow(c.clk.Now()); ok {
 			c.log.Warn("unauthorized request", "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path, "why", msg,
 				"refused_since_last_warning", n)
 		}
@@ -103,7 +103,7 @@ func (c *Connector) postItem(w http.ResponseWriter, r *http.Request, sink model.
 		return
 	}
 
-	it, err := ToItem(c.account, msg, c.now())
+	it, err := ToItem(c.account, msg, c.clk.Now())
 	if err != nil {
 		writeError(w, http.StatusUnprocessableEntity, err.Error())
 		return

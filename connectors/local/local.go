@@ -47,6 +47,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sluice-app/sluice/app/clock"
 	"github.com/sluice-app/sluice/app/model"
 )
 
@@ -72,11 +73,11 @@ const (
 
 // Options configure a local inbox.
 type Options struct {
-	Account string           // account name; default "local"
-	Addr    string           // listen address; default "127.0.0.1:8642"; must be loopback (127.0.0.0/8, ::1 or "localhost")
-	Token   string           // bearer token required on every request; must not be empty
-	Logger  *slog.Logger     // nil discards
-	Now     func() time.Time // nil → time.Now; injected for tests
+	Account string       // account name; default "local"
+	Addr    string       // listen address; default "127.0.0.1:8642"; must be loopback (127.0.0.0/8, ::1 or "localhost")
+	Token   string       // bearer token required on every request; must not be empty
+	Logger  *slog.Logger // nil discards
+	Clock   clock.Clock  // nil → clock.Real; a fake one in tests
 	// MaxConns caps the connections served at once; the others are
 	// answered 503 with a JSON error. 0 means DefaultMaxConns.
 	MaxConns int
@@ -88,7 +89,7 @@ type Connector struct {
 	addr     string
 	token    string
 	log      *slog.Logger
-	now      func() time.Time
+	clk      clock.Clock
 	maxConns int
 
 	// Refusals are logged at most once a minute each, with a count.
@@ -119,8 +120,8 @@ func New(opt Options) (*Connector, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opt.Now == nil {
-		opt.Now = time.Now
+	if opt.Clock == nil {
+		opt.Clock = clock.Real{}
 	}
 	if opt.MaxConns <= 0 {
 		opt.MaxConns = DefaultMaxConns
@@ -130,7 +131,7 @@ func New(opt Options) (*Connector, error) {
 		addr:     addr,
 		token:    opt.Token,
 		log:      opt.Logger.With("component", "local", "account", opt.Account),
-		now:      opt.Now,
+		clk:      opt.Clock,
 		maxConns: opt.MaxConns,
 	}, nil
 }
@@ -266,13 +267,13 @@ func (c *Connector) Run(ctx context.Context, sink model.Sink) error {
 
 func (c *Connector) health(sink model.Sink, st model.HealthState, detail string) {
 	sink.ReportHealth(model.Health{
-		Account: c.account, Kind: model.KindLocal, State: st, Detail: detail, Since: c.now(),
+		Account: c.account, Kind: model.KindLocal, State: st, Detail: detail, Since: c.clk.Now(),
 	})
 }
 
 // tooMany logs a connection refused over the cap, at most once a minute.
 func (c *Connector) tooMany() {
-	if ok, n := c.connWarn.allow(c.now()); ok {
+	if ok, n := c.connWarn.allow(c.clk.Now()); ok {
 		c.log.Warn("too many connections; answering 503", "max", c.maxConns, "refused_since_last_warning", n)
 	}
 }

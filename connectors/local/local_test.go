@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-app/sluice/app/clock"
 	"github.com/sluice-app/sluice/app/model"
 	"github.com/sluice-app/sluice/connectors/conntest"
 )
@@ -356,7 +357,7 @@ func TestIdempotency(t *testing.T) {
 
 func TestHealthReports(t *testing.T) {
 	sink := newFakeSink()
-	c, err := New(Options{Addr: "127.0.0.1:0", Token: testToken, Account: "scripts", Now: func() time.Time { return testNow }})
+	c, err := New(Options{Addr: "127.0.0.1:0", Token: testToken, Account: "scripts", Clock: clock.NewFake(testNow)})
 	if err != nil {
 		t.Fatal(err)
 	}

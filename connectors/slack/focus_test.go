@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-app/sluice/app/clock"
 	"github.com/sluice-app/sluice/app/model"
 )
 
@@ -15,7 +16,7 @@ var cet = time.FixedZone("CET", 3600)
 // mirroring focus with both switches on.
 func focusHarness(t *testing.T, mod func(*Options)) (*harness, *Connector) {
 	h := newHarness(t)
-	h.clock = newClock(time.Date(2024, 3, 5, 10, 10, 0, 0, cet))
+	h.clock = clock.NewFake(time.Date(2024, 3, 5, 10, 10, 0, 0, cet))
 	c := h.connector(func(o *Options) {
 		o.SetDND, o.SetStatus = true, true
 		if mod != nil {
@@ -186,7 +187,7 @@ func TestFocusLeavesUserStatusAlone(t *testing.T) {
 
 func TestFocusEndsAfterRestart(t *testing.T) {
 	h := newHarness(t)
-	h.clock = newClock(time.Date(2024, 3, 5, 10, 10, 0, 0, cet))
+	h.clock = clock.NewFake(time.Date(2024, 3, 5, 10, 10, 0, 0, cet))
 	mod := func(o *Options) { o.SetDND, o.SetStatus = true, true }
 	a := h.connector(mod)
 	stop := h.run(a)

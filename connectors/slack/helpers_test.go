@@ -5,77 +5,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/sluice-app/sluice/app/clock"
 	"github.com/sluice-app/sluice/app/model"
 	"github.com/sluice-app/sluice/connectors/conntest"
 	"github.com/sluice-app/sluice/connectors/slack/slacktest"
 )
-
-// ---- fake clock ----
-
-// fakeClock only moves when a test advances it, so poll intervals,
-// Retry-After and backoff cost no real time.
-type fakeClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	waiters []*waiter
-}
-
-type waiter struct {
-	at time.Time
-	ch chan time.Time
-}
-
-func newClock(now time.Time) *fakeClock { return &fakeClock{now: now} }
-
-func (f *fakeClock) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *fakeClock) After(d time.Duration) <-chan time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	if d <= 0 {
-		ch <- f.now
-		return ch
-	}
-	f.waiters = append(f.waiters, &waiter{at: f.now.Add(d), ch: ch})
-	return ch
-}
-
-// Advance moves the clock and fires the timers that came due.
-func (f *fakeClock) Advance(d time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.now = f.now.Add(d)
-	f.waiters = slices.DeleteFunc(f.waiters, func(w *waiter) bool {
-		if w.at.After(f.now) {
-			return false
-		}
-		w.ch <- f.now
-		return true
-	})
-}
-
-// Deadlines lists pending timers' due times, soonest first. Timers of
-// waits that ended otherwise (Wake, ctx) stay listed, as real ones would.
-func (f *fakeClock) Deadlines() []time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []time.Time
-	for _, w := range f.waiters {
-		out = append(out, w.at)
-	}
-	slices.SortFunc(out, time.Time.Compare)
-	return out
-}
 
 // ---- fixtures ----
 
@@ -100,7 +38,7 @@ func workspace(fs *slacktest.Server) {
 type harness struct {
 	t     *testing.T
 	fs    *slacktest.Server
-	clock *fakeClock
+	clock *clock.Fake
 	sink  *conntest.Sink
 	logs  *syncBuffer
 }
@@ -110,7 +48,7 @@ func newHarness(t *testing.T) *harness {
 	fs := slacktest.New()
 	t.Cleanup(fs.Close)
 	workspace(fs)
-	h := &harness{t: t, fs: fs, clock: newClock(start(fs)), sink: conntest.NewSink(t), logs: &syncBuffer{}}
+	h := &harness{t: t, fs: fs, clock: clock.NewFake(start(fs)), sink: conntest.NewSink(t), logs: &syncBuffer{}}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("connector log:\n%s", h.logs.String())

@@ -277,7 +277,7 @@ func (c *Connector) sender(ctx context.Context, s *session, m message, strict bo
 // user returns a user's names, from the cache or users.info. A user Slack
 // does not know is shown by ID.
 func (c *Connector) user(ctx context.Context, s *session, id string, strict bool) (userInfo, error) {
-	now := c.clock.Now()
+	now := c.clk.Now()
 	c.cacheMu.Lock()
 	u, ok := c.users[id]
 	c.cacheMu.Unlock()

@@ -91,7 +91,7 @@ func (c *Connector) sweep(ctx context.Context, s *session, full bool) error {
 // of old DMs; reading each one every two minutes would spend the rate limit
 // on silence. Full sweeps still read them all.
 func (c *Connector) skipDormant(sink model.Sink, convs []convInfo, known map[string]bool) ([]convInfo, error) {
-	horizon := c.clock.Now().Add(-dormantAfter)
+	horizon := c.clk.Now().Add(-dormantAfter)
 	out := convs[:0:0]
 	for _, cv := range convs {
 		cur, err := c.cursor(sink, convPrefix+cv.id)
@@ -115,7 +115,7 @@ func (c *Connector) since(ctx context.Context, sink model.Sink) (string, error) 
 	if len(v) > 0 {
 		return string(v), nil
 	}
-	ts := tsOf(c.clock.Now().Add(-c.opt.Lookback))
+	ts := tsOf(c.clk.Now().Add(-c.opt.Lookback))
 	b := model.Batch{Account: c.opt.Account, Cursors: []model.Cursor{{Account: c.opt.Account, Key: sinceKey, Value: []byte(ts)}}}
 	if err := sink.Ingest(ctx, b); err != nil {
 		return "", fmt.Errorf("store cursor %s: %w", sinceKey, err)
@@ -173,7 +173,7 @@ func (c *Connector) chosenChannels(ctx context.Context, s *session) ([]convInfo,
 	if len(c.opt.Channels) == 0 {
 		return nil, nil
 	}
-	now := c.clock.Now()
+	now := c.clk.Now()
 	c.cacheMu.Lock()
 	fresh := c.chosen != nil && now.Sub(c.resolvedAt) < channelResolveEvery
 	ids := slices.Sorted(maps.Keys(c.chosen))
@@ -256,7 +256,7 @@ func (c *Connector) resolveChannels(ctx context.Context, s *session) ([]string, 
 		c.log.Warn("chosen channels not found among the user's channels", "channels", missing)
 	}
 	c.cacheMu.Lock()
-	c.chosen, c.resolvedAt, c.missing = chosen, c.clock.Now(), missing
+	c.chosen, c.resolvedAt, c.missing = chosen, c.clk.Now(), missing
 	c.cacheMu.Unlock()
 	return slices.Sorted(maps.Keys(chosen)), nil
 }
@@ -340,7 +340,7 @@ func (c *Connector) syncConversation(ctx context.Context, s *session, sink model
 		}
 	}
 
-	horizon := c.clock.Now().Add(-c.opt.ThreadWatch)
+	horizon := c.clk.Now().Add(-c.opt.ThreadWatch)
 	for _, parent := range slices.SortedFunc(maps.Keys(threads), cmpTS) {
 		last := threads[parent]
 		if tsTime(maxTS(parent, last)).Before(horizon) {
@@ -608,7 +608,7 @@ func encodeMentions(newest string, found []slackapi.SearchMessage) string {
 func (c *Connector) ingest(ctx context.Context, sink model.Sink, b model.Batch) error {
 	c.ingestMu.Lock()
 	defer c.ingestMu.Unlock()
-	now := c.clock.Now()
+	now := c.clk.Now()
 	c.cacheMu.Lock()
 	items := b.Items[:0:0]
 	for _, it := range b.Items {
