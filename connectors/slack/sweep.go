@@ -305,57 +305,106 @@ func (c *Connector) syncConversation(ctx context.Context, s *session, sink model
 	}
 	slices.SortFunc(msgs, func(a, b message) int { return cmpTS(a.TS, b.TS) })
 
-	var items []model.Item
-	seen := map[string]bool{}
-	add := func(m message) error {
-		if seen[m.TS] || !c.keep(s, m) {
-			return nil
-		}
-		seen[m.TS] = true
-		it, err := c.toItem(ctx, s, cv, m, true)
-		if err != nil {
-			return err
-		}
-		items = append(items, it)
-		return nil
+	w := &convSweep{c: c, s: s, cv: cv, threads: threads, fresh: map[string]bool{}, seen: map[string]bool{}}
+	newest, err := w.history(ctx, msgs, cur)
+	if err != nil {
+		return err
+	}
+	if err := w.followThreads(ctx); err != nil {
+		return err
+	}
+	if trimThreads(w.threads) {
+		w.changed = true
 	}
 
-	newest, changed := cur, false
-	fresh := map[string]bool{} // threads found now that have no replies yet
+	b := model.Batch{Account: c.opt.Account, Items: w.items}
+	if len(msgs) > 0 && tsAfter(newest, cur) {
+		b.Cursors = append(b.Cursors, model.Cursor{Account: c.opt.Account, Key: convKey, Value: []byte(newest)})
+	}
+	if w.changed {
+		var v []byte // nil deletes the cursor
+		if len(w.threads) > 0 {
+			v, _ = json.Marshal(w.threads)
+		}
+		b.Cursors = append(b.Cursors, model.Cursor{Account: c.opt.Account, Key: threadsKey, Value: v})
+	}
+	if err := c.ingest(ctx, sink, b); err != nil {
+		return fmt.Errorf("ingest %s: %w", cv.id, err)
+	}
+	return nil
+}
+
+// convSweep is one sweep of one conversation: the items it found and the
+// watched threads as they change.
+type convSweep struct {
+	c       *Connector
+	s       *session
+	cv      convInfo
+	threads map[string]string // parent ts → newest reply seen
+	changed bool              // threads changed: their cursor is written
+	fresh   map[string]bool   // threads found now that have no replies yet
+	seen    map[string]bool   // message ts already made an item
+	items   []model.Item
+}
+
+// add makes m an item unless it was seen already or is not kept.
+func (w *convSweep) add(ctx context.Context, m message) error {
+	if w.seen[m.TS] || !w.c.keep(w.s, m) {
+		return nil
+	}
+	w.seen[m.TS] = true
+	it, err := w.c.toItem(ctx, w.s, w.cv, m, true)
+	if err != nil {
+		return err
+	}
+	w.items = append(w.items, it)
+	return nil
+}
+
+// history takes the conversation's new messages, oldest first, starts
+// watching the threads they open, and returns the newest ts seen.
+func (w *convSweep) history(ctx context.Context, msgs []message, cur string) (newest string, err error) {
+	newest = cur
 	for _, m := range msgs {
 		if tsAfter(m.TS, newest) {
 			newest = m.TS
 		}
-		if c.watch(s, cv, m) {
-			if _, ok := threads[m.TS]; !ok {
-				threads[m.TS] = m.TS
-				changed = true
+		if w.c.watch(w.s, w.cv, m) {
+			if _, ok := w.threads[m.TS]; !ok {
+				w.threads[m.TS] = m.TS
+				w.changed = true
 				if m.ReplyCount == 0 {
-					fresh[m.TS] = true
+					w.fresh[m.TS] = true
 				}
 			}
 		}
-		if err := add(m); err != nil {
-			return err
+		if err := w.add(ctx, m); err != nil {
+			return "", err
 		}
 	}
+	return newest, nil
+}
 
-	horizon := c.clk.Now().Add(-c.opt.ThreadWatch)
-	for _, parent := range slices.SortedFunc(maps.Keys(threads), cmpTS) {
-		last := threads[parent]
+// followThreads reads the new replies of every watched thread, oldest
+// thread first, and stops watching threads quiet for longer than
+// ThreadWatch or gone from Slack.
+func (w *convSweep) followThreads(ctx context.Context) error {
+	horizon := w.c.clk.Now().Add(-w.c.opt.ThreadWatch)
+	for _, parent := range slices.SortedFunc(maps.Keys(w.threads), cmpTS) {
+		last := w.threads[parent]
 		if tsTime(maxTS(parent, last)).Before(horizon) {
-			delete(threads, parent)
-			changed = true
+			delete(w.threads, parent)
+			w.changed = true
 			continue
 		}
-		if fresh[parent] {
+		if w.fresh[parent] {
 			continue
 		}
-		replies, err := c.replies(ctx, s, cv.id, parent, last)
+		replies, err := w.c.replies(ctx, w.s, w.cv.id, parent, last)
 		if err != nil {
 			if code := apiCode(err); code == "thread_not_found" || code == "message_not_found" {
-				delete(threads, parent)
-				changed = true
+				delete(w.threads, parent)
+				w.changed = true
 				continue
 			}
 			return err
@@ -364,35 +413,17 @@ func (c *Connector) syncConversation(ctx context.Context, s *session, sink model
 			if r.TS == parent || !tsAfter(r.TS, last) {
 				continue
 			}
-			if tsAfter(r.TS, threads[parent]) {
-				threads[parent] = r.TS
-				changed = true
+			if tsAfter(r.TS, w.threads[parent]) {
+				w.threads[parent] = r.TS
+				w.changed = true
 			}
 			if r.ThreadTS == "" {
 				r.ThreadTS = parent
 			}
-			if err := add(r); err != nil {
+			if err := w.add(ctx, r); err != nil {
 				return err
 			}
 		}
-	}
-	if trimThreads(threads) {
-		changed = true
-	}
-
-	b := model.Batch{Account: c.opt.Account, Items: items}
-	if len(msgs) > 0 && tsAfter(newest, cur) {
-		b.Cursors = append(b.Cursors, model.Cursor{Account: c.opt.Account, Key: convKey, Value: []byte(newest)})
-	}
-	if changed {
-		var v []byte // nil deletes the cursor
-		if len(threads) > 0 {
-			v, _ = json.Marshal(threads)
-		}
-		b.Cursors = append(b.Cursors, model.Cursor{Account: c.opt.Account, Key: threadsKey, Value: v})
-	}
-	if err := c.ingest(ctx, sink, b); err != nil {
-		return fmt.Errorf("ingest %s: %w", cv.id, err)
 	}
 	return nil
 }
