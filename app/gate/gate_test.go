@@ -475,6 +475,23 @@ func TestTestVerdictChangesNothing(t *testing.T) {
 	}
 }
 
+// Test cleans the item as Ingest does, so the verdict is the one the
+// item would get: a sender disguised with a format character is the VIP
+// once cleaned, in both.
+func TestTestSeesTheItemAsIngestDoes(t *testing.T) {
+	f := newFixture(t, "2026-11-23 09:30:00", nil, rules.Builtins{VIPs: []string{"boss@acme.com"}})
+	it := item("z", "boss@acme.com\u202e", "x")
+	if v := f.g.Test(it); v.Outcome != "breakthrough" {
+		t.Errorf("Test: got %+v, want a breakthrough", v)
+	}
+	if err := f.g.Ingest(context.Background(), model.Batch{Account: "mail", Items: []model.Item{it}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.get("z"); !got.Breakthrough {
+		t.Errorf("Ingest: %+v, want a breakthrough", got)
+	}
+}
+
 func TestStatsPerDay(t *testing.T) {
 	f := newFixture(t, "2026-11-23 08:59:00", nil, rules.Builtins{VIPs: []string{"boss@acme.com"}})
 	for range 180 { // 08:59 → 11:59, one tick a minute

@@ -132,6 +132,7 @@ func (g *Gate) Test(it model.Item) Verdict {
 	defer g.mu.Unlock()
 	now := g.clk.Now()
 	st := g.plan.Mode(now, g.state.Overrides)
+	it.Clean() // as Ingest does: the rules see what they would see
 	res := g.set.Rules.Evaluate(&it)
 	v := Verdict{Rule: res, Mode: st.Mode}
 	if res.Action == model.ActionIgnore {
