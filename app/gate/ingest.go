@@ -11,6 +11,9 @@ import (
 	"github.com/sluice-app/sluice/app/store"
 )
 
+// The gate says what it made of a batch (local inbox answers with the ID).
+var _ model.AcceptSink = (*Gate)(nil)
+
 // Ingest implements model.Sink: it gives each of the batch's items its
 // ID, cleans its text, and stores the new ones with the batch's cursors in
 // one transaction, classifying each and deciding its fate in the current

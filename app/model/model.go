@@ -435,6 +435,17 @@ type Sink interface {
 	ReportHealth(h Health)
 }
 
+// AcceptSink is a Sink that says what it made of a batch: the gate
+// implements it. A connector that must name an item to whoever handed it
+// over (the local inbox's 201 answer) asks the sink rather than deriving
+// the ID itself.
+type AcceptSink interface {
+	Sink
+	// Accept is Ingest that returns the batch's items in input order as
+	// the gate made them, each with its ID and clean text.
+	Accept(ctx context.Context, b Batch) ([]Item, error)
+}
+
 // Connector is one configured account of one kind of source.
 type Connector interface {
 	Kind() Kind

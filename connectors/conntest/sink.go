@@ -121,6 +121,19 @@ func (s *Sink) Ingest(ctx context.Context, b model.Batch) error {
 	return nil
 }
 
+// Accept implements model.AcceptSink: Ingest, then the batch's items as
+// the gate makes them (with their IDs), in input order.
+func (s *Sink) Accept(ctx context.Context, b model.Batch) ([]model.Item, error) {
+	if err := s.Ingest(ctx, b); err != nil {
+		return nil, err
+	}
+	out := make([]model.Item, len(b.Items))
+	for i, it := range b.Items {
+		out[i] = asGateMakesIt(b.Account, it)
+	}
+	return out, nil
+}
+
 // asGateMakesIt is the item as the gate stores it: in the batch's
 // account, with the ID the gate gives it and its text cleaned.
 func asGateMakesIt(account string, it model.Item) model.Item {

@@ -37,6 +37,7 @@ type fakeSink struct {
 	fail    error         // returned by Ingest when set
 	block   chan struct{} // when set, Ingest waits for it to close
 	entered chan struct{} // when set, Ingest signals it on entry
+	plain   bool          // Run sees only model.Sink: Accept is hidden
 }
 
 func newFakeSink() *fakeSink {
@@ -44,6 +45,13 @@ func newFakeSink() *fakeSink {
 }
 
 func (s *fakeSink) Ingest(ctx context.Context, b model.Batch) error {
+	_, err := s.Accept(ctx, b)
+	return err
+}
+
+// Accept is model.AcceptSink's: the items as stored, with the ID the gate
+// gives them.
+func (s *fakeSink) Accept(ctx context.Context, b model.Batch) ([]model.Item, error) {
 	if s.entered != nil {
 		s.entered <- struct{}{}
 	}
@@ -54,22 +62,24 @@ func (s *fakeSink) Ingest(ctx context.Context, b model.Batch) error {
 	defer s.mu.Unlock()
 	s.batches++
 	if s.fail != nil {
-		return s.fail
+		return nil, s.fail
 	}
+	out := make([]model.Item, 0, len(b.Items))
 	for _, it := range b.Items {
 		if it.ID != "" {
-			return errors.New("fake sink: the connector set the item's ID; the gate alone gives it")
+			return nil, errors.New("fake sink: the connector set the item's ID; the gate alone gives it")
 		}
 		// Stored as the gate stores it: with its ID, its text cleaned.
 		it.Clean()
 		it.ID = model.ItemID(b.Account, it.SourceID)
+		out = append(out, it)
 		if _, dup := s.items[it.ID]; dup {
 			continue
 		}
 		s.items[it.ID] = it
 		s.order = append(s.order, it.ID)
 	}
-	return nil
+	return out, nil
 }
 
 func (s *fakeSink) Cursor(account, key string) ([]byte, error) { return nil, nil }
@@ -129,7 +139,11 @@ func startInboxWith(t *testing.T, sink *fakeSink, opt Options) *inbox {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx, sink) }()
+	var sk model.Sink = sink
+	if sink.plain {
+		sk = struct{ model.Sink }{sink}
+	}
+	go func() { done <- c.Run(ctx, sk) }()
 	sink.waitHealth(t, model.HealthConnected)
 	var once sync.Once
 	var runErr error

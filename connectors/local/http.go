@@ -1,6 +1,7 @@
 package local
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -108,19 +109,36 @@ func (c *Connector) postItem(w http.ResponseWriter, r *http.Request, sink model.
 		writeError(w, http.StatusUnprocessableEntity, err.Error())
 		return
 	}
-	// The answer names the item by the ID the gate gives it: the one
-	// `sluice explain` and the digest know it by.
-	id := model.ItemID(c.account, it.SourceID)
-	if err := sink.Ingest(r.Context(), model.Batch{Account: c.account, Items: []model.Item{it}}); err != nil {
-		c.log.Error("store failed", "id", id, "err", err)
+	id, err := accept(r.Context(), sink, model.Batch{Account: c.account, Items: []model.Item{it}})
+	if err != nil {
+		c.log.Error("store failed", "source_id", it.SourceID, "err", err)
 		writeError(w, http.StatusServiceUnavailable, "not stored: "+err.Error())
 		return
 	}
 	c.log.Debug("stored", "id", id, "urgent", it.UrgentHint)
 	writeJSON(w, http.StatusCreated, struct {
-		ID     string `json:"id"`
+		ID     string `json:"id,omitempty"`
 		Status string `json:"status"`
 	}{id, "stored"})
+}
+
+// accept hands the batch of one item to the sink and returns the ID the
+// gate gave it: the one `sluice explain` and the digest know it by. A sink
+// that does not say (not a model.AcceptSink) leaves the ID empty; the
+// connector never derives it itself.
+func accept(ctx context.Context, sink model.Sink, b model.Batch) (id string, err error) {
+	as, ok := sink.(model.AcceptSink)
+	if !ok {
+		return "", sink.Ingest(ctx, b)
+	}
+	got, err := as.Accept(ctx, b)
+	if err != nil {
+		return "", err
+	}
+	if len(got) != len(b.Items) {
+		return "", fmt.Errorf("the gate answered %d items for %d", len(got), len(b.Items))
+	}
+	return got[0].ID, nil
 }
 
 // jsonMessage decodes exactly one Message object, refusing unknown fields

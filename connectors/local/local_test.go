@@ -311,6 +311,25 @@ func TestHealthEndpoint(t *testing.T) {
 	}
 }
 
+// The 201 names the item by the ID the gate says it gave; a sink that
+// does not say leaves the answer without an ID rather than the connector
+// deriving one.
+func TestAnswerIDComesFromTheSink(t *testing.T) {
+	sink := newFakeSink()
+	sink.plain = true
+	in := startInbox(t, sink)
+	r := in.postJSON(t, `{"title":"Deploy 7 done","id":"deploy-7"}`)
+	if r.status != http.StatusCreated || r.body["status"] != "stored" {
+		t.Fatalf("got %d %s, want 201 stored", r.status, r.raw)
+	}
+	if _, ok := r.body["id"]; ok {
+		t.Errorf("answer %s has an id the sink did not give", r.raw)
+	}
+	if got := sink.stored(); len(got) != 1 || got[0].SourceID != "deploy-7" {
+		t.Errorf("stored %+v, want the one item", got)
+	}
+}
+
 func TestIngestFailure(t *testing.T) {
 	sink := newFakeSink()
 	sink.fail = errors.New("store: disk full")
