@@ -186,9 +186,12 @@ func buildAccount(acc config.Account, log *slog.Logger, tokens *tokenSources, cl
 		if err != nil {
 			return nil, err
 		}
+		opt.Clock = clk
 		return imap.New(opt)
 	case "slack":
-		return slack.New(slackOptions(acc, log))
+		opt := slackOptions(acc, log)
+		opt.Clock = clk
+		return slack.New(opt)
 	case "matrix":
 		opt := matrixOptions(acc, log)
 		opt.Clock = clk

@@ -499,13 +499,13 @@ func (a *App) Send(msg local.Message) (model.Item, error) {
 	if err != nil {
 		return model.Item{}, fmt.Errorf("%w: %v", control.ErrInvalid, err)
 	}
-	it.ID = model.ItemID(it.Account, it.SourceID)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := a.gate.Ingest(ctx, model.Batch{Account: LocalAccount, Items: []model.Item{it}}); err != nil {
+	got, err := a.gate.Accept(ctx, model.Batch{Account: LocalAccount, Items: []model.Item{it}})
+	if err != nil {
 		return model.Item{}, err
 	}
-	return it, nil
+	return got[0], nil
 }
 
 // LocalAccount is the account name of the embedded local inbox.

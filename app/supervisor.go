@@ -91,7 +91,7 @@ func kindOf(spec any) model.Kind {
 func (s *supervisor) build(spec any) (model.Connector, error) {
 	switch v := spec.(type) {
 	case config.Local:
-		return local.New(local.Options{Account: LocalAccount, Addr: v.Listen, Token: s.a.token, Logger: s.a.log})
+		return local.New(local.Options{Account: LocalAccount, Addr: v.Listen, Token: s.a.token, Logger: s.a.log, Clock: s.a.clk})
 	case config.Account:
 		if v.IsCalendar() {
 			loc, err := s.a.Config().Location()

@@ -359,12 +359,12 @@ func (t *scheduleTab) editDay(w time.Weekday, fn func(d *schedule.Day)) {
 
 // clockEntry is an entry for a time of day; a value that is not a time is
 // reported next to the field and keeps Save off.
-func (t *scheduleTab) clockEntry(path string, c schedule.Clock, set func(schedule.Clock)) *widget.Entry {
+func (t *scheduleTab) clockEntry(path string, c schedule.TimeOfDay, set func(schedule.TimeOfDay)) *widget.Entry {
 	e := widget.NewEntry()
 	e.SetText(c.String())
 	e.SetPlaceHolder("HH:MM")
 	e.OnChanged = func(v string) {
-		c, err := schedule.ParseClock(v)
+		c, err := schedule.ParseTimeOfDay(v)
 		if err != nil {
 			t.s.setParse(path, err.Error())
 		} else {
@@ -391,18 +391,18 @@ func (t *scheduleTab) buildDay() {
 	var start, end *widget.Entry
 	workOn := widget.NewCheck("Working day", nil)
 	workOn.SetChecked(d.Work != nil)
-	startClock, endClock := schedule.Clock{Hour: 9}, schedule.Clock{Hour: 17, Minute: 30}
+	startClock, endClock := schedule.TimeOfDay{Hour: 9}, schedule.TimeOfDay{Hour: 17, Minute: 30}
 	if d.Work != nil {
 		startClock, endClock = d.Work.Start, d.Work.End
 	}
-	start = t.clockEntry(workPath+".start", startClock, func(c schedule.Clock) {
+	start = t.clockEntry(workPath+".start", startClock, func(c schedule.TimeOfDay) {
 		t.editDay(w, func(d *schedule.Day) {
 			if d.Work != nil {
 				d.Work.Start = c
 			}
 		})
 	})
-	end = t.clockEntry(workPath+".end", endClock, func(c schedule.Clock) {
+	end = t.clockEntry(workPath+".end", endClock, func(c schedule.TimeOfDay) {
 		t.editDay(w, func(d *schedule.Day) {
 			if d.Work != nil {
 				d.Work.End = c
@@ -416,8 +416,8 @@ func (t *scheduleTab) buildDay() {
 	workOn.OnChanged = func(on bool) {
 		t.editDay(w, func(d *schedule.Day) {
 			if on {
-				sc, _ := schedule.ParseClock(start.Text)
-				ec, _ := schedule.ParseClock(end.Text)
+				sc, _ := schedule.ParseTimeOfDay(start.Text)
+				ec, _ := schedule.ParseTimeOfDay(end.Text)
 				d.Work = &schedule.Span{Start: sc, End: ec}
 			} else {
 				d.Work = nil
@@ -441,7 +441,7 @@ func (t *scheduleTab) buildDay() {
 	}
 	for i, c := range d.Checkins {
 		path := fmt.Sprintf("%s.checkins[%d]", base, i+1)
-		at := t.clockEntry(path+".at", c.At, func(v schedule.Clock) {
+		at := t.clockEntry(path+".at", c.At, func(v schedule.TimeOfDay) {
 			t.editDay(w, func(d *schedule.Day) { d.Checkins[i].At = v })
 		})
 		win := widget.NewEntry()
@@ -474,13 +474,13 @@ func (t *scheduleTab) buildDay() {
 	}
 	addCheckin := widget.NewButtonWithIcon("Add check-in", theme.ContentAddIcon(), func() {
 		t.editDay(w, func(d *schedule.Day) {
-			at := schedule.Clock{Hour: 12}
+			at := schedule.TimeOfDay{Hour: 12}
 			if d.Work != nil {
 				at = d.Work.Start
 			}
 			if n := len(d.Checkins); n > 0 {
 				last := d.Checkins[n-1].At
-				at = schedule.Clock{Hour: min(last.Hour+2, 23), Minute: last.Minute}
+				at = schedule.TimeOfDay{Hour: min(last.Hour+2, 23), Minute: last.Minute}
 			}
 			d.Checkins = append(d.Checkins, schedule.Checkin{At: at, Window: schedule.Duration{Duration: schedule.DefaultWindow}})
 		})
@@ -498,10 +498,10 @@ func (t *scheduleTab) buildDay() {
 	}
 	for i, f := range d.Focus {
 		path := fmt.Sprintf("%s.focus[%d]", base, i+1)
-		from := t.clockEntry(path+".start", f.Start, func(v schedule.Clock) {
+		from := t.clockEntry(path+".start", f.Start, func(v schedule.TimeOfDay) {
 			t.editDay(w, func(d *schedule.Day) { d.Focus[i].Start = v })
 		})
-		to := t.clockEntry(path+".end", f.End, func(v schedule.Clock) {
+		to := t.clockEntry(path+".end", f.End, func(v schedule.TimeOfDay) {
 			t.editDay(w, func(d *schedule.Day) { d.Focus[i].End = v })
 		})
 		del := widget.NewButtonWithIcon("", theme.DeleteIcon(), func() {
@@ -516,10 +516,10 @@ func (t *scheduleTab) buildDay() {
 	}
 	addFocus := widget.NewButtonWithIcon("Add focus block", theme.ContentAddIcon(), func() {
 		t.editDay(w, func(d *schedule.Day) {
-			span := schedule.Span{Start: schedule.Clock{Hour: 9}, End: schedule.Clock{Hour: 11}}
+			span := schedule.Span{Start: schedule.TimeOfDay{Hour: 9}, End: schedule.TimeOfDay{Hour: 11}}
 			if n := len(d.Focus); n > 0 {
 				last := d.Focus[n-1].End
-				span = schedule.Span{Start: schedule.Clock{Hour: min(last.Hour+1, 22), Minute: last.Minute}, End: schedule.Clock{Hour: min(last.Hour+3, 23), Minute: last.Minute}}
+				span = schedule.Span{Start: schedule.TimeOfDay{Hour: min(last.Hour+1, 22), Minute: last.Minute}, End: schedule.TimeOfDay{Hour: min(last.Hour+3, 23), Minute: last.Minute}}
 			}
 			d.Focus = append(d.Focus, span)
 		})

@@ -72,7 +72,7 @@ func TestWelcomeFirstRun(t *testing.T) {
 	if sc.Template != "three-times-a-day" || sc.Zone != "Europe/Berlin" || len(sc.Days) != 4 || sc.Days["friday"].Work != nil {
 		t.Errorf("saved schedule: %+v", sc)
 	}
-	if got := sc.Days["monday"].Checkins; len(got) != 3 || got[0].At != (schedule.Clock{Hour: 9}) {
+	if got := sc.Days["monday"].Checkins; len(got) != 3 || got[0].At != (schedule.TimeOfDay{Hour: 9}) {
 		t.Errorf("Monday's check-ins: %+v", got)
 	}
 	if len(saved.Accounts) != 1 || saved.Accounts[0].Preset != "gmail" || saved.Accounts[0].Username != "me@gmail.com" {

@@ -302,7 +302,7 @@ func seedStore(t *testing.T, data string) {
 	now := time.Now()
 	at := func(h time.Duration) time.Time { return now.Add(-h) }
 	item := func(acc string, kind model.Kind, id, thread, from, addr, subject, snippet string, age time.Duration, broke bool) model.Item {
-		it := model.Item{Kind: kind, Account: acc, SourceID: id, Thread: thread, FromName: from, FromAddr: addr,
+		it := model.Item{ID: model.ItemID(acc, id), Kind: kind, Account: acc, SourceID: id, Thread: thread, FromName: from, FromAddr: addr,
 			Subject: subject, Snippet: snippet, Received: at(age), Ingested: at(age), State: model.StateReleased,
 			Released: at(age - 10*time.Minute), Action: model.ActionHold, Rule: rules.RuleDefault, Link: "https://example.com/" + id}
 		if kind == model.KindSlack {
