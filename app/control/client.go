@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/sluice-app/sluice/app/config"
@@ -56,15 +54,14 @@ func (e *Error) NotFound() bool { return e.Code == http.StatusNotFound }
 
 // Client talks to a running Sluice.
 type Client struct {
-	hc    *http.Client
-	token string
-	base  string
+	hc   *http.Client
+	base string
 }
 
 // NewClient returns a client for the Sluice running on dataDir. It does
 // not connect until the first call.
 func NewClient(dataDir string) *Client {
-	network, addr, token, err := dialer(dataDir)
+	network, addr, err := dialer(dataDir)
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			if err != nil {
@@ -82,7 +79,7 @@ func NewClient(dataDir string) *Client {
 		},
 		DisableCompression: true,
 	}
-	return &Client{hc: &http.Client{Transport: tr}, token: token, base: "http://sluice"}
+	return &Client{hc: &http.Client{Transport: tr}, base: "http://sluice"}
 }
 
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
@@ -101,9 +98,6 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return dialFailed(err)
@@ -304,9 +298,6 @@ func (c *Client) Events(ctx context.Context) (<-chan gate.Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return nil, dialFailed(err)
@@ -354,15 +345,4 @@ func Running(dataDir string, timeout time.Duration) bool {
 	defer cancel()
 	_, err := NewClient(dataDir).Status(ctx)
 	return err == nil
-}
-
-func requireToken(token string, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
-			writeJSON(w, http.StatusUnauthorized, ErrorReply{Error: "missing or wrong token"})
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }

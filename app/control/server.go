@@ -31,7 +31,6 @@ type Server struct {
 	log    *slog.Logger
 	srv    *http.Server
 	ln     net.Listener
-	token  string
 	cancel context.CancelFunc
 }
 
@@ -41,11 +40,11 @@ func Listen(dataDir string, b Backend, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	ln, token, err := listen(dataDir)
+	ln, err := listen(dataDir)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{b: b, log: log.With("component", "control"), ln: ln, token: token}
+	s := &Server{b: b, log: log.With("component", "control"), ln: ln}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.srv = &http.Server{
@@ -258,11 +257,7 @@ func (s *Server) routes() http.Handler {
 		return MessageReply{"quitting"}, nil
 	})
 	mux.HandleFunc("GET /v1/events", s.events)
-	var handler http.Handler = mux
-	if s.token != "" {
-		handler = requireToken(s.token, mux)
-	}
-	return handler
+	return mux
 }
 
 // Item turns the request into an item for rule testing.
