@@ -20,7 +20,6 @@ import (
 	"github.com/sluice-app/sluice/app/gate"
 	"github.com/sluice-app/sluice/app/model"
 	"github.com/sluice-app/sluice/app/paths"
-	"github.com/sluice-app/sluice/app/rules"
 	"github.com/sluice-app/sluice/app/schedule"
 	"github.com/sluice-app/sluice/app/store"
 	"github.com/sluice-app/sluice/connectors/local"
@@ -83,14 +82,11 @@ func New(opt Options) (*App, error) {
 		opt.Clock = clock.Real{}
 	}
 	a := &App{opt: opt, log: opt.Logger, clk: opt.Clock, quit: make(chan struct{}), tray: "off"}
-	cfg, err := config.Load(opt.ConfigPath)
+	cc, err := config.LoadCompiled(opt.ConfigPath)
 	if err != nil {
 		return nil, err
 	}
-	set, err := settingsFrom(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", opt.ConfigPath, err)
-	}
+	cfg := cc.Config
 	if err := os.MkdirAll(opt.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
@@ -102,7 +98,7 @@ func New(opt Options) (*App, error) {
 		a.log.Warn(n, "component", "store")
 		a.Notice(n)
 	}
-	g, err := gate.New(st, a.clk, set, a.log)
+	g, err := gate.New(st, a.clk, settingsFrom(cc), a.log)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -132,20 +128,13 @@ func (a *App) storeDamaged(err error) {
 // StoreDamagedNotice starts the status notice of a store damaged while running.
 const StoreDamagedNotice = "The store is damaged: "
 
-// settingsFrom turns the config into what the gate runs on.
-func settingsFrom(c config.Config) (gate.Settings, error) {
-	plan, err := c.Plan()
-	if err != nil {
-		return gate.Settings{}, err
-	}
-	rs, err := rules.Compile(c.Rules, c.Builtins())
-	if err != nil {
-		return gate.Settings{}, err
-	}
+// settingsFrom is what the gate runs on, from a config Compile accepted.
+func settingsFrom(cc config.Compiled) gate.Settings {
+	c := cc.Config
 	return gate.Settings{
-		Plan: plan, Rules: rs, BudgetPerHour: c.Urgent.BudgetPerHour,
+		Plan: *cc.Plan, Rules: cc.Rules, BudgetPerHour: c.Urgent.BudgetPerHour,
 		OffHoursDeliver: c.Urgent.OffHours == "deliver", Retention: c.General.Retention.Duration,
-	}, nil
+	}
 }
 
 // Gate is the running engine (for the desktop face to subscribe to).
@@ -298,7 +287,7 @@ func (a *App) Wake() {
 // or unreadable file changes nothing either: the defaults a first start
 // uses without a file would drop every account and the local inbox.
 func (a *App) Reload() error {
-	cfg, err := config.LoadFile(a.opt.ConfigPath)
+	cc, err := config.LoadFileCompiled(a.opt.ConfigPath)
 	if err != nil {
 		a.log.Error("config reload refused; the running config stays", "err", err)
 		var fe config.Errors
@@ -310,14 +299,13 @@ func (a *App) Reload() error {
 		}
 		return fmt.Errorf("%w; the running config stays", err)
 	}
-	return a.apply(cfg)
+	a.apply(cc)
+	return nil
 }
 
-func (a *App) apply(cfg config.Config) error {
-	set, err := settingsFrom(cfg)
-	if err != nil {
-		return err
-	}
+// apply puts a config Compile accepted in force.
+func (a *App) apply(cc config.Compiled) {
+	cfg := cc.Config
 	a.mu.Lock()
 	a.cfg = cfg
 	watchers := make([]func(config.Config), 0, len(a.watchers))
@@ -325,7 +313,7 @@ func (a *App) apply(cfg config.Config) error {
 		watchers = append(watchers, fn)
 	}
 	a.mu.Unlock()
-	a.gate.Configure(set)
+	a.gate.Configure(settingsFrom(cc))
 	a.conns.apply(context.Background(), cfg)
 	// A reload or a save is often the user fixing a password: accounts
 	// stopped by a refused login try once more (unchanged ones are not
@@ -336,7 +324,6 @@ func (a *App) apply(cfg config.Config) error {
 		fn(cfg)
 	}
 	a.log.Info("config applied", "accounts", len(cfg.Accounts), "rules", len(cfg.Rules))
-	return nil
 }
 
 // mirrorFocus tells connectors that can show focus on their service (Slack
@@ -514,18 +501,18 @@ const LocalAccount = "local"
 // TestRule implements control.Backend.
 func (a *App) TestRule(it model.Item) gate.Verdict { return a.gate.Test(it) }
 
-// SetConfig implements control.Backend: validate, save atomically, apply.
+// SetConfig implements control.Backend: validate and compile once, save
+// atomically, apply.
 func (a *App) SetConfig(c config.Config) error {
-	if err := c.Validate(); err != nil {
+	cc, err := config.Compile(c)
+	if err != nil {
 		return err
 	}
-	if _, err := settingsFrom(c); err != nil {
+	if err := config.SaveCompiled(a.opt.ConfigPath, cc); err != nil {
 		return err
 	}
-	if err := config.Save(a.opt.ConfigPath, c); err != nil {
-		return err
-	}
-	return a.apply(c)
+	a.apply(cc)
+	return nil
 }
 
 // Stats implements control.Backend.

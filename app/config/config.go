@@ -313,6 +313,12 @@ var weekdays = []string{"sunday", "monday", "tuesday", "wednesday", "thursday", 
 // Parse decodes a TOML config, applies defaults for what is missing,
 // migrates older versions and validates. Errors name the field.
 func Parse(data []byte) (Config, error) {
+	cc, err := parse(data)
+	return cc.Config, err
+}
+
+// parse is Parse, keeping what Compile made while validating.
+func parse(data []byte) (Compiled, error) {
 	c := Default()
 	// An explicit empty file gets the defaults; a version-less file is v1.
 	c.Version = 0
@@ -320,9 +326,9 @@ func Parse(data []byte) (Config, error) {
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return Config{}, fmt.Errorf("line %d: %s", pe.Position.Line, pe.Message)
+			return Compiled{}, fmt.Errorf("line %d: %s", pe.Position.Line, pe.Message)
 		}
-		return Config{}, err
+		return Compiled{}, err
 	}
 	var errs Errors
 	for _, k := range md.Undecoded() {
@@ -332,20 +338,21 @@ func Parse(data []byte) (Config, error) {
 		c.Version = Version
 	}
 	if err := migrate(&c); err != nil {
-		return Config{}, err
+		return Compiled{}, err
 	}
-	if err := c.Validate(); err != nil {
+	cc, err := Compile(c)
+	if err != nil {
 		var ve Errors
 		if errors.As(err, &ve) {
 			errs = append(errs, ve...)
 		} else {
-			return Config{}, err
+			return Compiled{}, err
 		}
 	}
 	if len(errs) > 0 {
-		return c, errs
+		return cc, errs
 	}
-	return c, nil
+	return cc, nil
 }
 
 // migrations[v] upgrades a config of version v to v+1.
@@ -376,8 +383,8 @@ func (c Config) Location() (*time.Location, error) {
 	return time.LoadLocation(c.Schedule.Zone)
 }
 
-// Plan builds the schedule plan the gate runs on.
-func (c Config) Plan() (schedule.Plan, error) {
+// plan builds the schedule plan the gate runs on; only Compile calls it.
+func (c Config) plan() (schedule.Plan, error) {
 	loc, err := c.Location()
 	if err != nil {
 		return schedule.Plan{}, &FieldError{Field: "schedule.zone", Value: strconv.Quote(c.Schedule.Zone), Msg: "not a known IANA time zone"}
@@ -407,13 +414,36 @@ func (c Config) Plan() (schedule.Plan, error) {
 	return p, nil
 }
 
-// Builtins returns the built-in urgent rules.
-func (c Config) Builtins() rules.Builtins {
+// builtins returns the built-in urgent rules.
+func (c Config) builtins() rules.Builtins {
 	return rules.Builtins{VIPs: c.Urgent.VIPs, UrgentKeywords: c.Urgent.Keywords, UrgentChannel: c.Urgent.Channel}
+}
+
+// Compiled is a config and what Sluice runs on, made from it: the week's
+// schedule plan and the compiled rules. Compile is the one place that
+// makes them; validation, the running Sluice (start, reload, save) and
+// the settings window all go through it, once per change.
+type Compiled struct {
+	Config Config
+	// Plan is the schedule; nil when the schedule has errors.
+	Plan *schedule.Plan
+	// Rules are the ordered rules and the built-in urgent ones; nil when
+	// a rule has errors.
+	Rules *rules.Set
 }
 
 // Validate checks every field and returns Errors naming each bad one.
 func (c Config) Validate() error {
+	_, err := Compile(c)
+	return err
+}
+
+// Compile checks every field of c and builds its plan and rules. The error
+// is Errors, naming each bad field; the parts that compiled are still
+// returned (the settings window previews a schedule while an account is
+// incomplete).
+func Compile(c Config) (Compiled, error) {
+	cc := Compiled{Config: c}
 	var errs Errors
 	add := func(field, value, msg string) {
 		errs = append(errs, &FieldError{Field: field, Value: value, Msg: msg})
@@ -429,14 +459,16 @@ func (c Config) Validate() error {
 	if c.Schedule.Template == "custom" && len(c.Schedule.Days) == 0 {
 		add("schedule.days", "", "a custom schedule needs at least one day")
 	}
-	if p, err := c.Plan(); err != nil {
+	if p, err := c.plan(); err != nil {
 		var fe *FieldError
 		if errors.As(err, &fe) {
 			errs = append(errs, fe)
 		} else {
 			add("schedule", "", err.Error())
 		}
-	} else if err := p.Validate(); err != nil {
+	} else if err := p.Validate(); err == nil {
+		cc.Plan = &p
+	} else {
 		for _, e := range splitJoined(err) {
 			var fe *schedule.FieldError
 			if errors.As(e, &fe) {
@@ -458,10 +490,12 @@ func (c Config) Validate() error {
 	default:
 		add("urgent.off_hours", strconv.Quote(c.Urgent.OffHours), `must be "hold" or "deliver"`)
 	}
-	if _, err := rules.Compile(c.Rules, c.Builtins()); err != nil {
+	if rs, err := rules.Compile(c.Rules, c.builtins()); err != nil {
 		for _, e := range splitJoined(err) {
 			add("rules", "", e.Error())
 		}
+	} else {
+		cc.Rules = rs
 	}
 	if r := c.General.Retention.Duration; r < 24*time.Hour || r > 10*365*24*time.Hour {
 		add("general.retention", strconv.Quote(c.General.Retention.String()), "must be between 24h and 10 years")
@@ -534,9 +568,9 @@ func (c Config) Validate() error {
 		}
 	}
 	if len(errs) > 0 {
-		return errs
+		return cc, errs
 	}
-	return nil
+	return cc, nil
 }
 
 func validateIMAP(f string, a Account, add func(field, value, msg string)) {
@@ -811,29 +845,42 @@ var ErrNoFile = errors.New("config file does not exist")
 // Load reads and parses the config at path. A missing file is not an
 // error: it yields the defaults, so a new user can start without one.
 func Load(path string) (Config, error) {
-	c, err := LoadFile(path)
+	cc, err := LoadCompiled(path)
+	return cc.Config, err
+}
+
+// LoadCompiled is Load keeping the plan and rules that validating the
+// config compiled, for the running Sluice to run on.
+func LoadCompiled(path string) (Compiled, error) {
+	cc, err := LoadFileCompiled(path)
 	if errors.Is(err, ErrNoFile) {
-		return Default(), nil
+		return Compile(Default())
 	}
-	return c, err
+	return cc, err
 }
 
 // LoadFile is Load for a running Sluice re-reading its file: a missing
 // file is ErrNoFile, not the defaults, so that a deleted or moved file
 // never silently drops every account.
 func LoadFile(path string) (Config, error) {
+	cc, err := LoadFileCompiled(path)
+	return cc.Config, err
+}
+
+// LoadFileCompiled is LoadFile keeping the plan and rules it compiled.
+func LoadFileCompiled(path string) (Compiled, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return Config{}, fmt.Errorf("%s: %w", path, ErrNoFile)
+		return Compiled{}, fmt.Errorf("%s: %w", path, ErrNoFile)
 	}
 	if err != nil {
-		return Config{}, fmt.Errorf("read config: %w", err)
+		return Compiled{}, fmt.Errorf("read config: %w", err)
 	}
-	c, err := Parse(data)
+	cc, err := parse(data)
 	if err != nil {
-		return c, fmt.Errorf("%s: %w", path, err)
+		return cc, fmt.Errorf("%s: %w", path, err)
 	}
-	return c, nil
+	return cc, nil
 }
 
 // Encode renders the config as TOML.
@@ -852,10 +899,17 @@ func (c Config) Encode() ([]byte, error) {
 // Save validates c and writes it atomically to path (temp file in the same
 // directory, fsync, rename), mode 0600.
 func Save(path string, c Config) error {
-	if err := c.Validate(); err != nil {
+	cc, err := Compile(c)
+	if err != nil {
 		return err
 	}
-	data, err := c.Encode()
+	return SaveCompiled(path, cc)
+}
+
+// SaveCompiled writes a config Compile accepted, without compiling it
+// again, atomically to path, mode 0600.
+func SaveCompiled(path string, cc Compiled) error {
+	data, err := cc.Config.Encode()
 	if err != nil {
 		return err
 	}

@@ -164,7 +164,8 @@ func (t *scheduleTab) build() fyne.CanvasObject {
 
 	left := container.NewVBox(weekBox, widget.NewSeparator(), calendarBox)
 	right := container.NewVBox(rhythmBox, widget.NewSeparator(), vacBox, widget.NewSeparator(), urgentBox)
-	t.refreshPreview()
+	// The preview is drawn by settings.changed, once the working copy is
+	// compiled.
 	return container.NewVScroll(container.NewPadded(container.NewVBox(
 		previewBox,
 		widget.NewSeparator(),
@@ -600,14 +601,11 @@ func (t *scheduleTab) refreshPreview() {
 			return
 		}
 	}
-	p, err := t.s.cfg.Plan()
-	if err == nil {
-		err = p.Validate()
-	}
-	if err != nil {
+	if t.s.compiled.Plan == nil {
 		t.preview.setEmpty("Fix the schedule's problems (marked in red) to see the preview.")
 		return
 	}
+	p := *t.s.compiled.Plan
 	p.Busy = t.s.calendar.Busy
 	days := p.Preview(t.s.u.now(), 7)
 	t.preview.setLines(previewLines(days, t.s.calendar.Publish.Blocks))

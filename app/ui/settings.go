@@ -29,7 +29,7 @@ const (
 )
 
 // settings edits a working copy of the config. Every edit is validated at
-// once (config.Validate, the same check the running Sluice makes); problems
+// once (config.Compile, the same check the running Sluice makes); problems
 // are shown next to their fields and Save stays off until there are none.
 // Save writes the config through the control API, which saves it
 // atomically and applies it without a restart.
@@ -37,9 +37,14 @@ type settings struct {
 	u *UI
 	w *window
 
-	saved  config.Config // what the running Sluice has
-	cfg    config.Config // the working copy
-	status control.Status
+	saved config.Config // what the running Sluice has
+	cfg   config.Config // the working copy
+	// compiled is the working copy compiled (config.Compile, as the
+	// running Sluice does) at the last edit, and compileErr its problems:
+	// the preview and the rule tester use them.
+	compiled   config.Compiled
+	compileErr error
+	status     control.Status
 	// calendar is the running Sluice's meetings and published focus
 	// blocks, which the preview draws with the working copy's schedule.
 	calendar control.Schedule
@@ -225,9 +230,13 @@ func (s *settings) dropParse(prefix string) {
 	s.fe.drop(prefix)
 }
 
+// compile checks the working copy and makes its plan and rules, once per
+// edit.
+func (s *settings) compile() { s.compiled, s.compileErr = config.Compile(s.cfg) }
+
 // problems is every validation message of the working copy.
 func (s *settings) problems() []fieldMsg {
-	msgs := configMsgs(s.cfg.Validate())
+	msgs := configMsgs(s.compileErr)
 	keys := make([]string, 0, len(s.parse))
 	for p := range s.parse {
 		keys = append(keys, p)
@@ -245,6 +254,7 @@ func (s *settings) changed() {
 	if !s.loaded {
 		return
 	}
+	s.compile()
 	msgs := s.problems()
 	rest := s.fe.show(msgs)
 	s.invalid = len(msgs) > 0

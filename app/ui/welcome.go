@@ -466,7 +466,8 @@ func (w *welcome) summary(cfg config.Config) string {
 		zone = systemZone() + " (this computer's)"
 	}
 	fmt.Fprintf(&b, "Time zone: %s.\n", zone)
-	if p, err := cfg.Plan(); err == nil {
+	if cc, _ := config.Compile(cfg); cc.Plan != nil {
+		p := cc.Plan
 		if next, _, ok := p.NextCheckin(w.u.now()); ok {
 			loc := p.Zone
 			if loc == nil {
