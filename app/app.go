@@ -32,9 +32,9 @@ type Options struct {
 	Version    string
 	Logger     *slog.Logger
 	Clock      clock.Clock // nil: the machine's clock
-	// OpenWindow opens a window of the desktop face (nil: headless, the
-	// request is refused with a hint).
-	OpenWindow func(name string) error
+	// Config is the config at ConfigPath, loaded and compiled by the
+	// caller (nil: New loads it).
+	Config *config.Compiled
 	// OpenURL opens a sign-in page in the browser (nil: oauth.OpenBrowser,
 	// which honours $BROWSER).
 	OpenURL func(url string) error
@@ -64,6 +64,7 @@ type App struct {
 	tray     string
 	notices  []string
 	desktop  func() control.Desktop
+	windows  func(name string) error // nil: headless
 	watchers map[int]func(config.Config)
 	nextW    int
 
@@ -71,9 +72,9 @@ type App struct {
 	quitOnce sync.Once
 }
 
-// New opens the store (failing with ErrAlreadyRunning when another process
-// has it), loads and validates the config and builds the gate. Nothing runs
-// until Run.
+// New loads and compiles the config (unless opt.Config brings it), opens
+// the store (failing with ErrAlreadyRunning when another process has it)
+// and builds the gate. Nothing runs until Run.
 func New(opt Options) (*App, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
@@ -81,11 +82,15 @@ func New(opt Options) (*App, error) {
 	if opt.Clock == nil {
 		opt.Clock = clock.Real{}
 	}
-	a := &App{opt: opt, log: opt.Logger, clk: opt.Clock, quit: make(chan struct{}), tray: "off"}
-	cc, err := config.LoadCompiled(opt.ConfigPath)
-	if err != nil {
-		return nil, err
+	if opt.Config == nil {
+		cc, err := config.LoadCompiled(opt.ConfigPath)
+		if err != nil {
+			return nil, err
+		}
+		opt.Config = &cc
 	}
+	a := &App{opt: opt, log: opt.Logger, clk: opt.Clock, quit: make(chan struct{}), tray: "off"}
+	cc := *opt.Config
 	cfg := cc.Config
 	if err := os.MkdirAll(opt.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
@@ -188,6 +193,15 @@ func (a *App) SetDesktop(fn func() control.Desktop) {
 	a.desktop = fn
 }
 
+// SetOpenWindow installs how the desktop face opens its windows; until
+// then (and in the headless daemon) a request to open one is refused with
+// a hint.
+func (a *App) SetOpenWindow(fn func(name string) error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.windows = fn
+}
+
 // WatchConfig calls fn with every config applied from now on (reload, or
 // the settings window saving), until stop is called.
 func (a *App) WatchConfig(fn func(config.Config)) (stop func()) {
@@ -208,6 +222,9 @@ func (a *App) WatchConfig(fn func(config.Config)) (stop func()) {
 
 // DataDir is the data directory (store, control socket, state files).
 func (a *App) DataDir() string { return a.opt.DataDir }
+
+// ConfigPath is the config file this Sluice reads and saves.
+func (a *App) ConfigPath() string { return a.opt.ConfigPath }
 
 // Clock is the clock the gate runs on.
 func (a *App) Clock() clock.Clock { return a.clk }
@@ -528,10 +545,13 @@ func (a *App) OpenWindow(name string) error {
 	default:
 		return fmt.Errorf("%w: unknown window %q (want digest, settings, stats or welcome)", control.ErrInvalid, name)
 	}
-	if a.opt.OpenWindow == nil {
+	a.mu.Lock()
+	open := a.windows
+	a.mu.Unlock()
+	if open == nil {
 		return fmt.Errorf("%w: this Sluice runs headless (sluice daemon); run `sluice ui %s` on the desktop", control.ErrInvalid, name)
 	}
-	return a.opt.OpenWindow(name)
+	return open(name)
 }
 
 // AccountTest implements control.Backend. A test that passes retries the

@@ -96,6 +96,8 @@ func TestImportRules(t *testing.T) {
 		{"app/schedule", module + "/app/clock", true},
 		{"app/model", module + "/app/clock", true},
 		{"app", module + "/connectors/conntest", true},
+		{"app/desktop", module + "/app/cli", true},
+		{"cmd/sluice", module + "/app/desktop", false},
 	} {
 		got := importRule(module+"/"+tc.pkg, tc.imp) != ""
 		if got != tc.bad {
@@ -154,6 +156,10 @@ func importRule(name, imp string) string {
 	case under(name, "app/schedule"), under(name, "app/rules"), under(name, "app/store"):
 		if imp != module+"/app/model" {
 			return "the domain depends on app/model only"
+		}
+	case under(name, "app/desktop"):
+		if under(imp, "app/cli") {
+			return "cmd/sluice gives the desktop face to the command line; the desktop does not know the command line"
 		}
 	case under(name, "app/gate"):
 		for _, bad := range []string{"app/control", "app/cli", "app/ui", "app/desktop", "connectors", "app/config"} {

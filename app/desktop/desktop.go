@@ -18,15 +18,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"os/signal"
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/sluice-app/sluice/app"
-	"github.com/sluice-app/sluice/app/cli"
 	"github.com/sluice-app/sluice/app/clock"
 	"github.com/sluice-app/sluice/app/config"
 	"github.com/sluice-app/sluice/app/control"
@@ -47,7 +44,7 @@ type Options struct {
 	// no tray. Zero means DefaultTrayWait.
 	TrayWait time.Duration
 	// Now tells the time for the tray's wording ("09:00" today, "Mon
-	// 09:00" later); nil means the machine's clock.
+	// 09:00" later); nil means the clock the app runs on.
 	Now func() time.Time
 }
 
@@ -70,6 +67,7 @@ type core interface {
 	Pause(d time.Duration) (gate.Status, error)
 	Resume() (gate.Status, error)
 	OpenWindow(name string) error
+	SetOpenWindow(fn func(name string) error)
 	AccountLogin(name string, req control.LoginRequest) (control.LoginStatus, error)
 	SetDesktop(fn func() control.Desktop)
 	WatchConfig(fn func(config.Config)) (stop func())
@@ -122,7 +120,7 @@ func run(parent context.Context, a core, opt Options) error {
 		opt.TrayWait = DefaultTrayWait
 	}
 	if opt.Now == nil {
-		opt.Now = time.Now
+		opt.Now = a.Clock().Now
 	}
 	d := &desktop{
 		a: a, opt: opt, log: opt.Logger.With("component", "desktop"),
@@ -132,6 +130,7 @@ func run(parent context.Context, a core, opt Options) error {
 	if opt.Windows != nil {
 		opt.Windows.SetLogger(opt.Logger)
 		opt.Windows.setOnExit(func(string) { d.markDirty() })
+		a.SetOpenWindow(opt.Windows.Open)
 	}
 	sess, sessErr := openSession(d.log)
 	d.sess = sess
@@ -509,43 +508,17 @@ func (d *desktop) zone() *time.Location {
 	return time.Local
 }
 
-// ---- wiring for cmd/sluice ----
-
-var (
-	launcherMu sync.Mutex
-	launcher   *Launcher
-)
-
-// WindowOpener is cli.OpenWindow: it makes the launcher that opens windows
-// for the desktop app started with e's config and data directory.
-func WindowOpener(e *cli.Env) func(name string) error {
-	launcherMu.Lock()
-	defer launcherMu.Unlock()
-	launcher = NewLauncher(e.ConfigPath, e.DataDir, "")
-	return launcher.Open
-}
-
-// Main is cli.Desktop: it runs the built App with the desktop face until
-// the user quits or the process is told to stop (SIGINT, SIGTERM).
-func Main(e *cli.Env, a *app.App, log *slog.Logger) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	launcherMu.Lock()
-	l := launcher
-	launcherMu.Unlock()
-	opt := Options{Logger: log, Windows: l}
-	if v := os.Getenv(cli.EnvTestNow); v != "" {
-		// The same shifted clock the app runs on, so the tray's wording
-		// agrees with the gate in end-to-end tests.
-		if t, err := time.Parse(time.RFC3339, v); err == nil {
-			clk := clock.Offset{D: time.Until(t)}
-			opt.Now = clk.Now
-		}
+// Main runs a built App with the desktop face until ctx ends (SIGINT,
+// SIGTERM) or the user quits: the tray, notifications, and the windows of
+// the App's config and data directory, with the first-run window when
+// this user has never set Sluice up. cmd/sluice gives it to the command
+// line as the face of `sluice` with no command.
+func Main(ctx context.Context, a *app.App, log *slog.Logger) error {
+	l := NewLauncher(a.ConfigPath(), a.DataDir(), "")
+	if firstRun(a.ConfigPath()) {
+		go welcome(ctx, a.DataDir(), l, log)
 	}
-	if l != nil && firstRun(e.ConfigPath) {
-		go welcome(ctx, e.DataDir, l, log)
-	}
-	return Run(ctx, a, opt)
+	return Run(ctx, a, Options{Logger: log, Windows: l})
 }
 
 // firstRun reports whether this user has never set Sluice up: no config

@@ -87,7 +87,7 @@ func TestDunstFollowsFocus(t *testing.T) {
 	dn := startDunst(t, addr, display)
 
 	clk := clock.NewFake(at(t, 8, 59))
-	a := newApp(t, clk, nil)
+	a := newApp(t, clk)
 	stop := running(t, a, Options{Logger: testLogger(t), Now: clk.Now, TrayWait: time.Hour})
 	if dn.paused() {
 		t.Fatal("dunst paused before the focus block")
@@ -157,7 +157,7 @@ func TestDunstUsersOwnPauseIsKept(t *testing.T) {
 	dn.ctl("set-paused", "true")
 
 	clk := clock.NewFake(at(t, 8, 59))
-	a := newApp(t, clk, nil)
+	a := newApp(t, clk)
 	stop := running(t, a, Options{Logger: testLogger(t), Now: clk.Now, TrayWait: time.Hour})
 	clk.Set(at(t, 9, 0))
 	waitFor(t, 20*time.Second, "Sluice to find the user's pause", func() bool { return a.Status().Desktop.State == "yours" })

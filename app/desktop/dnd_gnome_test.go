@@ -83,7 +83,7 @@ func TestGNOMEBanners(t *testing.T) {
 	startFakeServer(t, addr, srv)
 
 	clk := clock.NewFake(at(t, 8, 59))
-	a := newApp(t, clk, nil)
+	a := newApp(t, clk)
 	stop := running(t, a, Options{Logger: testLogger(t), Now: clk.Now, TrayWait: time.Hour})
 	if b := gs.banners(); b != "true" {
 		t.Fatalf("show-banners %s before focus", b)
@@ -127,7 +127,7 @@ func TestGNOMEBanners(t *testing.T) {
 	// The user's own "false" from before a block stays.
 	gs.run("set", "org.gnome.desktop.notifications", "show-banners", "false")
 	clk2 := clock.NewFake(at(t, 8, 59))
-	b := newApp(t, clk2, nil)
+	b := newApp(t, clk2)
 	stop = running(t, b, Options{Logger: testLogger(t), Now: clk2.Now, TrayWait: time.Hour})
 	clk2.Set(at(t, 9, 0))
 	waitFor(t, 20*time.Second, "Sluice to find the user's setting", func() bool { return b.Status().Desktop.State == "yours" })

@@ -28,7 +28,7 @@ func TestKDEInhibition(t *testing.T) {
 	startFakeServer(t, addr, srv)
 
 	clk := clock.NewFake(at(t, 8, 59))
-	a := newApp(t, clk, nil)
+	a := newApp(t, clk)
 	stop := running(t, a, Options{Logger: testLogger(t), Now: clk.Now, TrayWait: time.Hour})
 	if srv.inhibited() {
 		t.Fatal("inhibited before focus")
@@ -106,7 +106,7 @@ func TestUnknownServerSaysSo(t *testing.T) {
 	addr := sessionBus(t)
 	srv := startFakeServer(t, addr, &fakeServer{name: "swaync", vendor: "ErikReider", version: "0.8.0", caps: []string{"body"}})
 	clk := clock.NewFake(at(t, 9, 30)) // inside a focus block
-	a := newApp(t, clk, nil)
+	a := newApp(t, clk)
 	running(t, a, Options{Logger: testLogger(t), Now: clk.Now, TrayWait: time.Hour})
 	d := a.Status().Desktop
 	if d == nil || d.State != "unsupported" || d.Summary != "notification server “swaync 0.8.0”: Sluice does not know how to hold other apps on this notification server" {

@@ -101,7 +101,7 @@ func TestXFCEUrgentDuringDoNotDisturb(t *testing.T) {
 	x := startXFCE(t, addr, display)
 
 	clk := clock.NewFake(at(t, 8, 59))
-	a := newApp(t, clk, nil)
+	a := newApp(t, clk)
 	running(t, a, Options{Logger: testLogger(t), Now: clk.Now, TrayWait: time.Hour})
 	if x.dnd() {
 		t.Fatal("do-not-disturb on before focus")

@@ -55,7 +55,7 @@ func TestNotificationsWithDunst(t *testing.T) {
 	dn := startDunst(t, addr, display)
 
 	clk := clock.NewFake(monday12(t))
-	a := newApp(t, clk, nil)
+	a := newApp(t, clk)
 	send(t, a, local.Message{Title: "Lunch on Friday?", From: "Ann <ann@example.com>"})
 	send(t, a, local.Message{Title: "Re: <script> & stuff", From: "Tom & Jerry <tj@example.com>"})
 	send(t, a, local.Message{Title: "Build green", From: "CI"})

@@ -322,23 +322,22 @@ func monday12(t testing.TB) time.Time {
 	return time.Date(2026, 11, 23, 12, 0, 0, 0, berlin)
 }
 
-// newApp builds a real App on temp directories with a fake clock. open,
-// if set, is how it opens windows.
-func newApp(t testing.TB, clk clock.Clock, open func(string) error) *app.App {
+// newApp builds a real App on temp directories with a fake clock. It
+// opens windows once the desktop runs it with a Launcher.
+func newApp(t testing.TB, clk clock.Clock) *app.App {
 	t.Helper()
-	return newAppIn(t, t.TempDir(), testConfig, clk, open)
+	return newAppIn(t, t.TempDir(), testConfig, clk)
 }
 
 // newAppIn builds a real App with config text in dir (config.toml and
 // data/), so that a test can start a second one on the same files.
-func newAppIn(t testing.TB, dir, config string, clk clock.Clock, open func(string) error) *app.App {
+func newAppIn(t testing.TB, dir, config string, clk clock.Clock) *app.App {
 	t.Helper()
 	cfg := filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(cfg, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.New(app.Options{ConfigPath: cfg, DataDir: filepath.Join(dir, "data"), Clock: clk,
-		OpenWindow: open, Logger: testLogger(t)})
+	a, err := app.New(app.Options{ConfigPath: cfg, DataDir: filepath.Join(dir, "data"), Clock: clk, Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
