@@ -498,7 +498,9 @@ func (a *App) Snooze(ids []string) (int, error) { return a.gate.Snooze(ids) }
 
 // Send implements control.Backend: the item goes through the local inbox
 // account and is durable when Send returns.
-func (a *App) Send(msg local.Message) (model.Item, error) {
+func (a *App) Send(req control.SendRequest) (model.Item, error) {
+	msg := local.Message{Title: req.Title, Body: req.Body, From: req.From, Link: req.Link,
+		Urgent: req.Urgent, Channel: req.Channel, ID: req.ID}
 	it, err := local.ToItem(LocalAccount, msg, a.clk.Now())
 	if err != nil {
 		return model.Item{}, fmt.Errorf("%w: %v", control.ErrInvalid, err)
@@ -533,7 +535,7 @@ func (a *App) SetConfig(c config.Config) error {
 }
 
 // Stats implements control.Backend.
-func (a *App) Stats(days int) ([]store.DayStats, error) { return a.gate.Stats(days) }
+func (a *App) Stats(days int) ([]gate.DayStats, error) { return a.gate.Stats(days) }
 
 // Subscribe implements control.Backend.
 func (a *App) Subscribe(buf int) (<-chan gate.Event, func()) { return a.gate.Subscribe(buf) }
@@ -562,7 +564,7 @@ func (a *App) AccountTest(name string) (string, error) {
 		if acc.Name == name {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			msg, err := testAccount(ctx, acc, a.log, &a.tokens)
+			msg, err := testAccount(ctx, acc, a.log, &a.tokens, keys{})
 			if err == nil {
 				a.conns.retry(name)
 			}

@@ -97,6 +97,15 @@ func TestImportRules(t *testing.T) {
 		{"app/model", module + "/app/clock", true},
 		{"app", module + "/connectors/conntest", true},
 		{"app/desktop", module + "/app/cli", true},
+		{"app/ui", module + "/app", true},
+		{"app/ui", module + "/app/store", true},
+		{"app/ui", module + "/app/secrets", true},
+		{"app/ui", module + "/connectors/imap", true},
+		{"app/control", module + "/connectors/local", true},
+		{"app/control", module + "/app/store", true},
+		{"app/ui", module + "/app/control", false},
+		{"app/ui", module + "/app/config", false},
+		{"app/control", module + "/app/gate", false},
 		{"cmd/sluice", module + "/app/desktop", false},
 	} {
 		got := importRule(module+"/"+tc.pkg, tc.imp) != ""
@@ -156,6 +165,13 @@ func importRule(name, imp string) string {
 	case under(name, "app/schedule"), under(name, "app/rules"), under(name, "app/store"):
 		if imp != module+"/app/model" {
 			return "the domain depends on app/model only"
+		}
+	case under(name, "app/ui"), under(name, "app/control"):
+		// The windows are clients of the running Sluice, and the control
+		// API is all they reach it by: neither builds the app, opens the
+		// store, runs a connector or reads the keyring.
+		if imp == module+"/app" || under(imp, "app/store") || under(imp, "app/secrets") || under(imp, "connectors") {
+			return "the windows and the control API reach the running Sluice only through the control API"
 		}
 	case under(name, "app/desktop"):
 		if under(imp, "app/cli") {

@@ -402,7 +402,13 @@ func accountTest(e *Env, args []string) error {
 		if a.Name == pos[0] {
 			c, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			msg, err := app.TestAccount(c, a, nil)
+			// A running Sluice tests it, as the windows do; without one
+			// this process connects itself. Store keeps what a test may
+			// obtain (a Matrix access token), as a running account would.
+			msg, err := e.client().TestAccountSettings(c, control.AccountTestRequest{Account: a, Store: true})
+			if errors.Is(err, control.ErrNotRunning) {
+				msg, err = app.TestAccount(c, a, nil)
+			}
 			if err != nil {
 				return fmt.Errorf("account %q: %w", a.Name, err)
 			}

@@ -16,8 +16,6 @@ import (
 	"github.com/sluice-app/sluice/app/config"
 	"github.com/sluice-app/sluice/app/gate"
 	"github.com/sluice-app/sluice/app/model"
-	"github.com/sluice-app/sluice/app/store"
-	"github.com/sluice-app/sluice/connectors/local"
 )
 
 // ErrNotRunning means no Sluice answers on the data directory's endpoint.
@@ -225,7 +223,7 @@ func (c *Client) Snooze(ctx context.Context, ids []string) (int, error) {
 }
 
 // Send pushes an item into the local inbox; it is durable when Send returns.
-func (c *Client) Send(ctx context.Context, msg local.Message) (string, error) {
+func (c *Client) Send(ctx context.Context, msg SendRequest) (string, error) {
 	var r SendReply
 	return r.ID, c.do(ctx, "POST", "/v1/send", msg, &r)
 }
@@ -254,8 +252,8 @@ func (c *Client) Reload(ctx context.Context) error {
 }
 
 // Stats returns per-day statistics for the last days.
-func (c *Client) Stats(ctx context.Context, days int) ([]store.DayStats, error) {
-	var r []store.DayStats
+func (c *Client) Stats(ctx context.Context, days int) ([]gate.DayStats, error) {
+	var r []gate.DayStats
 	return r, c.do(ctx, "GET", fmt.Sprintf("/v1/stats?days=%d", days), nil, &r)
 }
 

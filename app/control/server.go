@@ -18,8 +18,6 @@ import (
 	"github.com/sluice-app/sluice/app/config"
 	"github.com/sluice-app/sluice/app/gate"
 	"github.com/sluice-app/sluice/app/model"
-	"github.com/sluice-app/sluice/app/store"
-	"github.com/sluice-app/sluice/connectors/local"
 )
 
 // maxBody bounds request bodies; a full config is the largest.
@@ -178,7 +176,7 @@ func (s *Server) routes() http.Handler {
 		return CountReply{n}, err
 	})
 	h("POST /v1/send", func(r *http.Request) (any, error) {
-		var msg local.Message
+		var msg SendRequest
 		if err := decode(r, &msg); err != nil {
 			return nil, err
 		}
@@ -219,7 +217,7 @@ func (s *Server) routes() http.Handler {
 		}
 		st, err := s.b.Stats(days)
 		if st == nil {
-			st = []store.DayStats{}
+			st = []gate.DayStats{}
 		}
 		return st, err
 	})
@@ -252,6 +250,7 @@ func (s *Server) routes() http.Handler {
 		return RetryReply{ok}, err
 	})
 	s.loginRoutes(h)
+	s.accountRoutes(h)
 	h("POST /v1/quit", func(*http.Request) (any, error) {
 		go s.b.Quit()
 		return MessageReply{"quitting"}, nil
@@ -371,7 +370,7 @@ func (s *Server) writeError(w http.ResponseWriter, err error) {
 		}
 	case errors.Is(err, config.ErrNoFile), errors.Is(err, fs.ErrPermission):
 		code = http.StatusConflict
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrAmbiguous):
+	case errors.Is(err, gate.ErrUnknownItem), errors.Is(err, gate.ErrAmbiguousItem), errors.Is(err, ErrNotFound):
 		code = http.StatusNotFound
 	case errors.Is(err, gate.ErrBadDuration), errors.Is(err, gate.ErrNotInFocus),
 		errors.Is(err, gate.ErrNotPaused), errors.Is(err, gate.ErrNoCheckin), errors.Is(err, ErrInvalid):
@@ -385,6 +384,10 @@ func (s *Server) writeError(w http.ResponseWriter, err error) {
 
 // ErrInvalid marks a request the backend refused as invalid.
 var ErrInvalid = errors.New("invalid request")
+
+// ErrNotFound marks a request for something the backend does not have (an
+// account of another name); it is answered 404 like an unknown item.
+var ErrNotFound = errors.New("not found")
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")

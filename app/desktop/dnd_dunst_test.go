@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/sluice-app/sluice/app/clock"
-	"github.com/sluice-app/sluice/connectors/local"
+	"github.com/sluice-app/sluice/app/control"
 )
 
 // paused asks dunst whether it is paused.
@@ -103,7 +103,7 @@ func TestDunstFollowsFocus(t *testing.T) {
 	}
 
 	notifySend(t, addr, "-a", "TeamChat", "Alice", "are you there?")
-	send(t, a, local.Message{Title: "Build red", From: "CI"}) // held by Sluice itself
+	send(t, a, control.SendRequest{Title: "Build red", From: "CI"}) // held by Sluice itself
 	waitFor(t, 10*time.Second, "TeamChat's notification to wait in dunst", func() bool { return dn.countOf("waiting") == 1 })
 	if n := dn.countOf("displayed"); n != 0 {
 		t.Fatalf("%d notifications on screen during focus, want none", n)
@@ -166,12 +166,12 @@ func TestDunstUsersOwnPauseIsKept(t *testing.T) {
 	// never lifted. (A pause of Sluice's own is lifted for it, see
 	// TestCaptureOtherApps.)
 	waiting := dn.countOf("waiting")
-	send(t, a, local.Message{Title: "Prod down", From: "Ops", Urgent: true})
+	send(t, a, control.SendRequest{Title: "Prod down", From: "Ops", Urgent: true})
 	waitFor(t, 10*time.Second, "the urgent notification to wait in dunst", func() bool { return dn.countOf("waiting") == waiting+1 })
 	if !dn.paused() || dn.countOf("displayed") != 0 {
 		t.Fatal("an urgent item lifted the user's own pause")
 	}
-	send(t, a, local.Message{Title: "Build red", From: "CI"})
+	send(t, a, control.SendRequest{Title: "Build red", From: "CI"})
 	clk.Set(at(t, 11, 0))
 	waitFor(t, 10*time.Second, "the check-in", func() bool { return a.Status().Released == 1 })
 	if !dn.paused() {

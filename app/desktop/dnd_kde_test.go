@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/sluice-app/sluice/app/clock"
-	"github.com/sluice-app/sluice/connectors/local"
+	"github.com/sluice-app/sluice/app/control"
 )
 
 // TestKDEInhibition: against a server that speaks Plasma's inhibition
@@ -44,8 +44,8 @@ func TestKDEInhibition(t *testing.T) {
 	if _, err := a.Focus(90 * time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	send(t, a, local.Message{Title: "Prod down", From: "Ops", Urgent: true})
-	send(t, a, local.Message{Title: "Lunch?", From: "Ann"})
+	send(t, a, control.SendRequest{Title: "Prod down", From: "Ops", Urgent: true})
+	send(t, a, control.SendRequest{Title: "Lunch?", From: "Ann"})
 	waitFor(t, 10*time.Second, "the urgent notification", func() bool { _, ok := findNote(srv.notes(), "Urgent: Ops"); return ok })
 	u, _ := findNote(srv.notes(), "Urgent: Ops")
 	if u.Urgency != 2 || u.Probe != "inhibited" {

@@ -21,7 +21,7 @@ import (
 
 	"github.com/sluice-app/sluice/app"
 	"github.com/sluice-app/sluice/app/clock"
-	"github.com/sluice-app/sluice/connectors/local"
+	"github.com/sluice-app/sluice/app/control"
 )
 
 // The helpers below start real desktop parts for the tests: a private
@@ -357,7 +357,7 @@ func (w tWriter) Write(p []byte) (int, error) {
 }
 
 // send pushes an item through the local inbox, as `sluice send` does.
-func send(t testing.TB, a *app.App, m local.Message) {
+func send(t testing.TB, a *app.App, m control.SendRequest) {
 	t.Helper()
 	if _, err := a.Send(m); err != nil {
 		t.Fatalf("send %q: %v", m.Title, err)

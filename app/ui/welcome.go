@@ -11,12 +11,9 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/sluice-app/sluice/app"
 	"github.com/sluice-app/sluice/app/config"
 	"github.com/sluice-app/sluice/app/control"
 	"github.com/sluice-app/sluice/app/schedule"
-	"github.com/sluice-app/sluice/app/secrets"
-	"github.com/sluice-app/sluice/connectors/imap"
 )
 
 // welcome is the first run: a rhythm, the time zone and working days, a
@@ -80,8 +77,12 @@ func (w *welcome) build(win *window) fyne.CanvasObject {
 func (w *welcome) load() {
 	var cfg config.Config
 	var st control.Status
+	var presets []control.Preset
 	w.w.call(func(ctx context.Context) (err error) {
 		if cfg, err = w.u.c.Config(ctx); err != nil {
+			return err
+		}
+		if presets, err = w.u.c.Presets(ctx); err != nil {
 			return err
 		}
 		st, _ = w.u.c.Status(ctx) // only for what it says about the desktop
@@ -92,6 +93,7 @@ func (w *welcome) load() {
 			return
 		}
 		w.cfg, w.loaded = cfg, true
+		w.u.presets = presets
 		w.hold, w.desktop = cfg.Desktop.HoldOtherApps, st.Desktop
 		if cfg.Schedule.Template != "" && cfg.Schedule.Template != "custom" {
 			w.template = cfg.Schedule.Template
@@ -210,7 +212,7 @@ func (w *welcome) recheck() {
 
 // oauthProvider is the provider the chosen preset signs in with, or "".
 func (w *welcome) oauthProvider() string {
-	p := imap.Presets[w.preset]
+	p, _ := w.u.preset(w.preset)
 	if p.OAuth == "google" && w.appPassword {
 		return ""
 	}
@@ -279,14 +281,14 @@ func (w *welcome) sourceStep() fyne.CanvasObject {
 }
 
 func (w *welcome) mailForm() fyne.CanvasObject {
-	hint := note(plainArrows(app.PresetHint(w.preset)))
+	hint := note(plainArrows(w.u.presetHint(w.preset)))
 	const other = "Other server"
 	opts := []string{other}
-	for _, k := range presetKeys() {
-		opts = append(opts, imap.Presets[k].Name)
+	for _, p := range w.u.presets {
+		opts = append(opts, p.Name)
 	}
 	presetName := func(k string) string {
-		if p, ok := imap.Presets[k]; ok {
+		if p, ok := w.u.preset(k); ok {
 			return p.Name
 		}
 		return other
@@ -314,7 +316,7 @@ func (w *welcome) mailForm() fyne.CanvasObject {
 		} else {
 			hostRow.Hide()
 		}
-		p := imap.Presets[w.preset]
+		p, _ := w.u.preset(w.preset)
 		if p.OAuth == "google" {
 			appPassword.Show()
 		} else {
@@ -337,12 +339,12 @@ func (w *welcome) mailForm() fyne.CanvasObject {
 	provider := newSelect(opts, presetName(w.preset), nil)
 	provider.OnChanged = func(v string) {
 		w.preset = ""
-		for _, k := range presetKeys() {
-			if imap.Presets[k].Name == v {
-				w.preset = k
+		for _, p := range w.u.presets {
+			if p.Name == v {
+				w.preset = p.Key
 			}
 		}
-		hint.SetText(plainArrows(app.PresetHint(w.preset)))
+		hint.SetText(plainArrows(w.u.presetHint(w.preset)))
 		setHost()
 		w.recheck()
 	}
@@ -385,7 +387,7 @@ func (w *welcome) account() (config.Account, bool) {
 	switch w.source {
 	case "imap":
 		name := "Mail"
-		if p, ok := imap.Presets[w.preset]; ok {
+		if p, ok := w.u.preset(w.preset); ok {
 			name = p.Name
 		}
 		acc := config.Account{Name: name, Kind: "imap", Preset: w.preset, Host: w.host, Username: w.email, Security: "tls"}
@@ -559,9 +561,9 @@ func (w *welcome) finish() {
 			case acc.OAuth2():
 				// Signed in after the config is saved, by the running Sluice.
 			case acc.Kind == "imap":
-				err = secrets.Set(acc.Name, secrets.Password, password)
+				err = w.u.c.SetSecret(ctx, control.SecretRequest{Account: acc.Name, Kind: control.SecretPassword, Secret: password})
 			case acc.Kind == "slack":
-				err = secrets.Set(acc.Name, secrets.Token, token)
+				err = w.u.c.SetSecret(ctx, control.SecretRequest{Account: acc.Name, Kind: control.SecretToken, Secret: token})
 			}
 			if err != nil {
 				return err
