@@ -310,7 +310,23 @@ func (t *accountsTab) imapEditor(i int) []fyne.CanvasObject {
 	f := fmt.Sprintf("accounts[%d]", i+1)
 	acc := &s.cfg.Accounts[i]
 	objs := t.commonFields(i, "Mail (IMAP)")
+	objs = append(objs, t.serverFields(i)...)
+	user, userMsg := entryFor(s, f+".username", acc.Username, "you@example.com", func(v string) { s.cfg.Accounts[i].Username = v })
+	objs = append(objs, labelled("User name", user), userMsg)
+	objs = append(objs, t.signInFields(i)...)
+	folders, foldersMsg := entryFor(s, f+".folders", listText(acc.Folders), "INBOX", func(v string) { s.cfg.Accounts[i].Folders = parseList(v) })
+	objs = append(objs, labelled("Folders", folders), foldersMsg)
+	objs = append(objs, t.initialSyncFields(i)...)
+	return append(objs, t.actions(i)...)
+}
 
+// serverFields choose the provider (a preset) or the server, its port
+// and its security; picking a provider shows its hint and its server as
+// placeholders.
+func (t *accountsTab) serverFields(i int) []fyne.CanvasObject {
+	s := t.s
+	f := fmt.Sprintf("accounts[%d]", i+1)
+	acc := &s.cfg.Accounts[i]
 	const other = "Other server"
 	opts := []string{other}
 	for _, p := range s.u.presets {
@@ -318,45 +334,8 @@ func (t *accountsTab) imapEditor(i int) []fyne.CanvasObject {
 	}
 	hint := note(plainArrows(s.u.presetHint(acc.Preset)))
 	host, hostMsg := entryFor(s, f+".host", acc.Host, "imap.example.com", func(v string) { s.cfg.Accounts[i].Host = v })
-	port := widget.NewEntry()
-	if acc.Port != 0 {
-		port.SetText(strconv.Itoa(acc.Port))
-	}
-	port.OnChanged = func(v string) {
-		v = strings.TrimSpace(v)
-		if v == "" {
-			s.cfg.Accounts[i].Port = 0
-			s.setParse(f+".port", "")
-		} else if n, err := strconv.Atoi(v); err != nil {
-			s.setParse(f+".port", fmt.Sprintf("%q is not a port number", v))
-		} else {
-			s.setParse(f+".port", "")
-			s.cfg.Accounts[i].Port = n
-		}
-		s.changed()
-	}
-	secOpts := []string{"TLS", "STARTTLS"}
-	if acc.Security == "insecure" {
-		secOpts = append(secOpts, "Plaintext (this computer only)")
-	}
-	secSel := "TLS"
-	switch acc.Security {
-	case "starttls":
-		secSel = "STARTTLS"
-	case "insecure":
-		secSel = secOpts[2]
-	}
-	security := newSelect(secOpts, secSel, func(v string) {
-		switch v {
-		case "STARTTLS":
-			s.cfg.Accounts[i].Security = "starttls"
-		case "TLS":
-			s.cfg.Accounts[i].Security = "tls"
-		default:
-			s.cfg.Accounts[i].Security = "insecure"
-		}
-		s.changed()
-	})
+	port := t.portEntry(i)
+	security := t.securitySelect(i)
 	placeholders := func(preset string) {
 		if p, ok := s.u.preset(preset); ok {
 			host.SetPlaceHolder(p.Host + " (from the preset)")
@@ -388,9 +367,75 @@ func (t *accountsTab) imapEditor(i int) []fyne.CanvasObject {
 		placeholders(s.cfg.Accounts[i].Preset)
 		s.changed()
 	})
-	user, userMsg := entryFor(s, f+".username", acc.Username, "you@example.com", func(v string) { s.cfg.Accounts[i].Username = v })
-	folders, foldersMsg := entryFor(s, f+".folders", listText(acc.Folders), "INBOX", func(v string) { s.cfg.Accounts[i].Folders = parseList(v) })
+	return []fyne.CanvasObject{
+		labelled("Provider", provider), hint,
+		labelled("Server", container.NewBorder(nil, nil, nil, container.NewHBox(widget.NewLabel("port"), fixedWidth(70, port)), host)),
+		hostMsg, s.fe.slot(f + ".port"),
+		labelled("Security", security), s.fe.slot(f + ".security"),
+	}
+}
 
+// portEntry edits an IMAP account's port; empty means the default.
+func (t *accountsTab) portEntry(i int) *widget.Entry {
+	s := t.s
+	f := fmt.Sprintf("accounts[%d]", i+1)
+	acc := &s.cfg.Accounts[i]
+	port := widget.NewEntry()
+	if acc.Port != 0 {
+		port.SetText(strconv.Itoa(acc.Port))
+	}
+	port.OnChanged = func(v string) {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			s.cfg.Accounts[i].Port = 0
+			s.setParse(f+".port", "")
+		} else if n, err := strconv.Atoi(v); err != nil {
+			s.setParse(f+".port", fmt.Sprintf("%q is not a port number", v))
+		} else {
+			s.setParse(f+".port", "")
+			s.cfg.Accounts[i].Port = n
+		}
+		s.changed()
+	}
+	return port
+}
+
+// securitySelect chooses TLS or STARTTLS (and shows plaintext, allowed
+// for this computer only, where the file asks for it).
+func (t *accountsTab) securitySelect(i int) *widget.Select {
+	s := t.s
+	acc := &s.cfg.Accounts[i]
+	secOpts := []string{"TLS", "STARTTLS"}
+	if acc.Security == "insecure" {
+		secOpts = append(secOpts, "Plaintext (this computer only)")
+	}
+	secSel := "TLS"
+	switch acc.Security {
+	case "starttls":
+		secSel = "STARTTLS"
+	case "insecure":
+		secSel = secOpts[2]
+	}
+	security := newSelect(secOpts, secSel, func(v string) {
+		switch v {
+		case "STARTTLS":
+			s.cfg.Accounts[i].Security = "starttls"
+		case "TLS":
+			s.cfg.Accounts[i].Security = "tls"
+		default:
+			s.cfg.Accounts[i].Security = "insecure"
+		}
+		s.changed()
+	})
+	return security
+}
+
+// initialSyncFields choose what an IMAP account fetches at its first
+// start: nothing old, the newest N messages or everything.
+func (t *accountsTab) initialSyncFields(i int) []fyne.CanvasObject {
+	s := t.s
+	f := fmt.Sprintf("accounts[%d]", i+1)
+	acc := &s.cfg.Accounts[i]
 	syncOpts := []string{"Only mail that arrives from now on", "The newest messages already there", "Everything already there"}
 	newest := widget.NewEntry()
 	if acc.InitialNewest > 0 {
@@ -432,24 +477,13 @@ func (t *accountsTab) imapEditor(i int) []fyne.CanvasObject {
 		}
 		s.changed()
 	})
-
-	objs = append(objs,
-		labelled("Provider", provider), hint,
-		labelled("Server", container.NewBorder(nil, nil, nil, container.NewHBox(widget.NewLabel("port"), fixedWidth(70, port)), host)),
-		hostMsg, s.fe.slot(f+".port"),
-		labelled("Security", security), s.fe.slot(f+".security"),
-		labelled("User name", user), userMsg,
-	)
-	objs = append(objs, t.signInFields(i)...)
-	objs = append(objs,
-		labelled("Folders", folders), foldersMsg,
-		labelled("At first start, fetch", initial),
-		labelled("How many", fixedWidth(80, newest)), s.fe.slot(f+".initial_newest", f+".initial_sync", f+".initial_since"),
-	)
 	if acc.InitialSync != "newest" {
 		newest.Disable()
 	}
-	return append(objs, t.actions(i)...)
+	return []fyne.CanvasObject{
+		labelled("At first start, fetch", initial),
+		labelled("How many", fixedWidth(80, newest)), s.fe.slot(f+".initial_newest", f+".initial_sync", f+".initial_since"),
+	}
 }
 
 func (t *accountsTab) slackEditor(i int) []fyne.CanvasObject {

@@ -282,61 +282,12 @@ func (w *welcome) sourceStep() fyne.CanvasObject {
 
 func (w *welcome) mailForm() fyne.CanvasObject {
 	hint := note(plainArrows(w.u.presetHint(w.preset)))
-	const other = "Other server"
-	opts := []string{other}
+	login := w.loginRows()
+	opts := []string{otherServer}
 	for _, p := range w.u.presets {
 		opts = append(opts, p.Name)
 	}
-	presetName := func(k string) string {
-		if p, ok := w.u.preset(k); ok {
-			return p.Name
-		}
-		return other
-	}
-	host := widget.NewEntry()
-	host.SetText(w.host)
-	host.SetPlaceHolder("imap.example.com")
-	host.OnChanged = func(v string) {
-		w.host = strings.TrimSpace(v)
-		w.recheck()
-	}
-	hostRow := container.NewVBox(labelled("Server", host), w.fe.slot("accounts[1].host"))
-	pass := widget.NewPasswordEntry()
-	pass.SetText(w.password)
-	pass.OnChanged = func(v string) {
-		w.password = v
-		w.recheck()
-	}
-	passRow := container.NewVBox(labelled("Password", pass), w.fe.slot("accounts[1].password"))
-	signInNote := note("")
-	appPassword := newCheck("Use an app password instead", w.appPassword, nil)
-	setHost := func() {
-		if w.preset == "" {
-			hostRow.Show()
-		} else {
-			hostRow.Hide()
-		}
-		p, _ := w.u.preset(w.preset)
-		if p.OAuth == "google" {
-			appPassword.Show()
-		} else {
-			appPassword.Hide()
-		}
-		if w.oauthProvider() != "" {
-			passRow.Hide()
-			signInNote.SetText("When you finish, Sluice opens " + providerTitle(config.Account{OAuthProvider: p.OAuth}) + "'s sign-in page in your browser. Your password never reaches Sluice.")
-			signInNote.Show()
-		} else {
-			passRow.Show()
-			signInNote.Hide()
-		}
-	}
-	appPassword.OnChanged = func(on bool) {
-		w.appPassword = on
-		setHost()
-		w.recheck()
-	}
-	provider := newSelect(opts, presetName(w.preset), nil)
+	provider := newSelect(opts, w.presetName(w.preset), nil)
 	provider.OnChanged = func(v string) {
 		w.preset = ""
 		for _, p := range w.u.presets {
@@ -345,7 +296,7 @@ func (w *welcome) mailForm() fyne.CanvasObject {
 			}
 		}
 		hint.SetText(plainArrows(w.u.presetHint(w.preset)))
-		setHost()
+		login.update()
 		w.recheck()
 	}
 	email := widget.NewEntry()
@@ -354,18 +305,90 @@ func (w *welcome) mailForm() fyne.CanvasObject {
 	email.OnChanged = func(v string) {
 		w.email = strings.TrimSpace(v)
 		if p := guessPreset(v); p != "" && p != w.preset {
-			provider.SetSelected(presetName(p))
+			provider.SetSelected(w.presetName(p))
 		}
 		w.recheck()
 	}
-	setHost()
+	login.update()
 	return container.NewVBox(
 		labelled("Email address", email), w.fe.slot("accounts[1].username"),
 		labelled("Provider", provider), hint,
-		hostRow,
-		signInNote, appPassword, passRow,
+		login.hostRow,
+		login.signInNote, login.appPassword, login.passRow,
 		note("Sluice only reads new mail; it never deletes or changes a message."),
 	)
+}
+
+// otherServer is the provider choice of a server Sluice has no preset for.
+const otherServer = "Other server"
+
+// presetName is the provider choice for a preset key.
+func (w *welcome) presetName(k string) string {
+	if p, ok := w.u.preset(k); ok {
+		return p.Name
+	}
+	return otherServer
+}
+
+// welcomeLogin are the rows of the mail form that depend on the provider:
+// the server (for other servers), the password, or the provider's sign-in
+// in the browser (with the switch to an app password for Google).
+type welcomeLogin struct {
+	w                *welcome
+	hostRow, passRow *fyne.Container
+	signInNote       *widget.Label
+	appPassword      *widget.Check
+}
+
+func (w *welcome) loginRows() *welcomeLogin {
+	l := &welcomeLogin{w: w}
+	host := widget.NewEntry()
+	host.SetText(w.host)
+	host.SetPlaceHolder("imap.example.com")
+	host.OnChanged = func(v string) {
+		w.host = strings.TrimSpace(v)
+		w.recheck()
+	}
+	l.hostRow = container.NewVBox(labelled("Server", host), w.fe.slot("accounts[1].host"))
+	pass := widget.NewPasswordEntry()
+	pass.SetText(w.password)
+	pass.OnChanged = func(v string) {
+		w.password = v
+		w.recheck()
+	}
+	l.passRow = container.NewVBox(labelled("Password", pass), w.fe.slot("accounts[1].password"))
+	l.signInNote = note("")
+	l.appPassword = newCheck("Use an app password instead", w.appPassword, nil)
+	l.appPassword.OnChanged = func(on bool) {
+		w.appPassword = on
+		l.update()
+		w.recheck()
+	}
+	return l
+}
+
+// update shows the rows the chosen provider needs.
+func (l *welcomeLogin) update() {
+	w := l.w
+	if w.preset == "" {
+		l.hostRow.Show()
+	} else {
+		l.hostRow.Hide()
+	}
+	p, _ := w.u.preset(w.preset)
+	if p.OAuth == "google" {
+		l.appPassword.Show()
+	} else {
+		l.appPassword.Hide()
+	}
+	if w.oauthProvider() != "" {
+		l.passRow.Hide()
+		l.signInNote.SetText("When you finish, Sluice opens " + providerTitle(config.Account{OAuthProvider: p.OAuth}) + "'s sign-in page in your browser. Your password never reaches Sluice.")
+		l.signInNote.Show()
+	} else {
+		l.passRow.Show()
+		l.signInNote.Hide()
+	}
 }
 
 func (w *welcome) slackForm() fyne.CanvasObject {
