@@ -45,14 +45,29 @@ func runAccount(e *Env, args []string) error {
 	case "set-url":
 		return accountSecret(e, "set-url", secrets.URL, rest)
 	case "--help", "-h", "help":
-		fmt.Fprint(e.Stdout, accountHelp)
+		fmt.Fprint(e.Stdout, accountHelp())
 		return nil
 	}
 	return usagef("account: unknown subcommand %q (want add, list, remove, test, login, set-password, set-token or set-url)", sub)
 }
 
-const accountHelp = `Usage:
-  sluice account add imap NAME --preset gmail|outlook|office365|fastmail|icloud|yahoo --user U
+// accountHelp is the usage of `sluice account`, with the presets the IMAP
+// connector knows.
+func accountHelp() string {
+	return strings.ReplaceAll(accountUsage, "{presets}", presetList("|", "|"))
+}
+
+// presetList joins the IMAP presets' names: "a, b or c".
+func presetList(sep, last string) string {
+	names := app.PresetNames()
+	if len(names) < 2 {
+		return strings.Join(names, sep)
+	}
+	return strings.Join(names[:len(names)-1], sep) + last + names[len(names)-1]
+}
+
+const accountUsage = `Usage:
+  sluice account add imap NAME --preset {presets} --user U
   sluice account add imap NAME --host H [--port P] [--security tls|starttls|insecure] --user U
         [--folder F]… [--ca-file F] [--password-command CMD] [--allow-insecure]
         [--initial-sync none|all|newest:N|since:YYYY-MM-DD] [--link-template T]
@@ -92,7 +107,7 @@ func accountAdd(e *Env, args []string) error {
 	if len(args) < 1 || (args[0] != "imap" && args[0] != "slack" && args[0] != "matrix" && args[0] != "github" &&
 		args[0] != "caldav" && args[0] != "ics") {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
-			fmt.Fprint(e.Stdout, accountHelp)
+			fmt.Fprint(e.Stdout, accountHelp())
 			return nil
 		}
 		return usagef("account add: want a kind (imap, slack, matrix, github, caldav or ics) and a name")
@@ -160,7 +175,7 @@ func addFlags(fs *flag.FlagSet, acc *config.Account) *accountFlags {
 		fs.StringVar(&acc.ClientID, "client-id", "", "OAuth app client ID for `sluice account login`")
 	}
 	if kind == "imap" {
-		fs.StringVar(&acc.Preset, "preset", "", "gmail, outlook, office365, fastmail, icloud or yahoo (fills host, port, security, sign-in)")
+		fs.StringVar(&acc.Preset, "preset", "", presetList(", ", " or ")+" (fills host, port, security, sign-in)")
 		fs.StringVar(&acc.Host, "host", "", "server host name")
 		fs.IntVar(&acc.Port, "port", 0, "server port (default 993 for tls, 143 for starttls)")
 		fs.StringVar(&acc.Security, "security", "", "tls (default), starttls or insecure (loopback only)")

@@ -575,7 +575,9 @@ func Compile(c Config) (Compiled, error) {
 
 func validateIMAP(f string, a Account, add func(field, value, msg string)) {
 	if a.Preset == "" && a.Host == "" {
-		add(f+".host", "", "required (or set a preset: gmail, fastmail, icloud, yahoo, outlook, office365)")
+		// The presets are the IMAP connector's; `sluice account add --help`
+		// and the settings window list them.
+		add(f+".host", "", "required (or set a provider's preset; `sluice account add --help` lists them)")
 	}
 	if a.Port < 0 || a.Port > 65535 {
 		add(f+".port", strconv.Itoa(a.Port), "must be between 1 and 65535")
