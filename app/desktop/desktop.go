@@ -113,25 +113,7 @@ func Run(ctx context.Context, a *app.App, opt Options) error {
 }
 
 func run(parent context.Context, a core, opt Options) error {
-	if opt.Logger == nil {
-		opt.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opt.TrayWait <= 0 {
-		opt.TrayWait = DefaultTrayWait
-	}
-	if opt.Now == nil {
-		opt.Now = a.Clock().Now
-	}
-	d := &desktop{
-		a: a, opt: opt, log: opt.Logger.With("component", "desktop"),
-		notes: newNotes(), queue: make(chan Note, 16), dirty: make(chan struct{}, 1),
-		actions: make(chan action, 8), trayStart: make(chan struct{}),
-	}
-	if opt.Windows != nil {
-		opt.Windows.SetLogger(opt.Logger)
-		opt.Windows.setOnExit(func(string) { d.markDirty() })
-		a.SetOpenWindow(opt.Windows.Open)
-	}
+	d := newDesktop(a, opt)
 	sess, sessErr := openSession(d.log)
 	d.sess = sess
 
@@ -141,19 +123,7 @@ func run(parent context.Context, a core, opt Options) error {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	d.ctx, d.cancel = ctx, cancel
-
-	// Other apps wait for the check-in too. The guard starts before the
-	// gate runs, so that what a crashed run left silenced is undone (or
-	// kept, inside a focus block) before anything else happens.
-	d.guard = dnd.NewGuard(dnd.Options{
-		Detect: sess.dndDetect(), Watcher: sess.dndWatcher(), Sink: a.Gate(),
-		DataDir: a.DataDir(), Clock: a.Clock(), Logger: opt.Logger,
-		Settings: dndSettings(a.Config().Desktop), OnChange: d.markDirty,
-	})
-	d.guard.Start(ctx, d.dndMode(a.Gate().Status()))
-	a.SetDesktop(d.desktopStatus)
-	stopWatch := a.WatchConfig(func(c config.Config) { d.guard.Configure(dndSettings(c.Desktop)) })
-	stopServerWatch := sess.watchServer(func() { go d.guard.Redetect() })
+	stopGuard := d.startGuard(ctx)
 	appDone := make(chan error, 1)
 	go func() {
 		err := a.Run(ctx)
@@ -178,23 +148,85 @@ func run(parent context.Context, a core, opt Options) error {
 		// Notifications share the session bus connection that the tray
 		// closes when it quits: stop them first.
 		<-notifierDone
-		// Never leave the desktop silenced: lift what Sluice set while
-		// the session bus is still there.
+		d.shutdown(stopGuard)
+	}()
+	d.trayUntilQuit()
+	<-shutdown
+	bg.Wait()
+	sess.close()
+	err := <-appDone
+	d.log.Info("desktop stopped")
+	return err
+}
+
+// newDesktop prepares a run of the desktop face; nothing runs yet.
+func newDesktop(a core, opt Options) *desktop {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.TrayWait <= 0 {
+		opt.TrayWait = DefaultTrayWait
+	}
+	if opt.Now == nil {
+		opt.Now = a.Clock().Now
+	}
+	d := &desktop{
+		a: a, opt: opt, log: opt.Logger.With("component", "desktop"),
+		notes: newNotes(), queue: make(chan Note, 16), dirty: make(chan struct{}, 1),
+		actions: make(chan action, 8), trayStart: make(chan struct{}),
+	}
+	if opt.Windows != nil {
+		opt.Windows.SetLogger(opt.Logger)
+		opt.Windows.setOnExit(func(string) { d.markDirty() })
+		a.SetOpenWindow(opt.Windows.Open)
+	}
+	return d
+}
+
+// startGuard starts holding other apps' notifications: they wait for the
+// check-in too. The guard starts before the gate runs, so that what a
+// crashed run left silenced is undone (or kept, inside a focus block)
+// before anything else happens. stop stops following the config and the
+// notification server.
+func (d *desktop) startGuard(ctx context.Context) (stop func()) {
+	a := d.a
+	d.guard = dnd.NewGuard(dnd.Options{
+		Detect: d.sess.dndDetect(), Watcher: d.sess.dndWatcher(), Sink: a.Gate(),
+		DataDir: a.DataDir(), Clock: a.Clock(), Logger: d.opt.Logger,
+		Settings: dndSettings(a.Config().Desktop), OnChange: d.markDirty,
+	})
+	d.guard.Start(ctx, d.dndMode(a.Gate().Status()))
+	a.SetDesktop(d.desktopStatus)
+	stopWatch := a.WatchConfig(func(c config.Config) { d.guard.Configure(dndSettings(c.Desktop)) })
+	stopServerWatch := d.sess.watchServer(func() { go d.guard.Redetect() })
+	return func() {
 		stopServerWatch()
 		stopWatch()
-		d.guard.Close(context.Background())
-		d.trayMu.Lock()
-		d.quitting = true
-		started := d.trayRun
-		d.trayMu.Unlock()
-		if started {
-			d.quitTray()
-		}
-		if opt.Windows != nil {
-			opt.Windows.Close(3 * time.Second)
-		}
-	}()
+	}
+}
 
+// shutdown leaves the desktop as Sluice found it once the run ends: other
+// apps' notifications are lifted while the session bus is still there
+// (never leave the desktop silenced), then the tray icon goes and the
+// windows close.
+func (d *desktop) shutdown(stopGuard func()) {
+	stopGuard()
+	d.guard.Close(context.Background())
+	d.trayMu.Lock()
+	d.quitting = true
+	started := d.trayRun
+	d.trayMu.Unlock()
+	if started {
+		d.quitTray()
+	}
+	if d.opt.Windows != nil {
+		d.opt.Windows.Close(3 * time.Second)
+	}
+}
+
+// trayUntilQuit shows the tray once decideTray says so and runs it until
+// the desktop quits; it returns at once if the run ends first.
+func (d *desktop) trayUntilQuit() {
 	select {
 	case <-d.trayStart:
 		d.trayMu.Lock()
@@ -204,14 +236,8 @@ func run(parent context.Context, a core, opt Options) error {
 		if start {
 			d.runTray() // until quitTray
 		}
-	case <-ctx.Done():
+	case <-d.ctx.Done():
 	}
-	<-shutdown
-	bg.Wait()
-	sess.close()
-	err := <-appDone
-	d.log.Info("desktop stopped")
-	return err
 }
 
 // decideTray shows the tray if a host for it exists, or appears within
