@@ -93,7 +93,7 @@ func (s StoredSecrets) Has(account, kind string) bool {
 }
 
 // accountRoutes serves the account endpoints when the backend has them.
-func (s *Server) accountRoutes(h func(pattern string, fn func(r *http.Request) (any, error))) {
+func (s *Server) accountRoutes(h handle) {
 	ab, ok := s.b.(AccountBackend)
 	if !ok {
 		return
