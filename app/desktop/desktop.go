@@ -91,8 +91,8 @@ type desktop struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	notes   *notes    // owned by the dispatch goroutine
-	queue   chan Note // notifications waiting to be shown
+	notes   *notes     // owned by the dispatch goroutine
+	queue   *noteQueue // notifications waiting to be shown
 	dirty   chan struct{}
 	actions chan action // menu clicks
 
@@ -172,7 +172,7 @@ func newDesktop(a core, opt Options) *desktop {
 	}
 	d := &desktop{
 		a: a, opt: opt, log: opt.Logger.With("component", "desktop"),
-		notes: newNotes(), queue: make(chan Note, 16), dirty: make(chan struct{}, 1),
+		notes: newNotes(), queue: newNoteQueue(), dirty: make(chan struct{}, 1),
 		actions: make(chan action, 8), trayStart: make(chan struct{}),
 	}
 	if opt.Windows != nil {
@@ -387,11 +387,11 @@ func (d *desktop) desktopStatus() control.Desktop {
 	return out
 }
 
+// enqueue queues a notification; an urgent one is never dropped, other
+// kinds are coalesced in a burst.
 func (d *desktop) enqueue(n Note) {
-	select {
-	case d.queue <- n:
-	default:
-		d.log.Warn("notification dropped: too many waiting", "kind", n.Kind)
+	if gone, ok := d.queue.push(n); ok {
+		d.log.Warn("notification dropped: too many waiting", "kind", gone.Kind, "for", n.Kind)
 	}
 }
 
@@ -402,7 +402,11 @@ func (d *desktop) notifier() {
 		select {
 		case <-d.ctx.Done():
 			return
-		case n := <-d.queue:
+		case <-d.queue.ready:
+			n, ok := d.queue.pop()
+			if !ok {
+				continue
+			}
 			// An urgent item must be seen: where the server would hide
 			// it during do-not-disturb, the desktop opens while it is
 			// on screen.
