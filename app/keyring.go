@@ -88,7 +88,7 @@ func (a *App) MoveSecrets(req control.SecretMove) error {
 	if req.From == "" || req.To == "" {
 		return fmt.Errorf("%w: move secrets from %q to %q", control.ErrInvalid, req.From, req.To)
 	}
-	for _, k := range []secrets.Kind{secrets.Password, secrets.Token, secrets.AppToken, secrets.RefreshToken} {
+	for _, k := range []secrets.Kind{secrets.Password, secrets.Token, secrets.AppToken, secrets.URL, secrets.RefreshToken} {
 		v, err := secrets.Get(req.From, k)
 		if err != nil {
 			continue

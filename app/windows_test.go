@@ -97,6 +97,16 @@ kind = "slack"
 	if v, _ := secrets.Get("Team chat", secrets.Token); v != "xoxp-1" {
 		t.Errorf("the new name has %q, want the moved token", v)
 	}
+	// A calendar feed's secret address follows a rename too.
+	if err := c.SetSecret(ctx, control.SecretRequest{Account: "Feed", Kind: control.SecretURL, Secret: "https://cal.example/secret.ics"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.MoveSecrets(ctx, control.SecretMove{From: "Feed", To: "Team feed"}); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := secrets.Get("Team feed", secrets.URL); v != "https://cal.example/secret.ics" {
+		t.Errorf("the renamed feed's address is %q, want it moved", v)
+	}
 	if err := c.DeleteSecrets(ctx, "Team chat"); err != nil {
 		t.Fatal(err)
 	}
