@@ -97,8 +97,8 @@ func (e *UsageError) Error() string { return e.Msg }
 
 func usagef(format string, args ...any) error { return &UsageError{fmt.Sprintf(format, args...)} }
 
-// Main runs the command line and returns the exit code.
-func Main(e Env) int {
+// Run runs the command line and returns the exit code.
+func Run(e Env) int {
 	args, err := e.globalFlags(e.Args)
 	if err != nil {
 		fmt.Fprintln(e.Stderr, "sluice:", err)
