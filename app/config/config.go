@@ -451,6 +451,22 @@ func Compile(c Config) (Compiled, error) {
 	if c.Version != Version {
 		add("version", strconv.Itoa(c.Version), fmt.Sprintf("unsupported (want %d)", Version))
 	}
+	cc.Plan = c.compileSchedule(add)
+	c.checkUrgent(add)
+	cc.Rules = c.compileRules(add)
+	c.checkGeneral(add)
+	c.checkDesktop(add)
+	c.checkAccounts(add)
+	c.checkPublish(add)
+	if len(errs) > 0 {
+		return cc, errs
+	}
+	return cc, nil
+}
+
+// compileSchedule checks the schedule section and makes its plan; nil
+// when it has errors.
+func (c Config) compileSchedule(add func(field, value, msg string)) *schedule.Plan {
 	switch c.Schedule.Template {
 	case "", "twice-a-day", "three-times-a-day", "makers-day", "custom":
 	default:
@@ -459,16 +475,17 @@ func Compile(c Config) (Compiled, error) {
 	if c.Schedule.Template == "custom" && len(c.Schedule.Days) == 0 {
 		add("schedule.days", "", "a custom schedule needs at least one day")
 	}
-	if p, err := c.plan(); err != nil {
+	p, err := c.plan()
+	if err != nil {
 		var fe *FieldError
 		if errors.As(err, &fe) {
-			errs = append(errs, fe)
+			add(fe.Field, fe.Value, fe.Msg)
 		} else {
 			add("schedule", "", err.Error())
 		}
-	} else if err := p.Validate(); err == nil {
-		cc.Plan = &p
-	} else {
+		return nil
+	}
+	if err := p.Validate(); err != nil {
 		for _, e := range splitJoined(err) {
 			var fe *schedule.FieldError
 			if errors.As(e, &fe) {
@@ -476,12 +493,18 @@ func Compile(c Config) (Compiled, error) {
 				// Its indices count from 1, in the path and in the message, as
 				// everywhere in Sluice's messages.
 				field := strings.Replace(fe.Field, "week.", "days.", 1)
-				errs = append(errs, &FieldError{Field: "schedule." + field, Msg: fe.Err.Error()})
+				add("schedule."+field, "", fe.Err.Error())
 				continue
 			}
 			add("schedule", "", e.Error())
 		}
+		return nil
 	}
+	return &p
+}
+
+// checkUrgent checks the urgent section.
+func (c Config) checkUrgent(add func(field, value, msg string)) {
 	if c.Urgent.BudgetPerHour < 0 || c.Urgent.BudgetPerHour > 60 {
 		add("urgent.budget_per_hour", strconv.Itoa(c.Urgent.BudgetPerHour), "must be between 0 and 60")
 	}
@@ -490,13 +513,23 @@ func Compile(c Config) (Compiled, error) {
 	default:
 		add("urgent.off_hours", strconv.Quote(c.Urgent.OffHours), `must be "hold" or "deliver"`)
 	}
-	if rs, err := rules.Compile(c.Rules, c.builtins()); err != nil {
+}
+
+// compileRules compiles the rules and the built-in urgent ones; nil when
+// a rule has errors.
+func (c Config) compileRules(add func(field, value, msg string)) *rules.Set {
+	rs, err := rules.Compile(c.Rules, c.builtins())
+	if err != nil {
 		for _, e := range splitJoined(err) {
 			add("rules", "", e.Error())
 		}
-	} else {
-		cc.Rules = rs
+		return nil
 	}
+	return rs
+}
+
+// checkGeneral checks the general and local sections.
+func (c Config) checkGeneral(add func(field, value, msg string)) {
 	if r := c.General.Retention.Duration; r < 24*time.Hour || r > 10*365*24*time.Hour {
 		add("general.retention", strconv.Quote(c.General.Retention.String()), "must be between 24h and 10 years")
 	}
@@ -508,6 +541,10 @@ func Compile(c Config) (Compiled, error) {
 	if err := checkLoopback(c.Local.Listen); err != nil {
 		add("local.listen", strconv.Quote(c.Local.Listen), err.Error())
 	}
+}
+
+// checkDesktop checks the desktop section (other apps' notifications).
+func (c Config) checkDesktop(add func(field, value, msg string)) {
 	switch c.Desktop.HoldOtherApps {
 	case HoldFocus, HoldHolding, HoldOff:
 	default:
@@ -518,6 +555,11 @@ func Compile(c Config) (Compiled, error) {
 			add(fmt.Sprintf("desktop.capture_apps[%d]", i+1), `""`, "empty app name")
 		}
 	}
+}
+
+// checkAccounts checks each account: a unique name, then the fields of
+// its kind.
+func (c Config) checkAccounts(add func(field, value, msg string)) {
 	seen := map[string]bool{}
 	for i, a := range c.Accounts {
 		f := fmt.Sprintf("accounts[%d]", i+1)
@@ -548,29 +590,32 @@ func Compile(c Config) (Compiled, error) {
 			add(f+".kind", strconv.Quote(a.Kind), "unknown kind (want imap, slack, matrix, github, caldav or ics)")
 		}
 	}
-	if cal := c.Calendar; cal.PublishFocus {
-		var target *Account
-		for i := range c.Accounts {
-			if c.Accounts[i].Name == cal.PublishAccount {
-				target = &c.Accounts[i]
-			}
-		}
-		switch {
-		case strings.TrimSpace(cal.PublishAccount) == "":
-			add("calendar.publish_account", "", "required to publish focus blocks (the name of a caldav account)")
-		case target == nil:
-			add("calendar.publish_account", strconv.Quote(cal.PublishAccount), "no account has this name")
-		case target.Kind != "caldav":
-			add("calendar.publish_account", strconv.Quote(cal.PublishAccount), "focus blocks can be published to a caldav account only")
-		}
-		if strings.TrimSpace(cal.PublishCalendar) == "" {
-			add("calendar.publish_calendar", "", "required to publish focus blocks (a calendar's name or path)")
+}
+
+// checkPublish checks that focus blocks, when published, go to a caldav
+// account's named calendar.
+func (c Config) checkPublish(add func(field, value, msg string)) {
+	cal := c.Calendar
+	if !cal.PublishFocus {
+		return
+	}
+	var target *Account
+	for i := range c.Accounts {
+		if c.Accounts[i].Name == cal.PublishAccount {
+			target = &c.Accounts[i]
 		}
 	}
-	if len(errs) > 0 {
-		return cc, errs
+	switch {
+	case strings.TrimSpace(cal.PublishAccount) == "":
+		add("calendar.publish_account", "", "required to publish focus blocks (the name of a caldav account)")
+	case target == nil:
+		add("calendar.publish_account", strconv.Quote(cal.PublishAccount), "no account has this name")
+	case target.Kind != "caldav":
+		add("calendar.publish_account", strconv.Quote(cal.PublishAccount), "focus blocks can be published to a caldav account only")
 	}
-	return cc, nil
+	if strings.TrimSpace(cal.PublishCalendar) == "" {
+		add("calendar.publish_calendar", "", "required to publish focus blocks (a calendar's name or path)")
+	}
 }
 
 func validateIMAP(f string, a Account, add func(field, value, msg string)) {
