@@ -98,9 +98,9 @@ func (s *supervisor) build(spec any) (model.Connector, error) {
 			if err != nil {
 				return nil, err
 			}
-			return buildCalendar(v, loc, s.a.clk, s.a.log)
+			return buildCalendar(v, loc, s.a.clk, s.a.log, keys{})
 		}
-		return buildAccount(v, s.a.log, &s.a.tokens, s.a.clk)
+		return buildAccount(v, s.a.log, &s.a.tokens, s.a.clk, keys{})
 	}
 	return nil, fmt.Errorf("unknown connector spec %T", spec)
 }

@@ -164,7 +164,8 @@ func (t *scheduleTab) build() fyne.CanvasObject {
 
 	left := container.NewVBox(weekBox, widget.NewSeparator(), calendarBox)
 	right := container.NewVBox(rhythmBox, widget.NewSeparator(), vacBox, widget.NewSeparator(), urgentBox)
-	t.refreshPreview()
+	// The preview is drawn by settings.changed, once the working copy is
+	// compiled.
 	return container.NewVScroll(container.NewPadded(container.NewVBox(
 		previewBox,
 		widget.NewSeparator(),
@@ -381,12 +382,21 @@ func (t *scheduleTab) buildDay() {
 	if t.dayEditor == nil {
 		return
 	}
-	s := t.s
 	w := t.day
 	base := "schedule.days." + dayName(w)
-	s.dropParse("schedule.days.") // one day's editor exists at a time
+	t.s.dropParse("schedule.days.") // one day's editor exists at a time
 	d := t.week()[w]
+	rows := t.workRows(w, d, base)
+	rows = append(rows, t.checkinRows(w, d, base)...)
+	rows = append(rows, t.focusRows(w, d, base)...)
+	rows = append(rows, t.copyRow(w)...)
+	t.dayEditor.Objects = rows
+	t.dayEditor.Refresh()
+}
 
+// workRows edit the day's working hours.
+func (t *scheduleTab) workRows(w time.Weekday, d schedule.Day, base string) []fyne.CanvasObject {
+	s := t.s
 	workPath := base + ".work"
 	var start, end *widget.Entry
 	workOn := widget.NewCheck("Working day", nil)
@@ -428,10 +438,13 @@ func (t *scheduleTab) buildDay() {
 		s.changed()
 	}
 	workRow := container.NewHBox(workOn, widget.NewLabel("from"), fixedWidth(76, start), widget.NewLabel("to"), fixedWidth(76, end))
+	return []fyne.CanvasObject{workRow, s.fe.slot(workPath, workPath+".start", workPath+".end")}
+}
 
-	rows := []fyne.CanvasObject{workRow, s.fe.slot(workPath, workPath+".start", workPath+".end")}
-
-	rows = append(rows, heading("Check-ins"))
+// checkinRows edit the day's check-ins: a time and a window each.
+func (t *scheduleTab) checkinRows(w time.Weekday, d schedule.Day, base string) []fyne.CanvasObject {
+	s := t.s
+	rows := []fyne.CanvasObject{heading("Check-ins")}
 	if len(d.Checkins) == 0 {
 		msg := "No check-ins on this day."
 		if d.Work == nil {
@@ -491,8 +504,13 @@ func (t *scheduleTab) buildDay() {
 		addCheckin.Disable()
 	}
 	rows = append(rows, container.NewHBox(addCheckin))
+	return rows
+}
 
-	rows = append(rows, heading("Focus blocks"))
+// focusRows edit the day's focus blocks.
+func (t *scheduleTab) focusRows(w time.Weekday, d schedule.Day, base string) []fyne.CanvasObject {
+	s := t.s
+	rows := []fyne.CanvasObject{heading("Focus blocks")}
 	if len(d.Focus) == 0 {
 		rows = append(rows, note("No focus blocks on this day."))
 	}
@@ -527,7 +545,12 @@ func (t *scheduleTab) buildDay() {
 		s.changed()
 	})
 	rows = append(rows, container.NewHBox(addFocus))
+	return rows
+}
 
+// copyRow copies the day to the other working days.
+func (t *scheduleTab) copyRow(w time.Weekday) []fyne.CanvasObject {
+	s := t.s
 	copyBtn := widget.NewButtonWithIcon(fmt.Sprintf("Copy %s to Monday–Friday", w), theme.ContentCopyIcon(), func() {
 		src := t.week()[w]
 		for _, o := range []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday} {
@@ -538,10 +561,7 @@ func (t *scheduleTab) buildDay() {
 		s.info.SetText(fmt.Sprintf("Copied %s to Monday–Friday.", w))
 		s.changed()
 	})
-	rows = append(rows, widget.NewSeparator(), container.NewHBox(copyBtn))
-
-	t.dayEditor.Objects = rows
-	t.dayEditor.Refresh()
+	return []fyne.CanvasObject{widget.NewSeparator(), container.NewHBox(copyBtn)}
 }
 
 // buildVacations lays out the vacation rows.
@@ -600,14 +620,11 @@ func (t *scheduleTab) refreshPreview() {
 			return
 		}
 	}
-	p, err := t.s.cfg.Plan()
-	if err == nil {
-		err = p.Validate()
-	}
-	if err != nil {
+	if t.s.compiled.Plan == nil {
 		t.preview.setEmpty("Fix the schedule's problems (marked in red) to see the preview.")
 		return
 	}
+	p := *t.s.compiled.Plan
 	p.Busy = t.s.calendar.Busy
 	days := p.Preview(t.s.u.now(), 7)
 	t.preview.setLines(previewLines(days, t.s.calendar.Publish.Blocks))
