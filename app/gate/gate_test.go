@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	_ "time/tzdata"
@@ -600,6 +601,64 @@ func TestRunSeesAClockThatMovedBeforeTheTimer(t *testing.T) {
 			}
 		case <-timeout:
 			t.Fatal("no focus event for the 09:00 block: Run waits on a timer made after the clock moved")
+		}
+	}
+}
+
+// readJumpClock is a fake clock that is set forward once, right after
+// the read it is armed for returns: the clock moving between Tick's look
+// and Run's.
+type readJumpClock struct {
+	*clock.Fake
+	to    time.Time
+	mu    sync.Mutex
+	armed bool
+}
+
+func (c *readJumpClock) Now() time.Time {
+	now := c.Fake.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.armed {
+		c.armed = false
+		c.Fake.Set(c.to)
+	}
+	return now
+}
+
+// A clock that reaches the next transition after Tick read it, before Run
+// reads it, gets the transition at once: Run must not wait on a timer of a
+// millisecond that only a later move of the clock fires (the desktop test
+// that sets 09:00 right after start-up saw no focus block that way).
+func TestRunSeesAClockThatMovedAfterTheTick(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "sluice.db"), store.Options{Timeout: time.Second, NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	clk := &readJumpClock{Fake: clock.NewFake(at(t, "2026-11-23 08:59:00")), to: at(t, "2026-11-23 09:00:00")}
+	g, err := New(st, clk, Settings{Plan: schedule.TwiceADay(berlin(t))}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, stop := g.Subscribe(16)
+	defer stop()
+	clk.mu.Lock()
+	clk.armed = true // Tick's read of the clock is the next one
+	clk.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case e := <-events:
+			if e.Kind == EventMode && e.Status.Mode == model.ModeFocus {
+				return
+			}
+		case <-timeout:
+			t.Fatal("no focus event for the 09:00 block: Run waits on a timer made after the clock passed the transition")
 		}
 	}
 }

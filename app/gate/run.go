@@ -22,10 +22,16 @@ func (g *Gate) Run(ctx context.Context) error {
 			first = false
 		}
 		now := g.clk.Now()
+		if !next.IsZero() && !now.Before(next) {
+			// The clock reached the transition since Tick read it (a test
+			// clock set at that moment, or a slow tick): tick again now
+			// rather than wait for a timer that only a later move fires.
+			continue
+		}
 		d := MaxTick
 		if !next.IsZero() {
 			if until := next.Sub(now); until < d {
-				d = max(until, time.Millisecond)
+				d = until
 			}
 		}
 		t := g.clk.NewTimer(d)
