@@ -267,13 +267,13 @@ func holdOptions(acc config.Account, rs func() imap.SieveRules) imap.HoldOptions
 // delivery needs from the running app: the rules as they are now.
 func (a *App) buildIMAP(acc config.Account) (model.Connector, error) {
 	log := a.log.With("account", acc.Name, "kind", acc.Kind)
-	opt, err := imapOptions(acc, log, &a.tokens)
+	opt, err := imapOptions(acc, log, &a.tokens, keys{})
 	if err != nil {
 		return nil, err
 	}
 	// The connector words its hold against the gate's times (the next
 	// check-in): one clock for both.
-	opt.Now = a.clk.Now
+	opt.Clock = a.clk
 	if opt.Hold.Sieve != nil {
 		opt.Hold.Sieve.Rules = a.sieveRules
 	}
@@ -291,8 +291,7 @@ func sieveRulesOf(cfg config.Config) imap.SieveRules {
 	for _, r := range cfg.Rules {
 		out.Rules = append(out.Rules, sieveRule(r))
 	}
-	b := cfg.Builtins()
-	out.VIPs, out.UrgentKeywords, out.UrgentChannel = b.VIPs, b.UrgentKeywords, b.UrgentChannel
+	out.VIPs, out.UrgentKeywords, out.UrgentChannel = cfg.Urgent.VIPs, cfg.Urgent.Keywords, cfg.Urgent.Channel
 	return out
 }
 
@@ -355,7 +354,7 @@ func ReleaseOnServer(ctx context.Context, acc config.Account, log *slog.Logger) 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	opt, err := imapOptions(acc, log, nil)
+	opt, err := imapOptions(acc, log, nil, keys{})
 	if err != nil {
 		return 0, "", err
 	}

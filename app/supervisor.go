@@ -93,19 +93,19 @@ func kindOf(spec any) model.Kind {
 func (s *supervisor) build(spec any) (model.Connector, error) {
 	switch v := spec.(type) {
 	case config.Local:
-		return local.New(local.Options{Account: LocalAccount, Addr: v.Listen, Token: s.a.token, Logger: s.a.log})
+		return local.New(local.Options{Account: LocalAccount, Addr: v.Listen, Token: s.a.token, Logger: s.a.log, Clock: s.a.clk})
 	case config.Account:
 		if v.IsCalendar() {
 			loc, err := s.a.Config().Location()
 			if err != nil {
 				return nil, err
 			}
-			return buildCalendar(v, loc, s.a.clk, s.a.log)
+			return buildCalendar(v, loc, s.a.clk, s.a.log, keys{})
 		}
 		if v.Kind == "imap" {
 			return s.a.buildIMAP(v)
 		}
-		return buildAccount(v, s.a.log, &s.a.tokens, s.a.clk)
+		return buildAccount(v, s.a.log, &s.a.tokens, s.a.clk, keys{})
 	}
 	return nil, fmt.Errorf("unknown connector spec %T", spec)
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,14 +11,11 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/sluice-app/sluice/app/config"
 	"github.com/sluice-app/sluice/app/gate"
 	"github.com/sluice-app/sluice/app/model"
-	"github.com/sluice-app/sluice/app/store"
-	"github.com/sluice-app/sluice/connectors/local"
 )
 
 // ErrNotRunning means no Sluice answers on the data directory's endpoint.
@@ -56,15 +52,14 @@ func (e *Error) NotFound() bool { return e.Code == http.StatusNotFound }
 
 // Client talks to a running Sluice.
 type Client struct {
-	hc    *http.Client
-	token string
-	base  string
+	hc   *http.Client
+	base string
 }
 
 // NewClient returns a client for the Sluice running on dataDir. It does
 // not connect until the first call.
 func NewClient(dataDir string) *Client {
-	network, addr, token, err := dialer(dataDir)
+	network, addr, err := dialer(dataDir)
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			if err != nil {
@@ -82,7 +77,7 @@ func NewClient(dataDir string) *Client {
 		},
 		DisableCompression: true,
 	}
-	return &Client{hc: &http.Client{Transport: tr}, token: token, base: "http://sluice"}
+	return &Client{hc: &http.Client{Transport: tr}, base: "http://sluice"}
 }
 
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
@@ -101,9 +96,6 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return dialFailed(err)
@@ -231,7 +223,7 @@ func (c *Client) Snooze(ctx context.Context, ids []string) (int, error) {
 }
 
 // Send pushes an item into the local inbox; it is durable when Send returns.
-func (c *Client) Send(ctx context.Context, msg local.Message) (string, error) {
+func (c *Client) Send(ctx context.Context, msg SendRequest) (string, error) {
 	var r SendReply
 	return r.ID, c.do(ctx, "POST", "/v1/send", msg, &r)
 }
@@ -260,8 +252,8 @@ func (c *Client) Reload(ctx context.Context) error {
 }
 
 // Stats returns per-day statistics for the last days.
-func (c *Client) Stats(ctx context.Context, days int) ([]store.DayStats, error) {
-	var r []store.DayStats
+func (c *Client) Stats(ctx context.Context, days int) ([]gate.DayStats, error) {
+	var r []gate.DayStats
 	return r, c.do(ctx, "GET", fmt.Sprintf("/v1/stats?days=%d", days), nil, &r)
 }
 
@@ -321,9 +313,6 @@ func (c *Client) Events(ctx context.Context) (<-chan gate.Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return nil, dialFailed(err)
@@ -371,15 +360,4 @@ func Running(dataDir string, timeout time.Duration) bool {
 	defer cancel()
 	_, err := NewClient(dataDir).Status(ctx)
 	return err == nil
-}
-
-func requireToken(token string, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
-			writeJSON(w, http.StatusUnauthorized, ErrorReply{Error: "missing or wrong token"})
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }

@@ -11,8 +11,6 @@ import (
 	"github.com/sluice-app/sluice/app/gate"
 	"github.com/sluice-app/sluice/app/model"
 	"github.com/sluice-app/sluice/app/schedule"
-	"github.com/sluice-app/sluice/app/store"
-	"github.com/sluice-app/sluice/connectors/local"
 )
 
 // Backend is what the server serves: the running app implements it, tests
@@ -30,12 +28,12 @@ type Backend interface {
 	Done(ids []string) (int, error)
 	DoneAll() (int, error)
 	Snooze(ids []string) (int, error)
-	Send(msg local.Message) (model.Item, error)
+	Send(msg SendRequest) (model.Item, error)
 	TestRule(it model.Item) gate.Verdict
 	Config() config.Config
 	SetConfig(c config.Config) error
 	Reload() error
-	Stats(days int) ([]store.DayStats, error)
+	Stats(days int) ([]gate.DayStats, error)
 	Subscribe(buf int) (<-chan gate.Event, func())
 	OpenWindow(name string) error
 	AccountTest(name string) (string, error)
@@ -164,6 +162,18 @@ type IDsRequest struct {
 // CountReply says how many items a command changed.
 type CountReply struct {
 	Count int `json:"count"`
+}
+
+// SendRequest is one item pushed into the local inbox (`sluice send`):
+// the same fields the local inbox's HTTP endpoint takes.
+type SendRequest struct {
+	Title   string `json:"title"`
+	Body    string `json:"body,omitempty"`
+	From    string `json:"from,omitempty"`    // "Name <addr>", an address, or a name
+	Link    string `json:"link,omitempty"`    // opened from the digest
+	Urgent  bool   `json:"urgent,omitempty"`  // the sender asks to break through
+	Channel string `json:"channel,omitempty"` // default "inbox"
+	ID      string `json:"id,omitempty"`      // optional idempotency key: the same id twice is one item
 }
 
 // SendReply answers a send.

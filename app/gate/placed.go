@@ -16,31 +16,30 @@ var _ model.PlacingSink = (*Gate)(nil)
 // reports its stored state with New false; one a rule ignores reports
 // state 0.
 func (g *Gate) IngestPlaced(ctx context.Context, b model.Batch) ([]model.Placement, error) {
-	return g.ingest(ctx, b, true)
-}
-
-// placeLocked fills in placements: the items this batch added (with the
-// state the gate decided), then the state of the others from the store.
-func (g *Gate) placeLocked(placed []model.Placement, added []model.Item) error {
-	now := make(map[string]model.State, len(added))
-	for _, it := range added {
-		now[it.ID] = it.State
+	items, err := g.Accept(ctx, b)
+	if err != nil {
+		return nil, err
 	}
+	placed := make([]model.Placement, len(items))
+	seen := make(map[string]bool, len(items))
 	var others []string
-	for i := range placed {
-		if st, ok := now[placed[i].ID]; ok {
-			placed[i].State, placed[i].New = st, true
-			delete(now, placed[i].ID) // a repeat within the batch is not new
-			continue
+	for i, it := range items {
+		placed[i].ID = it.ID
+		// Accept gives a stored item its Seq; a repeat within the batch
+		// is not new.
+		if it.Seq != 0 && !seen[it.ID] {
+			placed[i].State, placed[i].New = it.State, true
+		} else {
+			others = append(others, it.ID)
 		}
-		others = append(others, placed[i].ID)
+		seen[it.ID] = true
 	}
 	if len(others) == 0 {
-		return nil
+		return placed, nil
 	}
 	sts, err := g.st.States(others)
 	if err != nil {
-		return fmt.Errorf("ingest: %w", err)
+		return nil, fmt.Errorf("ingest: %w", err)
 	}
 	j := 0
 	for i := range placed {
@@ -50,14 +49,15 @@ func (g *Gate) placeLocked(placed []model.Placement, added []model.Item) error {
 		placed[i].State = sts[j]
 		j++
 	}
-	return nil
+	return placed, nil
 }
 
 // Placements implements model.PlacingSink.
-func (g *Gate) Placements(ctx context.Context, account string, ids []string) ([]model.Placement, error) {
+func (g *Gate) Placements(ctx context.Context, account string, sourceIDs []string) ([]model.Placement, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	ids := itemIDs(account, sourceIDs)
 	sts, err := g.st.States(ids)
 	if err != nil {
 		return nil, err
@@ -71,15 +71,25 @@ func (g *Gate) Placements(ctx context.Context, account string, ids []string) ([]
 
 // Note implements model.PlacingSink: the entry is written at the gate's
 // clock's time, in one transaction for all the items.
-func (g *Gate) Note(ctx context.Context, account string, ids []string, text string) error {
+func (g *Gate) Note(ctx context.Context, account string, sourceIDs []string, text string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if len(ids) == 0 {
+	if len(sourceIDs) == 0 {
 		return nil
 	}
-	_, err := g.st.Annotate(ids, g.clk.Now(), text)
+	_, err := g.st.Annotate(itemIDs(account, sourceIDs), g.clk.Now(), text)
 	return err
+}
+
+// itemIDs are the IDs the gate gives the account's items with these
+// source IDs.
+func itemIDs(account string, sourceIDs []string) []string {
+	ids := make([]string, len(sourceIDs))
+	for i, s := range sourceIDs {
+		ids[i] = model.ItemID(account, s)
+	}
+	return ids
 }
 
 // HoldInfo is what a connector that holds mail on the server needs to

@@ -15,7 +15,7 @@ import (
 
 // Placement is where the gate put one item of a batch.
 type Placement struct {
-	ID string
+	ID string // the item's ID, as the gate gave it
 	// State is the item's state in the store: held, released or done; 0
 	// when it is not stored (a rule ignores it, or it was pruned long ago).
 	State State
@@ -34,13 +34,14 @@ type PlacingSink interface {
 	// IngestPlaced is Ingest that also reports, for each item of the batch
 	// in order, its placement after the batch was stored.
 	IngestPlaced(ctx context.Context, b Batch) ([]Placement, error)
-	// Placements reports where the account's items with these IDs stand
-	// now, in order (New is false).
-	Placements(ctx context.Context, account string, ids []string) ([]Placement, error)
+	// Placements reports where the account's items with these source IDs
+	// stand now, in order (New is false). The connector names items by
+	// their source IDs: the sink alone gives items their IDs.
+	Placements(ctx context.Context, account string, sourceIDs []string) ([]Placement, error)
 	// Note appends text to the decision log of the account's items with
-	// these IDs (where their mail is: "mail moved to Sluice/Held"). IDs of
-	// items not stored are skipped.
-	Note(ctx context.Context, account string, ids []string, text string) error
+	// these source IDs (where their mail is: "mail moved to
+	// Sluice/Held"). Items not stored are skipped.
+	Note(ctx context.Context, account string, sourceIDs []string, text string) error
 }
 
 // HoldInfo is what a connector that holds on the server knows of the

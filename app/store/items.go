@@ -261,84 +261,89 @@ func (s *Store) lookup(id string) (uint64, error) {
 // Put stores new items and the cursors that produced them in one
 // transaction; see Ingest.
 func (s *Store) Put(items []model.Item, cursors []model.Cursor) (added []model.Item, err error) {
-	return s.Ingest(items, cursors, "", nil)
+	return s.Ingest(Batch{Items: items, Cursors: cursors})
 }
 
-// Ingest stores new items, the cursors that produced them and a change to
-// day's stats in one transaction, so a crash keeps all or none of them.
+// Batch is the work of one Ingest: new items, the cursors that produced
+// them, and what to decide and count inside the same transaction.
+type Batch struct {
+	Items   []model.Item
+	Cursors []model.Cursor
+	// Admit, when set, is called inside the transaction for each item that
+	// is new (neither stored, nor pruned with its tombstone kept, nor
+	// earlier in the batch), in order, before it is written. It decides
+	// the item's fate (state, action, log) and returns false to leave it
+	// out: nothing of it is stored or recorded. An item already known
+	// never reaches Admit, so what it decides (an urgent breakthrough, say)
+	// is never spent on a message the store would drop. It must not call
+	// the Store.
+	Admit func(it *model.Item) bool
+	// Stats, when set, is called inside the transaction with Day's stats
+	// and the added items; it must not call the Store.
+	Day   string
+	Stats func(d *DayStats, added []model.Item)
+}
+
+// Ingest stores a batch's new items, the cursors that produced them and a
+// change to the day's stats in one transaction, so a crash keeps all or
+// none of them.
 //
-// An item whose ID is already stored (or was stored and pruned) is skipped:
-// that is the de-duplication by source id. An empty ID is filled in with
-// model.ItemID(Account, SourceID). Items with Action == ActionIgnore are not
-// recorded at all. New items get their Seq and are returned in input order.
-// A cursor with a nil Value is deleted. stats, when not nil, is called
-// inside the transaction with the day's stats and the added items; it must
-// not call the Store.
-func (s *Store) Ingest(items []model.Item, cursors []model.Cursor, day string, stats func(*DayStats, []model.Item)) ([]model.Item, error) {
-	if stats != nil {
-		if err := checkDay(day); err != nil {
+// This is the one place that decides whether an item is new: an item
+// whose ID is already stored, was stored and pruned (its tombstone is
+// kept), or came earlier in the batch is skipped, and only new items reach
+// b.Admit. Every item must carry its ID (model.ItemID of its account and
+// source ID, given by the gate); one without is an error and fails the
+// batch. Items with Action == ActionIgnore are not recorded at all. New
+// items get their Seq and are returned in input order. A cursor with a nil
+// Value is deleted.
+func (s *Store) Ingest(b Batch) ([]model.Item, error) {
+	if b.Stats != nil {
+		if err := checkDay(b.Day); err != nil {
 			return nil, err
 		}
 	}
-	for _, c := range cursors {
+	for _, c := range b.Cursors {
 		if err := checkAccount(c.Account); err != nil {
 			return nil, fmt.Errorf("cursor %q: %w", c.Key, err)
 		}
 	}
+	keys := make([]idKey, len(b.Items))
+	for i, it := range b.Items {
+		if it.ID == "" {
+			return nil, fmt.Errorf("item %q from %s: %w", it.SourceID, it.Account, ErrNoID)
+		}
+		k, ok := parseID(it.ID)
+		if !ok {
+			return nil, fmt.Errorf("item %q from %s: id is not %d lowercase hex characters", it.ID, it.Account, model.IDLen)
+		}
+		keys[i] = k
+	}
 	var added []model.Item
 	err := s.update(func(w *wtx) error {
-		for i := range items {
-			it := items[i]
+		added = added[:0] // a retried transaction starts again
+		seen := make(map[idKey]bool, len(b.Items))
+		for i := range b.Items {
+			it, k := b.Items[i], keys[i]
+			if seen[k] || w.known(k) {
+				continue
+			}
+			seen[k] = true
+			if b.Admit != nil && !b.Admit(&it) {
+				continue
+			}
 			if it.Action == model.ActionIgnore {
 				continue
 			}
-			if it.ID == "" {
-				it.ID = model.ItemID(it.Account, it.SourceID)
-			}
-			k, ok := parseID(it.ID)
-			if !ok {
-				return fmt.Errorf("item %q from %s: id is not %d lowercase hex characters", it.ID, it.Account, model.IDLen)
-			}
-			if w.known(k) {
-				continue
-			}
-			seq, err := w.items.NextSequence()
-			if err != nil {
-				return fmt.Errorf("next sequence: %w", err)
-			}
-			it.Seq = seq
-			if err := w.put(&it, 0); err != nil {
+			if err := w.add(&it, k); err != nil {
 				return err
 			}
-			if it.Body != "" {
-				if err := w.tx.Bucket(bucketBodies).Put(seqKey(seq), []byte(it.Body)); err != nil {
-					return fmt.Errorf("put item %s body: %w", it.ID, err)
-				}
-			}
-			if err := w.idLog.Put(seqKey(seq), bytes.Clone(k[:])); err != nil {
-				return fmt.Errorf("record id %s: %w", it.ID, err)
-			}
-			if w.added == nil {
-				w.added = make(map[idKey]uint64, len(items))
-			}
-			w.added[k] = seq
 			added = append(added, it)
 		}
-		cb := w.tx.Bucket(bucketCursors)
-		for _, c := range cursors {
-			k := cursorKey(c.Account, c.Key)
-			var err error
-			if c.Value == nil {
-				err = cb.Delete(k)
-			} else {
-				err = cb.Put(k, bytes.Clone(c.Value))
-			}
-			if err != nil {
-				return fmt.Errorf("cursor %s/%s: %w", c.Account, c.Key, err)
-			}
+		if err := w.putCursors(b.Cursors); err != nil {
+			return err
 		}
-		if stats != nil {
-			return updateStats(w.tx, day, func(d *DayStats) { stats(d, added) })
+		if b.Stats != nil {
+			return updateStats(w.tx, b.Day, func(d *DayStats) { b.Stats(d, added) })
 		}
 		return nil
 	})
@@ -346,6 +351,49 @@ func (s *Store) Ingest(items []model.Item, cursors []model.Cursor, day string, s
 		return nil, err
 	}
 	return added, nil
+}
+
+// add writes a new item with id k: its Seq, body, text and id log entry.
+func (w *wtx) add(it *model.Item, k idKey) error {
+	seq, err := w.items.NextSequence()
+	if err != nil {
+		return fmt.Errorf("next sequence: %w", err)
+	}
+	it.Seq = seq
+	if err := w.put(it, 0); err != nil {
+		return err
+	}
+	if it.Body != "" {
+		if err := w.tx.Bucket(bucketBodies).Put(seqKey(seq), []byte(it.Body)); err != nil {
+			return fmt.Errorf("put item %s body: %w", it.ID, err)
+		}
+	}
+	if err := w.idLog.Put(seqKey(seq), bytes.Clone(k[:])); err != nil {
+		return fmt.Errorf("record id %s: %w", it.ID, err)
+	}
+	if w.added == nil {
+		w.added = map[idKey]uint64{}
+	}
+	w.added[k] = seq
+	return nil
+}
+
+// putCursors writes cursors, deleting those with a nil Value.
+func (w *wtx) putCursors(cursors []model.Cursor) error {
+	cb := w.tx.Bucket(bucketCursors)
+	for _, c := range cursors {
+		k := cursorKey(c.Account, c.Key)
+		var err error
+		if c.Value == nil {
+			err = cb.Delete(k)
+		} else {
+			err = cb.Put(k, bytes.Clone(c.Value))
+		}
+		if err != nil {
+			return fmt.Errorf("cursor %s/%s: %w", c.Account, c.Key, err)
+		}
+	}
+	return nil
 }
 
 // known reports whether an item with id k is stored, was added earlier in

@@ -84,8 +84,8 @@ func (s *Sink) Ingest(ctx context.Context, b model.Batch) error {
 	fresh := map[string]model.Item{}
 	var again []model.Item
 	for _, it := range b.Items {
-		it.Account = b.Account
-		id := model.ItemID(b.Account, it.SourceID)
+		it = asGateMakesIt(b.Account, it)
+		id := it.ID
 		old, ok := s.items[id]
 		if !ok {
 			old, ok = fresh[id]
@@ -105,7 +105,6 @@ func (s *Sink) Ingest(ctx context.Context, b model.Batch) error {
 	for _, it := range b.Items {
 		id := model.ItemID(b.Account, it.SourceID)
 		if it, ok := fresh[id]; ok {
-			it.ID = id
 			s.items[id] = it
 			s.order = append(s.order, id)
 			delete(fresh, id)
@@ -120,6 +119,28 @@ func (s *Sink) Ingest(ctx context.Context, b model.Batch) error {
 	}
 	s.batches = append(s.batches, cloneBatch(b))
 	return nil
+}
+
+// Accept implements model.AcceptSink: Ingest, then the batch's items as
+// the gate makes them (with their IDs), in input order.
+func (s *Sink) Accept(ctx context.Context, b model.Batch) ([]model.Item, error) {
+	if err := s.Ingest(ctx, b); err != nil {
+		return nil, err
+	}
+	out := make([]model.Item, len(b.Items))
+	for i, it := range b.Items {
+		out[i] = asGateMakesIt(b.Account, it)
+	}
+	return out, nil
+}
+
+// asGateMakesIt is the item as the gate stores it: in the batch's
+// account, with the ID the gate gives it and its text cleaned.
+func asGateMakesIt(account string, it model.Item) model.Item {
+	it.Account = account
+	it.Clean()
+	it.ID = model.ItemID(account, it.SourceID)
+	return it
 }
 
 // checkBatch lists the ways b breaks the contract.
@@ -221,8 +242,8 @@ func (s *Sink) Refused() int {
 	return s.refused
 }
 
-// Items returns the stored items in the order they were first stored,
-// each with the ID the gate would give it.
+// Items returns the stored items in the order they were first stored, as
+// the gate would store them: with their ID and their text cleaned.
 func (s *Sink) Items() []model.Item {
 	s.mu.Lock()
 	defer s.mu.Unlock()

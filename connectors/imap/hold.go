@@ -185,7 +185,7 @@ type holder struct {
 	sel     string              // the folder selected (read-write) on mk
 	selVal  uint32              // its UIDVALIDITY
 	heldVal uint32              // the hold folder's UIDVALIDITY the map is for
-	held    map[imap.UID]string // hold folder UID → item ID, as far as known
+	held    map[imap.UID]string // hold folder UID → its item's source ID, as far as known
 }
 
 func newHolder(c *Connector) *holder {

@@ -234,7 +234,7 @@ func checkPlaces(t *testing.T, c *imapclient.Client, held string, msgs map[strin
 // and checks both folders on the server after each step.
 func testHoldAndRelease(t *testing.T, local, held string, copies bool) {
 	s := dovecottest.New(t, dovecottest.Options{LocalConf: local})
-	sink := newPlacingSink()
+	sink := newPlacingSink(t)
 	sink.decide = urgentBySubject
 	c := startHold(t, holdOptions(s, "work"), sink, holding())
 	waitFor(t, 15*time.Second, "connected and holding", func() bool {
@@ -356,7 +356,7 @@ func TestDovecotHoldUnderNamespacePrefix(t *testing.T) {
 func TestDovecotHoldRefusedWithoutUIDPlus(t *testing.T) {
 	t.Parallel()
 	s := dovecottest.New(t, dovecottest.Options{LocalConf: capsNoMoveUIDPlus})
-	sink := newPlacingSink()
+	sink := newPlacingSink(t)
 	c := startHold(t, holdOptions(s, "work"), sink, holding())
 	waitFor(t, 15*time.Second, "connected, with the refusal in health", func() bool {
 		h := sink.lastHealth()
@@ -437,8 +437,10 @@ func TestDovecotHoldFinishesInterruptedCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	in, _ := json.Marshal(moving{From: "INBOX", FromValidity: sel.UIDValidity, UIDs: []imap.UID{2, 3, 4}, To: "Sluice/Held", ToValidity: st.UIDValidity, ToNext: uint32(st.UIDNext)})
-	sink := newPlacingSink()
-	sink.cursors["work\x00"+holdMovingKey] = in
+	sink := newPlacingSink(t)
+	if err := sink.Sink.Ingest(ctx(t), model.Batch{Account: "work", Cursors: []model.Cursor{{Account: "work", Key: holdMovingKey, Value: in}}}); err != nil {
+		t.Fatal(err)
+	}
 
 	startHold(t, holdOptions(s, "work"), sink, holding())
 	waitFor(t, 15*time.Second, "the interrupted copy finished", func() bool {
@@ -481,7 +483,7 @@ func TestDovecotHoldFinishesInterruptedCopy(t *testing.T) {
 func TestDovecotHoldSettlesAfterFailedMove(t *testing.T) {
 	t.Parallel()
 	s := dovecottest.New(t, dovecottest.Options{})
-	sink := newPlacingSink()
+	sink := newPlacingSink(t)
 	sink.failPlacements = errors.New("store busy")
 	_, stop := runFor(t, holdOptions(s, "work"), sink, holding())
 	waitFor(t, 15*time.Second, "connected", func() bool { return sink.lastHealth().State == model.HealthConnected })
@@ -521,7 +523,7 @@ func TestDovecotHoldSettlesAfterFailedMove(t *testing.T) {
 func TestDovecotHoldReconcilesAfterCheckinWhileAway(t *testing.T) {
 	t.Parallel()
 	s := dovecottest.New(t, dovecottest.Options{})
-	sink := newPlacingSink()
+	sink := newPlacingSink(t)
 	_, stop := runFor(t, holdOptions(s, "work"), sink, holding())
 	waitFor(t, 15*time.Second, "connected", func() bool { return sink.lastHealth().State == model.HealthConnected })
 	cl := client(t, s)
@@ -556,7 +558,7 @@ func TestDovecotHoldReconcilesAfterCheckinWhileAway(t *testing.T) {
 func TestDovecotHoldTwoConnectorsOneAccount(t *testing.T) {
 	t.Parallel()
 	s := dovecottest.New(t, dovecottest.Options{})
-	a, b := newPlacingSink(), newPlacingSink()
+	a, b := newPlacingSink(t), newPlacingSink(t)
 	ca := startHold(t, holdOptions(s, "work"), a, holding())
 	cb := startHold(t, holdOptions(s, "work"), b, holding())
 	for _, sk := range []*placingSink{a, b} {
@@ -599,7 +601,7 @@ func TestDovecotHoldTwoConnectorsOneAccount(t *testing.T) {
 
 	// A third Sluice that first sees the mail now, while holding, leaves
 	// it in INBOX: it reached the server before the last release.
-	c3 := newPlacingSink()
+	c3 := newPlacingSink(t)
 	info := holding()
 	info.Since = time.Now()
 	startHold(t, func() Options { o := holdOptions(s, "work"); o.Initial = InitialSync{Mode: InitialAll}; return o }(), c3, info)

@@ -5,15 +5,16 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"testing"
 
 	"github.com/sluice-app/sluice/app/model"
 )
 
-// placingSink is a fakeSink that places items as the gate does: a new
+// placingSink is a testSink that places items as the gate does: a new
 // item gets the state decide gives it (held unless told otherwise), an
 // item seen before keeps its state, and notes pile up in order.
 type placingSink struct {
-	*fakeSink
+	*testSink
 	pmu    sync.Mutex
 	states map[string]model.State
 	notes  map[string][]string
@@ -25,14 +26,14 @@ type placingSink struct {
 	failPlacements error
 }
 
-// Ingest records which cursors are written, then stores like fakeSink.
+// Ingest records which cursors are written, then stores like testSink.
 func (s *placingSink) Ingest(ctx context.Context, b model.Batch) error {
 	s.pmu.Lock()
 	for _, c := range b.Cursors {
 		s.writes[c.Key]++
 	}
 	s.pmu.Unlock()
-	return s.fakeSink.Ingest(ctx, b)
+	return s.testSink.Ingest(ctx, b)
 }
 
 // wrote is how often a cursor was written.
@@ -42,8 +43,8 @@ func (s *placingSink) wrote(key string) int {
 	return s.writes[key]
 }
 
-func newPlacingSink() *placingSink {
-	return &placingSink{fakeSink: newSink(), states: map[string]model.State{}, notes: map[string][]string{}, writes: map[string]int{}}
+func newPlacingSink(t testing.TB) *placingSink {
+	return &placingSink{testSink: newSink(t), states: map[string]model.State{}, notes: map[string][]string{}, writes: map[string]int{}}
 }
 
 var _ model.PlacingSink = (*placingSink)(nil)
@@ -51,53 +52,59 @@ var _ model.PlacingSink = (*placingSink)(nil)
 func (s *placingSink) IngestPlaced(ctx context.Context, b model.Batch) ([]model.Placement, error) {
 	s.pmu.Lock()
 	defer s.pmu.Unlock()
+	// The gate gives each item its ID.
+	ids := make([]string, len(b.Items))
 	known := map[string]bool{}
-	for _, it := range b.Items {
-		if _, ok := s.states[it.ID]; ok {
-			known[it.ID] = true
+	for i, it := range b.Items {
+		ids[i] = model.ItemID(b.Account, it.SourceID)
+		if _, ok := s.states[ids[i]]; ok {
+			known[ids[i]] = true
 		}
 	}
 	for _, c := range b.Cursors {
 		s.writes[c.Key]++
 	}
-	if err := s.fakeSink.Ingest(ctx, b); err != nil {
+	if err := s.testSink.Ingest(ctx, b); err != nil {
 		return nil, err
 	}
 	s.placed++
 	out := make([]model.Placement, len(b.Items))
 	for i, it := range b.Items {
-		st, ok := s.states[it.ID]
-		isNew := !ok && !known[it.ID]
+		id := ids[i]
+		st, ok := s.states[id]
+		isNew := !ok && !known[id]
 		if !ok {
 			st = model.StateHeld
 			if s.decide != nil {
 				st = s.decide(it)
 			}
-			s.states[it.ID] = st
+			s.states[id] = st
 		}
-		out[i] = model.Placement{ID: it.ID, State: st, New: isNew}
-		known[it.ID] = true
+		out[i] = model.Placement{ID: id, State: st, New: isNew}
+		known[id] = true
 	}
 	return out, nil
 }
 
-func (s *placingSink) Placements(ctx context.Context, account string, ids []string) ([]model.Placement, error) {
+func (s *placingSink) Placements(ctx context.Context, account string, srcs []string) ([]model.Placement, error) {
 	s.pmu.Lock()
 	defer s.pmu.Unlock()
 	if s.failPlacements != nil {
 		return nil, s.failPlacements
 	}
-	out := make([]model.Placement, len(ids))
-	for i, id := range ids {
+	out := make([]model.Placement, len(srcs))
+	for i, src := range srcs {
+		id := model.ItemID(account, src)
 		out[i] = model.Placement{ID: id, State: s.states[id]}
 	}
 	return out, nil
 }
 
-func (s *placingSink) Note(ctx context.Context, account string, ids []string, text string) error {
+func (s *placingSink) Note(ctx context.Context, account string, srcs []string, text string) error {
 	s.pmu.Lock()
 	defer s.pmu.Unlock()
-	for _, id := range ids {
+	for _, src := range srcs {
+		id := model.ItemID(account, src)
 		if _, ok := s.states[id]; ok {
 			s.notes[id] = append(s.notes[id], text)
 		}

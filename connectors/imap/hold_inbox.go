@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,26 +20,27 @@ import (
 type pendingEntry struct {
 	validity uint32
 	uid      imap.UID
-	id       string    // its item
+	src      string    // its item's source ID (the gate alone names items)
 	date     time.Time // when it reached the server (INTERNALDATE)
 }
 
 // pendingSet is the pending entries, written as the cursor holdPendingKey:
-// "v1" then one "<uidvalidity> <uid> <item id> <unix time>" line each.
+// "v2" then one "<uidvalidity> <uid> <source id> <unix time>" line each,
+// the source ID query-escaped.
 type pendingSet []pendingEntry
 
 func (p pendingSet) encode() []byte {
 	var b bytes.Buffer
-	b.WriteString("v1\n")
+	b.WriteString("v2\n")
 	for _, e := range p {
-		fmt.Fprintf(&b, "%d %d %s %d\n", e.validity, e.uid, e.id, e.date.Unix())
+		fmt.Fprintf(&b, "%d %d %s %d\n", e.validity, e.uid, url.QueryEscape(e.src), e.date.Unix())
 	}
 	return b.Bytes()
 }
 
 func decodePending(b []byte) (pendingSet, error) {
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) == 0 || lines[0] != "v1" {
+	if len(lines) == 0 || lines[0] != "v2" {
 		return nil, fmt.Errorf("pending holds %q: unknown version", lines[0])
 	}
 	var out pendingSet
@@ -50,10 +52,11 @@ func decodePending(b []byte) (pendingSet, error) {
 		v, err1 := strconv.ParseUint(f[0], 10, 32)
 		u, err2 := strconv.ParseUint(f[1], 10, 32)
 		t, err3 := strconv.ParseInt(f[3], 10, 64)
-		if err1 != nil || err2 != nil || err3 != nil || len(f[2]) != model.IDLen {
+		src, err4 := url.QueryUnescape(f[2])
+		if err1 != nil || err2 != nil || err3 != nil || err4 != nil || src == "" {
 			return nil, fmt.Errorf("pending holds: bad line %q", l)
 		}
-		out = append(out, pendingEntry{validity: uint32(v), uid: imap.UID(u), id: f[2], date: time.Unix(t, 0)})
+		out = append(out, pendingEntry{validity: uint32(v), uid: imap.UID(u), src: src, date: time.Unix(t, 0)})
 	}
 	return out, nil
 }
@@ -113,8 +116,8 @@ func (c *Connector) ingest(ctx context.Context, f *folder, b model.Batch, cur cu
 		if arrivedBefore(it.Received, info.Since) {
 			continue
 		}
-		for _, u := range uids[it.ID] {
-			fresh = append(fresh, pendingEntry{validity: cur.validity, uid: u, id: it.ID, date: it.Received})
+		for _, u := range uids[it.SourceID] {
+			fresh = append(fresh, pendingEntry{validity: cur.validity, uid: u, src: it.SourceID, date: it.Received})
 		}
 	}
 	h.pmu.Lock()
@@ -132,15 +135,15 @@ func (c *Connector) ingest(ctx context.Context, f *folder, b model.Batch, cur cu
 	earlier := slices.Clone(h.pending[:len(h.pending)-len(fresh)])
 	h.pmu.Unlock()
 
-	heldNew := map[string]bool{}
-	for _, p := range placed {
-		if p.New && p.State == model.StateHeld {
-			heldNew[p.ID] = true
+	heldNew := map[string]bool{} // by source ID
+	for i, p := range placed {
+		if p.New && p.State == model.StateHeld && i < len(b.Items) {
+			heldNew[b.Items[i].SourceID] = true
 		}
 	}
 	var cands, drop []pendingEntry
 	for _, e := range fresh {
-		if heldNew[e.id] {
+		if heldNew[e.src] {
 			cands = append(cands, e)
 		} else {
 			drop = append(drop, e)
@@ -211,12 +214,13 @@ func arrivedBefore(date, since time.Time) bool {
 	return !since.IsZero() && date.Before(since.Truncate(time.Second))
 }
 
-// uidsOf maps each built item to the UIDs of the messages it came from.
+// uidsOf maps each built item's source ID to the UIDs of the messages it
+// came from.
 func uidsOf(msgs []*fetched, items []model.Item) map[string][]imap.UID {
 	out := make(map[string][]imap.UID, len(items))
 	for i, it := range items {
 		if i < len(msgs) {
-			out[it.ID] = append(out[it.ID], msgs[i].uid)
+			out[it.SourceID] = append(out[it.SourceID], msgs[i].uid)
 		}
 	}
 	return out

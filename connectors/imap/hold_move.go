@@ -148,8 +148,8 @@ func (h *holder) conn(ctx context.Context) (k *conn, done func(), err error) {
 			// A connection unused for a while may have died unseen (the
 			// machine slept): prove it at once rather than wait for a
 			// command to time out.
-			if h.c.opt.Now().Sub(h.used) < idleProof || h.mk.guardFor(wakeTimeout(h.c.opt.CommandTimeout), func() error { return h.mk.cl.Noop().Wait() }) == nil {
-				h.used = h.c.opt.Now()
+			if h.c.clk.Now().Sub(h.used) < idleProof || h.mk.guardFor(wakeTimeout(h.c.opt.CommandTimeout), func() error { return h.mk.cl.Noop().Wait() }) == nil {
+				h.used = h.c.clk.Now()
 				return h.mk, func() {}, nil
 			}
 			h.dropConn()
@@ -157,7 +157,7 @@ func (h *holder) conn(ctx context.Context) (k *conn, done func(), err error) {
 	}
 	defer func() {
 		if err == nil {
-			h.used = h.c.opt.Now()
+			h.used = h.c.clk.Now()
 		}
 	}()
 	h.mu.Lock()
@@ -344,11 +344,18 @@ func (h *holder) moveCmd(k *conn, from string, uids []imap.UID, to string) ([]mo
 // dedupe undoes what two Sluices on one account moving the same message at
 // the same moment leave behind: Dovecot (and any server whose MOVE is a
 // copy and an expunge) then has the message twice in the destination. Of
-// the copies that reached to since this move began (UIDs from next on),
-// each of ours that has a twin from another mover with a lower UID is
-// removed; the other mover keeps the lowest, so exactly one copy stays,
-// whoever looks first. Copies of different messages that happen to look
-// the same (this move's own twins) are all kept.
+// the copies that reached to about when this move began (UIDs from a
+// little before next, the destination's UIDNEXT when it began: the other
+// mover may have copied just before that and expunged just after), each
+// of ours that has a twin from another mover with a lower UID is removed;
+// the other mover keeps the lowest, so exactly one copy stays, whoever
+// looks first. Copies of different messages that happen to look the same
+// (this move's own twins) are all kept.
+// dedupeSlack is how many messages besides twice a move's own may have
+// reached the destination between another mover's copy and this move's
+// start (new mail arriving meanwhile).
+const dedupeSlack = 16
+
 func (h *holder) dedupe(k *conn, to string, validity uint32, next imap.UID, out []moved, idOf map[imap.UID]string) (map[imap.UID]bool, error) {
 	ours := map[imap.UID]imap.UID{} // destination → source
 	for _, m := range out {
@@ -366,13 +373,17 @@ func (h *holder) dedupe(k *conn, to string, validity uint32, next imap.UID, out 
 	if mb.validity != validity {
 		return nil, nil
 	}
-	fresh, err := searchUIDs(k, &imap.SearchCriteria{UID: []imap.UIDSet{{{Start: next, Stop: 0}}}})
+	from := imap.UID(1)
+	if back := imap.UID(2*len(ours) + dedupeSlack); next > back {
+		from = next - back
+	}
+	fresh, err := searchUIDs(k, &imap.SearchCriteria{UID: []imap.UIDSet{{{Start: from, Stop: 0}}}})
 	if err != nil {
 		return nil, err
 	}
 	var foreign []imap.UID
 	for _, u := range fresh {
-		if _, mine := ours[u]; !mine && u >= next {
+		if _, mine := ours[u]; !mine && u >= from {
 			foreign = append(foreign, u)
 		}
 	}
@@ -633,8 +644,8 @@ func (h *holder) finishCopy(ctx context.Context, k *conn) error {
 	return h.record(ctx, nil)
 }
 
-// identities fetches what identifies each message (see sourceID) and
-// returns the item ID by UID.
+// identities fetches what identifies each message and returns its source
+// ID (see sourceID) by UID.
 func (h *holder) identities(k *conn, name string, validity uint32, uids []imap.UID) (map[imap.UID]string, error) {
 	f := &folder{c: h.c, name: name}
 	out := make(map[imap.UID]string, len(uids))
@@ -646,7 +657,7 @@ func (h *holder) identities(k *conn, name string, validity uint32, uids []imap.U
 		}
 		uids = uids[n:]
 		for i, it := range f.items(epoch{validity: validity}, msgs) {
-			out[msgs[i].uid] = it.ID
+			out[msgs[i].uid] = it.SourceID
 		}
 	}
 	return out, nil
@@ -690,18 +701,18 @@ func (h *holder) hold(ctx context.Context, validity uint32, cands []pendingEntry
 	h.moveMu.Lock()
 	defer h.moveMu.Unlock()
 	info := h.holdInfo()
-	now := h.c.opt.Now()
+	now := h.c.clk.Now()
 	h.mu.Lock()
 	ended := h.ended
 	h.mu.Unlock()
 	if ended {
 		return cands, nil
 	}
-	ids := make([]string, len(cands))
+	srcs := make([]string, len(cands))
 	for i, e := range cands {
-		ids[i] = e.id
+		srcs[i] = e.src
 	}
-	placed, err := sink.Placements(ctx, h.c.opt.Account, ids)
+	placed, err := sink.Placements(ctx, h.c.opt.Account, srcs)
 	if err != nil {
 		return nil, fmt.Errorf("ask where the items stand: %w", err)
 	}
@@ -715,7 +726,7 @@ func (h *holder) hold(ctx context.Context, validity uint32, cands []pendingEntry
 		case !info.Until.IsZero() && !now.Before(info.Until.Add(-holdGrace)):
 		default:
 			uids = append(uids, e.uid)
-			idOf[e.uid] = e.id
+			idOf[e.uid] = e.src
 		}
 	}
 	if len(uids) == 0 {
@@ -859,7 +870,7 @@ func (h *holder) release(ctx context.Context, uids []imap.UID, validity uint32, 
 // released records this connector's release, so that mail that reached
 // the server before it is never held again.
 func (h *holder) released(ctx context.Context) {
-	now := h.c.opt.Now()
+	now := h.c.clk.Now()
 	h.mu.Lock()
 	h.since = now
 	h.mu.Unlock()

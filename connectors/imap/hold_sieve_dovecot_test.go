@@ -51,7 +51,7 @@ func lmtp(t *testing.T, s *dovecottest.Server, from, subject string) {
 func TestDovecotHoldAtDelivery(t *testing.T) {
 	t.Parallel()
 	s := dovecottest.New(t, dovecottest.Options{Sieve: &dovecottest.Sieve{}})
-	sink := newPlacingSink()
+	sink := newPlacingSink(t)
 	sink.decide = fromBoss
 	c := startHold(t, sieveHoldOptions(s), sink, holding())
 	waitFor(t, 20*time.Second, "connected, the hold script in force", func() bool {
@@ -115,7 +115,7 @@ func TestDovecotHoldAtDeliveryKeepsUserScript(t *testing.T) {
 	if err := s.PutSieveScript("alice", "mine", mine, true); err != nil {
 		t.Fatal(err)
 	}
-	sink := newPlacingSink()
+	sink := newPlacingSink(t)
 	sink.decide = fromBoss
 	startHold(t, sieveHoldOptions(s), sink, holding())
 	waitFor(t, 20*time.Second, "the reason in health", func() bool {

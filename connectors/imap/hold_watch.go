@@ -191,7 +191,7 @@ func (h *holder) look(ctx context.Context, k *conn, f *folder, seen *heldView, f
 		h.moveMu.Lock()
 		if h.heldVal == mb.validity {
 			for i, m := range msgs {
-				h.held[m.uid] = items[i].ID
+				h.held[m.uid] = items[i].SourceID
 			}
 		}
 		h.moveMu.Unlock()
@@ -201,9 +201,9 @@ func (h *holder) look(ctx context.Context, k *conn, f *folder, seen *heldView, f
 				back = append(back, msgs[i].uid)
 			case !p.New:
 			case slices.Contains(marked, msgs[i].uid):
-				atDelivery = append(atDelivery, p.ID)
+				atDelivery = append(atDelivery, items[i].SourceID)
 			default:
-				byOther = append(byOther, p.ID)
+				byOther = append(byOther, items[i].SourceID)
 			}
 		}
 		for _, n := range []struct {

@@ -68,7 +68,7 @@ func (c *Connector) Run(ctx context.Context, sink model.Sink) error {
 	}
 	wg.Wait()
 	r.hmu.Lock()
-	r.last = model.Health{Account: c.opt.Account, Kind: model.KindIMAP, State: model.HealthStopped, Since: c.opt.Now()}
+	r.last = model.Health{Account: c.opt.Account, Kind: model.KindIMAP, State: model.HealthStopped, Since: c.clk.Now()}
 	sink.ReportHealth(r.last)
 	r.hmu.Unlock()
 	return nil
@@ -218,7 +218,7 @@ func (r *run) publishLocked() {
 	}
 	h.Since = r.last.Since
 	if h.State != r.last.State || h.Since.IsZero() {
-		h.Since = r.c.opt.Now()
+		h.Since = r.c.clk.Now()
 	}
 	r.last = h
 	r.sink.ReportHealth(h)
@@ -255,19 +255,19 @@ func (w *watcher) loop(ctx context.Context) {
 		}
 		delay := backoff(c.opt.BackoffBase, c.opt.BackoffCap, attempt)
 		attempt++
-		until := c.opt.Now().Add(delay)
+		until := c.clk.Now().Add(delay)
 		w.r.set(w.f.name, folderState{state: model.HealthBackingOff, detail: err.Error(), until: until})
 		if pe := (*passwordError)(nil); !errors.As(err, &pe) {
 			c.log.Info("connection failed; retrying", "folder", w.f.name, "err", err, "in", delay.Round(time.Millisecond))
 		}
-		t := time.NewTimer(delay)
+		t := c.clk.NewTimer(delay)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return
 		case <-w.wake:
 			attempt = 0
-		case <-t.C:
+		case <-t.C():
 		}
 		t.Stop()
 	}
@@ -352,12 +352,12 @@ func (w *watcher) idle(ctx context.Context, k *conn, ready func()) (woke bool, e
 		return false, fmt.Errorf("idle: %w", err)
 	}
 	ready()
-	refresh := time.NewTimer(w.r.c.opt.IdleRefresh)
+	refresh := w.r.c.clk.NewTimer(w.r.c.opt.IdleRefresh)
 	defer refresh.Stop()
 	select {
 	case <-ctx.Done():
 	case <-k.newMail:
-	case <-refresh.C:
+	case <-refresh.C():
 	case <-w.wake:
 		woke = true
 	case <-k.cl.Closed():
@@ -382,12 +382,12 @@ func (w *watcher) idle(ctx context.Context, k *conn, ready func()) (woke bool, e
 func (w *watcher) poll(ctx context.Context, k *conn) (woke bool, err error) {
 	d := w.r.c.opt.PollInterval
 	d = time.Duration(float64(d) * (0.9 + 0.2*rand.Float64()))
-	t := time.NewTimer(d)
+	t := w.r.c.clk.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		return false, ctx.Err()
-	case <-t.C:
+	case <-t.C():
 		return false, nil
 	case <-w.wake:
 		return true, nil
