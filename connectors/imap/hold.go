@@ -378,10 +378,8 @@ func (h *holder) detach() {
 	h.moveMu.Unlock()
 }
 
-// timer is a timer on the connector's clock. (The connector's other
-// timers move to an injected app/clock.Clock with issue 12; this is the one
-// line holding on the server needs changed then.)
-func (h *holder) timer(d time.Duration) clock.Timer { return clock.Real{}.NewTimer(d) }
+// timer is a timer on the connector's clock.
+func (h *holder) timer(d time.Duration) clock.Timer { return h.c.clk.NewTimer(d) }
 
 // placing is the sink as a PlacingSink, when it is one.
 func placing(s model.Sink) (model.PlacingSink, bool) {
