@@ -75,6 +75,7 @@ func imapOptions(acc config.Account, log *slog.Logger, tokens *tokenSources, k k
 		AllowInsecure: acc.AllowInsecure, Username: acc.Username, Folders: acc.Folders, CAFile: acc.CAFile,
 		PollInterval: acc.PollInterval.Duration, LinkTemplate: acc.LinkTemplate, Logger: log,
 		Password: k.source(acc.Name, secrets.Password, acc.PasswordCommand),
+		Hold:     holdOptions(acc, nil),
 	}
 	if acc.OAuth2() {
 		oauthLogin(&opt, acc, tokens)

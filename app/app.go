@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sluice-app/sluice/app/clock"
@@ -58,6 +59,7 @@ type App struct {
 
 	tokens  tokenSources // OAuth2 access tokens, in memory only
 	signins signIns      // OAuth2 sign-ins under way
+	held    serverHold   // holding mail on the server
 
 	mu       sync.Mutex
 	cfg      config.Config
@@ -68,8 +70,9 @@ type App struct {
 	watchers map[int]func(config.Config)
 	nextW    int
 
-	quit     chan struct{}
-	quitOnce sync.Once
+	quit      chan struct{}
+	quitOnce  sync.Once
+	quitAsked atomic.Bool // Quit, not a signal, stops Sluice
 }
 
 // New loads and compiles the config (unless opt.Config brings it), opens
@@ -270,11 +273,15 @@ func (a *App) Run(ctx context.Context) error {
 	<-a.gate.Ready()
 	a.conns.apply(ctx, a.Config())
 	go a.mirrorFocus(ctx)
+	go a.holdLoop(ctx)
 	go a.pub.run(ctx)
 	a.log.Info("sluice running", "data", a.opt.DataDir, "config", a.opt.ConfigPath, "control", ctl.Addr())
 
 	<-ctx.Done()
 	a.log.Info("sluice stopping")
+	if a.quitAsked.Load() {
+		a.PrepareQuit() // release_on_quit, unless the control API did it already
+	}
 	a.signins.stop()
 	a.conns.stopAll()
 	ctl.Close()
@@ -291,7 +298,10 @@ func (a *App) Run(ctx context.Context) error {
 }
 
 // Quit asks Run to stop.
-func (a *App) Quit() { a.quitOnce.Do(func() { close(a.quit) }) }
+func (a *App) Quit() {
+	a.quitAsked.Store(true)
+	a.quitOnce.Do(func() { close(a.quit) })
+}
 
 // Wake re-reads the clock and reconnects connectors at once (resume from sleep).
 func (a *App) Wake() {
@@ -332,6 +342,7 @@ func (a *App) apply(cc config.Compiled) {
 	a.mu.Unlock()
 	a.gate.Configure(settingsFrom(cc))
 	a.conns.apply(context.Background(), cfg)
+	a.pushHold(context.Background()) // the rules may have changed: Sieve scripts follow
 	// A reload or a save is often the user fixing a password: accounts
 	// stopped by a refused login try once more (unchanged ones are not
 	// restarted by apply).

@@ -24,7 +24,7 @@ import (
 
 func runAccount(e *Env, args []string) error {
 	if len(args) == 0 {
-		return usagef("account: want add, list, remove, test, login, set-password, set-token or set-url")
+		return usagef("account: want add, list, remove, test, release, login, set-password, set-token or set-url")
 	}
 	sub, rest := args[0], args[1:]
 	switch sub {
@@ -36,6 +36,8 @@ func runAccount(e *Env, args []string) error {
 		return accountRemove(e, rest)
 	case "test":
 		return accountTest(e, rest)
+	case "release":
+		return accountRelease(e, rest)
 	case "login":
 		return accountLogin(e, rest)
 	case "set-password":
@@ -48,7 +50,7 @@ func runAccount(e *Env, args []string) error {
 		fmt.Fprint(e.Stdout, accountHelp())
 		return nil
 	}
-	return usagef("account: unknown subcommand %q (want add, list, remove, test, login, set-password, set-token or set-url)", sub)
+	return usagef("account: unknown subcommand %q (want add, list, remove, test, release, login, set-password, set-token or set-url)", sub)
 }
 
 // accountHelp is the usage of `sluice account`, with the presets the IMAP
@@ -73,6 +75,7 @@ const accountUsage = `Usage:
         [--initial-sync none|all|newest:N|since:YYYY-MM-DD] [--link-template T]
         [--auth password|oauth2] [--provider google|microsoft|oidc] [--tenant T]
         [--issuer URL] [--client-id ID] [--client-secret S]
+        [--hold-on-server [--hold-folder F] [--hold-at-delivery] [--release-on-quit]]
   sluice account add slack NAME [--channel C]… [--no-dnd] [--no-status] [--socket-mode]
   sluice account add matrix NAME --homeserver H [--user @me:example.org] [--room R]…
         [--link-base URL] [--no-presence] [--password-command CMD]
@@ -84,12 +87,17 @@ const accountUsage = `Usage:
   sluice account list
   sluice account remove NAME
   sluice account test NAME
+  sluice account release NAME         (move everything held on the server back to INBOX now)
   sluice account login NAME [--device] [--no-browser]
                                       (sign in with Google, Microsoft or the OIDC issuer;
                                        GitHub: the OAuth device flow)
   sluice account set-password NAME    (reads the password from a prompt, or stdin)
   sluice account set-token NAME       (Slack xoxp-/xapp- token, Matrix access token, GitHub token)
   sluice account set-url NAME         (a calendar's secret .ics address, from a prompt or stdin)
+
+With --hold-on-server, mail Sluice holds also leaves INBOX on the server
+(into Sluice/Held) until the check-in, so your phone and webmail are batched
+too; --hold-at-delivery lets the server's Sieve file it there at delivery.
 
 Passwords, tokens and secret calendar addresses go to the OS keyring, never
 into the config file. Gmail, Outlook.com and Microsoft 365 sign in with the
@@ -127,6 +135,9 @@ func accountAdd(e *Env, args []string) error {
 	if err := f.apply(&acc); err != nil {
 		return err
 	}
+	if (acc.HoldFolder != "" || acc.HoldAtDelivery || acc.ReleaseOnQuit) && !acc.HoldOnServer {
+		return usagef("account add: --hold-folder, --hold-at-delivery and --release-on-quit go with --hold-on-server")
+	}
 	if _, err := config.Modify(e.ConfigPath, func(c *config.Config) error {
 		for _, a := range c.Accounts {
 			if strings.EqualFold(a.Name, acc.Name) {
@@ -139,6 +150,9 @@ func accountAdd(e *Env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.Stdout, "Added %s account %q to %s.\n", kind, acc.Name, e.ConfigPath)
+	if acc.HoldOnServer {
+		fmt.Fprintf(e.Stdout, "Holding on the server: while Sluice holds, new mail moves from INBOX to %s and back at each check-in.\n", or(acc.HoldFolder, "Sluice/Held"))
+	}
 	if hint := app.PresetHint(acc.Preset); hint != "" {
 		fmt.Fprintln(e.Stdout, hint)
 	}
@@ -192,6 +206,10 @@ func addFlags(fs *flag.FlagSet, acc *config.Account) *accountFlags {
 		fs.StringVar(&acc.OAuthIssuer, "issuer", "", "OIDC issuer URL (with --provider oidc)")
 		fs.StringVar(&acc.OAuthClientID, "client-id", "", "OAuth client ID (default: the one built in; see packaging/OAUTH.md)")
 		fs.StringVar(&acc.OAuthClientSecret, "client-secret", "", "OAuth client secret, where the provider wants one (Google)")
+		fs.BoolVar(&acc.HoldOnServer, "hold-on-server", false, "move held mail out of INBOX on the server until the check-in, so the phone and webmail are batched too")
+		fs.StringVar(&acc.HoldFolder, "hold-folder", "", "the hold folder (default Sluice/Held; \"/\" between levels)")
+		fs.BoolVar(&acc.HoldAtDelivery, "hold-at-delivery", false, "where the server offers ManageSieve, hold at delivery with a Sieve script of Sluice's own")
+		fs.BoolVar(&acc.ReleaseOnQuit, "release-on-quit", false, "move held mail back to INBOX when Sluice quits")
 	} else if kind == "caldav" || kind == "ics" {
 		fs.StringVar(&acc.URL, "url", "", "CalDAV server (any URL on it), or a public .ics feed")
 		fs.Var(&f.addresses, "address", "your address on invitations, to skip the ones you declined (repeatable)")
@@ -404,6 +422,16 @@ func accountRemove(e *Env, args []string) error {
 		return usagef("account remove: give one account name")
 	}
 	name := pos[0]
+	if cfg, err := config.Load(e.ConfigPath); err == nil {
+		for _, a := range cfg.Accounts {
+			if a.Name == name && a.HoldOnServer {
+				// Held mail goes back to INBOX before the account goes.
+				if err := releaseHeld(e, a); err != nil {
+					return fmt.Errorf("account %q holds mail on the server and it could not be moved back to INBOX, so the account stays: %w", name, err)
+				}
+			}
+		}
+	}
 	found := false
 	if _, err := config.Modify(e.ConfigPath, func(c *config.Config) error {
 		for i, a := range c.Accounts {
@@ -561,4 +589,54 @@ func readSecret(e *Env, prompt string) (string, error) {
 		return "", usagef("nothing read from stdin")
 	}
 	return line, nil
+}
+
+// accountRelease moves everything an account holds on the server back to
+// INBOX now: through the running Sluice, or on its own when none runs.
+func accountRelease(e *Env, args []string) error {
+	fs := newFlags(e, "account")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("account release: give one account name")
+	}
+	cfg, err := config.Load(e.ConfigPath)
+	if err != nil {
+		return err
+	}
+	for _, a := range cfg.Accounts {
+		if a.Name == pos[0] {
+			if a.Kind != "imap" {
+				return fmt.Errorf("account %q is a %s account: only mail accounts hold on the server", a.Name, a.Kind)
+			}
+			return releaseHeld(e, a)
+		}
+	}
+	return fmt.Errorf("no account named %q (see `sluice account list`)", pos[0])
+}
+
+// releaseHeld releases an account's hold folder and says how much moved.
+func releaseHeld(e *Env, a config.Account) error {
+	c, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	r, err := e.client().ReleaseAccount(c, a.Name)
+	if errors.Is(err, control.ErrNotRunning) {
+		n, folder, rerr := app.ReleaseOnServer(c, a, nil)
+		if rerr != nil {
+			return fmt.Errorf("account %q: %w", a.Name, rerr)
+		}
+		r = control.ReleaseReply{Account: a.Name, Count: n, Folder: folder}
+		err = nil
+	}
+	if err != nil {
+		return fmt.Errorf("account %q: %w", a.Name, err)
+	}
+	what := fmt.Sprintf("%d messages", r.Count)
+	if r.Count == 1 {
+		what = "1 message"
+	}
+	fmt.Fprintf(e.Stdout, "Released %s from %s back to INBOX (%s).\n", what, r.Folder, a.Name)
+	return nil
 }

@@ -524,6 +524,9 @@ func runExplain(e *Env, args []string) error {
 	if it.Body == "" && it.Snippet != "" {
 		fmt.Fprintf(w, "  Text:     %s\n", it.Snippet)
 	}
+	if trail := model.MailTrail(it.Log, loc); trail != "" {
+		fmt.Fprintf(w, "  Mail:     %s\n", trail)
+	}
 	fmt.Fprintln(w, "Decisions:")
 	for _, l := range it.Log {
 		fmt.Fprintf(w, "  %s  %s\n", l.At.In(loc).Format("Mon 15:04:05"), l.Text)

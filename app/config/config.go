@@ -183,6 +183,28 @@ type Account struct {
 	PollInterval    schedule.Duration `toml:"poll_interval,omitempty" json:"poll_interval,omitzero"`
 	LinkTemplate    string            `toml:"link_template,omitempty" json:"link_template,omitempty"`
 
+	// HoldOnServer (imap) moves the mail Sluice holds out of INBOX into
+	// HoldFolder on the server while it holds, and back in one batch at
+	// every check-in, so the phone and webmail are batched too. Off by
+	// default.
+	HoldOnServer bool `toml:"hold_on_server,omitempty" json:"hold_on_server,omitempty"`
+	// HoldFolder is the hold folder, levels separated by "/" whatever the
+	// server uses; empty means "Sluice/Held" (under the server's personal
+	// namespace, e.g. INBOX.Sluice.Held on Courier and Cyrus).
+	HoldFolder string `toml:"hold_folder,omitempty" json:"hold_folder,omitempty"`
+	// HoldAtDelivery also holds at delivery where the server offers
+	// ManageSieve: a Sieve script of Sluice's own files the mail it would
+	// hold straight into the hold folder, so it never shows in INBOX. A
+	// Sieve script of the user's own is never replaced.
+	HoldAtDelivery bool `toml:"hold_at_delivery,omitempty" json:"hold_at_delivery,omitempty"`
+	// SieveHost and SievePort reach the account's ManageSieve server
+	// (default: the IMAP host, port 4190).
+	SieveHost string `toml:"sieve_host,omitempty" json:"sieve_host,omitempty"`
+	SievePort int    `toml:"sieve_port,omitempty" json:"sieve_port,omitempty"`
+	// ReleaseOnQuit moves everything held on the server back to INBOX
+	// when Sluice is told to quit (`sluice quit`, the tray's Quit).
+	ReleaseOnQuit bool `toml:"release_on_quit,omitempty" json:"release_on_quit,omitempty"`
+
 	// Auth is how an imap account logs in: "password" (the default: the
 	// keyring or password_command) or "oauth2" (sign in with the provider
 	// in the browser: `sluice account login`; with a password_command, its
@@ -668,6 +690,35 @@ func validateIMAP(f string, a Account, add func(field, value, msg string)) {
 		add(f+".poll_interval", strconv.Quote(a.PollInterval.String()), "must be between 30s and 24h")
 	}
 	validateOAuth(f, a, add)
+	validateHold(f, a, add)
+}
+
+// validateHold checks the hold-on-server settings. They may stay set while
+// the switch is off, so that turning it on again keeps them.
+func validateHold(f string, a Account, add func(field, value, msg string)) {
+	if a.SievePort < 0 || a.SievePort > 65535 {
+		add(f+".sieve_port", strconv.Itoa(a.SievePort), "must be between 1 and 65535")
+	}
+	folder := strings.Trim(strings.TrimSpace(a.HoldFolder), "/")
+	if strings.EqualFold(folder, "INBOX") {
+		add(f+".hold_folder", strconv.Quote(a.HoldFolder), "must not be INBOX: it is where held mail comes back to")
+	}
+	if !a.HoldOnServer {
+		return
+	}
+	if folder == "" {
+		folder = "Sluice/Held"
+	}
+	inbox := len(a.Folders) == 0
+	for _, fo := range a.Folders {
+		if strings.EqualFold(strings.TrimSpace(fo), folder) {
+			add(f+".hold_folder", strconv.Quote(folder), "is also a watched folder (folders)")
+		}
+		inbox = inbox || strings.EqualFold(strings.TrimSpace(fo), "INBOX")
+	}
+	if !inbox {
+		add(f+".hold_on_server", "true", "moves mail out of INBOX: add INBOX to folders")
+	}
 }
 
 // OAuth2 reports whether an imap account signs in with OAuth2.

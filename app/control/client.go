@@ -286,7 +286,24 @@ func (c *Client) RetryAccount(ctx context.Context, name string) (bool, error) {
 
 // Quit stops the running Sluice.
 func (c *Client) Quit(ctx context.Context) error {
-	return c.do(ctx, "POST", "/v1/quit", nil, nil)
+	_, err := c.QuitSaying(ctx)
+	return err
+}
+
+// QuitSaying stops the running Sluice and returns what it did first, in
+// words ("quitting", or what release_on_quit released).
+func (c *Client) QuitSaying(ctx context.Context) (string, error) {
+	var r MessageReply
+	err := c.do(ctx, "POST", "/v1/quit", nil, &r)
+	return r.Message, err
+}
+
+// ReleaseAccount moves everything the account holds on the server back to
+// INBOX.
+func (c *Client) ReleaseAccount(ctx context.Context, name string) (ReleaseReply, error) {
+	var r ReleaseReply
+	err := c.do(ctx, "POST", "/v1/accounts/"+url.PathEscape(name)+"/release", nil, &r)
+	return r, err
 }
 
 // Events streams gate events until ctx is done or the server goes away.

@@ -39,7 +39,16 @@ type Backend interface {
 	AccountTest(name string) (string, error)
 	Schedule(days int) (Schedule, error)
 	RetryAccount(name string) (bool, error)
+	// ReleaseAccount moves everything the account holds on the server back
+	// to INBOX now (`sluice account release`).
+	ReleaseAccount(name string) (ReleaseReply, error)
 	Quit()
+}
+
+// Quitter is implemented by backends that have something to do before
+// they quit on the user's word (release_on_quit); the words say what.
+type Quitter interface {
+	PrepareQuit() string
 }
 
 // Status is the gate's snapshot plus what the process knows about itself.
@@ -199,6 +208,14 @@ type ErrorReply struct {
 // failure and now tries again.
 type RetryReply struct {
 	Retrying bool `json:"retrying"`
+}
+
+// ReleaseReply answers a release of what an account holds on the server.
+type ReleaseReply struct {
+	Account string `json:"account"`
+	Count   int    `json:"count"`  // messages moved back to INBOX
+	Folder  string `json:"folder"` // the hold folder, as the server names it
+	Message string `json:"message"`
 }
 
 // MessageReply is a plain answer for commands that change no count.

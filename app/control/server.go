@@ -289,9 +289,18 @@ func (s *Server) processRoutes(h handle) {
 		ok, err := s.b.RetryAccount(r.PathValue("name"))
 		return RetryReply{ok}, err
 	})
+	h("POST /v1/accounts/{name}/release", func(r *http.Request) (any, error) {
+		return s.b.ReleaseAccount(r.PathValue("name"))
+	})
 	h("POST /v1/quit", func(*http.Request) (any, error) {
+		msg := "quitting"
+		if q, ok := s.b.(Quitter); ok {
+			if said := q.PrepareQuit(); said != "" {
+				msg = said
+			}
+		}
 		go s.b.Quit()
-		return MessageReply{"quitting"}, nil
+		return MessageReply{msg}, nil
 	})
 }
 

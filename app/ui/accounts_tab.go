@@ -317,6 +317,7 @@ func (t *accountsTab) imapEditor(i int) []fyne.CanvasObject {
 	folders, foldersMsg := entryFor(s, f+".folders", listText(acc.Folders), "INBOX", func(v string) { s.cfg.Accounts[i].Folders = parseList(v) })
 	objs = append(objs, labelled("Folders", folders), foldersMsg)
 	objs = append(objs, t.initialSyncFields(i)...)
+	objs = append(objs, t.holdFields(i)...)
 	return append(objs, t.actions(i)...)
 }
 
@@ -483,6 +484,49 @@ func (t *accountsTab) initialSyncFields(i int) []fyne.CanvasObject {
 	return []fyne.CanvasObject{
 		labelled("At first start, fetch", initial),
 		labelled("How many", fixedWidth(80, newest)), s.fe.slot(f+".initial_newest", f+".initial_sync", f+".initial_since"),
+	}
+}
+
+// holdFields are the switch that holds mail on the server too, with what
+// it does in words, and its options.
+func (t *accountsTab) holdFields(i int) []fyne.CanvasObject {
+	s := t.s
+	f := fmt.Sprintf("accounts[%d]", i+1)
+	acc := &s.cfg.Accounts[i]
+	folder, folderMsg := entryFor(s, f+".hold_folder", acc.HoldFolder, "Sluice/Held", func(v string) { s.cfg.Accounts[i].HoldFolder = v })
+	atDelivery := newCheck("Hold at delivery where the server offers it (Sieve)", acc.HoldAtDelivery, func(on bool) {
+		s.cfg.Accounts[i].HoldAtDelivery = on
+		s.changed()
+	})
+	onQuit := newCheck("Move held mail back to INBOX when Sluice quits", acc.ReleaseOnQuit, func(on bool) {
+		s.cfg.Accounts[i].ReleaseOnQuit = on
+		s.changed()
+	})
+	options := []fyne.Disableable{folder, atDelivery, onQuit}
+	enable := func(on bool) {
+		for _, o := range options {
+			if on {
+				o.Enable()
+			} else {
+				o.Disable()
+			}
+		}
+	}
+	hold := newCheck("Hold mail on the server too", acc.HoldOnServer, func(on bool) {
+		s.cfg.Accounts[i].HoldOnServer = on
+		enable(on)
+		s.changed()
+	})
+	enable(acc.HoldOnServer)
+	return []fyne.CanvasObject{
+		widget.NewSeparator(),
+		hold, s.fe.slot(f + ".hold_on_server"),
+		note("While Sluice holds, new mail that is not urgent also leaves INBOX on the server: it waits in a folder of Sluice's own " +
+			"and comes back in one batch at each check-in, so your phone and webmail stay quiet too. Urgent mail stays in INBOX. " +
+			"Nothing is deleted or changed; turning this off moves everything back. With Sieve the server files the mail at " +
+			"delivery, so it never shows in INBOX; a Sieve script of your own is never replaced."),
+		labelled("Hold folder", folder), folderMsg, s.fe.slot(f + ".sieve_port"),
+		atDelivery, onQuit,
 	}
 }
 

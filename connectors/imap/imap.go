@@ -1,8 +1,10 @@
 // Package imap is Sluice's IMAP connector: it watches folders of a mail
 // account and hands every new message to the gate as a model.Item.
 //
-// It is read-only: messages are fetched with BODY.PEEK (never marking them
-// \Seen) and nothing is ever stored, expunged, moved or deleted on the server.
+// It reads with BODY.PEEK (never marking a message \Seen) and changes
+// nothing on the server, unless the account holds mail on the server
+// (Options.Hold, see hold.go): then the mail the gate holds moves between
+// INBOX and the hold folder, and that is all that ever changes.
 // Each folder is watched over its own connection, with IDLE where the server
 // offers it (re-issued every IdleRefresh, well before servers drop idle
 // clients at 30 minutes) and polling otherwise. A folder's position is a
@@ -135,6 +137,10 @@ type Options struct {
 	// without Message-ID gets an imap:// URL (RFC 5092) instead.
 	LinkTemplate string
 
+	// Hold holds mail on the server while the gate holds (see HoldOptions);
+	// off unless Hold.Enabled.
+	Hold HoldOptions
+
 	// Logger receives connection events; nil discards them. Passwords and
 	// message contents are never logged.
 	Logger *slog.Logger
@@ -203,6 +209,8 @@ type Connector struct {
 	mu      sync.Mutex
 	wakers  map[chan struct{}]struct{} // one per running folder watcher
 	authGen int                        // bumped by Wake: lets a failed login be retried
+
+	hold *holder // nil unless Options.Hold.Enabled
 }
 
 var (
@@ -215,7 +223,7 @@ var (
 func New(opt Options) (*Connector, error) {
 	opt.Account = strings.TrimSpace(opt.Account)
 	opt.Host = strings.TrimSpace(opt.Host)
-	for _, step := range []func(*Options) error{checkAccount, checkSecurity, checkFolders, checkInitial, checkTiming} {
+	for _, step := range []func(*Options) error{checkAccount, checkSecurity, checkFolders, checkInitial, checkTiming, checkHoldOption} {
 		if err := step(&opt); err != nil {
 			return nil, err
 		}
@@ -228,14 +236,26 @@ func New(opt Options) (*Connector, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Connector{
+	c := &Connector{
 		opt:    opt,
 		clk:    opt.Clock,
 		tls:    tc,
 		addr:   net.JoinHostPort(opt.Host, fmt.Sprint(opt.Port)),
 		log:    log.With("component", "imap", "account", opt.Account),
 		wakers: map[chan struct{}]struct{}{},
-	}, nil
+	}
+	if opt.Hold.Enabled {
+		c.hold = newHolder(c)
+	}
+	return c, nil
+}
+
+// checkHoldOption checks the hold-on-server options (see checkHold).
+func checkHoldOption(opt *Options) error {
+	if err := checkHold(opt); err != nil {
+		return badOption("%v", err)
+	}
+	return nil
 }
 
 // badOption is an ErrOptions error.

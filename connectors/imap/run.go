@@ -52,6 +52,11 @@ func (c *Connector) Run(ctx context.Context, sink model.Sink) error {
 	}
 	r.publish()
 	var wg sync.WaitGroup
+	if h := c.hold; h != nil {
+		h.attach(ctx, r)
+		defer h.detach()
+		h.start(ctx, r, &wg)
+	}
 	for _, name := range c.opt.Folders {
 		w := &watcher{r: r, f: &folder{c: c, sink: sink, name: name}, wake: c.addWaker()}
 		wg.Add(1)
@@ -204,6 +209,9 @@ func (r *run) publishLocked() {
 		if worst == model.HealthBackingOff {
 			h.Until = until
 		}
+	}
+	if r.c.hold != nil {
+		h.Detail += "; " + r.c.hold.words()
 	}
 	if h.State == r.last.State && h.Detail == r.last.Detail && h.Until.Equal(r.last.Until) {
 		return

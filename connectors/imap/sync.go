@@ -339,7 +339,7 @@ func (f *folder) fetch(ctx context.Context, k *conn, mb mailbox, uids []imap.UID
 			cur.next = max(cur.next, mb.next)
 			cur.modseq = mb.modseq
 		}
-		if err := f.commit(ctx, items, cur); err != nil {
+		if err := f.commitUIDs(ctx, items, uidsOf(keep, built), cur); err != nil {
 			// The deferred close(stop) ends the fetcher; the session closes
 			// the connection under a FETCH it may still be reading.
 			return err
@@ -377,6 +377,11 @@ func (f *folder) items(ep epoch, msgs []*fetched) []model.Item {
 
 // commit hands items and the cursor they advance to the sink in one batch.
 func (f *folder) commit(ctx context.Context, items []model.Item, cur cursor) error {
+	return f.commitUIDs(ctx, items, nil, cur)
+}
+
+// commitUIDs is commit, knowing each item's UIDs (for holding on the server).
+func (f *folder) commitUIDs(ctx context.Context, items []model.Item, uids map[string][]imap.UID, cur cursor) error {
 	if cur.mark.IsZero() {
 		cur.mark = f.c.clk.Now()
 	}
@@ -385,7 +390,7 @@ func (f *folder) commit(ctx context.Context, items []model.Item, cur cursor) err
 		Items:   items,
 		Cursors: []model.Cursor{{Account: f.c.opt.Account, Key: cursorKey(f.name), Value: cur.encode()}},
 	}
-	if err := f.sink.Ingest(ctx, b); err != nil {
+	if err := f.c.ingest(ctx, f, b, cur, uids); err != nil {
 		return fmt.Errorf("ingest %d items from %q: %w", len(items), f.name, err)
 	}
 	f.cur = &cur
