@@ -225,6 +225,10 @@ func TestMemReadOnly(t *testing.T) {
 	opt.Initial.Mode = InitialAll
 	start(t, opt, sink)
 	waitFor(t, 5*time.Second, "items", func() bool { return sink.count() == 2 })
+	// Add r3 once the folder waits in IDLE: go-imap's memory server queues
+	// an update that arrives between a command and IDLE and sends it only
+	// with the next one (Dovecot sends it when IDLE starts).
+	waitHealth(t, sink, model.HealthConnected, 5*time.Second)
 	ms.add(t, "INBOX", mail("r3@x", "r3", "body"), time.Time{})
 	waitFor(t, 5*time.Second, "item r3", func() bool { return sink.count() == 3 })
 
