@@ -628,3 +628,47 @@ func TestDovecotHoldTwoConnectorsOneAccount(t *testing.T) {
 		t.Errorf("the hold folder has %d messages, want 1", n)
 	}
 }
+
+// TestDovecotReleaseBringsTwinsBackOnce: two Sluices that move the same
+// message at the same instant leave two copies in the hold folder until
+// the later mover removes its own; a release in that moment brings the
+// message back to INBOX once, and keeps distinct messages of equal size.
+func TestDovecotReleaseBringsTwinsBackOnce(t *testing.T) {
+	t.Parallel()
+	s := dovecottest.New(t, dovecottest.Options{})
+	sink := newPlacingSink(t)
+	c := startHold(t, holdOptions(s, "work"), sink, holding())
+	waitFor(t, 15*time.Second, "connected", func() bool { return sink.lastHealth().State == model.HealthConnected })
+	cl := client(t, s)
+	if err := cl.Create("Sluice/Held", nil).Wait(); err != nil && !strings.Contains(err.Error(), "exists") {
+		t.Fatal(err)
+	}
+	twin := mail("twin@x", "moved twice", "the same message")
+	appendWith(t, cl, "Sluice/Held", twin, []imap.Flag{imap.FlagFlagged})
+	appendWith(t, cl, "Sluice/Held", twin, []imap.Flag{imap.FlagFlagged})
+	// Equal sizes, different messages: never merged.
+	appendWith(t, cl, "Sluice/Held", mail("a1@x", "same size", "body one"), nil)
+	appendWith(t, cl, "Sluice/Held", mail("a2@x", "same size", "body two"), nil)
+	if n := len(contents(t, cl, "Sluice/Held")); n != 4 {
+		t.Fatalf("%d messages in the hold folder before the release, want 4", n)
+	}
+	n, err := c.Release(context.Background(), "check-in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := contents(t, cl, "INBOX")
+	var got []string
+	for id := range in {
+		got = append(got, id)
+	}
+	slices.Sort(got)
+	if want := []string{"a1@x", "a2@x", "twin@x"}; !slices.Equal(got, want) || n != 3 {
+		t.Errorf("released %d, INBOX has %v, want 3: %v", n, got, want)
+	}
+	if f := in["twin@x"].Flags; !slices.Equal(f, []string{`\Flagged`}) {
+		t.Errorf("the twin's flags in INBOX %v, want \\Flagged", f)
+	}
+	if left := contents(t, cl, "Sluice/Held"); len(left) != 0 {
+		t.Errorf("hold folder after the release: %v", slices.Collect(maps.Keys(left)))
+	}
+}
