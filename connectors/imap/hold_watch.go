@@ -121,102 +121,23 @@ func (h *holder) look(ctx context.Context, k *conn, f *folder, seen *heldView, f
 	}
 	h.setCount(int(mb.count))
 	full = full || mb.validity != seen.validity
-	var uids []imap.UID
-	switch {
-	case mb.count == 0:
-	case full:
-		if uids, err = f.search(k, &imap.SearchCriteria{}); err != nil {
-			return err
-		}
-	case mb.next != 0 && mb.next <= seen.next:
-	default:
-		hi := imap.UID(0)
-		if mb.next != 0 {
-			hi = mb.next - 1
-		}
-		if uids, err = f.rangeUIDs(k, seen.next, hi); err != nil {
-			return err
-		}
-	}
-	seen.validity = mb.validity
-	seen.next = max(seen.next, mb.next)
-	if full {
-		seen.next = mb.next
-		h.moveMu.Lock()
-		if h.heldVal != mb.validity {
-			h.heldVal = mb.validity
-			clear(h.held)
-		}
-		h.moveMu.Unlock()
+	uids, err := h.unseen(k, f, seen, mb, full)
+	if err != nil {
+		return err
 	}
 	ps, ok := placing(f.sink)
 	if !ok || len(uids) == 0 {
 		return nil
 	}
-	if !full {
-		// What this connector moved here itself is known already.
-		h.moveMu.Lock()
-		if h.heldVal == mb.validity {
-			uids = slices.DeleteFunc(uids, func(u imap.UID) bool { _, ok := h.held[u]; return ok })
-		}
-		h.moveMu.Unlock()
-	}
 	var back []imap.UID
 	for len(uids) > 0 {
 		n := min(len(uids), h.c.opt.FetchBatch)
-		chunk := uids[:n]
+		b, err := h.take(ctx, k, f, ps, seen, mb, uids[:n])
+		if err != nil {
+			return err
+		}
+		back = append(back, b...)
 		uids = uids[n:]
-		msgs, err := f.fetchChunk(k, chunk)
-		if err != nil {
-			return err
-		}
-		if len(msgs) == 0 {
-			continue
-		}
-		seen.next = max(seen.next, slices.MaxFunc(msgs, func(a, b *fetched) int { return int(a.uid) - int(b.uid) }).uid+1)
-		marked, err := f.search(k, &imap.SearchCriteria{UID: []imap.UIDSet{imap.UIDSetNum(chunk...)}, Flag: []imap.Flag{sieve.HeldKeyword}})
-		if err != nil {
-			return err
-		}
-		items := f.items(epoch{validity: mb.validity}, msgs)
-		for i := range items {
-			// The hold folder holds INBOX mail: rules see it as such.
-			items[i].Channel = "INBOX"
-		}
-		placed, err := ps.IngestPlaced(ctx, model.Batch{Account: h.c.opt.Account, Items: items})
-		if err != nil {
-			return fmt.Errorf("ingest %d items from %q: %w", len(items), f.name, err)
-		}
-		var atDelivery, byOther []string
-		h.moveMu.Lock()
-		if h.heldVal == mb.validity {
-			for i, m := range msgs {
-				h.held[m.uid] = items[i].SourceID
-			}
-		}
-		h.moveMu.Unlock()
-		for i, p := range placed {
-			switch {
-			case p.State != model.StateHeld:
-				back = append(back, msgs[i].uid)
-			case !p.New:
-			case slices.Contains(marked, msgs[i].uid):
-				atDelivery = append(atDelivery, items[i].SourceID)
-			default:
-				byOther = append(byOther, items[i].SourceID)
-			}
-		}
-		for _, n := range []struct {
-			ids  []string
-			text string
-		}{
-			{atDelivery, model.MailHeldPrefix + f.name},
-			{byOther, model.MailMovedPrefix + f.name + " (by another Sluice on this account)"},
-		} {
-			if err := ps.Note(ctx, h.c.opt.Account, n.ids, n.text); err != nil {
-				h.c.log.Warn("could not note where the mail is", "err", err)
-			}
-		}
 	}
 	if len(back) > 0 {
 		n, err := h.release(ctx, back, mb.validity, "the gate does not hold it")
@@ -226,4 +147,99 @@ func (h *holder) look(ctx context.Context, k *conn, f *folder, seen *heldView, f
 		h.c.log.Info("moved mail the gate does not hold back to INBOX", "folder", f.name, "moved", n)
 	}
 	return nil
+}
+
+// unseen lists the hold folder's messages this watcher has not looked at
+// (all of them on a full look), leaving out those this connector moved
+// there itself, and moves seen on.
+func (h *holder) unseen(k *conn, f *folder, seen *heldView, mb mailbox, full bool) ([]imap.UID, error) {
+	var uids []imap.UID
+	var err error
+	switch {
+	case mb.count == 0:
+	case full:
+		if uids, err = f.search(k, &imap.SearchCriteria{}); err != nil {
+			return nil, err
+		}
+	case mb.next != 0 && mb.next <= seen.next:
+	default:
+		hi := imap.UID(0)
+		if mb.next != 0 {
+			hi = mb.next - 1
+		}
+		if uids, err = f.rangeUIDs(k, seen.next, hi); err != nil {
+			return nil, err
+		}
+	}
+	seen.validity = mb.validity
+	seen.next = max(seen.next, mb.next)
+	h.moveMu.Lock()
+	defer h.moveMu.Unlock()
+	if full {
+		seen.next = mb.next
+		if h.heldVal != mb.validity {
+			h.heldVal = mb.validity
+			clear(h.held)
+		}
+	} else if h.heldVal == mb.validity {
+		// What this connector moved here itself is known already.
+		uids = slices.DeleteFunc(uids, func(u imap.UID) bool { _, ok := h.held[u]; return ok })
+	}
+	return uids, nil
+}
+
+// take hands one chunk of the hold folder's messages to the gate, notes
+// who filed them there (Sieve at delivery, another Sluice), and returns
+// those the gate does not hold, to go back to INBOX.
+func (h *holder) take(ctx context.Context, k *conn, f *folder, ps model.PlacingSink, seen *heldView, mb mailbox, chunk []imap.UID) ([]imap.UID, error) {
+	msgs, err := f.fetchChunk(k, chunk)
+	if err != nil || len(msgs) == 0 {
+		return nil, err
+	}
+	seen.next = max(seen.next, slices.MaxFunc(msgs, func(a, b *fetched) int { return int(a.uid) - int(b.uid) }).uid+1)
+	marked, err := f.search(k, &imap.SearchCriteria{UID: []imap.UIDSet{imap.UIDSetNum(chunk...)}, Flag: []imap.Flag{sieve.HeldKeyword}})
+	if err != nil {
+		return nil, err
+	}
+	items := f.items(epoch{validity: mb.validity}, msgs)
+	for i := range items {
+		// The hold folder holds INBOX mail: rules see it as such.
+		items[i].Channel = "INBOX"
+	}
+	placed, err := ps.IngestPlaced(ctx, model.Batch{Account: h.c.opt.Account, Items: items})
+	if err != nil {
+		return nil, fmt.Errorf("ingest %d items from %q: %w", len(items), f.name, err)
+	}
+	h.moveMu.Lock()
+	if h.heldVal == mb.validity {
+		for i, m := range msgs {
+			h.held[m.uid] = items[i].SourceID
+		}
+	}
+	h.moveMu.Unlock()
+	var back []imap.UID
+	var atDelivery, byOther []string
+	for i, p := range placed {
+		switch {
+		case p.State != model.StateHeld:
+			back = append(back, msgs[i].uid)
+		case !p.New:
+		case slices.Contains(marked, msgs[i].uid):
+			atDelivery = append(atDelivery, items[i].SourceID)
+		default:
+			byOther = append(byOther, items[i].SourceID)
+		}
+	}
+	for _, n := range []struct {
+		ids  []string
+		text string
+	}{
+		{atDelivery, model.MailHeldPrefix + f.name},
+		{byOther, model.MailMovedPrefix + f.name + " (by another Sluice on this account)"},
+	} {
+		if err := ps.Note(ctx, h.c.opt.Account, n.ids, n.text); err != nil {
+			h.c.log.Warn("could not note where the mail is", "err", err)
+		}
+	}
+	return back, nil
 }
