@@ -40,70 +40,13 @@ func (h *holder) resolve(k *conn) (string, error) {
 		}
 		return "", ErrHoldUnsupported
 	}
-	prefix, delim := "", rune(0)
-	if k.caps.Has(imap.CapNamespace) {
-		var ns *imap.NamespaceData
-		err := k.guard(func() error {
-			var err error
-			ns, err = k.cl.Namespace().Wait()
-			return err
-		})
-		if err != nil {
-			return "", fmt.Errorf("namespace: %w", err)
-		}
-		if len(ns.Personal) > 0 {
-			prefix, delim = ns.Personal[0].Prefix, ns.Personal[0].Delim
-		}
-	}
-	if delim == 0 {
-		var list []*imap.ListData
-		err := k.guard(func() error {
-			var err error
-			list, err = k.cl.List("", "", nil).Collect()
-			return err
-		})
-		if err != nil {
-			return "", fmt.Errorf("list the hierarchy delimiter: %w", err)
-		}
-		if len(list) > 0 {
-			delim = list[0].Delim
-		}
+	prefix, delim, err := personalNamespace(k)
+	if err != nil {
+		return "", err
 	}
 	name := holdName(h.c.opt.Hold.Folder, prefix, delim)
-	var found []*imap.ListData
-	err := k.guard(func() error {
-		var err error
-		found, err = k.cl.List("", name, nil).Collect()
-		return err
-	})
-	if err != nil {
-		return "", fmt.Errorf("look for %q: %w", name, err)
-	}
-	exists := false
-	for _, l := range found {
-		if l.Mailbox != name || slices.Contains(l.Attrs, imap.MailboxAttrNonExistent) || slices.Contains(l.Attrs, imap.MailboxAttrNoSelect) {
-			continue
-		}
-		exists = true
-		for _, a := range l.Attrs {
-			switch a {
-			case imap.MailboxAttrAll, imap.MailboxAttrArchive, imap.MailboxAttrDrafts, imap.MailboxAttrFlagged,
-				imap.MailboxAttrJunk, imap.MailboxAttrSent, imap.MailboxAttrTrash:
-				// Everything in the hold folder goes to INBOX at a release.
-				h.setProblem(fmt.Sprintf("the hold folder %q is the account's %s folder; choose a folder of Sluice's own (hold_folder)", name, strings.TrimPrefix(string(a), "\\")))
-				return "", fmt.Errorf("%w: %q is a special-use folder (%s)", ErrHoldFolder, name, a)
-			}
-		}
-	}
-	if !exists {
-		err := k.guard(func() error { return k.cl.Create(name, nil).Wait() })
-		var ie *imap.Error
-		if err != nil && !(errors.As(err, &ie) && ie.Code == imap.ResponseCodeAlreadyExists) {
-			return "", fmt.Errorf("create the hold folder %q: %s", name, describe(err))
-		}
-		if err == nil {
-			h.c.log.Info("created the hold folder", "folder", name)
-		}
+	if err := h.ensureFolder(k, name); err != nil {
+		return "", err
 	}
 	h.mu.Lock()
 	changed := h.name != name
@@ -117,6 +60,82 @@ func (h *holder) resolve(k *conn) (string, error) {
 		}
 	}
 	return name, nil
+}
+
+// personalNamespace is the personal namespace's prefix and the server's
+// hierarchy delimiter (from NAMESPACE, else from LIST).
+func personalNamespace(k *conn) (prefix string, delim rune, err error) {
+	if k.caps.Has(imap.CapNamespace) {
+		var ns *imap.NamespaceData
+		err := k.guard(func() error {
+			var err error
+			ns, err = k.cl.Namespace().Wait()
+			return err
+		})
+		if err != nil {
+			return "", 0, fmt.Errorf("namespace: %w", err)
+		}
+		if len(ns.Personal) > 0 {
+			prefix, delim = ns.Personal[0].Prefix, ns.Personal[0].Delim
+		}
+	}
+	if delim == 0 {
+		var list []*imap.ListData
+		err := k.guard(func() error {
+			var err error
+			list, err = k.cl.List("", "", nil).Collect()
+			return err
+		})
+		if err != nil {
+			return "", 0, fmt.Errorf("list the hierarchy delimiter: %w", err)
+		}
+		if len(list) > 0 {
+			delim = list[0].Delim
+		}
+	}
+	return prefix, delim, nil
+}
+
+// ensureFolder creates the hold folder name when it is missing, and
+// refuses one that is a special-use folder of the account (everything in
+// the hold folder goes to INBOX at a release).
+func (h *holder) ensureFolder(k *conn, name string) error {
+	var found []*imap.ListData
+	err := k.guard(func() error {
+		var err error
+		found, err = k.cl.List("", name, nil).Collect()
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("look for %q: %w", name, err)
+	}
+	exists := false
+	for _, l := range found {
+		if l.Mailbox != name || slices.Contains(l.Attrs, imap.MailboxAttrNonExistent) || slices.Contains(l.Attrs, imap.MailboxAttrNoSelect) {
+			continue
+		}
+		exists = true
+		for _, a := range l.Attrs {
+			switch a {
+			case imap.MailboxAttrAll, imap.MailboxAttrArchive, imap.MailboxAttrDrafts, imap.MailboxAttrFlagged,
+				imap.MailboxAttrJunk, imap.MailboxAttrSent, imap.MailboxAttrTrash:
+				h.setProblem(fmt.Sprintf("the hold folder %q is the account's %s folder; choose a folder of Sluice's own (hold_folder)", name, strings.TrimPrefix(string(a), "\\")))
+				return fmt.Errorf("%w: %q is a special-use folder (%s)", ErrHoldFolder, name, a)
+			}
+		}
+	}
+	if exists {
+		return nil
+	}
+	err = k.guard(func() error { return k.cl.Create(name, nil).Wait() })
+	var ie *imap.Error
+	if err != nil && !(errors.As(err, &ie) && ie.Code == imap.ResponseCodeAlreadyExists) {
+		return fmt.Errorf("create the hold folder %q: %s", name, describe(err))
+	}
+	if err == nil {
+		h.c.log.Info("created the hold folder", "folder", name)
+	}
+	return nil
 }
 
 // holdName is the hold folder's name on a server: folder's "/" levels
