@@ -586,6 +586,13 @@ func TestRunSeesAClockThatMovedBeforeTheTimer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	runUntilFocus(t, g, "Run waits on a timer made after the clock moved")
+}
+
+// runUntilFocus runs g until it announces the 09:00 focus block, or fails
+// with why after 5 s.
+func runUntilFocus(t *testing.T, g *Gate, why string) {
+	t.Helper()
 	events, stop := g.Subscribe(16)
 	defer stop()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -600,7 +607,7 @@ func TestRunSeesAClockThatMovedBeforeTheTimer(t *testing.T) {
 				return
 			}
 		case <-timeout:
-			t.Fatal("no focus event for the 09:00 block: Run waits on a timer made after the clock moved")
+			t.Fatal("no focus event for the 09:00 block: " + why)
 		}
 	}
 }
@@ -641,24 +648,8 @@ func TestRunSeesAClockThatMovedAfterTheTick(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	events, stop := g.Subscribe(16)
-	defer stop()
 	clk.mu.Lock()
 	clk.armed = true // Tick's read of the clock is the next one
 	clk.mu.Unlock()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- g.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	timeout := time.After(5 * time.Second)
-	for {
-		select {
-		case e := <-events:
-			if e.Kind == EventMode && e.Status.Mode == model.ModeFocus {
-				return
-			}
-		case <-timeout:
-			t.Fatal("no focus event for the 09:00 block: Run waits on a timer made after the clock passed the transition")
-		}
-	}
+	runUntilFocus(t, g, "Run waits on a timer made after the clock passed the transition")
 }
