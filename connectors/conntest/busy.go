@@ -1,12 +1,10 @@
 package conntest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,22 +18,16 @@ import (
 // every interval ends after it starts, and health reports are complete.
 // It is safe for concurrent use.
 type BusySink struct {
-	t testing.TB
+	recorder // cursors, health, FailNext; its mutex guards the fields below
 
-	mu       sync.Mutex
-	busy     map[string][]model.Busy
-	cursors  map[string][]byte
-	health   []model.Health
-	sets     int
-	reads    int // Cursor calls
-	failNext int
-	refused  int
+	busy map[string][]model.Busy
+	sets int
 }
 
 // NewBusySink returns an empty BusySink that reports contract violations
 // to t.
 func NewBusySink(t testing.TB) *BusySink {
-	return &BusySink{t: t, busy: map[string][]model.Busy{}, cursors: map[string][]byte{}}
+	return &BusySink{recorder: recorder{t: t, cursors: map[string][]byte{}}, busy: map[string][]model.Busy{}}
 }
 
 // SetBusy implements model.BusySink.
@@ -45,9 +37,7 @@ func (s *BusySink) SetBusy(ctx context.Context, account string, busy []model.Bus
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.failNext > 0 {
-		s.failNext--
-		s.refused++
+	if s.refuseLocked() {
 		return ErrRefused
 	}
 	var problems []string
@@ -69,52 +59,9 @@ func (s *BusySink) SetBusy(ctx context.Context, account string, busy []model.Bus
 		return ErrContract
 	}
 	s.busy[account] = slices.Clone(busy)
-	for _, c := range cursors {
-		if c.Value == nil {
-			delete(s.cursors, cursorKey(c.Account, c.Key))
-		} else {
-			s.cursors[cursorKey(c.Account, c.Key)] = bytes.Clone(c.Value)
-		}
-	}
+	s.putCursorsLocked(cursors)
 	s.sets++
 	return nil
-}
-
-// Cursor implements model.BusySink.
-func (s *BusySink) Cursor(account, key string) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.reads++
-	v, ok := s.cursors[cursorKey(account, key)]
-	if !ok {
-		return nil, nil
-	}
-	return bytes.Clone(v), nil
-}
-
-// ReportHealth implements model.BusySink. A report must name the account
-// and kind and say since when.
-func (s *BusySink) ReportHealth(h model.Health) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if h.Account == "" || h.Kind == "" || h.State == "" || h.Since.IsZero() {
-		s.t.Errorf("conntest: incomplete health report %+v (want account, kind, state and since)", h)
-	}
-	s.health = append(s.health, h)
-}
-
-// FailNext makes the next n calls of SetBusy fail with ErrRefused.
-func (s *BusySink) FailNext(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failNext = n
-}
-
-// Refused is how many calls FailNext refused so far.
-func (s *BusySink) Refused() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.refused
 }
 
 // Busy returns the account's busy time as last handed over.
@@ -140,50 +87,6 @@ func (s *BusySink) Sets() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.sets
-}
-
-// CursorReads counts the Cursor calls.
-func (s *BusySink) CursorReads() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.reads
-}
-
-// Cursors lists the stored cursors' keys for account, sorted.
-func (s *BusySink) Cursors(account string) []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []string
-	for k := range s.cursors {
-		if a, key, _ := strings.Cut(k, "\x00"); a == account {
-			out = append(out, key)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-// Health returns the last health report (zero if none).
-func (s *BusySink) Health() model.Health {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.health) == 0 {
-		return model.Health{}
-	}
-	return s.health[len(s.health)-1]
-}
-
-// States lists the reported health states in order, repeats collapsed.
-func (s *BusySink) States() []model.HealthState {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []model.HealthState
-	for _, h := range s.health {
-		if len(out) == 0 || out[len(out)-1] != h.State {
-			out = append(out, h.State)
-		}
-	}
-	return out
 }
 
 // CalendarSuite describes a calendar source to the shared checks that
