@@ -12,6 +12,7 @@ import (
 
 	"github.com/sluice-app/sluice/app/clock"
 	"github.com/sluice-app/sluice/app/config"
+	"github.com/sluice-app/sluice/app/control"
 	"github.com/sluice-app/sluice/app/model"
 	"github.com/sluice-app/sluice/app/oauth"
 	"github.com/sluice-app/sluice/app/secrets"
@@ -65,7 +66,7 @@ func PresetHint(name string) string {
 	return ""
 }
 
-func imapOptions(acc config.Account, log *slog.Logger, tokens *tokenSources) (imap.Options, error) {
+func imapOptions(acc config.Account, log *slog.Logger, tokens *tokenSources, k keys) (imap.Options, error) {
 	if err := ApplyPreset(&acc); err != nil {
 		return imap.Options{}, err
 	}
@@ -73,7 +74,8 @@ func imapOptions(acc config.Account, log *slog.Logger, tokens *tokenSources) (im
 		Account: acc.Name, Host: acc.Host, Port: acc.Port, Security: imap.Security(acc.Security),
 		AllowInsecure: acc.AllowInsecure, Username: acc.Username, Folders: acc.Folders, CAFile: acc.CAFile,
 		PollInterval: acc.PollInterval.Duration, LinkTemplate: acc.LinkTemplate, Logger: log,
-		Password: secrets.Source(acc.Name, secrets.Password, acc.PasswordCommand),
+		Password: k.source(acc.Name, secrets.Password, acc.PasswordCommand),
+		Hold:     holdOptions(acc, nil),
 		// The Sent folder shows which items the user answered.
 		WatchSent: acc.SentFolder != "-", SentFolder: acc.SentFolder,
 	}
@@ -115,10 +117,10 @@ func ProviderTitle(acc config.Account) string {
 	return acc.OAuthProvider
 }
 
-func slackOptions(acc config.Account, log *slog.Logger) slack.Options {
+func slackOptions(acc config.Account, log *slog.Logger, k keys) slack.Options {
 	opt := slack.Options{
 		Account: acc.Name, Channels: acc.Channels,
-		Token:      secrets.Source(acc.Name, secrets.Token, ""),
+		Token:      k.source(acc.Name, secrets.Token, ""),
 		SetDND:     config.Flag(acc.SetDND, true),
 		SetStatus:  config.Flag(acc.SetStatus, true),
 		StatusText: acc.StatusText, StatusEmoji: acc.StatusEmoji,
@@ -126,33 +128,19 @@ func slackOptions(acc config.Account, log *slog.Logger) slack.Options {
 	}
 	// Socket Mode is used whenever an app-level token is stored; without
 	// one the connector polls.
-	opt.AppToken = func(ctx context.Context) (string, error) {
-		tok, err := secrets.Get(acc.Name, secrets.AppToken)
-		if errors.Is(err, secrets.ErrNotFound) {
-			return "", nil
-		}
-		return tok, err
-	}
+	opt.AppToken = k.optional(acc.Name, secrets.AppToken)
 	return opt
 }
 
-// optionalSecret reads a secret that may be absent: "" when none is stored.
-func optionalSecret(account string, k secrets.Kind) func(context.Context) (string, error) {
-	return func(context.Context) (string, error) {
-		tok, err := secrets.Get(account, k)
-		if errors.Is(err, secrets.ErrNotFound) {
-			return "", nil
-		}
-		return tok, err
-	}
-}
-
-func matrixOptions(acc config.Account, log *slog.Logger) matrix.Options {
+func matrixOptions(acc config.Account, log *slog.Logger, k keys) matrix.Options {
 	opt := matrix.Options{
 		Account: acc.Name, Homeserver: acc.Homeserver, UserID: acc.UserID, Rooms: acc.Rooms,
 		LinkBase: acc.LinkBase, SetPresence: config.Flag(acc.SetPresence, true), StatusText: acc.StatusText,
-		AccessToken: optionalSecret(acc.Name, secrets.Token),
+		AccessToken: k.optional(acc.Name, secrets.Token),
 		SaveToken: func(_ context.Context, tok string) error {
+			if k.dryRun {
+				return nil
+			}
 			return secrets.Set(acc.Name, secrets.Token, tok)
 		},
 		Logger: log,
@@ -161,61 +149,103 @@ func matrixOptions(acc config.Account, log *slog.Logger) matrix.Options {
 		// A password login needs the user; without a password command
 		// the password comes from the keyring, if one is stored.
 		if acc.PasswordCommand != "" {
-			opt.Password = secrets.Source(acc.Name, secrets.Password, acc.PasswordCommand)
+			opt.Password = k.source(acc.Name, secrets.Password, acc.PasswordCommand)
 		} else {
-			opt.Password = optionalSecret(acc.Name, secrets.Password)
+			opt.Password = k.optional(acc.Name, secrets.Password)
 		}
 	}
 	return opt
 }
 
-func githubOptions(acc config.Account, log *slog.Logger) github.Options {
+func githubOptions(acc config.Account, log *slog.Logger, k keys) github.Options {
 	return github.Options{
 		Account: acc.Name, APIURL: acc.APIURL, WebURL: acc.WebURL,
 		Participating: acc.Participating, MarkReadOnDone: acc.MarkReadOnDone,
 		PollInterval: acc.PollInterval.Duration, Logger: log,
-		Token: secrets.Source(acc.Name, secrets.Token, acc.PasswordCommand),
+		Token: k.source(acc.Name, secrets.Token, acc.PasswordCommand),
+	}
+}
+
+// keys give connectors their accounts' secrets. The zero value is what a
+// running account uses: the password command when one is configured,
+// else the keyring.
+type keys struct {
+	// typed are secrets typed in a window for an account under test, by
+	// kind: they stand in for the keyring, never for a password command.
+	typed map[secrets.Kind]string
+	// dryRun keeps connectors from storing what they obtain (a Matrix
+	// access token made from the password): testing unsaved settings
+	// stores nothing unless asked.
+	dryRun bool
+}
+
+// source fetches a secret when a connector needs it: from the password
+// command, else as typed, else from the keyring.
+func (k keys) source(account string, kind secrets.Kind, command string) func(context.Context) (string, error) {
+	if v := k.typed[kind]; v != "" && command == "" {
+		return func(context.Context) (string, error) { return v, nil }
+	}
+	return secrets.Source(account, kind, command)
+}
+
+// optional fetches a secret that may be absent: as typed, else from the
+// keyring, "" when none is stored.
+func (k keys) optional(account string, kind secrets.Kind) func(context.Context) (string, error) {
+	if v := k.typed[kind]; v != "" {
+		return func(context.Context) (string, error) { return v, nil }
+	}
+	return func(context.Context) (string, error) {
+		tok, err := secrets.Get(account, kind)
+		if errors.Is(err, secrets.ErrNotFound) {
+			return "", nil
+		}
+		return tok, err
 	}
 }
 
 // buildAccount makes the connector for a configured account. OAuth2
-// accounts get their access tokens from tokens (a fresh source when nil).
-func buildAccount(acc config.Account, log *slog.Logger, tokens *tokenSources, clk clock.Clock) (model.Connector, error) {
+// accounts get their access tokens from tokens (a fresh source when nil);
+// the other secrets come from k.
+func buildAccount(acc config.Account, log *slog.Logger, tokens *tokenSources, clk clock.Clock, k keys) (model.Connector, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	log = log.With("account", acc.Name, "kind", acc.Kind)
 	switch acc.Kind {
 	case "imap":
-		opt, err := imapOptions(acc, log, tokens)
+		opt, err := imapOptions(acc, log, tokens, k)
 		if err != nil {
 			return nil, err
 		}
+		opt.Clock = clk
 		return imap.New(opt)
 	case "slack":
-		return slack.New(slackOptions(acc, log))
+		opt := slackOptions(acc, log, k)
+		opt.Clock = clk
+		return slack.New(opt)
 	case "matrix":
-		opt := matrixOptions(acc, log)
+		opt := matrixOptions(acc, log, k)
 		opt.Clock = clk
 		return matrix.New(opt)
 	case "github":
-		opt := githubOptions(acc, log)
+		opt := githubOptions(acc, log, k)
 		opt.Clock = clk
 		return github.New(opt)
 	case "caldav", "ics":
-		return buildCalendar(acc, time.Local, clk, log)
+		return buildCalendar(acc, time.Local, clk, log, k)
 	}
 	return nil, fmt.Errorf("account %q: unknown kind %q", acc.Name, acc.Kind)
 }
 
 // TestAccount connects once with an account's settings and says what it
-// found, or why it failed, in words.
+// found, or why it failed, in words. The command line uses it when no
+// Sluice runs; a running Sluice tests through the control API.
 func TestAccount(ctx context.Context, acc config.Account, log *slog.Logger) (string, error) {
-	return testAccount(ctx, acc, log, nil)
+	return testAccount(ctx, acc, log, nil, keys{})
 }
 
-func testAccount(ctx context.Context, acc config.Account, log *slog.Logger, tokens *tokenSources) (string, error) {
-	c, err := buildAccount(acc, log, tokens, clock.Real{})
+func testAccount(ctx context.Context, acc config.Account, log *slog.Logger, tokens *tokenSources, k keys) (string, error) {
+	c, err := buildAccount(acc, log, tokens, clock.Real{}, k)
 	if err != nil {
 		return "", err
 	}
@@ -289,4 +319,40 @@ func GitHubLogin(ctx context.Context, acc config.Account, show func(uri, code st
 		return err
 	}
 	return secrets.Set(acc.Name, secrets.Token, tok)
+}
+
+// Presets implements control.AccountBackend: the IMAP connector's
+// providers, by name.
+func (a *App) Presets() []control.Preset {
+	out := make([]control.Preset, 0, len(imap.Presets))
+	for _, k := range PresetNames() {
+		p := imap.Presets[k]
+		out = append(out, control.Preset{Key: k, Name: p.Name, Host: p.Host, Port: p.Port,
+			Security: string(p.Security), Hint: p.Hint, OAuth: p.OAuth})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// TestAccountSettings implements control.AccountBackend: it connects once
+// with settings a window is editing (saved or not) and the secrets typed
+// for them, which are stored only when the test passes and req.Store
+// asks for it. The account in force is left alone.
+func (a *App) TestAccountSettings(req control.AccountTestRequest) (string, error) {
+	typed, err := secretKinds(req.Secrets)
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	msg, err := testAccount(ctx, req.Account, a.log, nil, keys{typed: typed, dryRun: !req.Store})
+	if err != nil || !req.Store {
+		return msg, err
+	}
+	for k, v := range typed {
+		if err := secrets.Set(req.Account.Name, k, v); err != nil {
+			return msg, err
+		}
+	}
+	return msg, nil
 }

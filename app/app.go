@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sluice-app/sluice/app/clock"
@@ -20,7 +21,6 @@ import (
 	"github.com/sluice-app/sluice/app/gate"
 	"github.com/sluice-app/sluice/app/model"
 	"github.com/sluice-app/sluice/app/paths"
-	"github.com/sluice-app/sluice/app/rules"
 	"github.com/sluice-app/sluice/app/schedule"
 	"github.com/sluice-app/sluice/app/store"
 	"github.com/sluice-app/sluice/connectors/local"
@@ -33,9 +33,9 @@ type Options struct {
 	Version    string
 	Logger     *slog.Logger
 	Clock      clock.Clock // nil: the machine's clock
-	// OpenWindow opens a window of the desktop face (nil: headless, the
-	// request is refused with a hint).
-	OpenWindow func(name string) error
+	// Config is the config at ConfigPath, loaded and compiled by the
+	// caller (nil: New loads it).
+	Config *config.Compiled
 	// OpenURL opens a sign-in page in the browser (nil: oauth.OpenBrowser,
 	// which honours $BROWSER).
 	OpenURL func(url string) error
@@ -60,22 +60,25 @@ type App struct {
 
 	tokens  tokenSources // OAuth2 access tokens, in memory only
 	signins signIns      // OAuth2 sign-ins under way
+	held    serverHold   // holding mail on the server
 
 	mu       sync.Mutex
 	cfg      config.Config
 	tray     string
 	notices  []string
 	desktop  func() control.Desktop
+	windows  func(name string) error // nil: headless
 	watchers map[int]func(config.Config)
 	nextW    int
 
-	quit     chan struct{}
-	quitOnce sync.Once
+	quit      chan struct{}
+	quitOnce  sync.Once
+	quitAsked atomic.Bool // Quit, not a signal, stops Sluice
 }
 
-// New opens the store (failing with ErrAlreadyRunning when another process
-// has it), loads and validates the config and builds the gate. Nothing runs
-// until Run.
+// New loads and compiles the config (unless opt.Config brings it), opens
+// the store (failing with ErrAlreadyRunning when another process has it)
+// and builds the gate. Nothing runs until Run.
 func New(opt Options) (*App, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
@@ -83,15 +86,16 @@ func New(opt Options) (*App, error) {
 	if opt.Clock == nil {
 		opt.Clock = clock.Real{}
 	}
+	if opt.Config == nil {
+		cc, err := config.LoadCompiled(opt.ConfigPath)
+		if err != nil {
+			return nil, err
+		}
+		opt.Config = &cc
+	}
 	a := &App{opt: opt, log: opt.Logger, clk: opt.Clock, quit: make(chan struct{}), tray: "off"}
-	cfg, err := config.Load(opt.ConfigPath)
-	if err != nil {
-		return nil, err
-	}
-	set, err := settingsFrom(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", opt.ConfigPath, err)
-	}
+	cc := *opt.Config
+	cfg := cc.Config
 	if err := os.MkdirAll(opt.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
@@ -103,7 +107,7 @@ func New(opt Options) (*App, error) {
 		a.log.Warn(n, "component", "store")
 		a.Notice(n)
 	}
-	g, err := gate.New(st, a.clk, set, a.log)
+	g, err := gate.New(st, a.clk, settingsFrom(cc), a.log)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -134,25 +138,18 @@ func (a *App) storeDamaged(err error) {
 // StoreDamagedNotice starts the status notice of a store damaged while running.
 const StoreDamagedNotice = "The store is damaged: "
 
-// settingsFrom turns the config into what the gate runs on.
-func settingsFrom(c config.Config) (gate.Settings, error) {
-	plan, err := c.Plan()
-	if err != nil {
-		return gate.Settings{}, err
-	}
-	rs, err := rules.Compile(c.Rules, c.Builtins())
-	if err != nil {
-		return gate.Settings{}, err
-	}
-	promise, err := c.Promise.Parsed()
-	if err != nil {
-		return gate.Settings{}, &config.FieldError{Field: "promise.reply_within", Value: c.Promise.ReplyWithin, Msg: err.Error()}
+// settingsFrom is what the gate runs on, from a config Compile accepted.
+func settingsFrom(cc config.Compiled) gate.Settings {
+	c := cc.Config
+	var promise schedule.Promise // zero: the default
+	if cc.Promise != nil {
+		promise = *cc.Promise
 	}
 	return gate.Settings{
-		Plan: plan, Rules: rs, BudgetPerHour: c.Urgent.BudgetPerHour,
+		Plan: *cc.Plan, Rules: cc.Rules, BudgetPerHour: c.Urgent.BudgetPerHour,
 		OffHoursDeliver: c.Urgent.OffHours == "deliver", Retention: c.General.Retention.Duration,
 		Promise: promise,
-	}, nil
+	}
 }
 
 // Gate is the running engine (for the desktop face to subscribe to).
@@ -206,6 +203,15 @@ func (a *App) SetDesktop(fn func() control.Desktop) {
 	a.desktop = fn
 }
 
+// SetOpenWindow installs how the desktop face opens its windows; until
+// then (and in the headless daemon) a request to open one is refused with
+// a hint.
+func (a *App) SetOpenWindow(fn func(name string) error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.windows = fn
+}
+
 // WatchConfig calls fn with every config applied from now on (reload, or
 // the settings window saving), until stop is called.
 func (a *App) WatchConfig(fn func(config.Config)) (stop func()) {
@@ -226,6 +232,9 @@ func (a *App) WatchConfig(fn func(config.Config)) (stop func()) {
 
 // DataDir is the data directory (store, control socket, state files).
 func (a *App) DataDir() string { return a.opt.DataDir }
+
+// ConfigPath is the config file this Sluice reads and saves.
+func (a *App) ConfigPath() string { return a.opt.ConfigPath }
 
 // Clock is the clock the gate runs on.
 func (a *App) Clock() clock.Clock { return a.clk }
@@ -271,12 +280,16 @@ func (a *App) Run(ctx context.Context) error {
 	<-a.gate.Ready()
 	a.conns.apply(ctx, a.Config())
 	go a.mirrorFocus(ctx)
+	go a.holdLoop(ctx)
 	go a.pub.run(ctx)
 	go a.auto.run(ctx)
 	a.log.Info("sluice running", "data", a.opt.DataDir, "config", a.opt.ConfigPath, "control", ctl.Addr())
 
 	<-ctx.Done()
 	a.log.Info("sluice stopping")
+	if a.quitAsked.Load() {
+		a.PrepareQuit() // release_on_quit, unless the control API did it already
+	}
 	a.signins.stop()
 	a.conns.stopAll()
 	ctl.Close()
@@ -293,7 +306,10 @@ func (a *App) Run(ctx context.Context) error {
 }
 
 // Quit asks Run to stop.
-func (a *App) Quit() { a.quitOnce.Do(func() { close(a.quit) }) }
+func (a *App) Quit() {
+	a.quitAsked.Store(true)
+	a.quitOnce.Do(func() { close(a.quit) })
+}
 
 // Wake re-reads the clock and reconnects connectors at once (resume from sleep).
 func (a *App) Wake() {
@@ -306,7 +322,7 @@ func (a *App) Wake() {
 // or unreadable file changes nothing either: the defaults a first start
 // uses without a file would drop every account and the local inbox.
 func (a *App) Reload() error {
-	cfg, err := config.LoadFile(a.opt.ConfigPath)
+	cc, err := config.LoadFileCompiled(a.opt.ConfigPath)
 	if err != nil {
 		a.log.Error("config reload refused; the running config stays", "err", err)
 		var fe config.Errors
@@ -318,14 +334,13 @@ func (a *App) Reload() error {
 		}
 		return fmt.Errorf("%w; the running config stays", err)
 	}
-	return a.apply(cfg)
+	a.apply(cc)
+	return nil
 }
 
-func (a *App) apply(cfg config.Config) error {
-	set, err := settingsFrom(cfg)
-	if err != nil {
-		return err
-	}
+// apply puts a config Compile accepted in force.
+func (a *App) apply(cc config.Compiled) {
+	cfg := cc.Config
 	a.mu.Lock()
 	a.cfg = cfg
 	watchers := make([]func(config.Config), 0, len(a.watchers))
@@ -333,8 +348,9 @@ func (a *App) apply(cfg config.Config) error {
 		watchers = append(watchers, fn)
 	}
 	a.mu.Unlock()
-	a.gate.Configure(set)
+	a.gate.Configure(settingsFrom(cc))
 	a.conns.apply(context.Background(), cfg)
+	a.pushHold(context.Background()) // the rules may have changed: Sieve scripts follow
 	// A reload or a save is often the user fixing a password: accounts
 	// stopped by a refused login try once more (unchanged ones are not
 	// restarted by apply).
@@ -345,7 +361,6 @@ func (a *App) apply(cfg config.Config) error {
 		fn(cfg)
 	}
 	a.log.Info("config applied", "accounts", len(cfg.Accounts), "rules", len(cfg.Rules))
-	return nil
 }
 
 // mirrorFocus tells connectors that can show focus on their service (Slack
@@ -508,18 +523,20 @@ func (a *App) Snooze(ids []string) (int, error) { return a.gate.Snooze(ids) }
 
 // Send implements control.Backend: the item goes through the local inbox
 // account and is durable when Send returns.
-func (a *App) Send(msg local.Message) (model.Item, error) {
+func (a *App) Send(req control.SendRequest) (model.Item, error) {
+	msg := local.Message{Title: req.Title, Body: req.Body, From: req.From, Link: req.Link,
+		Urgent: req.Urgent, Channel: req.Channel, ID: req.ID}
 	it, err := local.ToItem(LocalAccount, msg, a.clk.Now())
 	if err != nil {
 		return model.Item{}, fmt.Errorf("%w: %v", control.ErrInvalid, err)
 	}
-	it.ID = model.ItemID(it.Account, it.SourceID)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := a.gate.Ingest(ctx, model.Batch{Account: LocalAccount, Items: []model.Item{it}}); err != nil {
+	got, err := a.gate.Accept(ctx, model.Batch{Account: LocalAccount, Items: []model.Item{it}})
+	if err != nil {
 		return model.Item{}, err
 	}
-	return it, nil
+	return got[0], nil
 }
 
 // LocalAccount is the account name of the embedded local inbox.
@@ -528,22 +545,22 @@ const LocalAccount = "local"
 // TestRule implements control.Backend.
 func (a *App) TestRule(it model.Item) gate.Verdict { return a.gate.Test(it) }
 
-// SetConfig implements control.Backend: validate, save atomically, apply.
+// SetConfig implements control.Backend: validate and compile once, save
+// atomically, apply.
 func (a *App) SetConfig(c config.Config) error {
-	if err := c.Validate(); err != nil {
+	cc, err := config.Compile(c)
+	if err != nil {
 		return err
 	}
-	if _, err := settingsFrom(c); err != nil {
+	if err := config.SaveCompiled(a.opt.ConfigPath, cc); err != nil {
 		return err
 	}
-	if err := config.Save(a.opt.ConfigPath, c); err != nil {
-		return err
-	}
-	return a.apply(c)
+	a.apply(cc)
+	return nil
 }
 
 // Stats implements control.Backend.
-func (a *App) Stats(days int) ([]store.DayStats, error) { return a.gate.Stats(days) }
+func (a *App) Stats(days int) ([]gate.DayStats, error) { return a.gate.Stats(days) }
 
 // Subscribe implements control.Backend.
 func (a *App) Subscribe(buf int) (<-chan gate.Event, func()) { return a.gate.Subscribe(buf) }
@@ -555,10 +572,13 @@ func (a *App) OpenWindow(name string) error {
 	default:
 		return fmt.Errorf("%w: unknown window %q (want digest, settings, stats or welcome)", control.ErrInvalid, name)
 	}
-	if a.opt.OpenWindow == nil {
+	a.mu.Lock()
+	open := a.windows
+	a.mu.Unlock()
+	if open == nil {
 		return fmt.Errorf("%w: this Sluice runs headless (sluice daemon); run `sluice ui %s` on the desktop", control.ErrInvalid, name)
 	}
-	return a.opt.OpenWindow(name)
+	return open(name)
 }
 
 // AccountTest implements control.Backend. A test that passes retries the
@@ -569,7 +589,7 @@ func (a *App) AccountTest(name string) (string, error) {
 		if acc.Name == name {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			msg, err := testAccount(ctx, acc, a.log, &a.tokens)
+			msg, err := testAccount(ctx, acc, a.log, &a.tokens, keys{})
 			if err == nil {
 				a.conns.retry(name)
 			}

@@ -175,7 +175,7 @@ func (r *autoReplier) account(ctx context.Context, cfg config.Config, plan sched
 		}
 	}
 	ra.sig, ra.done = sig, false
-	iopt, err := imapOptions(acc, r.a.log, &r.a.tokens)
+	iopt, err := imapOptions(acc, r.a.log, &r.a.tokens, keys{})
 	var conn *imap.Connector
 	if err == nil {
 		conn, err = imap.New(iopt)
@@ -282,7 +282,7 @@ func vacationScript(cfg config.Config, plan schedule.Plan, acc config.Account, e
 		if v.From.Compare(v.To) > 0 {
 			continue
 		}
-		spec.Vacations = append(spec.Vacations, sieve.Period{Start: plan.At(v.From, schedule.Clock{}), End: plan.At(v.To.AddDays(1), schedule.Clock{})})
+		spec.Vacations = append(spec.Vacations, sieve.Period{Start: plan.At(v.From, schedule.TimeOfDay{}), End: plan.At(v.To.AddDays(1), schedule.TimeOfDay{})})
 	}
 	for d, day := range plan.Week {
 		if day.Work == nil {
@@ -303,8 +303,8 @@ func replyText(cfg config.Config, plan schedule.Plan) string {
 	if t := strings.TrimSpace(cfg.AutoReply.Text); t != "" {
 		return cfg.AutoReply.Text
 	}
-	seen := map[schedule.Clock]bool{}
-	var clocks []schedule.Clock
+	seen := map[schedule.TimeOfDay]bool{}
+	var clocks []schedule.TimeOfDay
 	for _, day := range plan.Week {
 		if day.Work == nil {
 			continue
@@ -316,7 +316,7 @@ func replyText(cfg config.Config, plan schedule.Plan) string {
 			}
 		}
 	}
-	slices.SortFunc(clocks, func(a, b schedule.Clock) int { return (a.Hour*60 + a.Minute) - (b.Hour*60 + b.Minute) })
+	slices.SortFunc(clocks, func(a, b schedule.TimeOfDay) int { return (a.Hour*60 + a.Minute) - (b.Hour*60 + b.Minute) })
 	var times []string
 	for _, c := range clocks {
 		times = append(times, c.String())

@@ -20,7 +20,7 @@ import (
 // calendarOptions turns a caldav or ics account into a calendar source's
 // options. The CalDAV password and a feed's secret address come from the
 // keyring (or the password command), never from the config.
-func calendarOptions(acc config.Account, local *time.Location, log *slog.Logger) calendar.Options {
+func calendarOptions(acc config.Account, local *time.Location, log *slog.Logger, k keys) calendar.Options {
 	opt := calendar.Options{
 		Account: acc.Name, Kind: model.Kind(acc.Kind), URL: acc.URL, Username: acc.Username,
 		Calendars: acc.Calendars, Addresses: acc.Addresses, Local: local,
@@ -28,9 +28,9 @@ func calendarOptions(acc config.Account, local *time.Location, log *slog.Logger)
 	}
 	switch {
 	case acc.Kind == "caldav":
-		opt.Secret = secrets.Source(acc.Name, secrets.Password, acc.PasswordCommand)
+		opt.Secret = k.source(acc.Name, secrets.Password, acc.PasswordCommand)
 	case acc.URL == "":
-		opt.Secret = secrets.Source(acc.Name, secrets.URL, acc.PasswordCommand)
+		opt.Secret = k.source(acc.Name, secrets.URL, acc.PasswordCommand)
 	}
 	return opt
 }
@@ -50,8 +50,8 @@ func (c calendarConnector) Run(ctx context.Context, sink model.Sink) error {
 
 // buildCalendar makes the source of a caldav or ics account; loc is the
 // user's zone (floating times, all-day dates), clk nil means the real one.
-func buildCalendar(acc config.Account, loc *time.Location, clk clock.Clock, log *slog.Logger) (calendarConnector, error) {
-	opt := calendarOptions(acc, loc, log)
+func buildCalendar(acc config.Account, loc *time.Location, clk clock.Clock, log *slog.Logger, k keys) (calendarConnector, error) {
+	opt := calendarOptions(acc, loc, log, k)
 	opt.Clock = clk
 	src, err := calendar.New(opt)
 	if err != nil {
@@ -171,7 +171,7 @@ func (p *publisher) source(cfg config.Config, acc config.Account) (*calendar.Sou
 	if err != nil {
 		return nil, err
 	}
-	c, err := buildCalendar(acc, loc, p.a.clk, p.a.log)
+	c, err := buildCalendar(acc, loc, p.a.clk, p.a.log, keys{})
 	return c.Source, err
 }
 

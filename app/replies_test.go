@@ -59,7 +59,8 @@ func TestSlackRepliesThroughTheGate(t *testing.T) {
 	go func() { conn.Run(ctx, g); close(done) }()
 	defer func() { cancel(); <-done }()
 
-	waitUntil(t, "the DM, the mention and the chatter", func() bool { n, _ := st.Count(model.StateHeld); return n == 3 })
+	held := func() string { n, _ := st.Count(model.StateHeld); return fmt.Sprint(n, " held") }
+	waitUntil(t, "the DM, the mention and the chatter", func() bool { return held() == "3 held" }, held)
 	if _, err := g.CheckinNow(); err != nil {
 		t.Fatal(err)
 	}
@@ -80,13 +81,14 @@ func TestSlackRepliesThroughTheGate(t *testing.T) {
 
 	answer := fs.Post("C1", slacktest.Message{User: "U0ME", Text: "4.2", ThreadTS: ask.TS})
 	conn.Wake()
-	waitUntil(t, "the thread answer", func() bool { return len(waiting()) == 1 })
+	state := func() string { return fmt.Sprint("waiting: ", waiting()) }
+	waitUntil(t, "the thread answer", func() bool { return len(waiting()) == 1 }, state)
 	if got := waiting(); got[0] != "Alice <@alice>" {
 		t.Fatalf("still waiting: %v, want only Alice's DM", got)
 	}
 	sure := fs.Post("D1", slacktest.Message{User: "U0ME", Text: "sure!"})
 	conn.Wake()
-	waitUntil(t, "the DM answer", func() bool { return len(waiting()) == 0 })
+	waitUntil(t, "the DM answer", func() bool { return len(waiting()) == 0 }, state)
 
 	for src, ts := range map[string]string{"C1/" + ask.TS: answer.TS, "D1/" + dm.TS: sure.TS} {
 		it, err := st.Get(model.ItemID("acme", src))
@@ -100,17 +102,6 @@ func TestSlackRepliesThroughTheGate(t *testing.T) {
 	day := slackTime(sure.TS).In(loc).Format(store.DayLayout)
 	if ds, _ := st.Stats(day, day); ds[0].Replies() != 2 || ds[0].RepliesOnTime != 2 {
 		t.Errorf("stats of %s = %+v, want 2 replies within the promise", day, ds[0])
-	}
-}
-
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

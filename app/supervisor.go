@@ -53,6 +53,7 @@ func (s *supervisor) apply(ctx context.Context, cfg config.Config) {
 	want := s.wanted(cfg)
 	for name, r := range s.running {
 		if spec, ok := want[name]; !ok || !reflect.DeepEqual(spec, r.spec) {
+			s.a.beforeStop(name, r.spec, spec, ok, r.conn)
 			s.stopLocked(name, r)
 		}
 	}
@@ -66,6 +67,7 @@ func (s *supervisor) apply(ctx context.Context, cfg config.Config) {
 			s.a.gate.ReportHealth(model.Health{Account: name, Kind: kindOf(spec), State: model.HealthStopped, Detail: err.Error()})
 			continue
 		}
+		s.a.prepareHolder(conn)
 		s.startLocked(ctx, name, spec, conn)
 	}
 	for _, h := range s.a.gate.Health() {
@@ -91,16 +93,19 @@ func kindOf(spec any) model.Kind {
 func (s *supervisor) build(spec any) (model.Connector, error) {
 	switch v := spec.(type) {
 	case config.Local:
-		return local.New(local.Options{Account: LocalAccount, Addr: v.Listen, Token: s.a.token, Logger: s.a.log})
+		return local.New(local.Options{Account: LocalAccount, Addr: v.Listen, Token: s.a.token, Logger: s.a.log, Clock: s.a.clk})
 	case config.Account:
 		if v.IsCalendar() {
 			loc, err := s.a.Config().Location()
 			if err != nil {
 				return nil, err
 			}
-			return buildCalendar(v, loc, s.a.clk, s.a.log)
+			return buildCalendar(v, loc, s.a.clk, s.a.log, keys{})
 		}
-		return buildAccount(v, s.a.log, &s.a.tokens, s.a.clk)
+		if v.Kind == "imap" {
+			return s.a.buildIMAP(v)
+		}
+		return buildAccount(v, s.a.log, &s.a.tokens, s.a.clk, keys{})
 	}
 	return nil, fmt.Errorf("unknown connector spec %T", spec)
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -23,7 +24,7 @@ import (
 
 func runAccount(e *Env, args []string) error {
 	if len(args) == 0 {
-		return usagef("account: want add, list, remove, test, login, set-password, set-token or set-url")
+		return usagef("account: want add, list, remove, test, release, login, set-password, set-token or set-url")
 	}
 	sub, rest := args[0], args[1:]
 	switch sub {
@@ -35,6 +36,8 @@ func runAccount(e *Env, args []string) error {
 		return accountRemove(e, rest)
 	case "test":
 		return accountTest(e, rest)
+	case "release":
+		return accountRelease(e, rest)
 	case "login":
 		return accountLogin(e, rest)
 	case "set-password":
@@ -44,19 +47,35 @@ func runAccount(e *Env, args []string) error {
 	case "set-url":
 		return accountSecret(e, "set-url", secrets.URL, rest)
 	case "--help", "-h", "help":
-		fmt.Fprint(e.Stdout, accountHelp)
+		fmt.Fprint(e.Stdout, accountHelp())
 		return nil
 	}
-	return usagef("account: unknown subcommand %q (want add, list, remove, test, login, set-password, set-token or set-url)", sub)
+	return usagef("account: unknown subcommand %q (want add, list, remove, test, release, login, set-password, set-token or set-url)", sub)
 }
 
-const accountHelp = `Usage:
-  sluice account add imap NAME --preset gmail|outlook|office365|fastmail|icloud|yahoo --user U
+// accountHelp is the usage of `sluice account`, with the presets the IMAP
+// connector knows.
+func accountHelp() string {
+	return strings.ReplaceAll(accountUsage, "{presets}", presetList("|", "|"))
+}
+
+// presetList joins the IMAP presets' names: "a, b or c".
+func presetList(sep, last string) string {
+	names := app.PresetNames()
+	if len(names) < 2 {
+		return strings.Join(names, sep)
+	}
+	return strings.Join(names[:len(names)-1], sep) + last + names[len(names)-1]
+}
+
+const accountUsage = `Usage:
+  sluice account add imap NAME --preset {presets} --user U
   sluice account add imap NAME --host H [--port P] [--security tls|starttls|insecure] --user U
         [--folder F]… [--ca-file F] [--password-command CMD] [--allow-insecure]
         [--initial-sync none|all|newest:N|since:YYYY-MM-DD] [--link-template T]
         [--auth password|oauth2] [--provider google|microsoft|oidc] [--tenant T]
         [--issuer URL] [--client-id ID] [--client-secret S]
+        [--hold-on-server [--hold-folder F] [--hold-at-delivery] [--release-on-quit]]
   sluice account add slack NAME [--channel C]… [--no-dnd] [--no-status] [--socket-mode]
   sluice account add matrix NAME --homeserver H [--user @me:example.org] [--room R]…
         [--link-base URL] [--no-presence] [--password-command CMD]
@@ -68,12 +87,17 @@ const accountHelp = `Usage:
   sluice account list
   sluice account remove NAME
   sluice account test NAME
+  sluice account release NAME         (move everything held on the server back to INBOX now)
   sluice account login NAME [--device] [--no-browser]
                                       (sign in with Google, Microsoft or the OIDC issuer;
                                        GitHub: the OAuth device flow)
   sluice account set-password NAME    (reads the password from a prompt, or stdin)
   sluice account set-token NAME       (Slack xoxp-/xapp- token, Matrix access token, GitHub token)
   sluice account set-url NAME         (a calendar's secret .ics address, from a prompt or stdin)
+
+With --hold-on-server, mail Sluice holds also leaves INBOX on the server
+(into Sluice/Held) until the check-in, so your phone and webmail are batched
+too; --hold-at-delivery lets the server's Sieve file it there at delivery.
 
 Passwords, tokens and secret calendar addresses go to the OS keyring, never
 into the config file. Gmail, Outlook.com and Microsoft 365 sign in with the
@@ -91,66 +115,15 @@ func accountAdd(e *Env, args []string) error {
 	if len(args) < 1 || (args[0] != "imap" && args[0] != "slack" && args[0] != "matrix" && args[0] != "github" &&
 		args[0] != "caldav" && args[0] != "ics") {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
-			fmt.Fprint(e.Stdout, accountHelp)
+			fmt.Fprint(e.Stdout, accountHelp())
 			return nil
 		}
 		return usagef("account add: want a kind (imap, slack, matrix, github, caldav or ics) and a name")
 	}
 	kind := args[0]
 	fs := newFlags(e, "account")
-	var acc config.Account
-	var folders, channels, calendars, addresses multi
-	var initial string
-	var noDND, noStatus, noPresence bool
-	var rooms multi
-	acc.Kind = kind
-	switch kind {
-	case "matrix":
-		fs.StringVar(&acc.Homeserver, "homeserver", "", "the homeserver: matrix.example.org or https://…")
-		fs.StringVar(&acc.UserID, "user", "", "your Matrix ID, @me:example.org (for a password login)")
-		fs.Var(&rooms, "room", "room to watch besides DMs and mentions: #alias:server or !id:server (repeatable)")
-		fs.StringVar(&acc.LinkBase, "link-base", "", "open messages here instead of matrix.to, e.g. https://app.element.io/#/room/")
-		fs.BoolVar(&noPresence, "no-presence", false, "do not set presence to unavailable during focus")
-		fs.StringVar(&acc.PasswordCommand, "password-command", "", "command whose output is the password (instead of the keyring)")
-	case "github":
-		fs.BoolVar(&acc.Participating, "participating", false, "only threads you take part in (review requests, mentions, assignments)")
-		fs.BoolVar(&acc.MarkReadOnDone, "mark-read-on-done", false, "mark a notification read on GitHub when you mark its item done")
-		fs.StringVar(&acc.APIURL, "api-url", "", "GitHub Enterprise: https://HOST/api/v3/")
-		fs.StringVar(&acc.ClientID, "client-id", "", "OAuth app client ID for `sluice account login`")
-	}
-	if kind == "imap" {
-		fs.StringVar(&acc.Preset, "preset", "", "gmail, outlook, office365, fastmail, icloud or yahoo (fills host, port, security, sign-in)")
-		fs.StringVar(&acc.Host, "host", "", "server host name")
-		fs.IntVar(&acc.Port, "port", 0, "server port (default 993 for tls, 143 for starttls)")
-		fs.StringVar(&acc.Security, "security", "", "tls (default), starttls or insecure (loopback only)")
-		fs.StringVar(&acc.Username, "user", "", "login name, usually the address")
-		fs.Var(&folders, "folder", "folder to watch (repeatable; default INBOX)")
-		fs.StringVar(&acc.CAFile, "ca-file", "", "PEM file of a CA to trust (self-hosted servers)")
-		fs.StringVar(&acc.PasswordCommand, "password-command", "", "command whose output is the password (instead of the keyring)")
-		fs.BoolVar(&acc.AllowInsecure, "allow-insecure", false, "allow plaintext IMAP to a loopback host")
-		fs.StringVar(&initial, "initial-sync", "none", "what the first sync imports: none, all, newest:N or since:YYYY-MM-DD")
-		fs.StringVar(&acc.LinkTemplate, "link-template", "", "deep-link URL template (see the README)")
-		fs.StringVar(&acc.Auth, "auth", "", "password or oauth2 (sign in with the provider; default for gmail, outlook, office365)")
-		fs.StringVar(&acc.OAuthProvider, "provider", "", "oauth2 provider: google, microsoft or oidc")
-		fs.StringVar(&acc.OAuthTenant, "tenant", "", "Microsoft tenant: common (default), organizations, a tenant ID or domain")
-		fs.StringVar(&acc.OAuthIssuer, "issuer", "", "OIDC issuer URL (with --provider oidc)")
-		fs.StringVar(&acc.OAuthClientID, "client-id", "", "OAuth client ID (default: the one built in; see packaging/OAUTH.md)")
-		fs.StringVar(&acc.OAuthClientSecret, "client-secret", "", "OAuth client secret, where the provider wants one (Google)")
-	} else if kind == "caldav" || kind == "ics" {
-		fs.StringVar(&acc.URL, "url", "", "CalDAV server (any URL on it), or a public .ics feed")
-		fs.Var(&addresses, "address", "your address on invitations, to skip the ones you declined (repeatable)")
-		if kind == "caldav" {
-			fs.StringVar(&acc.Username, "user", "", "login name")
-			fs.Var(&calendars, "calendar", "calendar to read, by name (repeatable; default all)")
-			fs.StringVar(&acc.CAFile, "ca-file", "", "PEM file of a CA to trust (self-hosted servers)")
-			fs.StringVar(&acc.PasswordCommand, "password-command", "", "command whose output is the password (instead of the keyring)")
-		}
-	} else if kind == "slack" {
-		fs.Var(&channels, "channel", "channel to watch besides DMs and mentions (repeatable)")
-		fs.BoolVar(&noDND, "no-dnd", false, "do not turn on Slack's do-not-disturb during focus")
-		fs.BoolVar(&noStatus, "no-status", false, "do not set a Slack status during focus")
-		fs.BoolVar(&acc.SocketMode, "socket-mode", false, "expect Socket Mode (store the xapp- app-level token with set-token)")
-	}
+	acc := config.Account{Kind: kind}
+	f := addFlags(fs, &acc)
 	pos, err := parse(fs, args[1:])
 	if err != nil {
 		return err
@@ -159,28 +132,11 @@ func accountAdd(e *Env, args []string) error {
 		return usagef("account add %s: give one account name", kind)
 	}
 	acc.Name = pos[0]
-	acc.Folders, acc.Channels, acc.Rooms = folders, channels, rooms
-	acc.Calendars, acc.Addresses = calendars, addresses
-	if noPresence {
-		acc.SetPresence = new(bool)
+	if err := f.apply(&acc); err != nil {
+		return err
 	}
-	if noDND {
-		acc.SetDND = new(bool)
-	}
-	if noStatus {
-		acc.SetStatus = new(bool)
-	}
-	if kind == "imap" {
-		if err := app.ApplyPreset(&acc); err != nil {
-			return err
-		}
-		if acc.Auth == "" && acc.OAuthProvider != "" {
-			acc.Auth = "oauth2"
-		}
-		app.PresetAuth(&acc)
-		if err := parseInitial(&acc, initial); err != nil {
-			return err
-		}
+	if (acc.HoldFolder != "" || acc.HoldAtDelivery || acc.ReleaseOnQuit) && !acc.HoldOnServer {
+		return usagef("account add: --hold-folder, --hold-at-delivery and --release-on-quit go with --hold-on-server")
 	}
 	if _, err := config.Modify(e.ConfigPath, func(c *config.Config) error {
 		for _, a := range c.Accounts {
@@ -194,9 +150,115 @@ func accountAdd(e *Env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.Stdout, "Added %s account %q to %s.\n", kind, acc.Name, e.ConfigPath)
+	if acc.HoldOnServer {
+		fmt.Fprintf(e.Stdout, "Holding on the server: while Sluice holds, new mail moves from INBOX to %s and back at each check-in.\n", or(acc.HoldFolder, "Sluice/Held"))
+	}
 	if hint := app.PresetHint(acc.Preset); hint != "" {
 		fmt.Fprintln(e.Stdout, hint)
 	}
+	printNextStep(e, acc)
+	reloadIfRunning(e)
+	return nil
+}
+
+// accountFlags are the flags of `account add` that are not an account's
+// field as they are.
+type accountFlags struct {
+	folders, channels, calendars, addresses, rooms multi
+	initial                                        string
+	noDND, noStatus, noPresence                    bool
+}
+
+// addFlags defines the flags of `account add` for the account's kind:
+// those that are its fields write into acc, the rest into the result.
+func addFlags(fs *flag.FlagSet, acc *config.Account) *accountFlags {
+	f := &accountFlags{}
+	kind := acc.Kind
+	switch kind {
+	case "matrix":
+		fs.StringVar(&acc.Homeserver, "homeserver", "", "the homeserver: matrix.example.org or https://…")
+		fs.StringVar(&acc.UserID, "user", "", "your Matrix ID, @me:example.org (for a password login)")
+		fs.Var(&f.rooms, "room", "room to watch besides DMs and mentions: #alias:server or !id:server (repeatable)")
+		fs.StringVar(&acc.LinkBase, "link-base", "", "open messages here instead of matrix.to, e.g. https://app.element.io/#/room/")
+		fs.BoolVar(&f.noPresence, "no-presence", false, "do not set presence to unavailable during focus")
+		fs.StringVar(&acc.PasswordCommand, "password-command", "", "command whose output is the password (instead of the keyring)")
+	case "github":
+		fs.BoolVar(&acc.Participating, "participating", false, "only threads you take part in (review requests, mentions, assignments)")
+		fs.BoolVar(&acc.MarkReadOnDone, "mark-read-on-done", false, "mark a notification read on GitHub when you mark its item done")
+		fs.StringVar(&acc.APIURL, "api-url", "", "GitHub Enterprise: https://HOST/api/v3/")
+		fs.StringVar(&acc.ClientID, "client-id", "", "OAuth app client ID for `sluice account login`")
+	}
+	if kind == "imap" {
+		fs.StringVar(&acc.Preset, "preset", "", presetList(", ", " or ")+" (fills host, port, security, sign-in)")
+		fs.StringVar(&acc.Host, "host", "", "server host name")
+		fs.IntVar(&acc.Port, "port", 0, "server port (default 993 for tls, 143 for starttls)")
+		fs.StringVar(&acc.Security, "security", "", "tls (default), starttls or insecure (loopback only)")
+		fs.StringVar(&acc.Username, "user", "", "login name, usually the address")
+		fs.Var(&f.folders, "folder", "folder to watch (repeatable; default INBOX)")
+		fs.StringVar(&acc.CAFile, "ca-file", "", "PEM file of a CA to trust (self-hosted servers)")
+		fs.StringVar(&acc.PasswordCommand, "password-command", "", "command whose output is the password (instead of the keyring)")
+		fs.BoolVar(&acc.AllowInsecure, "allow-insecure", false, "allow plaintext IMAP to a loopback host")
+		fs.StringVar(&f.initial, "initial-sync", "none", "what the first sync imports: none, all, newest:N or since:YYYY-MM-DD")
+		fs.StringVar(&acc.LinkTemplate, "link-template", "", "deep-link URL template (see the README)")
+		fs.StringVar(&acc.Auth, "auth", "", "password or oauth2 (sign in with the provider; default for gmail, outlook, office365)")
+		fs.StringVar(&acc.OAuthProvider, "provider", "", "oauth2 provider: google, microsoft or oidc")
+		fs.StringVar(&acc.OAuthTenant, "tenant", "", "Microsoft tenant: common (default), organizations, a tenant ID or domain")
+		fs.StringVar(&acc.OAuthIssuer, "issuer", "", "OIDC issuer URL (with --provider oidc)")
+		fs.StringVar(&acc.OAuthClientID, "client-id", "", "OAuth client ID (default: the one built in; see packaging/OAUTH.md)")
+		fs.StringVar(&acc.OAuthClientSecret, "client-secret", "", "OAuth client secret, where the provider wants one (Google)")
+		fs.BoolVar(&acc.HoldOnServer, "hold-on-server", false, "move held mail out of INBOX on the server until the check-in, so the phone and webmail are batched too")
+		fs.StringVar(&acc.HoldFolder, "hold-folder", "", "the hold folder (default Sluice/Held; \"/\" between levels)")
+		fs.BoolVar(&acc.HoldAtDelivery, "hold-at-delivery", false, "where the server offers ManageSieve, hold at delivery with a Sieve script of Sluice's own")
+		fs.BoolVar(&acc.ReleaseOnQuit, "release-on-quit", false, "move held mail back to INBOX when Sluice quits")
+	} else if kind == "caldav" || kind == "ics" {
+		fs.StringVar(&acc.URL, "url", "", "CalDAV server (any URL on it), or a public .ics feed")
+		fs.Var(&f.addresses, "address", "your address on invitations, to skip the ones you declined (repeatable)")
+		if kind == "caldav" {
+			fs.StringVar(&acc.Username, "user", "", "login name")
+			fs.Var(&f.calendars, "calendar", "calendar to read, by name (repeatable; default all)")
+			fs.StringVar(&acc.CAFile, "ca-file", "", "PEM file of a CA to trust (self-hosted servers)")
+			fs.StringVar(&acc.PasswordCommand, "password-command", "", "command whose output is the password (instead of the keyring)")
+		}
+	} else if kind == "slack" {
+		fs.Var(&f.channels, "channel", "channel to watch besides DMs and mentions (repeatable)")
+		fs.BoolVar(&f.noDND, "no-dnd", false, "do not turn on Slack's do-not-disturb during focus")
+		fs.BoolVar(&f.noStatus, "no-status", false, "do not set a Slack status during focus")
+		fs.BoolVar(&acc.SocketMode, "socket-mode", false, "expect Socket Mode (store the xapp- app-level token with set-token)")
+	}
+	return f
+}
+
+// apply completes acc from the parsed flags: lists, switches, and for
+// IMAP the preset's server and sign-in and the first sync.
+func (f *accountFlags) apply(acc *config.Account) error {
+	acc.Folders, acc.Channels, acc.Rooms = f.folders, f.channels, f.rooms
+	acc.Calendars, acc.Addresses = f.calendars, f.addresses
+	if f.noPresence {
+		acc.SetPresence = new(bool)
+	}
+	if f.noDND {
+		acc.SetDND = new(bool)
+	}
+	if f.noStatus {
+		acc.SetStatus = new(bool)
+	}
+	if acc.Kind != "imap" {
+		return nil
+	}
+	if err := app.ApplyPreset(acc); err != nil {
+		return err
+	}
+	if acc.Auth == "" && acc.OAuthProvider != "" {
+		acc.Auth = "oauth2"
+	}
+	app.PresetAuth(acc)
+	return parseInitial(acc, f.initial)
+}
+
+// printNextStep says how to give a new account its password, token or
+// sign-in.
+func printNextStep(e *Env, acc config.Account) {
+	kind := acc.Kind
 	switch {
 	case acc.OAuth2() && acc.PasswordCommand == "":
 		fmt.Fprintf(e.Stdout, "Next: sluice account login %s   (signs in in your browser)\n", quoteArg(acc.Name))
@@ -217,8 +279,6 @@ func accountAdd(e *Env, args []string) error {
 	case kind == "ics" && acc.URL == "":
 		fmt.Fprintf(e.Stdout, "Next: sluice account set-url %s   (the calendar's secret address: it stays in the keyring)\n", quoteArg(acc.Name))
 	}
-	reloadIfRunning(e)
-	return nil
 }
 
 func quoteArg(s string) string {
@@ -362,6 +422,16 @@ func accountRemove(e *Env, args []string) error {
 		return usagef("account remove: give one account name")
 	}
 	name := pos[0]
+	if cfg, err := config.Load(e.ConfigPath); err == nil {
+		for _, a := range cfg.Accounts {
+			if a.Name == name && a.HoldOnServer {
+				// Held mail goes back to INBOX before the account goes.
+				if err := releaseHeld(e, a); err != nil {
+					return fmt.Errorf("account %q holds mail on the server and it could not be moved back to INBOX, so the account stays: %w", name, err)
+				}
+			}
+		}
+	}
 	found := false
 	if _, err := config.Modify(e.ConfigPath, func(c *config.Config) error {
 		for i, a := range c.Accounts {
@@ -402,7 +472,13 @@ func accountTest(e *Env, args []string) error {
 		if a.Name == pos[0] {
 			c, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			msg, err := app.TestAccount(c, a, nil)
+			// A running Sluice tests it, as the windows do; without one
+			// this process connects itself. Store keeps what a test may
+			// obtain (a Matrix access token), as a running account would.
+			msg, err := e.client().TestAccountSettings(c, control.AccountTestRequest{Account: a, Store: true})
+			if errors.Is(err, control.ErrNotRunning) {
+				msg, err = app.TestAccount(c, a, nil)
+			}
 			if err != nil {
 				return fmt.Errorf("account %q: %w", a.Name, err)
 			}
@@ -513,4 +589,54 @@ func readSecret(e *Env, prompt string) (string, error) {
 		return "", usagef("nothing read from stdin")
 	}
 	return line, nil
+}
+
+// accountRelease moves everything an account holds on the server back to
+// INBOX now: through the running Sluice, or on its own when none runs.
+func accountRelease(e *Env, args []string) error {
+	fs := newFlags(e, "account")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("account release: give one account name")
+	}
+	cfg, err := config.Load(e.ConfigPath)
+	if err != nil {
+		return err
+	}
+	for _, a := range cfg.Accounts {
+		if a.Name == pos[0] {
+			if a.Kind != "imap" {
+				return fmt.Errorf("account %q is a %s account: only mail accounts hold on the server", a.Name, a.Kind)
+			}
+			return releaseHeld(e, a)
+		}
+	}
+	return fmt.Errorf("no account named %q (see `sluice account list`)", pos[0])
+}
+
+// releaseHeld releases an account's hold folder and says how much moved.
+func releaseHeld(e *Env, a config.Account) error {
+	c, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	r, err := e.client().ReleaseAccount(c, a.Name)
+	if errors.Is(err, control.ErrNotRunning) {
+		n, folder, rerr := app.ReleaseOnServer(c, a, nil)
+		if rerr != nil {
+			return fmt.Errorf("account %q: %w", a.Name, rerr)
+		}
+		r = control.ReleaseReply{Account: a.Name, Count: n, Folder: folder}
+		err = nil
+	}
+	if err != nil {
+		return fmt.Errorf("account %q: %w", a.Name, err)
+	}
+	what := fmt.Sprintf("%d messages", r.Count)
+	if r.Count == 1 {
+		what = "1 message"
+	}
+	fmt.Fprintf(e.Stdout, "Released %s from %s back to INBOX (%s).\n", what, r.Folder, a.Name)
+	return nil
 }

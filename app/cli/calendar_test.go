@@ -12,7 +12,7 @@ import (
 // runIn runs the command line with stdin.
 func (c *cliEnv) runIn(stdin string, args ...string) (stdout, stderr string, code int) {
 	var o, e bytes.Buffer
-	code = Main(Env{
+	code = Run(Env{
 		Args: append([]string{"--config", c.cfg, "--data", c.dat}, args...), Stdin: strings.NewReader(stdin), Stdout: &o, Stderr: &e,
 	})
 	return o.String(), e.String(), code

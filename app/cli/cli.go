@@ -9,11 +9,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/sluice-app/sluice/app"
 	"github.com/sluice-app/sluice/app/control"
 	"github.com/sluice-app/sluice/app/paths"
 )
@@ -40,6 +42,11 @@ type Env struct {
 	// OpenURL opens a sign-in page in the browser (nil: the user's, through
 	// $BROWSER or the desktop's handler). Tests put an HTTP client there.
 	OpenURL func(url string) error
+	// Desktop runs a built Sluice with the desktop face (tray,
+	// notifications, windows on demand) until ctx ends or the user quits.
+	// cmd/sluice gives app/desktop's; nil means `sluice` with no command
+	// runs like the daemon.
+	Desktop func(ctx context.Context, a *app.App, log *slog.Logger) error
 }
 
 // command is one subcommand.
@@ -91,8 +98,8 @@ func (e *UsageError) Error() string { return e.Msg }
 
 func usagef(format string, args ...any) error { return &UsageError{fmt.Sprintf(format, args...)} }
 
-// Main runs the command line and returns the exit code.
-func Main(e Env) int {
+// Run runs the command line and returns the exit code.
+func Run(e Env) int {
 	args, err := e.globalFlags(e.Args)
 	if err != nil {
 		fmt.Fprintln(e.Stderr, "sluice:", err)

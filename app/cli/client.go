@@ -14,7 +14,6 @@ import (
 	"github.com/sluice-app/sluice/app/gate"
 	"github.com/sluice-app/sluice/app/model"
 	"github.com/sluice-app/sluice/app/paths"
-	"github.com/sluice-app/sluice/connectors/local"
 )
 
 func printJSON(w io.Writer, v any) error {
@@ -526,6 +525,9 @@ func runExplain(e *Env, args []string) error {
 	if it.Body == "" && it.Snippet != "" {
 		fmt.Fprintf(w, "  Text:     %s\n", it.Snippet)
 	}
+	if trail := model.MailTrail(it.Log, loc); trail != "" {
+		fmt.Fprintf(w, "  Mail:     %s\n", trail)
+	}
 	fmt.Fprintln(w, "Decisions:")
 	for _, l := range it.Log {
 		fmt.Fprintf(w, "  %s  %s\n", l.At.In(loc).Format("Mon 15:04:05"), l.Text)
@@ -543,7 +545,7 @@ func runExplain(e *Env, args []string) error {
 
 func runSend(e *Env, args []string) error {
 	fs := newFlags(e, "send")
-	var m local.Message
+	var m control.SendRequest
 	fs.StringVar(&m.Title, "title", "", "title (required unless --body is given)")
 	fs.StringVar(&m.Body, "body", "", "text; - reads it from stdin")
 	fs.StringVar(&m.From, "from", "", `sender: "Name <addr>", an address, or a name`)

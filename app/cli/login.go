@@ -48,17 +48,34 @@ func accountLogin(e *Env, args []string) error {
 	case acc.PasswordCommand != "":
 		return fmt.Errorf("account %q gets its access token from its password_command; sign in with that tool", acc.Name)
 	}
-	show := func(p oauth.Prompt) {
+	show := loginPrompt(e, acc.Name, *noBrowser)
+	ctx, cancel := context.WithTimeout(context.Background(), oauth.DefaultTimeout+time.Minute)
+	defer cancel()
+	if control.Running(e.DataDir, 2*time.Second) {
+		return loginThroughSluice(ctx, e, acc.Name, *device, show)
+	}
+	if err := app.SignIn(ctx, *acc, *device, show, nil); err != nil {
+		return fmt.Errorf("account %q: %w", acc.Name, err)
+	}
+	fmt.Fprintf(e.Stdout, "Signed in %s; the refresh token is in the OS keyring. Sluice uses it when it starts.\n", acc.Name)
+	return nil
+}
+
+// loginPrompt tells the user what to do to sign account in: open the
+// address (which it opens in the browser unless noBrowser), or enter the
+// code on any device.
+func loginPrompt(e *Env, account string, noBrowser bool) func(p oauth.Prompt) {
+	return func(p oauth.Prompt) {
 		wait := ""
 		if !p.Expires.IsZero() {
 			wait = fmt.Sprintf(" (within %s)", roughDuration(time.Until(p.Expires)))
 		}
 		if p.UserCode != "" {
-			fmt.Fprintf(e.Stdout, "To sign in %s, open %s on any device and enter the code %s%s.\n", acc.Name, p.VerificationURI, p.UserCode, wait)
+			fmt.Fprintf(e.Stdout, "To sign in %s, open %s on any device and enter the code %s%s.\n", account, p.VerificationURI, p.UserCode, wait)
 			return
 		}
-		fmt.Fprintf(e.Stdout, "To sign in %s, open this address in a browser on this computer%s:\n\n  %s\n\n", acc.Name, wait, p.URL)
-		if *noBrowser {
+		fmt.Fprintf(e.Stdout, "To sign in %s, open this address in a browser on this computer%s:\n\n  %s\n\n", account, wait, p.URL)
+		if noBrowser {
 			return
 		}
 		open := e.OpenURL
@@ -72,30 +89,26 @@ func accountLogin(e *Env, args []string) error {
 		}
 		fmt.Fprintln(e.Stdout, "Waiting for you to finish there…")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), oauth.DefaultTimeout+time.Minute)
-	defer cancel()
-	if control.Running(e.DataDir, 2*time.Second) {
-		c := e.client()
-		st, err := c.AccountLogin(ctx, acc.Name, control.LoginRequest{Device: *device})
+}
+
+// loginThroughSluice has the running Sluice sign the account in, so that
+// it keeps the access token, and waits until the user has finished.
+func loginThroughSluice(ctx context.Context, e *Env, account string, device bool, show func(oauth.Prompt)) error {
+	c := e.client()
+	st, err := c.AccountLogin(ctx, account, control.LoginRequest{Device: device})
+	if err != nil {
+		return err
+	}
+	if st.State == control.LoginWaiting {
+		show(oauth.Prompt{URL: st.URL, UserCode: st.UserCode, VerificationURI: st.VerificationURI, Expires: st.Expires})
+		st, err = c.WaitLogin(ctx, account, 500*time.Millisecond)
 		if err != nil {
 			return err
 		}
-		if st.State == control.LoginWaiting {
-			show(oauth.Prompt{URL: st.URL, UserCode: st.UserCode, VerificationURI: st.VerificationURI, Expires: st.Expires})
-			st, err = c.WaitLogin(ctx, acc.Name, 500*time.Millisecond)
-			if err != nil {
-				return err
-			}
-		}
-		if err := st.Err(); err != nil {
-			return fmt.Errorf("account %q: %w", acc.Name, err)
-		}
-		fmt.Fprintf(e.Stdout, "Signed in %s with %s. The running Sluice connects now.\n", acc.Name, st.Provider)
-		return nil
 	}
-	if err := app.SignIn(ctx, *acc, *device, show, nil); err != nil {
-		return fmt.Errorf("account %q: %w", acc.Name, err)
+	if err := st.Err(); err != nil {
+		return fmt.Errorf("account %q: %w", account, err)
 	}
-	fmt.Fprintf(e.Stdout, "Signed in %s; the refresh token is in the OS keyring. Sluice uses it when it starts.\n", acc.Name)
+	fmt.Fprintf(e.Stdout, "Signed in %s with %s. The running Sluice connects now.\n", account, st.Provider)
 	return nil
 }

@@ -41,7 +41,7 @@ func newCLI(t *testing.T) *cliEnv {
 
 func (c *cliEnv) run(args ...string) (stdout, stderr string, code int) {
 	var o, e bytes.Buffer
-	code = Main(Env{
+	code = Run(Env{
 		Args: append([]string{"--config", c.cfg, "--data", c.dat}, args...), Stdin: strings.NewReader(""), Stdout: &o, Stderr: &e,
 		OpenURL: func(u string) error {
 			c.opened.Add(1)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -23,8 +24,14 @@ func runQuit(e *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := cl.Quit(c); err != nil {
+	said, err := cl.QuitSaying(c)
+	if err != nil {
 		return err
+	}
+	for _, line := range strings.Split(said, "\n") {
+		if line != "" && line != "quitting" {
+			fmt.Fprintln(e.Stdout, "Released before quitting:", line)
+		}
 	}
 	deadline := time.Now().Add(quitWait)
 	for processAlive(st.PID) {

@@ -196,7 +196,7 @@ func (h *retryHarness) waitState(t *testing.T, want model.HealthState, timeout t
 func (h *retryHarness) cli(t *testing.T, stdin string, args ...string) string {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := Main(Env{
+	code := Run(Env{
 		Args:  append([]string{"--config", h.cfg, "--data", h.data}, args...),
 		Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut,
 	})

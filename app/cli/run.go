@@ -35,22 +35,13 @@ const EnvTestNow = "SLUICE_TEST_NOW"
 // so a release build has no such hook.
 var testClock func(base clock.Clock, log *slog.Logger) (clock.Clock, func(ctx context.Context, wake func()))
 
-// Desktop starts the desktop face on a built App (the tray, notifications,
-// windows on demand). It is set by the desktop package when linked in; nil
-// means the desktop app runs like the daemon.
-var Desktop func(e *Env, a *app.App, log *slog.Logger) error
-
-// Resident is set by the desktop package to build the OpenWindow hook.
-var OpenWindow func(e *Env) func(name string) error
-
 func runDaemon(e *Env, args []string) error {
 	fs := newFlags(e, "daemon")
 	level := fs.String("log-level", "", "debug, info, warn or error (default: the config's general.log_level)")
 	if err := noArgs(fs, e, args); err != nil {
 		return err
 	}
-	log := newLogger(e.Stderr, *level, e.ConfigPath)
-	return serve(e, log, nil)
+	return serve(e, e.Stderr, *level, nil)
 }
 
 // runDesktop is `sluice` with no command: forward to a running Sluice
@@ -76,31 +67,33 @@ func runDesktop(e *Env, args []string) error {
 			w = &lumberjack.Logger{Filename: filepath.Join(dir, "sluice.log"), MaxSize: 5, MaxBackups: 3, Compress: false}
 		}
 	}
-	log := newLogger(w, "", e.ConfigPath)
-	var open func(string) error
-	if OpenWindow != nil {
-		open = OpenWindow(e)
-	}
-	return serve(e, log, open)
+	return serve(e, w, "", e.Desktop)
 }
 
-func serve(e *Env, log *slog.Logger, open func(string) error) error {
-	var clk clock.Clock = clock.Real{}
-	if v := os.Getenv(EnvTestNow); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			return fmt.Errorf("%s: %w", EnvTestNow, err)
-		}
-		clk = clock.Offset{D: time.Until(t)}
-		log.Warn("test clock in use", "now", t)
+// serve runs Sluice in this process until it is told to stop: the config
+// is loaded once, the clock made once, and one signal context ends it.
+// With a face (the desktop app's tray and windows) the face runs it;
+// without one it runs headless.
+func serve(e *Env, logTo io.Writer, level string, face func(ctx context.Context, a *app.App, log *slog.Logger) error) error {
+	cc, cfgErr := config.LoadCompiled(e.ConfigPath)
+	if level == "" && cfgErr == nil {
+		level = cc.Config.General.LogLevel
 	}
-	var jumps func(ctx context.Context, wake func())
-	if testClock != nil {
-		clk, jumps = testClock(clk, log)
+	log := newLogger(logTo, level)
+	if cfgErr != nil {
+		var ce config.Errors
+		if errors.As(cfgErr, &ce) {
+			return fmt.Errorf("the config has errors; fix them and start again (check with `sluice config check`):\n%w", cfgErr)
+		}
+		return cfgErr
+	}
+	clk, jumps, err := newClock(log)
+	if err != nil {
+		return err
 	}
 	a, err := app.New(app.Options{
 		ConfigPath: e.ConfigPath, DataDir: e.DataDir, Version: versionString(e),
-		Logger: log, Clock: clk, OpenWindow: open,
+		Logger: log, Clock: clk, Config: &cc,
 	})
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("%w (data directory %s)", errAlreadyRunning, e.DataDir)
@@ -110,10 +103,6 @@ func serve(e *Env, log *slog.Logger, open func(string) error) error {
 		return fmt.Errorf("%w\n%s", err, damagedHint(paths.Store(e.DataDir)))
 	}
 	if err != nil {
-		var ce config.Errors
-		if errors.As(err, &ce) {
-			return fmt.Errorf("the config has errors; fix them and start again (check with `sluice config check`):\n%w", err)
-		}
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -122,20 +111,33 @@ func serve(e *Env, log *slog.Logger, open func(string) error) error {
 	if jumps != nil {
 		go jumps(ctx, a.Wake)
 	}
-	if Desktop != nil && open != nil {
-		return Desktop(e, a, log)
+	if face != nil {
+		return face(ctx, a, log)
 	}
 	return a.Run(ctx)
 }
 
-// newLogger makes the text logger; the level comes from the flag, else
-// the config (read leniently: a broken config is reported elsewhere).
-func newLogger(w io.Writer, level, configPath string) *slog.Logger {
-	if level == "" {
-		if c, err := config.Load(configPath); err == nil {
-			level = c.General.LogLevel
+// newClock is the clock Sluice runs on: the machine's, or for end-to-end
+// tests one started at SLUICE_TEST_NOW, and in sluicetest builds one that
+// jumps when told to (jumps runs that until its context ends).
+func newClock(log *slog.Logger) (clk clock.Clock, jumps func(ctx context.Context, wake func()), err error) {
+	clk = clock.Real{}
+	if v := os.Getenv(EnvTestNow); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", EnvTestNow, err)
 		}
+		clk = clock.Offset{D: time.Until(t)}
+		log.Warn("test clock in use", "now", t)
 	}
+	if testClock != nil {
+		clk, jumps = testClock(clk, log)
+	}
+	return clk, jumps, nil
+}
+
+// newLogger makes the text logger at a level ("" or unknown: info).
+func newLogger(w io.Writer, level string) *slog.Logger {
 	var lv slog.Level
 	switch strings.ToLower(level) {
 	case "debug":

@@ -4,6 +4,7 @@
 package clock
 
 import (
+	"slices"
 	"sync"
 	"time"
 )
@@ -91,6 +92,19 @@ func (f *Fake) Set(t time.Time) {
 	f.timers = keep
 }
 
+// Deadlines lists when the timers not yet fired or stopped are due,
+// soonest first: a test sees what a loop waits for.
+func (f *Fake) Deadlines() []time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]time.Time, 0, len(f.timers))
+	for _, t := range f.timers {
+		out = append(out, t.at)
+	}
+	slices.SortFunc(out, time.Time.Compare)
+	return out
+}
+
 // Pending is the number of timers not yet fired or stopped.
 func (f *Fake) Pending() int {
 	f.mu.Lock()
@@ -128,3 +142,55 @@ func (o Offset) Now() time.Time { return time.Now().Add(o.D).Round(0) }
 
 // NewTimer implements Clock.
 func (o Offset) NewTimer(d time.Duration) Timer { return realTimer{time.NewTimer(d)} }
+
+// afterFuncer is a clock whose timers are the machine's: AfterFunc uses
+// time.AfterFunc for it, without a goroutine per call.
+type afterFuncer interface {
+	afterFunc(d time.Duration, f func()) (stop func() bool)
+}
+
+func (Real) afterFunc(d time.Duration, f func()) func() bool   { return time.AfterFunc(d, f).Stop }
+func (Offset) afterFunc(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
+
+// AfterFunc calls f in its own goroutine once c's timer for d fires,
+// unless stop is called first; stop reports whether it prevented the
+// call. It is time.AfterFunc on any Clock: a watchdog that a test's fake
+// clock fires by moving on.
+func AfterFunc(c Clock, d time.Duration, f func()) (stop func() bool) {
+	if r, ok := c.(afterFuncer); ok {
+		return r.afterFunc(d, f)
+	}
+	t := c.NewTimer(d)
+	var (
+		mu      sync.Mutex
+		fired   bool
+		stopped bool
+	)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-t.C():
+		case <-done:
+			return
+		}
+		mu.Lock()
+		if stopped {
+			mu.Unlock()
+			return
+		}
+		fired = true
+		mu.Unlock()
+		f()
+	}()
+	return func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if fired || stopped {
+			return false
+		}
+		stopped = true
+		t.Stop()
+		close(done)
+		return true
+	}
+}

@@ -28,7 +28,7 @@ kind = "ics"
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := c.Plan()
+	p, err := c.plan()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -188,10 +188,29 @@ type Account struct {
 	// answered; empty finds it by its SPECIAL-USE \Sent flag, "-" turns
 	// the watch off.
 	SentFolder string `toml:"sent_folder,omitempty" json:"sent_folder,omitempty"`
-	// SieveHost and SievePort reach the account's ManageSieve server for
-	// the auto-reply (default: the IMAP host, port 4190).
+
+	// HoldOnServer (imap) moves the mail Sluice holds out of INBOX into
+	// HoldFolder on the server while it holds, and back in one batch at
+	// every check-in, so the phone and webmail are batched too. Off by
+	// default.
+	HoldOnServer bool `toml:"hold_on_server,omitempty" json:"hold_on_server,omitempty"`
+	// HoldFolder is the hold folder, levels separated by "/" whatever the
+	// server uses; empty means "Sluice/Held" (under the server's personal
+	// namespace, e.g. INBOX.Sluice.Held on Courier and Cyrus).
+	HoldFolder string `toml:"hold_folder,omitempty" json:"hold_folder,omitempty"`
+	// HoldAtDelivery also holds at delivery where the server offers
+	// ManageSieve: a Sieve script of Sluice's own files the mail it would
+	// hold straight into the hold folder, so it never shows in INBOX. A
+	// Sieve script of the user's own is never replaced.
+	HoldAtDelivery bool `toml:"hold_at_delivery,omitempty" json:"hold_at_delivery,omitempty"`
+	// SieveHost and SievePort reach the account's ManageSieve server, for
+	// the hold at delivery and the auto-reply alike (default: the IMAP
+	// host, port 4190).
 	SieveHost string `toml:"sieve_host,omitempty" json:"sieve_host,omitempty"`
 	SievePort int    `toml:"sieve_port,omitempty" json:"sieve_port,omitempty"`
+	// ReleaseOnQuit moves everything held on the server back to INBOX
+	// when Sluice is told to quit (`sluice quit`, the tray's Quit).
+	ReleaseOnQuit bool `toml:"release_on_quit,omitempty" json:"release_on_quit,omitempty"`
 
 	// Auth is how an imap account logs in: "password" (the default: the
 	// keyring or password_command) or "oauth2" (sign in with the provider
@@ -327,6 +346,12 @@ var weekdays = []string{"sunday", "monday", "tuesday", "wednesday", "thursday", 
 // Parse decodes a TOML config, applies defaults for what is missing,
 // migrates older versions and validates. Errors name the field.
 func Parse(data []byte) (Config, error) {
+	cc, err := parse(data)
+	return cc.Config, err
+}
+
+// parse is Parse, keeping what Compile made while validating.
+func parse(data []byte) (Compiled, error) {
 	c := Default()
 	// An explicit empty file gets the defaults; a version-less file is v1.
 	c.Version = 0
@@ -334,9 +359,9 @@ func Parse(data []byte) (Config, error) {
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return Config{}, fmt.Errorf("line %d: %s", pe.Position.Line, pe.Message)
+			return Compiled{}, fmt.Errorf("line %d: %s", pe.Position.Line, pe.Message)
 		}
-		return Config{}, err
+		return Compiled{}, err
 	}
 	var errs Errors
 	for _, k := range md.Undecoded() {
@@ -346,20 +371,21 @@ func Parse(data []byte) (Config, error) {
 		c.Version = Version
 	}
 	if err := migrate(&c); err != nil {
-		return Config{}, err
+		return Compiled{}, err
 	}
-	if err := c.Validate(); err != nil {
+	cc, err := Compile(c)
+	if err != nil {
 		var ve Errors
 		if errors.As(err, &ve) {
 			errs = append(errs, ve...)
 		} else {
-			return Config{}, err
+			return Compiled{}, err
 		}
 	}
 	if len(errs) > 0 {
-		return c, errs
+		return cc, errs
 	}
-	return c, nil
+	return cc, nil
 }
 
 // migrations[v] upgrades a config of version v to v+1.
@@ -390,8 +416,8 @@ func (c Config) Location() (*time.Location, error) {
 	return time.LoadLocation(c.Schedule.Zone)
 }
 
-// Plan builds the schedule plan the gate runs on.
-func (c Config) Plan() (schedule.Plan, error) {
+// plan builds the schedule plan the gate runs on; only Compile calls it.
+func (c Config) plan() (schedule.Plan, error) {
 	loc, err := c.Location()
 	if err != nil {
 		return schedule.Plan{}, &FieldError{Field: "schedule.zone", Value: strconv.Quote(c.Schedule.Zone), Msg: "not a known IANA time zone"}
@@ -421,13 +447,39 @@ func (c Config) Plan() (schedule.Plan, error) {
 	return p, nil
 }
 
-// Builtins returns the built-in urgent rules.
-func (c Config) Builtins() rules.Builtins {
+// builtins returns the built-in urgent rules.
+func (c Config) builtins() rules.Builtins {
 	return rules.Builtins{VIPs: c.Urgent.VIPs, UrgentKeywords: c.Urgent.Keywords, UrgentChannel: c.Urgent.Channel}
+}
+
+// Compiled is a config and what Sluice runs on, made from it: the week's
+// schedule plan and the compiled rules. Compile is the one place that
+// makes them; validation, the running Sluice (start, reload, save) and
+// the settings window all go through it, once per change.
+type Compiled struct {
+	Config Config
+	// Plan is the schedule; nil when the schedule has errors.
+	Plan *schedule.Plan
+	// Rules are the ordered rules and the built-in urgent ones; nil when
+	// a rule has errors.
+	Rules *rules.Set
+	// Promise is the reply promise; nil when promise.reply_within has
+	// errors.
+	Promise *schedule.Promise
 }
 
 // Validate checks every field and returns Errors naming each bad one.
 func (c Config) Validate() error {
+	_, err := Compile(c)
+	return err
+}
+
+// Compile checks every field of c and builds its plan and rules. The error
+// is Errors, naming each bad field; the parts that compiled are still
+// returned (the settings window previews a schedule while an account is
+// incomplete).
+func Compile(c Config) (Compiled, error) {
+	cc := Compiled{Config: c}
 	var errs Errors
 	add := func(field, value, msg string) {
 		errs = append(errs, &FieldError{Field: field, Value: value, Msg: msg})
@@ -435,6 +487,24 @@ func (c Config) Validate() error {
 	if c.Version != Version {
 		add("version", strconv.Itoa(c.Version), fmt.Sprintf("unsupported (want %d)", Version))
 	}
+	cc.Plan = c.compileSchedule(add)
+	c.checkUrgent(add)
+	cc.Rules = c.compileRules(add)
+	cc.Promise = c.compilePromise(add)
+	c.checkAutoReply(add)
+	c.checkGeneral(add)
+	c.checkDesktop(add)
+	c.checkAccounts(add)
+	c.checkPublish(add)
+	if len(errs) > 0 {
+		return cc, errs
+	}
+	return cc, nil
+}
+
+// compileSchedule checks the schedule section and makes its plan; nil
+// when it has errors.
+func (c Config) compileSchedule(add func(field, value, msg string)) *schedule.Plan {
 	switch c.Schedule.Template {
 	case "", "twice-a-day", "three-times-a-day", "makers-day", "custom":
 	default:
@@ -443,14 +513,17 @@ func (c Config) Validate() error {
 	if c.Schedule.Template == "custom" && len(c.Schedule.Days) == 0 {
 		add("schedule.days", "", "a custom schedule needs at least one day")
 	}
-	if p, err := c.Plan(); err != nil {
+	p, err := c.plan()
+	if err != nil {
 		var fe *FieldError
 		if errors.As(err, &fe) {
-			errs = append(errs, fe)
+			add(fe.Field, fe.Value, fe.Msg)
 		} else {
 			add("schedule", "", err.Error())
 		}
-	} else if err := p.Validate(); err != nil {
+		return nil
+	}
+	if err := p.Validate(); err != nil {
 		for _, e := range splitJoined(err) {
 			var fe *schedule.FieldError
 			if errors.As(e, &fe) {
@@ -458,12 +531,18 @@ func (c Config) Validate() error {
 				// Its indices count from 1, in the path and in the message, as
 				// everywhere in Sluice's messages.
 				field := strings.Replace(fe.Field, "week.", "days.", 1)
-				errs = append(errs, &FieldError{Field: "schedule." + field, Msg: fe.Err.Error()})
+				add("schedule."+field, "", fe.Err.Error())
 				continue
 			}
 			add("schedule", "", e.Error())
 		}
+		return nil
 	}
+	return &p
+}
+
+// checkUrgent checks the urgent section.
+func (c Config) checkUrgent(add func(field, value, msg string)) {
 	if c.Urgent.BudgetPerHour < 0 || c.Urgent.BudgetPerHour > 60 {
 		add("urgent.budget_per_hour", strconv.Itoa(c.Urgent.BudgetPerHour), "must be between 0 and 60")
 	}
@@ -472,11 +551,23 @@ func (c Config) Validate() error {
 	default:
 		add("urgent.off_hours", strconv.Quote(c.Urgent.OffHours), `must be "hold" or "deliver"`)
 	}
-	if _, err := rules.Compile(c.Rules, c.Builtins()); err != nil {
+}
+
+// compileRules compiles the rules and the built-in urgent ones; nil when
+// a rule has errors.
+func (c Config) compileRules(add func(field, value, msg string)) *rules.Set {
+	rs, err := rules.Compile(c.Rules, c.builtins())
+	if err != nil {
 		for _, e := range splitJoined(err) {
 			add("rules", "", e.Error())
 		}
+		return nil
 	}
+	return rs
+}
+
+// checkGeneral checks the general and local sections.
+func (c Config) checkGeneral(add func(field, value, msg string)) {
 	if r := c.General.Retention.Duration; r < 24*time.Hour || r > 10*365*24*time.Hour {
 		add("general.retention", strconv.Quote(c.General.Retention.String()), "must be between 24h and 10 years")
 	}
@@ -488,17 +579,25 @@ func (c Config) Validate() error {
 	if err := checkLoopback(c.Local.Listen); err != nil {
 		add("local.listen", strconv.Quote(c.Local.Listen), err.Error())
 	}
+}
+
+// checkDesktop checks the desktop section (other apps' notifications).
+func (c Config) checkDesktop(add func(field, value, msg string)) {
 	switch c.Desktop.HoldOtherApps {
 	case HoldFocus, HoldHolding, HoldOff:
 	default:
 		add("desktop.hold_other_apps", strconv.Quote(c.Desktop.HoldOtherApps), `must be "focus", "holding" or "off"`)
 	}
-	validateReplies(c, add)
 	for i, a := range c.Desktop.CaptureApps {
 		if strings.TrimSpace(a) == "" {
 			add(fmt.Sprintf("desktop.capture_apps[%d]", i+1), `""`, "empty app name")
 		}
 	}
+}
+
+// checkAccounts checks each account: a unique name, then the fields of
+// its kind.
+func (c Config) checkAccounts(add func(field, value, msg string)) {
 	seen := map[string]bool{}
 	for i, a := range c.Accounts {
 		f := fmt.Sprintf("accounts[%d]", i+1)
@@ -529,34 +628,39 @@ func (c Config) Validate() error {
 			add(f+".kind", strconv.Quote(a.Kind), "unknown kind (want imap, slack, matrix, github, caldav or ics)")
 		}
 	}
-	if cal := c.Calendar; cal.PublishFocus {
-		var target *Account
-		for i := range c.Accounts {
-			if c.Accounts[i].Name == cal.PublishAccount {
-				target = &c.Accounts[i]
-			}
-		}
-		switch {
-		case strings.TrimSpace(cal.PublishAccount) == "":
-			add("calendar.publish_account", "", "required to publish focus blocks (the name of a caldav account)")
-		case target == nil:
-			add("calendar.publish_account", strconv.Quote(cal.PublishAccount), "no account has this name")
-		case target.Kind != "caldav":
-			add("calendar.publish_account", strconv.Quote(cal.PublishAccount), "focus blocks can be published to a caldav account only")
-		}
-		if strings.TrimSpace(cal.PublishCalendar) == "" {
-			add("calendar.publish_calendar", "", "required to publish focus blocks (a calendar's name or path)")
+}
+
+// checkPublish checks that focus blocks, when published, go to a caldav
+// account's named calendar.
+func (c Config) checkPublish(add func(field, value, msg string)) {
+	cal := c.Calendar
+	if !cal.PublishFocus {
+		return
+	}
+	var target *Account
+	for i := range c.Accounts {
+		if c.Accounts[i].Name == cal.PublishAccount {
+			target = &c.Accounts[i]
 		}
 	}
-	if len(errs) > 0 {
-		return errs
+	switch {
+	case strings.TrimSpace(cal.PublishAccount) == "":
+		add("calendar.publish_account", "", "required to publish focus blocks (the name of a caldav account)")
+	case target == nil:
+		add("calendar.publish_account", strconv.Quote(cal.PublishAccount), "no account has this name")
+	case target.Kind != "caldav":
+		add("calendar.publish_account", strconv.Quote(cal.PublishAccount), "focus blocks can be published to a caldav account only")
 	}
-	return nil
+	if strings.TrimSpace(cal.PublishCalendar) == "" {
+		add("calendar.publish_calendar", "", "required to publish focus blocks (a calendar's name or path)")
+	}
 }
 
 func validateIMAP(f string, a Account, add func(field, value, msg string)) {
 	if a.Preset == "" && a.Host == "" {
-		add(f+".host", "", "required (or set a preset: gmail, fastmail, icloud, yahoo, outlook, office365)")
+		// The presets are the IMAP connector's; `sluice account add --help`
+		// and the settings window list them.
+		add(f+".host", "", "required (or set a provider's preset; `sluice account add --help` lists them)")
 	}
 	if a.Port < 0 || a.Port > 65535 {
 		add(f+".port", strconv.Itoa(a.Port), "must be between 1 and 65535")
@@ -603,6 +707,35 @@ func validateIMAP(f string, a Account, add func(field, value, msg string)) {
 	}
 	validateSentAndSieve(f, a, add)
 	validateOAuth(f, a, add)
+	validateHold(f, a, add)
+}
+
+// validateHold checks the hold-on-server settings. They may stay set while
+// the switch is off, so that turning it on again keeps them.
+func validateHold(f string, a Account, add func(field, value, msg string)) {
+	if a.SievePort < 0 || a.SievePort > 65535 {
+		add(f+".sieve_port", strconv.Itoa(a.SievePort), "must be between 1 and 65535")
+	}
+	folder := strings.Trim(strings.TrimSpace(a.HoldFolder), "/")
+	if strings.EqualFold(folder, "INBOX") {
+		add(f+".hold_folder", strconv.Quote(a.HoldFolder), "must not be INBOX: it is where held mail comes back to")
+	}
+	if !a.HoldOnServer {
+		return
+	}
+	if folder == "" {
+		folder = "Sluice/Held"
+	}
+	inbox := len(a.Folders) == 0
+	for _, fo := range a.Folders {
+		if strings.EqualFold(strings.TrimSpace(fo), folder) {
+			add(f+".hold_folder", strconv.Quote(folder), "is also a watched folder (folders)")
+		}
+		inbox = inbox || strings.EqualFold(strings.TrimSpace(fo), "INBOX")
+	}
+	if !inbox {
+		add(f+".hold_on_server", "true", "moves mail out of INBOX: add INBOX to folders")
+	}
 }
 
 // OAuth2 reports whether an imap account signs in with OAuth2.
@@ -827,29 +960,42 @@ var ErrNoFile = errors.New("config file does not exist")
 // Load reads and parses the config at path. A missing file is not an
 // error: it yields the defaults, so a new user can start without one.
 func Load(path string) (Config, error) {
-	c, err := LoadFile(path)
+	cc, err := LoadCompiled(path)
+	return cc.Config, err
+}
+
+// LoadCompiled is Load keeping the plan and rules that validating the
+// config compiled, for the running Sluice to run on.
+func LoadCompiled(path string) (Compiled, error) {
+	cc, err := LoadFileCompiled(path)
 	if errors.Is(err, ErrNoFile) {
-		return Default(), nil
+		return Compile(Default())
 	}
-	return c, err
+	return cc, err
 }
 
 // LoadFile is Load for a running Sluice re-reading its file: a missing
 // file is ErrNoFile, not the defaults, so that a deleted or moved file
 // never silently drops every account.
 func LoadFile(path string) (Config, error) {
+	cc, err := LoadFileCompiled(path)
+	return cc.Config, err
+}
+
+// LoadFileCompiled is LoadFile keeping the plan and rules it compiled.
+func LoadFileCompiled(path string) (Compiled, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return Config{}, fmt.Errorf("%s: %w", path, ErrNoFile)
+		return Compiled{}, fmt.Errorf("%s: %w", path, ErrNoFile)
 	}
 	if err != nil {
-		return Config{}, fmt.Errorf("read config: %w", err)
+		return Compiled{}, fmt.Errorf("read config: %w", err)
 	}
-	c, err := Parse(data)
+	cc, err := parse(data)
 	if err != nil {
-		return c, fmt.Errorf("%s: %w", path, err)
+		return cc, fmt.Errorf("%s: %w", path, err)
 	}
-	return c, nil
+	return cc, nil
 }
 
 // Encode renders the config as TOML.
@@ -868,10 +1014,17 @@ func (c Config) Encode() ([]byte, error) {
 // Save validates c and writes it atomically to path (temp file in the same
 // directory, fsync, rename), mode 0600.
 func Save(path string, c Config) error {
-	if err := c.Validate(); err != nil {
+	cc, err := Compile(c)
+	if err != nil {
 		return err
 	}
-	data, err := c.Encode()
+	return SaveCompiled(path, cc)
+}
+
+// SaveCompiled writes a config Compile accepted, without compiling it
+// again, atomically to path, mode 0600.
+func SaveCompiled(path string, cc Compiled) error {
+	data, err := cc.Config.Encode()
 	if err != nil {
 		return err
 	}

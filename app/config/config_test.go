@@ -24,7 +24,7 @@ func TestDefaultsAreValid(t *testing.T) {
 	if c.Desktop.HoldOtherApps != HoldFocus || c.Desktop.Capture {
 		t.Errorf("desktop %+v, want other apps held during focus and nothing captured", c.Desktop)
 	}
-	p, err := c.Plan()
+	p, err := c.plan()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ checkins = [ { at = "12:00", window = "45m" } ]
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := c.Plan()
+	p, err := c.plan()
 	if err != nil {
 		t.Fatal(err)
 	}

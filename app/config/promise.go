@@ -56,10 +56,19 @@ const DefaultAutoReplyDays = 3
 // MaxAutoReplyText bounds the auto-reply's text, in bytes.
 const MaxAutoReplyText = 4000
 
-func validateReplies(c Config, add func(field, value, msg string)) {
-	if _, err := c.Promise.Parsed(); err != nil {
+// compilePromise checks the promise section and parses it; nil when it
+// has errors.
+func (c Config) compilePromise(add func(field, value, msg string)) *schedule.Promise {
+	p, err := c.Promise.Parsed()
+	if err != nil {
 		add("promise.reply_within", strconv.Quote(c.Promise.ReplyWithin), err.Error())
+		return nil
 	}
+	return &p
+}
+
+// checkAutoReply checks the autoreply section.
+func (c Config) checkAutoReply(add func(field, value, msg string)) {
 	a := c.AutoReply
 	if a.Days < 0 || a.Days > 365 {
 		add("autoreply.days", strconv.Itoa(a.Days), "must be between 1 and 365")
@@ -79,9 +88,7 @@ func validateSentAndSieve(f string, a Account, add func(field, value, msg string
 	if s := a.SentFolder; s != "" && strings.TrimSpace(s) == "" {
 		add(f+".sent_folder", strconv.Quote(s), `empty folder name (leave it out to find the Sent folder, "-" to turn it off)`)
 	}
-	if a.SievePort < 0 || a.SievePort > 65535 {
-		add(f+".sieve_port", strconv.Itoa(a.SievePort), "must be between 1 and 65535")
-	}
+	// sieve_port is checked with the hold settings (validateHold).
 	if strings.ContainsAny(a.SieveHost, " /@") {
 		add(f+".sieve_host", strconv.Quote(a.SieveHost), "not a host name")
 	}

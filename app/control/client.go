@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,14 +11,11 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/sluice-app/sluice/app/config"
 	"github.com/sluice-app/sluice/app/gate"
 	"github.com/sluice-app/sluice/app/model"
-	"github.com/sluice-app/sluice/app/store"
-	"github.com/sluice-app/sluice/connectors/local"
 )
 
 // ErrNotRunning means no Sluice answers on the data directory's endpoint.
@@ -56,15 +52,14 @@ func (e *Error) NotFound() bool { return e.Code == http.StatusNotFound }
 
 // Client talks to a running Sluice.
 type Client struct {
-	hc    *http.Client
-	token string
-	base  string
+	hc   *http.Client
+	base string
 }
 
 // NewClient returns a client for the Sluice running on dataDir. It does
 // not connect until the first call.
 func NewClient(dataDir string) *Client {
-	network, addr, token, err := dialer(dataDir)
+	network, addr, err := dialer(dataDir)
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			if err != nil {
@@ -82,7 +77,7 @@ func NewClient(dataDir string) *Client {
 		},
 		DisableCompression: true,
 	}
-	return &Client{hc: &http.Client{Transport: tr}, token: token, base: "http://sluice"}
+	return &Client{hc: &http.Client{Transport: tr}, base: "http://sluice"}
 }
 
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
@@ -101,9 +96,6 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return dialFailed(err)
@@ -231,7 +223,7 @@ func (c *Client) Snooze(ctx context.Context, ids []string) (int, error) {
 }
 
 // Send pushes an item into the local inbox; it is durable when Send returns.
-func (c *Client) Send(ctx context.Context, msg local.Message) (string, error) {
+func (c *Client) Send(ctx context.Context, msg SendRequest) (string, error) {
 	var r SendReply
 	return r.ID, c.do(ctx, "POST", "/v1/send", msg, &r)
 }
@@ -260,8 +252,8 @@ func (c *Client) Reload(ctx context.Context) error {
 }
 
 // Stats returns per-day statistics for the last days.
-func (c *Client) Stats(ctx context.Context, days int) ([]store.DayStats, error) {
-	var r []store.DayStats
+func (c *Client) Stats(ctx context.Context, days int) ([]gate.DayStats, error) {
+	var r []gate.DayStats
 	return r, c.do(ctx, "GET", fmt.Sprintf("/v1/stats?days=%d", days), nil, &r)
 }
 
@@ -294,7 +286,24 @@ func (c *Client) RetryAccount(ctx context.Context, name string) (bool, error) {
 
 // Quit stops the running Sluice.
 func (c *Client) Quit(ctx context.Context) error {
-	return c.do(ctx, "POST", "/v1/quit", nil, nil)
+	_, err := c.QuitSaying(ctx)
+	return err
+}
+
+// QuitSaying stops the running Sluice and returns what it did first, in
+// words ("quitting", or what release_on_quit released).
+func (c *Client) QuitSaying(ctx context.Context) (string, error) {
+	var r MessageReply
+	err := c.do(ctx, "POST", "/v1/quit", nil, &r)
+	return r.Message, err
+}
+
+// ReleaseAccount moves everything the account holds on the server back to
+// INBOX.
+func (c *Client) ReleaseAccount(ctx context.Context, name string) (ReleaseReply, error) {
+	var r ReleaseReply
+	err := c.do(ctx, "POST", "/v1/accounts/"+url.PathEscape(name)+"/release", nil, &r)
+	return r, err
 }
 
 // Events streams gate events until ctx is done or the server goes away.
@@ -303,9 +312,6 @@ func (c *Client) Events(ctx context.Context) (<-chan gate.Event, error) {
 	req, err := http.NewRequestWithContext(ctx, "GET", c.base+"/v1/events", nil)
 	if err != nil {
 		return nil, err
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -354,15 +360,4 @@ func Running(dataDir string, timeout time.Duration) bool {
 	defer cancel()
 	_, err := NewClient(dataDir).Status(ctx)
 	return err == nil
-}
-
-func requireToken(token string, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
-			writeJSON(w, http.StatusUnauthorized, ErrorReply{Error: "missing or wrong token"})
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }

@@ -11,8 +11,6 @@ import (
 	"github.com/sluice-app/sluice/app/gate"
 	"github.com/sluice-app/sluice/app/model"
 	"github.com/sluice-app/sluice/app/schedule"
-	"github.com/sluice-app/sluice/app/store"
-	"github.com/sluice-app/sluice/connectors/local"
 )
 
 // Backend is what the server serves: the running app implements it, tests
@@ -30,18 +28,27 @@ type Backend interface {
 	Done(ids []string) (int, error)
 	DoneAll() (int, error)
 	Snooze(ids []string) (int, error)
-	Send(msg local.Message) (model.Item, error)
+	Send(msg SendRequest) (model.Item, error)
 	TestRule(it model.Item) gate.Verdict
 	Config() config.Config
 	SetConfig(c config.Config) error
 	Reload() error
-	Stats(days int) ([]store.DayStats, error)
+	Stats(days int) ([]gate.DayStats, error)
 	Subscribe(buf int) (<-chan gate.Event, func())
 	OpenWindow(name string) error
 	AccountTest(name string) (string, error)
 	Schedule(days int) (Schedule, error)
 	RetryAccount(name string) (bool, error)
+	// ReleaseAccount moves everything the account holds on the server back
+	// to INBOX now (`sluice account release`).
+	ReleaseAccount(name string) (ReleaseReply, error)
 	Quit()
+}
+
+// Quitter is implemented by backends that have something to do before
+// they quit on the user's word (release_on_quit); the words say what.
+type Quitter interface {
+	PrepareQuit() string
 }
 
 // Status is the gate's snapshot plus what the process knows about itself.
@@ -161,6 +168,18 @@ type CountReply struct {
 	Count int `json:"count"`
 }
 
+// SendRequest is one item pushed into the local inbox (`sluice send`):
+// the same fields the local inbox's HTTP endpoint takes.
+type SendRequest struct {
+	Title   string `json:"title"`
+	Body    string `json:"body,omitempty"`
+	From    string `json:"from,omitempty"`    // "Name <addr>", an address, or a name
+	Link    string `json:"link,omitempty"`    // opened from the digest
+	Urgent  bool   `json:"urgent,omitempty"`  // the sender asks to break through
+	Channel string `json:"channel,omitempty"` // default "inbox"
+	ID      string `json:"id,omitempty"`      // optional idempotency key: the same id twice is one item
+}
+
 // SendReply answers a send.
 type SendReply struct {
 	ID string `json:"id"`
@@ -193,6 +212,14 @@ type ErrorReply struct {
 // failure and now tries again.
 type RetryReply struct {
 	Retrying bool `json:"retrying"`
+}
+
+// ReleaseReply answers a release of what an account holds on the server.
+type ReleaseReply struct {
+	Account string `json:"account"`
+	Count   int    `json:"count"`  // messages moved back to INBOX
+	Folder  string `json:"folder"` // the hold folder, as the server names it
+	Message string `json:"message"`
 }
 
 // MessageReply is a plain answer for commands that change no count.

@@ -48,42 +48,42 @@ func SocketPath(dataDir string) string {
 // <data>/sluice.sock.path. A predictable name in a shared /tmp could be
 // taken first by another local user, who would then read what the CLI
 // sends, answer with invented replies and keep Sluice from starting.
-func listen(dataDir string) (net.Listener, string, error) {
+func listen(dataDir string) (net.Listener, error) {
 	path := filepath.Join(dataDir, socketName)
 	var private, pointer string
 	if len(path) >= maxSocketPath {
 		var err error
 		if private, err = privateDir(dataDir); err != nil {
-			return nil, "", fmt.Errorf("control socket: %w", err)
+			return nil, fmt.Errorf("control socket: %w", err)
 		}
 		path = filepath.Join(private, socketName)
 		pointer = filepath.Join(dataDir, pointerName)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, "", fmt.Errorf("control socket: %w", err)
+		return nil, fmt.Errorf("control socket: %w", err)
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, "", fmt.Errorf("remove stale control socket: %w", err)
+		return nil, fmt.Errorf("remove stale control socket: %w", err)
 	}
 	old := syscall.Umask(0o177)
 	ln, err := net.Listen("unix", path)
 	syscall.Umask(old)
 	if err != nil {
-		return nil, "", fmt.Errorf("control socket %s: %w", path, err)
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
 	}
 	if err := os.Chmod(path, 0o600); err != nil {
 		ln.Close()
-		return nil, "", fmt.Errorf("control socket: %w", err)
+		return nil, fmt.Errorf("control socket: %w", err)
 	}
 	ln.(*net.UnixListener).SetUnlinkOnClose(true)
 	if pointer == "" {
-		return ln, "", nil
+		return ln, nil
 	}
 	if err := writePrivate(pointer, path+"\n"); err != nil {
 		ln.Close()
-		return nil, "", fmt.Errorf("control socket: %w", err)
+		return nil, fmt.Errorf("control socket: %w", err)
 	}
-	return &privateListener{Listener: ln, dir: private, pointer: pointer}, "", nil
+	return &privateListener{Listener: ln, dir: private, pointer: pointer}, nil
 }
 
 // privateListener removes the private directory and the pointer to it
@@ -171,23 +171,23 @@ func ownerOf(fi os.FileInfo) int {
 
 // dialer returns how a client reaches the server of dataDir. A socket
 // in a directory of its own must sit in a directory only this user can enter.
-func dialer(dataDir string) (network, addr, token string, err error) {
+func dialer(dataDir string) (network, addr string, err error) {
 	path := SocketPath(dataDir)
 	if path == "" {
-		return "", "", "", ErrNotRunning
+		return "", "", ErrNotRunning
 	}
 	if filepath.Dir(path) != filepath.Clean(dataDir) {
 		if err := checkPrivateDir(filepath.Dir(path)); err != nil {
 			switch {
 			case errors.Is(err, os.ErrNotExist):
-				return "", "", "", ErrNotRunning
+				return "", "", ErrNotRunning
 			case errors.Is(err, os.ErrPermission):
-				return "", "", "", dialError(path, err)
+				return "", "", dialError(path, err)
 			}
-			return "", "", "", err
+			return "", "", err
 		}
 	}
-	return "unix", path, "", nil
+	return "unix", path, nil
 }
 
 // dialError words a failed connect: a socket that refuses this user is

@@ -55,32 +55,32 @@ func legacyEndpointFile(dataDir string) string { return filepath.Join(dataDir, "
 // user or another, already holds the name, so a squatter cannot receive
 // the clients' requests. The caller holds the store lock, so a Sluice of
 // this user cannot be holding it.
-func listen(dataDir string) (net.Listener, string, error) {
+func listen(dataDir string) (net.Listener, error) {
 	sid, err := currentUser()
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	name, err := PipeName(dataDir)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if err := checkFree(name); err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	ln, err := winio.ListenPipe(name, &winio.PipeConfig{SecurityDescriptor: pipeSDDL(sid)})
 	if err != nil {
-		return nil, "", fmt.Errorf("control pipe %s: %w", name, err)
+		return nil, fmt.Errorf("control pipe %s: %w", name, err)
 	}
 	if onWine() {
 		if ln, err = plugReserve(ln, name); err != nil {
-			return nil, "", err
+			return nil, err
 		}
 	}
 	if err := os.Remove(legacyEndpointFile(dataDir)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		ln.Close()
-		return nil, "", fmt.Errorf("remove the old control endpoint file: %w", err)
+		return nil, fmt.Errorf("remove the old control endpoint file: %w", err)
 	}
-	return ln, "", nil
+	return ln, nil
 }
 
 // checkFree makes sure no pipe of that name exists. Windows refuses to
@@ -135,12 +135,12 @@ func (l *pluggedListener) Close() error {
 func cleanup(net.Listener) {}
 
 // dialer returns how a client reaches the server of dataDir.
-func dialer(dataDir string) (network, addr, token string, err error) {
+func dialer(dataDir string) (network, addr string, err error) {
 	name, err := PipeName(dataDir)
 	if err != nil {
-		return "", "", "", err
+		return "", "", err
 	}
-	return "pipe", name, "", nil
+	return "pipe", name, nil
 }
 
 // dialContext opens the pipe and checks that the current user owns it

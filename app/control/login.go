@@ -56,7 +56,7 @@ type LoginStatus struct {
 }
 
 // loginRoutes serves the sign-in endpoints when the backend signs in.
-func (s *Server) loginRoutes(h func(pattern string, fn func(r *http.Request) (any, error))) {
+func (s *Server) loginRoutes(h handle) {
 	lb, ok := s.b.(LoginBackend)
 	if !ok {
 		return

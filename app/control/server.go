@@ -18,8 +18,6 @@ import (
 	"github.com/sluice-app/sluice/app/config"
 	"github.com/sluice-app/sluice/app/gate"
 	"github.com/sluice-app/sluice/app/model"
-	"github.com/sluice-app/sluice/app/store"
-	"github.com/sluice-app/sluice/connectors/local"
 )
 
 // maxBody bounds request bodies; a full config is the largest.
@@ -31,7 +29,6 @@ type Server struct {
 	log    *slog.Logger
 	srv    *http.Server
 	ln     net.Listener
-	token  string
 	cancel context.CancelFunc
 }
 
@@ -41,11 +38,11 @@ func Listen(dataDir string, b Backend, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	ln, token, err := listen(dataDir)
+	ln, err := listen(dataDir)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{b: b, log: log.With("component", "control"), ln: ln, token: token}
+	s := &Server{b: b, log: log.With("component", "control"), ln: ln}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.srv = &http.Server{
@@ -91,6 +88,24 @@ func (s *Server) routes() http.Handler {
 			writeJSON(w, http.StatusOK, v)
 		})
 	}
+	s.modeRoutes(h)
+	s.itemRoutes(h)
+	s.configRoutes(h)
+	s.processRoutes(h)
+	s.loginRoutes(h)
+	s.accountRoutes(h)
+	s.replyRoutes(h)
+	mux.HandleFunc("GET /v1/events", s.events)
+	return mux
+}
+
+// handle registers a control endpoint: fn's answer is sent as JSON, its
+// error as an ErrorReply.
+type handle func(pattern string, fn func(r *http.Request) (any, error))
+
+// modeRoutes serve the status and the commands that change the mode: check in,
+// focus, pause.
+func (s *Server) modeRoutes(h handle) {
 	h("GET /v1/status", func(*http.Request) (any, error) { return s.b.Status(), nil })
 	h("POST /v1/checkin", func(*http.Request) (any, error) { return s.b.Checkin() })
 	h("POST /v1/focus", func(r *http.Request) (any, error) {
@@ -120,31 +135,15 @@ func (s *Server) routes() http.Handler {
 		return s.b.Pause(d)
 	})
 	h("POST /v1/resume", func(*http.Request) (any, error) { return s.b.Resume() })
+}
+
+// itemRoutes serve the items: pages of them, one with its log, done,
+// snooze, send, the rule tester, and the statistics.
+func (s *Server) itemRoutes(h handle) {
 	h("GET /v1/items", func(r *http.Request) (any, error) {
-		q := r.URL.Query()
-		var st model.State
-		if err := st.UnmarshalText([]byte(q.Get("state"))); err != nil {
-			return nil, badRequest(err)
-		}
-		lq := gate.ListQuery{Query: q.Get("q")}
-		var err error
-		for _, p := range []struct {
-			name string
-			v    *uint64
-		}{{"before", &lq.Before}, {"after", &lq.After}} {
-			if v := q.Get(p.name); v != "" {
-				if *p.v, err = strconv.ParseUint(v, 10, 64); err != nil {
-					return nil, badRequest(fmt.Errorf("%s: %q is not an item's seq", p.name, v))
-				}
-			}
-		}
-		if lq.Before != 0 && lq.After != 0 {
-			return nil, badRequest(errors.New("give before or after, not both"))
-		}
-		if v := q.Get("limit"); v != "" {
-			if lq.Limit, err = strconv.Atoi(v); err != nil {
-				return nil, badRequest(fmt.Errorf("limit: %q is not a number", v))
-			}
+		st, lq, err := listQuery(r)
+		if err != nil {
+			return nil, err
 		}
 		page, err := s.b.List(st, lq)
 		if page.Items == nil {
@@ -179,7 +178,7 @@ func (s *Server) routes() http.Handler {
 		return CountReply{n}, err
 	})
 	h("POST /v1/send", func(r *http.Request) (any, error) {
-		var msg local.Message
+		var msg SendRequest
 		if err := decode(r, &msg); err != nil {
 			return nil, err
 		}
@@ -196,6 +195,51 @@ func (s *Server) routes() http.Handler {
 		}
 		return s.b.TestRule(req.Item()), nil
 	})
+	h("GET /v1/stats", func(r *http.Request) (any, error) {
+		days, _ := strconv.Atoi(r.URL.Query().Get("days"))
+		if days <= 0 || days > 366 {
+			days = 7
+		}
+		st, err := s.b.Stats(days)
+		if st == nil {
+			st = []gate.DayStats{}
+		}
+		return st, err
+	})
+}
+
+// listQuery reads the state and the page a GET /v1/items asks for.
+func listQuery(r *http.Request) (model.State, gate.ListQuery, error) {
+	q := r.URL.Query()
+	var st model.State
+	if err := st.UnmarshalText([]byte(q.Get("state"))); err != nil {
+		return 0, gate.ListQuery{}, badRequest(err)
+	}
+	lq := gate.ListQuery{Query: q.Get("q")}
+	var err error
+	for _, p := range []struct {
+		name string
+		v    *uint64
+	}{{"before", &lq.Before}, {"after", &lq.After}} {
+		if v := q.Get(p.name); v != "" {
+			if *p.v, err = strconv.ParseUint(v, 10, 64); err != nil {
+				return 0, gate.ListQuery{}, badRequest(fmt.Errorf("%s: %q is not an item's seq", p.name, v))
+			}
+		}
+	}
+	if lq.Before != 0 && lq.After != 0 {
+		return 0, gate.ListQuery{}, badRequest(errors.New("give before or after, not both"))
+	}
+	if v := q.Get("limit"); v != "" {
+		if lq.Limit, err = strconv.Atoi(v); err != nil {
+			return 0, gate.ListQuery{}, badRequest(fmt.Errorf("limit: %q is not a number", v))
+		}
+	}
+	return st, lq, nil
+}
+
+// configRoutes serve the config and the schedule it makes.
+func (s *Server) configRoutes(h handle) {
 	h("GET /v1/config", func(*http.Request) (any, error) { return s.b.Config(), nil })
 	h("PUT /v1/config", func(r *http.Request) (any, error) {
 		var c config.Config
@@ -213,17 +257,18 @@ func (s *Server) routes() http.Handler {
 		}
 		return MessageReply{"reloaded"}, nil
 	})
-	h("GET /v1/stats", func(r *http.Request) (any, error) {
+	h("GET /v1/schedule", func(r *http.Request) (any, error) {
 		days, _ := strconv.Atoi(r.URL.Query().Get("days"))
-		if days <= 0 || days > 366 {
+		if days <= 0 || days > 31 {
 			days = 7
 		}
-		st, err := s.b.Stats(days)
-		if st == nil {
-			st = []store.DayStats{}
-		}
-		return st, err
+		return s.b.Schedule(days)
 	})
+}
+
+// processRoutes serve what the running process does for its clients:
+// windows, testing and retrying configured accounts, quitting.
+func (s *Server) processRoutes(h handle) {
 	h("POST /v1/window", func(r *http.Request) (any, error) {
 		var req WindowRequest
 		if err := decode(r, &req); err != nil {
@@ -241,29 +286,23 @@ func (s *Server) routes() http.Handler {
 		}
 		return MessageReply{msg}, nil
 	})
-	h("GET /v1/schedule", func(r *http.Request) (any, error) {
-		days, _ := strconv.Atoi(r.URL.Query().Get("days"))
-		if days <= 0 || days > 31 {
-			days = 7
-		}
-		return s.b.Schedule(days)
-	})
 	h("POST /v1/accounts/{name}/retry", func(r *http.Request) (any, error) {
 		ok, err := s.b.RetryAccount(r.PathValue("name"))
 		return RetryReply{ok}, err
 	})
-	s.loginRoutes(h)
-	s.replyRoutes(h)
-	h("POST /v1/quit", func(*http.Request) (any, error) {
-		go s.b.Quit()
-		return MessageReply{"quitting"}, nil
+	h("POST /v1/accounts/{name}/release", func(r *http.Request) (any, error) {
+		return s.b.ReleaseAccount(r.PathValue("name"))
 	})
-	mux.HandleFunc("GET /v1/events", s.events)
-	var handler http.Handler = mux
-	if s.token != "" {
-		handler = requireToken(s.token, mux)
-	}
-	return handler
+	h("POST /v1/quit", func(*http.Request) (any, error) {
+		msg := "quitting"
+		if q, ok := s.b.(Quitter); ok {
+			if said := q.PrepareQuit(); said != "" {
+				msg = said
+			}
+		}
+		go s.b.Quit()
+		return MessageReply{msg}, nil
+	})
 }
 
 // Item turns the request into an item for rule testing.
@@ -377,7 +416,7 @@ func (s *Server) writeError(w http.ResponseWriter, err error) {
 		}
 	case errors.Is(err, config.ErrNoFile), errors.Is(err, fs.ErrPermission):
 		code = http.StatusConflict
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrAmbiguous):
+	case errors.Is(err, gate.ErrUnknownItem), errors.Is(err, gate.ErrAmbiguousItem), errors.Is(err, ErrNotFound):
 		code = http.StatusNotFound
 	case errors.Is(err, gate.ErrBadDuration), errors.Is(err, gate.ErrNotInFocus),
 		errors.Is(err, gate.ErrNotPaused), errors.Is(err, gate.ErrNoCheckin), errors.Is(err, ErrInvalid):
@@ -391,6 +430,10 @@ func (s *Server) writeError(w http.ResponseWriter, err error) {
 
 // ErrInvalid marks a request the backend refused as invalid.
 var ErrInvalid = errors.New("invalid request")
+
+// ErrNotFound marks a request for something the backend does not have (an
+// account of another name); it is answered 404 like an unknown item.
+var ErrNotFound = errors.New("not found")
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")

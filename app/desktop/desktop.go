@@ -18,15 +18,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"os/signal"
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/sluice-app/sluice/app"
-	"github.com/sluice-app/sluice/app/cli"
 	"github.com/sluice-app/sluice/app/clock"
 	"github.com/sluice-app/sluice/app/config"
 	"github.com/sluice-app/sluice/app/control"
@@ -47,7 +44,7 @@ type Options struct {
 	// no tray. Zero means DefaultTrayWait.
 	TrayWait time.Duration
 	// Now tells the time for the tray's wording ("09:00" today, "Mon
-	// 09:00" later); nil means the machine's clock.
+	// 09:00" later); nil means the clock the app runs on.
 	Now func() time.Time
 }
 
@@ -70,6 +67,7 @@ type core interface {
 	Pause(d time.Duration) (gate.Status, error)
 	Resume() (gate.Status, error)
 	OpenWindow(name string) error
+	SetOpenWindow(fn func(name string) error)
 	AccountLogin(name string, req control.LoginRequest) (control.LoginStatus, error)
 	SetDesktop(fn func() control.Desktop)
 	WatchConfig(fn func(config.Config)) (stop func())
@@ -93,8 +91,8 @@ type desktop struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	notes   *notes    // owned by the dispatch goroutine
-	queue   chan Note // notifications waiting to be shown
+	notes   *notes     // owned by the dispatch goroutine
+	queue   *noteQueue // notifications waiting to be shown
 	dirty   chan struct{}
 	actions chan action // menu clicks
 
@@ -115,24 +113,7 @@ func Run(ctx context.Context, a *app.App, opt Options) error {
 }
 
 func run(parent context.Context, a core, opt Options) error {
-	if opt.Logger == nil {
-		opt.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opt.TrayWait <= 0 {
-		opt.TrayWait = DefaultTrayWait
-	}
-	if opt.Now == nil {
-		opt.Now = time.Now
-	}
-	d := &desktop{
-		a: a, opt: opt, log: opt.Logger.With("component", "desktop"),
-		notes: newNotes(), queue: make(chan Note, 16), dirty: make(chan struct{}, 1),
-		actions: make(chan action, 8), trayStart: make(chan struct{}),
-	}
-	if opt.Windows != nil {
-		opt.Windows.SetLogger(opt.Logger)
-		opt.Windows.setOnExit(func(string) { d.markDirty() })
-	}
+	d := newDesktop(a, opt)
 	sess, sessErr := openSession(d.log)
 	d.sess = sess
 
@@ -142,19 +123,7 @@ func run(parent context.Context, a core, opt Options) error {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	d.ctx, d.cancel = ctx, cancel
-
-	// Other apps wait for the check-in too. The guard starts before the
-	// gate runs, so that what a crashed run left silenced is undone (or
-	// kept, inside a focus block) before anything else happens.
-	d.guard = dnd.NewGuard(dnd.Options{
-		Detect: sess.dndDetect(), Watcher: sess.dndWatcher(), Sink: a.Gate(),
-		DataDir: a.DataDir(), Clock: a.Clock(), Logger: opt.Logger,
-		Settings: dndSettings(a.Config().Desktop), OnChange: d.markDirty,
-	})
-	d.guard.Start(ctx, d.dndMode(a.Gate().Status()))
-	a.SetDesktop(d.desktopStatus)
-	stopWatch := a.WatchConfig(func(c config.Config) { d.guard.Configure(dndSettings(c.Desktop)) })
-	stopServerWatch := sess.watchServer(func() { go d.guard.Redetect() })
+	stopGuard := d.startGuard(ctx)
 	appDone := make(chan error, 1)
 	go func() {
 		err := a.Run(ctx)
@@ -179,23 +148,85 @@ func run(parent context.Context, a core, opt Options) error {
 		// Notifications share the session bus connection that the tray
 		// closes when it quits: stop them first.
 		<-notifierDone
-		// Never leave the desktop silenced: lift what Sluice set while
-		// the session bus is still there.
+		d.shutdown(stopGuard)
+	}()
+	d.trayUntilQuit()
+	<-shutdown
+	bg.Wait()
+	sess.close()
+	err := <-appDone
+	d.log.Info("desktop stopped")
+	return err
+}
+
+// newDesktop prepares a run of the desktop face; nothing runs yet.
+func newDesktop(a core, opt Options) *desktop {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.TrayWait <= 0 {
+		opt.TrayWait = DefaultTrayWait
+	}
+	if opt.Now == nil {
+		opt.Now = a.Clock().Now
+	}
+	d := &desktop{
+		a: a, opt: opt, log: opt.Logger.With("component", "desktop"),
+		notes: newNotes(), queue: newNoteQueue(), dirty: make(chan struct{}, 1),
+		actions: make(chan action, 8), trayStart: make(chan struct{}),
+	}
+	if opt.Windows != nil {
+		opt.Windows.SetLogger(opt.Logger)
+		opt.Windows.setOnExit(func(string) { d.markDirty() })
+		a.SetOpenWindow(opt.Windows.Open)
+	}
+	return d
+}
+
+// startGuard starts holding other apps' notifications: they wait for the
+// check-in too. The guard starts before the gate runs, so that what a
+// crashed run left silenced is undone (or kept, inside a focus block)
+// before anything else happens. stop stops following the config and the
+// notification server.
+func (d *desktop) startGuard(ctx context.Context) (stop func()) {
+	a := d.a
+	d.guard = dnd.NewGuard(dnd.Options{
+		Detect: d.sess.dndDetect(), Watcher: d.sess.dndWatcher(), Sink: a.Gate(),
+		DataDir: a.DataDir(), Clock: a.Clock(), Logger: d.opt.Logger,
+		Settings: dndSettings(a.Config().Desktop), OnChange: d.markDirty,
+	})
+	d.guard.Start(ctx, d.dndMode(a.Gate().Status()))
+	a.SetDesktop(d.desktopStatus)
+	stopWatch := a.WatchConfig(func(c config.Config) { d.guard.Configure(dndSettings(c.Desktop)) })
+	stopServerWatch := d.sess.watchServer(func() { go d.guard.Redetect() })
+	return func() {
 		stopServerWatch()
 		stopWatch()
-		d.guard.Close(context.Background())
-		d.trayMu.Lock()
-		d.quitting = true
-		started := d.trayRun
-		d.trayMu.Unlock()
-		if started {
-			d.quitTray()
-		}
-		if opt.Windows != nil {
-			opt.Windows.Close(3 * time.Second)
-		}
-	}()
+	}
+}
 
+// shutdown leaves the desktop as Sluice found it once the run ends: other
+// apps' notifications are lifted while the session bus is still there
+// (never leave the desktop silenced), then the tray icon goes and the
+// windows close.
+func (d *desktop) shutdown(stopGuard func()) {
+	stopGuard()
+	d.guard.Close(context.Background())
+	d.trayMu.Lock()
+	d.quitting = true
+	started := d.trayRun
+	d.trayMu.Unlock()
+	if started {
+		d.quitTray()
+	}
+	if d.opt.Windows != nil {
+		d.opt.Windows.Close(3 * time.Second)
+	}
+}
+
+// trayUntilQuit shows the tray once decideTray says so and runs it until
+// the desktop quits; it returns at once if the run ends first.
+func (d *desktop) trayUntilQuit() {
 	select {
 	case <-d.trayStart:
 		d.trayMu.Lock()
@@ -205,14 +236,8 @@ func run(parent context.Context, a core, opt Options) error {
 		if start {
 			d.runTray() // until quitTray
 		}
-	case <-ctx.Done():
+	case <-d.ctx.Done():
 	}
-	<-shutdown
-	bg.Wait()
-	sess.close()
-	err := <-appDone
-	d.log.Info("desktop stopped")
-	return err
 }
 
 // decideTray shows the tray if a host for it exists, or appears within
@@ -362,11 +387,11 @@ func (d *desktop) desktopStatus() control.Desktop {
 	return out
 }
 
+// enqueue queues a notification; an urgent one is never dropped, other
+// kinds are coalesced in a burst.
 func (d *desktop) enqueue(n Note) {
-	select {
-	case d.queue <- n:
-	default:
-		d.log.Warn("notification dropped: too many waiting", "kind", n.Kind)
+	if gone, ok := d.queue.push(n); ok {
+		d.log.Warn("notification dropped: too many waiting", "kind", gone.Kind, "for", n.Kind)
 	}
 }
 
@@ -377,7 +402,11 @@ func (d *desktop) notifier() {
 		select {
 		case <-d.ctx.Done():
 			return
-		case n := <-d.queue:
+		case <-d.queue.ready:
+			n, ok := d.queue.pop()
+			if !ok {
+				continue
+			}
 			// An urgent item must be seen: where the server would hide
 			// it during do-not-disturb, the desktop opens while it is
 			// on screen.
@@ -509,43 +538,17 @@ func (d *desktop) zone() *time.Location {
 	return time.Local
 }
 
-// ---- wiring for cmd/sluice ----
-
-var (
-	launcherMu sync.Mutex
-	launcher   *Launcher
-)
-
-// WindowOpener is cli.OpenWindow: it makes the launcher that opens windows
-// for the desktop app started with e's config and data directory.
-func WindowOpener(e *cli.Env) func(name string) error {
-	launcherMu.Lock()
-	defer launcherMu.Unlock()
-	launcher = NewLauncher(e.ConfigPath, e.DataDir, "")
-	return launcher.Open
-}
-
-// Main is cli.Desktop: it runs the built App with the desktop face until
-// the user quits or the process is told to stop (SIGINT, SIGTERM).
-func Main(e *cli.Env, a *app.App, log *slog.Logger) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	launcherMu.Lock()
-	l := launcher
-	launcherMu.Unlock()
-	opt := Options{Logger: log, Windows: l}
-	if v := os.Getenv(cli.EnvTestNow); v != "" {
-		// The same shifted clock the app runs on, so the tray's wording
-		// agrees with the gate in end-to-end tests.
-		if t, err := time.Parse(time.RFC3339, v); err == nil {
-			clk := clock.Offset{D: time.Until(t)}
-			opt.Now = clk.Now
-		}
+// Main runs a built App with the desktop face until ctx ends (SIGINT,
+// SIGTERM) or the user quits: the tray, notifications, and the windows of
+// the App's config and data directory, with the first-run window when
+// this user has never set Sluice up. cmd/sluice gives it to the command
+// line as the face of `sluice` with no command.
+func Main(ctx context.Context, a *app.App, log *slog.Logger) error {
+	l := NewLauncher(a.ConfigPath(), a.DataDir(), "")
+	if firstRun(a.ConfigPath()) {
+		go welcome(ctx, a.DataDir(), l, log)
 	}
-	if l != nil && firstRun(e.ConfigPath) {
-		go welcome(ctx, e.DataDir, l, log)
-	}
-	return Run(ctx, a, opt)
+	return Run(ctx, a, Options{Logger: log, Windows: l})
 }
 
 // firstRun reports whether this user has never set Sluice up: no config

@@ -38,7 +38,7 @@ func TestCaptureOtherApps(t *testing.T) {
 	dn := startDunst(t, addr, display)
 
 	clk := clock.NewFake(at(t, 8, 59))
-	a := newAppIn(t, t.TempDir(), captureConfig, clk, nil)
+	a := newAppIn(t, t.TempDir(), captureConfig, clk)
 	running(t, a, Options{Logger: testLogger(t), Now: clk.Now, TrayWait: time.Hour})
 	if a.Status().Desktop.Capturing {
 		t.Fatal("watching other apps outside focus")

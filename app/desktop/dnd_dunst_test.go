@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/sluice-app/sluice/app/clock"
-	"github.com/sluice-app/sluice/connectors/local"
+	"github.com/sluice-app/sluice/app/control"
 )
 
 // paused asks dunst whether it is paused.
@@ -87,7 +87,7 @@ func TestDunstFollowsFocus(t *testing.T) {
 	dn := startDunst(t, addr, display)
 
 	clk := clock.NewFake(at(t, 8, 59))
-	a := newApp(t, clk, nil)
+	a := newApp(t, clk)
 	stop := running(t, a, Options{Logger: testLogger(t), Now: clk.Now, TrayWait: time.Hour})
 	if dn.paused() {
 		t.Fatal("dunst paused before the focus block")
@@ -103,7 +103,7 @@ func TestDunstFollowsFocus(t *testing.T) {
 	}
 
 	notifySend(t, addr, "-a", "TeamChat", "Alice", "are you there?")
-	send(t, a, local.Message{Title: "Build red", From: "CI"}) // held by Sluice itself
+	send(t, a, control.SendRequest{Title: "Build red", From: "CI"}) // held by Sluice itself
 	waitFor(t, 10*time.Second, "TeamChat's notification to wait in dunst", func() bool { return dn.countOf("waiting") == 1 })
 	if n := dn.countOf("displayed"); n != 0 {
 		t.Fatalf("%d notifications on screen during focus, want none", n)
@@ -157,7 +157,7 @@ func TestDunstUsersOwnPauseIsKept(t *testing.T) {
 	dn.ctl("set-paused", "true")
 
 	clk := clock.NewFake(at(t, 8, 59))
-	a := newApp(t, clk, nil)
+	a := newApp(t, clk)
 	stop := running(t, a, Options{Logger: testLogger(t), Now: clk.Now, TrayWait: time.Hour})
 	clk.Set(at(t, 9, 0))
 	waitFor(t, 20*time.Second, "Sluice to find the user's pause", func() bool { return a.Status().Desktop.State == "yours" })
@@ -166,12 +166,12 @@ func TestDunstUsersOwnPauseIsKept(t *testing.T) {
 	// never lifted. (A pause of Sluice's own is lifted for it, see
 	// TestCaptureOtherApps.)
 	waiting := dn.countOf("waiting")
-	send(t, a, local.Message{Title: "Prod down", From: "Ops", Urgent: true})
+	send(t, a, control.SendRequest{Title: "Prod down", From: "Ops", Urgent: true})
 	waitFor(t, 10*time.Second, "the urgent notification to wait in dunst", func() bool { return dn.countOf("waiting") == waiting+1 })
 	if !dn.paused() || dn.countOf("displayed") != 0 {
 		t.Fatal("an urgent item lifted the user's own pause")
 	}
-	send(t, a, local.Message{Title: "Build red", From: "CI"})
+	send(t, a, control.SendRequest{Title: "Build red", From: "CI"})
 	clk.Set(at(t, 11, 0))
 	waitFor(t, 10*time.Second, "the check-in", func() bool { return a.Status().Released == 1 })
 	if !dn.paused() {

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/sluice-app/sluice/app/clock"
-	"github.com/sluice-app/sluice/connectors/local"
+	"github.com/sluice-app/sluice/app/control"
 )
 
 // gsettings is the real GSettings of a test: the gsettings command over
@@ -83,7 +83,7 @@ func TestGNOMEBanners(t *testing.T) {
 	startFakeServer(t, addr, srv)
 
 	clk := clock.NewFake(at(t, 8, 59))
-	a := newApp(t, clk, nil)
+	a := newApp(t, clk)
 	stop := running(t, a, Options{Logger: testLogger(t), Now: clk.Now, TrayWait: time.Hour})
 	if b := gs.banners(); b != "true" {
 		t.Fatalf("show-banners %s before focus", b)
@@ -98,7 +98,7 @@ func TestGNOMEBanners(t *testing.T) {
 		t.Errorf("status %q", got)
 	}
 
-	send(t, a, local.Message{Title: "Prod down", From: "Ops", Urgent: true})
+	send(t, a, control.SendRequest{Title: "Prod down", From: "Ops", Urgent: true})
 	waitFor(t, 10*time.Second, "the urgent notification", func() bool { _, ok := findNote(srv.notes(), "Urgent: Ops"); return ok })
 	u, _ := findNote(srv.notes(), "Urgent: Ops")
 	if u.Urgency != 2 || u.Probe != "true" {
@@ -111,7 +111,7 @@ func TestGNOMEBanners(t *testing.T) {
 	srv.userCloses(u.ID)
 	waitFor(t, 10*time.Second, "banners off again once the urgent notification was closed", func() bool { return gs.banners() == "false" })
 
-	send(t, a, local.Message{Title: "Lunch?", From: "Ann"})
+	send(t, a, control.SendRequest{Title: "Lunch?", From: "Ann"})
 	clk.Set(at(t, 11, 0))
 	waitFor(t, 10*time.Second, "the check-in summary", func() bool { _, ok := findNote(srv.notes(), "Check-in 11:00"); return ok })
 	if c, _ := findNote(srv.notes(), "Check-in 11:00"); c.Probe != "true" {
@@ -127,7 +127,7 @@ func TestGNOMEBanners(t *testing.T) {
 	// The user's own "false" from before a block stays.
 	gs.run("set", "org.gnome.desktop.notifications", "show-banners", "false")
 	clk2 := clock.NewFake(at(t, 8, 59))
-	b := newApp(t, clk2, nil)
+	b := newApp(t, clk2)
 	stop = running(t, b, Options{Logger: testLogger(t), Now: clk2.Now, TrayWait: time.Hour})
 	clk2.Set(at(t, 9, 0))
 	waitFor(t, 20*time.Second, "Sluice to find the user's setting", func() bool { return b.Status().Desktop.State == "yours" })

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/sluice-app/sluice/app/clock"
-	"github.com/sluice-app/sluice/connectors/local"
+	"github.com/sluice-app/sluice/app/control"
 )
 
 // TestKDEInhibition: against a server that speaks Plasma's inhibition
@@ -28,7 +28,7 @@ func TestKDEInhibition(t *testing.T) {
 	startFakeServer(t, addr, srv)
 
 	clk := clock.NewFake(at(t, 8, 59))
-	a := newApp(t, clk, nil)
+	a := newApp(t, clk)
 	stop := running(t, a, Options{Logger: testLogger(t), Now: clk.Now, TrayWait: time.Hour})
 	if srv.inhibited() {
 		t.Fatal("inhibited before focus")
@@ -44,8 +44,8 @@ func TestKDEInhibition(t *testing.T) {
 	if _, err := a.Focus(90 * time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	send(t, a, local.Message{Title: "Prod down", From: "Ops", Urgent: true})
-	send(t, a, local.Message{Title: "Lunch?", From: "Ann"})
+	send(t, a, control.SendRequest{Title: "Prod down", From: "Ops", Urgent: true})
+	send(t, a, control.SendRequest{Title: "Lunch?", From: "Ann"})
 	waitFor(t, 10*time.Second, "the urgent notification", func() bool { _, ok := findNote(srv.notes(), "Urgent: Ops"); return ok })
 	u, _ := findNote(srv.notes(), "Urgent: Ops")
 	if u.Urgency != 2 || u.Probe != "inhibited" {
@@ -106,7 +106,7 @@ func TestUnknownServerSaysSo(t *testing.T) {
 	addr := sessionBus(t)
 	srv := startFakeServer(t, addr, &fakeServer{name: "swaync", vendor: "ErikReider", version: "0.8.0", caps: []string{"body"}})
 	clk := clock.NewFake(at(t, 9, 30)) // inside a focus block
-	a := newApp(t, clk, nil)
+	a := newApp(t, clk)
 	running(t, a, Options{Logger: testLogger(t), Now: clk.Now, TrayWait: time.Hour})
 	d := a.Status().Desktop
 	if d == nil || d.State != "unsupported" || d.Summary != "notification server “swaync 0.8.0”: Sluice does not know how to hold other apps on this notification server" {

@@ -15,7 +15,7 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/sluice-app/sluice/app/clock"
-	"github.com/sluice-app/sluice/connectors/local"
+	"github.com/sluice-app/sluice/app/control"
 )
 
 // xfce is a real xfconfd and xfce4-notifyd on the test's bus and display.
@@ -101,7 +101,7 @@ func TestXFCEUrgentDuringDoNotDisturb(t *testing.T) {
 	x := startXFCE(t, addr, display)
 
 	clk := clock.NewFake(at(t, 8, 59))
-	a := newApp(t, clk, nil)
+	a := newApp(t, clk)
 	running(t, a, Options{Logger: testLogger(t), Now: clk.Now, TrayWait: time.Hour})
 	if x.dnd() {
 		t.Fatal("do-not-disturb on before focus")
@@ -116,7 +116,7 @@ func TestXFCEUrgentDuringDoNotDisturb(t *testing.T) {
 		t.Fatalf("another app's notification is on screen during do-not-disturb (%d lit pixels)", n)
 	}
 
-	send(t, a, local.Message{Title: "Prod down", From: "Ops", Urgent: true})
+	send(t, a, control.SendRequest{Title: "Prod down", From: "Ops", Urgent: true})
 	waitFor(t, 10*time.Second, "Sluice's urgent notification on screen", func() bool {
 		return litPixels(t, screenshot(t, display, "desktop-xfce-dnd-urgent.png")) > 1000
 	})
@@ -124,7 +124,7 @@ func TestXFCEUrgentDuringDoNotDisturb(t *testing.T) {
 		t.Error("do-not-disturb lifted for the urgent item; XFCE shows critical notifications anyway")
 	}
 
-	send(t, a, local.Message{Title: "Lunch?", From: "Ann"})
+	send(t, a, control.SendRequest{Title: "Lunch?", From: "Ann"})
 	clk.Set(at(t, 11, 0))
 	waitFor(t, 10*time.Second, "do-not-disturb off at the check-in", func() bool { return !x.dnd() })
 	if got := a.Status().Desktop.Summary; !strings.HasPrefix(got, "XFCE (Xfce Notify Daemon 0.") {

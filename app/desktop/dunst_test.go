@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/sluice-app/sluice/app/clock"
-	"github.com/sluice-app/sluice/connectors/local"
+	"github.com/sluice-app/sluice/app/control"
 )
 
 // dunstHistory is what `dunstctl history` prints: D-Bus-typed JSON.
@@ -55,10 +55,10 @@ func TestNotificationsWithDunst(t *testing.T) {
 	dn := startDunst(t, addr, display)
 
 	clk := clock.NewFake(monday12(t))
-	a := newApp(t, clk, nil)
-	send(t, a, local.Message{Title: "Lunch on Friday?", From: "Ann <ann@example.com>"})
-	send(t, a, local.Message{Title: "Re: <script> & stuff", From: "Tom & Jerry <tj@example.com>"})
-	send(t, a, local.Message{Title: "Build green", From: "CI"})
+	a := newApp(t, clk)
+	send(t, a, control.SendRequest{Title: "Lunch on Friday?", From: "Ann <ann@example.com>"})
+	send(t, a, control.SendRequest{Title: "Re: <script> & stuff", From: "Tom & Jerry <tj@example.com>"})
+	send(t, a, control.SendRequest{Title: "Build green", From: "CI"})
 	// No tray host on this bus: wait long enough that the no-tray
 	// fallback (which says so in a notification) stays out of the count.
 	running(t, a, Options{Logger: testLogger(t), Now: clk.Now, TrayWait: time.Hour})
@@ -78,7 +78,7 @@ func TestNotificationsWithDunst(t *testing.T) {
 		t.Errorf("summary %q, want %q", h[0].Summary, want)
 	}
 
-	send(t, a, local.Message{Title: "Prod down <db-1> & failing", From: "Ops & Co <ops@example.com>", Urgent: true})
+	send(t, a, control.SendRequest{Title: "Prod down <db-1> & failing", From: "Ops & Co <ops@example.com>", Urgent: true})
 	waitFor(t, 10*time.Second, "dunst to receive the urgent notification", func() bool { return dn.count() >= 2 })
 	time.Sleep(500 * time.Millisecond)
 	h = dn.history()

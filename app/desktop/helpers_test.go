@@ -21,7 +21,7 @@ import (
 
 	"github.com/sluice-app/sluice/app"
 	"github.com/sluice-app/sluice/app/clock"
-	"github.com/sluice-app/sluice/connectors/local"
+	"github.com/sluice-app/sluice/app/control"
 )
 
 // The helpers below start real desktop parts for the tests: a private
@@ -322,23 +322,22 @@ func monday12(t testing.TB) time.Time {
 	return time.Date(2026, 11, 23, 12, 0, 0, 0, berlin)
 }
 
-// newApp builds a real App on temp directories with a fake clock. open,
-// if set, is how it opens windows.
-func newApp(t testing.TB, clk clock.Clock, open func(string) error) *app.App {
+// newApp builds a real App on temp directories with a fake clock. It
+// opens windows once the desktop runs it with a Launcher.
+func newApp(t testing.TB, clk clock.Clock) *app.App {
 	t.Helper()
-	return newAppIn(t, t.TempDir(), testConfig, clk, open)
+	return newAppIn(t, t.TempDir(), testConfig, clk)
 }
 
 // newAppIn builds a real App with config text in dir (config.toml and
 // data/), so that a test can start a second one on the same files.
-func newAppIn(t testing.TB, dir, config string, clk clock.Clock, open func(string) error) *app.App {
+func newAppIn(t testing.TB, dir, config string, clk clock.Clock) *app.App {
 	t.Helper()
 	cfg := filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(cfg, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.New(app.Options{ConfigPath: cfg, DataDir: filepath.Join(dir, "data"), Clock: clk,
-		OpenWindow: open, Logger: testLogger(t)})
+	a, err := app.New(app.Options{ConfigPath: cfg, DataDir: filepath.Join(dir, "data"), Clock: clk, Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,7 +357,7 @@ func (w tWriter) Write(p []byte) (int, error) {
 }
 
 // send pushes an item through the local inbox, as `sluice send` does.
-func send(t testing.TB, a *app.App, m local.Message) {
+func send(t testing.TB, a *app.App, m control.SendRequest) {
 	t.Helper()
 	if _, err := a.Send(m); err != nil {
 		t.Fatalf("send %q: %v", m.Title, err)

@@ -89,7 +89,37 @@ func render(s snapshot, titleWithCount func(held int) string) view {
 	v.Tooltip = cut(v.Tooltip, 127) // Windows' notification area limit
 
 	m := []entry{{Label: line}}
-	for _, h := range st.Health {
+	m = append(m, accountEntries(s)...)
+	m = append(m, entry{Separator: true}, checkinEntry(s), focusEntry(s))
+	if st.Mode == model.ModeFocus {
+		m = append(m, entry{Label: "End focus", Action: actEndFocus, Enabled: true})
+	}
+	if st.Paused {
+		m = append(m, entry{Label: "Resume", Action: actResume, Enabled: true, Tooltip: "Hold messages again"})
+	} else {
+		m = append(m, entry{Label: "Pause for 1 hour", Action: actPause, Enabled: true,
+			Tooltip: "Let everything through live for an hour"})
+	}
+	m = append(m, entry{Separator: true})
+
+	digest := entry{Label: "Open digest…", Action: actDigest, Enabled: s.Windows, Tooltip: s.NoUI}
+	if st.Released > 0 {
+		digest.Label = fmt.Sprintf("Open digest (%d)…", st.Released)
+	}
+	m = append(m, digest,
+		entry{Label: "Settings…", Action: actSettings, Enabled: s.Windows, Tooltip: s.NoUI},
+		entry{Separator: true},
+		entry{Label: "Quit Sluice", Action: actQuit, Enabled: true})
+	v.Menu = m
+	return v
+}
+
+// accountEntries are the accounts that need the user: "Sign in to …" for
+// those the resident process can sign in itself, a warning that opens the
+// settings for the rest.
+func accountEntries(s snapshot) []entry {
+	var m []entry
+	for _, h := range s.Status.Health {
 		switch {
 		case h.State == model.HealthSignInNeeded:
 			// The resident process runs the sign-in itself: no window needed.
@@ -100,8 +130,12 @@ func render(s snapshot, titleWithCount func(held int) string) view {
 				Tooltip: "Open Settings to fix this account"})
 		}
 	}
-	m = append(m, entry{Separator: true})
+	return m
+}
 
+// checkinEntry is "Check in now", with the held count.
+func checkinEntry(s snapshot) entry {
+	st := s.Status
 	checkin := entry{Label: "Check in now", Action: actCheckin, Enabled: true,
 		Tooltip: "Release everything held and open a check-in window"}
 	if st.Mode == model.ModeFocus {
@@ -113,8 +147,13 @@ func render(s snapshot, titleWithCount func(held int) string) view {
 		// Nothing is held and items already arrive live.
 		checkin.Enabled = false
 	}
-	m = append(m, checkin)
+	return checkin
+}
 
+// focusEntry is the Focus submenu: for a while, until the next check-in,
+// and during a block what "Check in now" does to it.
+func focusEntry(s snapshot) entry {
+	st := s.Status
 	zone := s.zone()
 	focus := entry{Label: "Focus", Enabled: st.Mode != model.ModePaused, Children: []entry{
 		{Label: "25 minutes", Action: actFocus25, Enabled: true},
@@ -137,28 +176,7 @@ func render(s snapshot, titleWithCount func(held int) string) view {
 		focus.Children = append(focus.Children, entry{Separator: true},
 			entry{Label: label, Tooltip: focusCheckinWords(s.HoldsOthers)})
 	}
-	m = append(m, focus)
-	if st.Mode == model.ModeFocus {
-		m = append(m, entry{Label: "End focus", Action: actEndFocus, Enabled: true})
-	}
-	if st.Paused {
-		m = append(m, entry{Label: "Resume", Action: actResume, Enabled: true, Tooltip: "Hold messages again"})
-	} else {
-		m = append(m, entry{Label: "Pause for 1 hour", Action: actPause, Enabled: true,
-			Tooltip: "Let everything through live for an hour"})
-	}
-	m = append(m, entry{Separator: true})
-
-	digest := entry{Label: "Open digest…", Action: actDigest, Enabled: s.Windows, Tooltip: s.NoUI}
-	if st.Released > 0 {
-		digest.Label = fmt.Sprintf("Open digest (%d)…", st.Released)
-	}
-	m = append(m, digest,
-		entry{Label: "Settings…", Action: actSettings, Enabled: s.Windows, Tooltip: s.NoUI},
-		entry{Separator: true},
-		entry{Label: "Quit Sluice", Action: actQuit, Enabled: true})
-	v.Menu = m
-	return v
+	return focus
 }
 
 // focusCheckinWords says what "Check in now" does during a focus block:

@@ -53,7 +53,7 @@ func TestNoTrayHost(t *testing.T) {
 	dir := t.TempDir()
 	uiLog := filepath.Join(dir, "ui.log")
 	l := NewLauncher("cfg.toml", "datadir", fakeUIScript(t, dir, uiLog, 30))
-	a := newApp(t, clock.NewFake(monday12(t)), l.Open)
+	a := newApp(t, clock.NewFake(monday12(t)))
 	stop := running(t, a, Options{Logger: testLogger(t), Windows: l, TrayWait: 200 * time.Millisecond})
 
 	waitFor(t, 10*time.Second, "the tray to be reported unavailable", func() bool {

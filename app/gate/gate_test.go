@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	_ "time/tzdata"
@@ -216,6 +217,93 @@ func TestDuplicatesAreSkipped(t *testing.T) {
 	}
 }
 
+// TestPrunedMessageSyncedAgainSpendsNoUrgentBudget: an old urgent message,
+// done and pruned, that a source syncs again (a folder re-listed after a
+// UIDVALIDITY change) is known to the store by its tombstone. It must be
+// dropped before the rules see it: it is not notified, and it does not
+// take the last unit of the urgent budget from a new urgent message in the
+// same batch. (The store's pre-check once saw stored items only, so the
+// old message was classified as a breakthrough and held the new one back.)
+func TestPrunedMessageSyncedAgainSpendsNoUrgentBudget(t *testing.T) {
+	f := newFixture(t, "2026-11-23 09:30:00", nil, rules.Builtins{VIPs: []string{"boss@acme.com"}})
+	old := item("old", "boss@acme.com", "last month")
+	f.ingest(old)
+	if it := f.get("old"); !it.Breakthrough {
+		t.Fatalf("the first time: got %s %q, want a breakthrough", it.State, lastLog(it))
+	}
+	if _, err := f.g.Done([]string{model.ItemID("mail", "old")}); err != nil {
+		t.Fatal(err)
+	}
+	// Five weeks later, Monday in a focus block: the done item is past its
+	// 30 days' retention and pruned at the day's first tick.
+	f.clk.Set(at(t, "2026-12-28 09:30:00"))
+	f.g.Tick()
+	if ok, _ := f.st.Has(model.ItemID("mail", "old")); ok {
+		t.Fatal("the done item was not pruned")
+	}
+	f.ingest(item("u1", "boss@acme.com", "one"), item("u2", "boss@acme.com", "two"))
+	f.drain()
+	if left := f.g.Status().UrgentLeft; left != 1 {
+		t.Fatalf("urgent budget left: %d, want 1", left)
+	}
+
+	f.ingest(old, item("u3", "boss@acme.com", "new and urgent"))
+
+	if it := f.get("u3"); !it.Breakthrough {
+		t.Errorf("new urgent message: got %s %q, want a breakthrough (the old message took the budget)", it.State, lastLog(it))
+	}
+	for _, e := range f.drain() {
+		if e.Item != nil && e.Item.SourceID == "old" {
+			t.Errorf("the old message was announced again: %s event", e.Kind)
+		}
+	}
+	if ok, _ := f.st.Has(model.ItemID("mail", "old")); ok {
+		t.Error("the pruned message was stored again")
+	}
+	if left := f.g.Status().UrgentLeft; left != 0 {
+		t.Errorf("urgent budget left: %d, want 0 (u1, u2, u3)", left)
+	}
+	day, err := f.st.Stats("2026-12-28", "2026-12-28")
+	if err != nil || len(day) != 1 || day[0].Breakthroughs != 3 || day[0].BudgetHeld != 0 {
+		t.Errorf("stats %+v, %v: want 3 breakthroughs, none held for the budget", day, err)
+	}
+}
+
+// TestAcceptSaysWhatBecameOfEachItem: Accept returns the batch's items in
+// order with the ID the gate gave them, as stored, already known or ignored.
+func TestAcceptSaysWhatBecameOfEachItem(t *testing.T) {
+	f := newFixture(t, "2026-11-23 12:00:00", []rules.Rule{{Name: "spam", From: []string{"spam.com"}, Action: model.ActionIgnore}}, rules.Builtins{})
+	f.ingest(item("known", "a@b.c", "seen before"))
+	spam := item("spam", "x@spam.com", "buy")
+	fresh := item("new", "a@b.c", "hello")
+	fresh.Account = "" // the batch names it
+	fresh.Subject = "hello\u202e there"
+	got, err := f.g.Accept(context.Background(), model.Batch{Account: "mail", Items: []model.Item{item("known", "a@b.c", "seen before"), spam, fresh}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("got %d items, want 3", len(got))
+	}
+	for i, src := range []string{"known", "spam", "new"} {
+		if got[i].SourceID != src || got[i].ID != model.ItemID("mail", src) || got[i].Account != "mail" {
+			t.Errorf("item %d: source %q id %q account %q; want %q with id %q", i, got[i].SourceID, got[i].ID, got[i].Account, src, model.ItemID("mail", src))
+		}
+	}
+	if got[0].Seq != 0 {
+		t.Errorf("already known item: seq %d, want 0 (not stored now)", got[0].Seq)
+	}
+	if got[1].Seq != 0 || got[1].Action != model.ActionIgnore {
+		t.Errorf("ignored item: seq %d action %s, want 0 and ignore", got[1].Seq, got[1].Action)
+	}
+	if got[2].Seq == 0 || got[2].State != model.StateHeld || got[2].Subject != "hello there" {
+		t.Errorf("new item: seq %d state %s subject %q, want stored, held, cleaned", got[2].Seq, got[2].State, got[2].Subject)
+	}
+	if stored := f.get("new"); stored.Seq != got[2].Seq {
+		t.Errorf("stored seq %d, Accept said %d", stored.Seq, got[2].Seq)
+	}
+}
+
 func TestCheckinReleasesAllOnceWithOneEvent(t *testing.T) {
 	f := newFixture(t, "2026-11-23 09:30:00", nil, rules.Builtins{})
 	for i := range 20 {
@@ -388,6 +476,23 @@ func TestTestVerdictChangesNothing(t *testing.T) {
 	}
 }
 
+// Test cleans the item as Ingest does, so the verdict is the one the
+// item would get: a sender disguised with a format character is the VIP
+// once cleaned, in both.
+func TestTestSeesTheItemAsIngestDoes(t *testing.T) {
+	f := newFixture(t, "2026-11-23 09:30:00", nil, rules.Builtins{VIPs: []string{"boss@acme.com"}})
+	it := item("z", "boss@acme.com\u202e", "x")
+	if v := f.g.Test(it); v.Outcome != "breakthrough" {
+		t.Errorf("Test: got %+v, want a breakthrough", v)
+	}
+	if err := f.g.Ingest(context.Background(), model.Batch{Account: "mail", Items: []model.Item{it}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.get("z"); !got.Breakthrough {
+		t.Errorf("Ingest: %+v, want a breakthrough", got)
+	}
+}
+
 func TestStatsPerDay(t *testing.T) {
 	f := newFixture(t, "2026-11-23 08:59:00", nil, rules.Builtins{VIPs: []string{"boss@acme.com"}})
 	for range 180 { // 08:59 → 11:59, one tick a minute
@@ -481,6 +586,13 @@ func TestRunSeesAClockThatMovedBeforeTheTimer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	runUntilFocus(t, g, "Run waits on a timer made after the clock moved")
+}
+
+// runUntilFocus runs g until it announces the 09:00 focus block, or fails
+// with why after 5 s.
+func runUntilFocus(t *testing.T, g *Gate, why string) {
+	t.Helper()
 	events, stop := g.Subscribe(16)
 	defer stop()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -495,7 +607,49 @@ func TestRunSeesAClockThatMovedBeforeTheTimer(t *testing.T) {
 				return
 			}
 		case <-timeout:
-			t.Fatal("no focus event for the 09:00 block: Run waits on a timer made after the clock moved")
+			t.Fatal("no focus event for the 09:00 block: " + why)
 		}
 	}
+}
+
+// readJumpClock is a fake clock that is set forward once, right after
+// the read it is armed for returns: the clock moving between Tick's look
+// and Run's.
+type readJumpClock struct {
+	*clock.Fake
+	to    time.Time
+	mu    sync.Mutex
+	armed bool
+}
+
+func (c *readJumpClock) Now() time.Time {
+	now := c.Fake.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.armed {
+		c.armed = false
+		c.Fake.Set(c.to)
+	}
+	return now
+}
+
+// A clock that reaches the next transition after Tick read it, before Run
+// reads it, gets the transition at once: Run must not wait on a timer of a
+// millisecond that only a later move of the clock fires (the desktop test
+// that sets 09:00 right after start-up saw no focus block that way).
+func TestRunSeesAClockThatMovedAfterTheTick(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "sluice.db"), store.Options{Timeout: time.Second, NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	clk := &readJumpClock{Fake: clock.NewFake(at(t, "2026-11-23 08:59:00")), to: at(t, "2026-11-23 09:00:00")}
+	g, err := New(st, clk, Settings{Plan: schedule.TwiceADay(berlin(t))}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.mu.Lock()
+	clk.armed = true // Tick's read of the clock is the next one
+	clk.mu.Unlock()
+	runUntilFocus(t, g, "Run waits on a timer made after the clock passed the transition")
 }

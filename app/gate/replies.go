@@ -109,9 +109,9 @@ func (g *Gate) replyStatsLocked(it model.Item) (string, func(*store.DayStats)) {
 
 // storeLocked stores a batch's new items, cursors and replies in one
 // transaction, with the day's stats and the stats of every reply.
-func (g *Gate) storeLocked(b model.Batch, items []model.Item, day string, stats func(*store.DayStats, []model.Item)) (store.Ingested, error) {
-	return g.st.IngestIncoming(store.Incoming{Items: items, Cursors: b.Cursors, Account: b.Account, Replies: b.Replies,
-		Day: day, Stats: stats, Answered: g.replyStatsLocked})
+func (g *Gate) storeLocked(b store.Batch) (store.Ingested, error) {
+	b.Answered = g.replyStatsLocked
+	return g.st.IngestReplies(b)
 }
 
 // answeredLocked tells subscribers which items the batch's replies
@@ -182,7 +182,7 @@ func (g *Gate) repliesLocked(now time.Time) (Replies, error) {
 // endOfDayLocked is the midnight that ends now's day in the plan's zone.
 func (g *Gate) endOfDayLocked(now time.Time) time.Time {
 	d := schedule.DateOf(now.In(g.zoneLocked()))
-	return g.plan.At(d.AddDays(1), schedule.Clock{})
+	return g.plan.At(d.AddDays(1), schedule.TimeOfDay{})
 }
 
 func (g *Gate) zoneLocked() *time.Location {

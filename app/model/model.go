@@ -274,6 +274,16 @@ func cleanLine(s string, names bool, max int) string {
 	return string(out)
 }
 
+// Blank reports whether s would clean to nothing: it holds only white
+// space, control characters and invisible format characters. A connector
+// uses it to tell an empty text from one worth keeping (a title from the
+// body's first line) without cleaning the text itself: the gate does that.
+func Blank(s string) bool {
+	return !strings.ContainsFunc(s, func(r rune) bool {
+		return !unicode.IsSpace(r) && !unicode.IsControl(r) && !unicode.Is(unicode.Cf, r)
+	})
+}
+
 // BodyMax is the longest body kept, in bytes: what the local inbox
 // accepts in one push.
 const BodyMax = 64 << 10
@@ -452,6 +462,17 @@ type Sink interface {
 	Cursor(account, key string) ([]byte, error)
 	// ReportHealth records the connector's condition.
 	ReportHealth(h Health)
+}
+
+// AcceptSink is a Sink that says what it made of a batch: the gate
+// implements it. A connector that must name an item to whoever handed it
+// over (the local inbox's 201 answer) asks the sink rather than deriving
+// the ID itself.
+type AcceptSink interface {
+	Sink
+	// Accept is Ingest that returns the batch's items in input order as
+	// the gate made them, each with its ID and clean text.
+	Accept(ctx context.Context, b Batch) ([]Item, error)
 }
 
 // Connector is one configured account of one kind of source.

@@ -46,6 +46,24 @@ func FuzzCleanSnippet(f *testing.F) {
 	})
 }
 
+func TestBlank(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want bool
+	}{
+		{"", true}, {" \n\t", true}, {"\x00\x1b", true}, {"\u200b\ufeff\u202e", true},
+		{"a", false}, {" \n x", false}, {"\xff", false}, {"…", false},
+	} {
+		if got := Blank(c.in); got != c.want {
+			t.Errorf("Blank(%q) = %v, want %v", c.in, got, c.want)
+		}
+		// Blank agrees with cleaning: a blank text cleans to nothing.
+		if c.want && (CleanSnippet(c.in) != "" && !Blank(CleanSnippet(c.in)) || CleanName(c.in) != "") {
+			t.Errorf("Blank(%q) but it cleans to %q / %q", c.in, CleanSnippet(c.in), CleanName(c.in))
+		}
+	}
+}
+
 func TestItemIDIsStableAndScoped(t *testing.T) {
 	a := ItemID("work", "<m1@x>")
 	if a != ItemID("work", "<m1@x>") || len(a) != IDLen {

@@ -190,111 +190,103 @@ func Compile(list []Rule, b Builtins) (*Set, error) {
 	s := &Set{rules: make([]rule, 0, len(list))}
 	var errs []error
 	for i, r := range list {
-		pos := i + 1
-		name := strings.TrimSpace(r.Name)
-		fail := func(field string, err error) {
-			errs = append(errs, &FieldError{Rule: pos, Name: name, Field: field, Err: err})
-		}
-		cr := rule{
-			index:   pos,
-			action:  r.Action,
-			direct:  r.Direct,
-			mention: r.Mention,
-		}
-		cr.label = "rule " + strconv.Itoa(pos)
-		if name != "" {
-			cr.label += " " + strconv.Quote(name)
-		}
-		switch r.Action {
-		case model.ActionHold, model.ActionUrgent, model.ActionQuiet, model.ActionIgnore:
-		default:
-			fail("action", &detailErr{msg: "unknown action " + r.Action.String(), errs: []error{ErrBadAction}})
-		}
-		for j, a := range r.Accounts {
-			a = strings.TrimSpace(a)
-			if a == "" {
-				fail(fmt.Sprintf("accounts[%d]", j+1), valueErr(r.Accounts[j], "empty account name", ErrEmptyPattern))
-				continue
-			}
-			cr.accounts = append(cr.accounts, a)
-		}
-		for j, rs := range r.Reasons {
-			rs = strings.TrimSpace(rs)
-			if rs == "" {
-				fail(fmt.Sprintf("reasons[%d]", j+1), valueErr(r.Reasons[j], "empty reason", ErrEmptyPattern))
-				continue
-			}
-			cr.reasons = append(cr.reasons, rs)
-		}
-		for j, c := range r.Channels {
-			p, err := compileChannel(c)
-			if err != nil {
-				fail(fmt.Sprintf("channels[%d]", j+1), err)
-				continue
-			}
-			cr.channels = append(cr.channels, p)
-		}
-		for j, f := range r.From {
-			p, err := compileSender(f)
-			if err != nil {
-				fail(fmt.Sprintf("from[%d]", j+1), err)
-				continue
-			}
-			cr.from = append(cr.from, p)
-		}
-		for j, k := range r.Keywords {
-			kw, err := compileKeyword(k)
-			if err != nil {
-				fail(fmt.Sprintf("keywords[%d]", j+1), err)
-				continue
-			}
-			cr.keywords = append(cr.keywords, kw)
-		}
-		if r.Regex != "" {
-			re, err := regexp.Compile(r.Regex)
-			if err != nil {
-				fail("regex", &detailErr{msg: err.Error(), errs: []error{ErrBadRegex, err}})
-			} else {
-				cr.re, cr.reSrc, cr.reFilter = re, r.Regex, newPrefilter(r.Regex)
-			}
-		}
-		// A rule whose lists were all given but all invalid already has
-		// errors; only complain about missing conditions when none was written.
-		if len(r.Accounts) == 0 && len(r.Channels) == 0 && len(r.From) == 0 &&
-			!r.Direct && !r.Mention && len(r.Keywords) == 0 && r.Regex == "" && len(r.Reasons) == 0 {
-			errs = append(errs, &FieldError{Rule: pos, Name: name, Field: "conditions", Err: ErrNoCondition})
-		}
+		cr, rerrs := compileRule(i+1, r)
+		errs = append(errs, rerrs...)
 		s.rules = append(s.rules, cr)
 	}
-
-	for j, v := range b.VIPs {
-		p, err := compileSender(v)
-		if err != nil {
-			errs = append(errs, &FieldError{Field: fmt.Sprintf("builtins.vips[%d]", j+1), Err: err})
-			continue
-		}
-		s.vips = append(s.vips, p)
-	}
-	for j, k := range b.UrgentKeywords {
-		kw, err := compileKeyword(k)
-		if err != nil {
-			errs = append(errs, &FieldError{Field: fmt.Sprintf("builtins.urgent_keywords[%d]", j+1), Err: err})
-			continue
-		}
-		s.keywords = append(s.keywords, kw)
-	}
-	if strings.TrimSpace(b.UrgentChannel) != "" {
-		p, err := compileChannel(b.UrgentChannel)
-		if err != nil {
-			errs = append(errs, &FieldError{Field: "builtins.urgent_channel", Err: err})
-		} else {
-			s.channel = &p
-		}
-	}
+	errs = append(errs, s.compileBuiltins(b)...)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return s, nil
+}
+
+// compileRule compiles the rule at position pos (from 1) and lists what is
+// wrong with it, each error naming the rule and the field.
+func compileRule(pos int, r Rule) (rule, []error) {
+	name := strings.TrimSpace(r.Name)
+	var errs []error
+	fail := func(field string, err error) {
+		errs = append(errs, &FieldError{Rule: pos, Name: name, Field: field, Err: err})
+	}
+	cr := rule{
+		index:   pos,
+		action:  r.Action,
+		direct:  r.Direct,
+		mention: r.Mention,
+	}
+	cr.label = "rule " + strconv.Itoa(pos)
+	if name != "" {
+		cr.label += " " + strconv.Quote(name)
+	}
+	switch r.Action {
+	case model.ActionHold, model.ActionUrgent, model.ActionQuiet, model.ActionIgnore:
+	default:
+		fail("action", &detailErr{msg: "unknown action " + r.Action.String(), errs: []error{ErrBadAction}})
+	}
+	cr.accounts = compileEach(r.Accounts, "accounts", nonEmpty("empty account name"), fail)
+	cr.reasons = compileEach(r.Reasons, "reasons", nonEmpty("empty reason"), fail)
+	cr.channels = compileEach(r.Channels, "channels", compileChannel, fail)
+	cr.from = compileEach(r.From, "from", compileSender, fail)
+	cr.keywords = compileEach(r.Keywords, "keywords", compileKeyword, fail)
+	if r.Regex != "" {
+		re, err := regexp.Compile(r.Regex)
+		if err != nil {
+			fail("regex", &detailErr{msg: err.Error(), errs: []error{ErrBadRegex, err}})
+		} else {
+			cr.re, cr.reSrc, cr.reFilter = re, r.Regex, newPrefilter(r.Regex)
+		}
+	}
+	// A rule whose lists were all given but all invalid already has
+	// errors; only complain about missing conditions when none was written.
+	if len(r.Accounts) == 0 && len(r.Channels) == 0 && len(r.From) == 0 &&
+		!r.Direct && !r.Mention && len(r.Keywords) == 0 && r.Regex == "" && len(r.Reasons) == 0 {
+		errs = append(errs, &FieldError{Rule: pos, Name: name, Field: "conditions", Err: ErrNoCondition})
+	}
+	return cr, errs
+}
+
+// compileBuiltins compiles the filled-in built-ins into s and lists what
+// is wrong with them.
+func (s *Set) compileBuiltins(b Builtins) []error {
+	var errs []error
+	fail := func(field string, err error) { errs = append(errs, &FieldError{Field: field, Err: err}) }
+	s.vips = compileEach(b.VIPs, "builtins.vips", compileSender, fail)
+	s.keywords = compileEach(b.UrgentKeywords, "builtins.urgent_keywords", compileKeyword, fail)
+	if strings.TrimSpace(b.UrgentChannel) != "" {
+		p, err := compileChannel(b.UrgentChannel)
+		if err != nil {
+			fail("builtins.urgent_channel", err)
+		} else {
+			s.channel = &p
+		}
+	}
+	return errs
+}
+
+// compileEach compiles every value of a list field, reporting each bad
+// one as field[n] (from 1) and leaving it out.
+func compileEach[T any](values []string, field string, compile func(string) (T, error), fail func(field string, err error)) []T {
+	var out []T
+	for j, v := range values {
+		c, err := compile(v)
+		if err != nil {
+			fail(fmt.Sprintf("%s[%d]", field, j+1), err)
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// nonEmpty is a compile step for plain names: trimmed, and not empty.
+func nonEmpty(msg string) func(string) (string, error) {
+	return func(v string) (string, error) {
+		if t := strings.TrimSpace(v); t != "" {
+			return t, nil
+		}
+		return "", valueErr(v, msg, ErrEmptyPattern)
+	}
 }
 
 // Len returns the number of user rules.
@@ -345,70 +337,81 @@ func (s *Set) Evaluate(it *model.Item) Result {
 // match reports whether every condition of r holds for the item and, if so,
 // the result with every matching condition named in the reason.
 func (r *rule) match(e *evaluation) (Result, bool) {
+	h, ok := r.conditions(e)
+	if !ok {
+		return Result{}, false
+	}
+	return Result{Action: r.action, Rule: r.label, Index: r.index, Reason: r.reason(e.it, h)}, true
+}
+
+// hits says which entry of each of a rule's lists matched an item (-1:
+// none, or the list is empty), for the reason.
+type hits struct {
+	account, reason, channel, from, keyword int
+	fromValue                               string // what the sender pattern matched
+}
+
+// conditions reports whether the item meets every condition of the rule,
+// and which list entries it met. Cheap conditions come first; the text is
+// looked at only when the rest matched.
+func (r *rule) conditions(e *evaluation) (h hits, ok bool) {
 	it := e.it
-	if r.direct && !it.Direct {
-		return Result{}, false
+	if r.direct && !it.Direct || r.mention && !it.MentionsMe {
+		return h, false
 	}
-	if r.mention && !it.MentionsMe {
-		return Result{}, false
+	h = hits{account: indexFold(r.accounts, it.Account), reason: indexFold(r.reasons, it.Reason), channel: -1, from: -1, keyword: -1}
+	if r.accounts != nil && h.account < 0 || r.reasons != nil && h.reason < 0 {
+		return h, false
 	}
-	account := -1
-	for i, a := range r.accounts {
-		if strings.EqualFold(a, it.Account) {
-			account = i
-			break
-		}
-	}
-	if r.accounts != nil && account < 0 {
-		return Result{}, false
-	}
-	reason := -1
-	for i, rs := range r.reasons {
-		if strings.EqualFold(rs, it.Reason) {
-			reason = i
-			break
-		}
-	}
-	if r.reasons != nil && reason < 0 {
-		return Result{}, false
-	}
-	channel := -1
 	for i := range r.channels {
 		if r.channels[i].match(it.Channel) {
-			channel = i
+			h.channel = i
 			break
 		}
 	}
-	if r.channels != nil && channel < 0 {
-		return Result{}, false
+	if r.channels != nil && h.channel < 0 {
+		return h, false
 	}
-	from, fromValue := -1, ""
 	for i := range r.from {
 		if v, ok := r.from[i].match(it); ok {
-			from, fromValue = i, v
+			h.from, h.fromValue = i, v
 			break
 		}
 	}
-	if r.from != nil && from < 0 {
-		return Result{}, false
+	if r.from != nil && h.from < 0 {
+		return h, false
 	}
-	keyword := -1
 	if r.keywords != nil {
 		text := e.foldedText()
 		for i := range r.keywords {
 			if r.keywords[i].in(text) {
-				keyword = i
+				h.keyword = i
 				break
 			}
 		}
-		if keyword < 0 {
-			return Result{}, false
+		if h.keyword < 0 {
+			return h, false
 		}
 	}
 	if r.re != nil && (r.reFilter != nil && !r.reFilter.match(e.foldedText()) || !r.re.Match(e.rawText())) {
-		return Result{}, false
+		return h, false
 	}
+	return h, true
+}
 
+// indexFold is the index of the first entry of list equal to s under
+// Unicode case folding, or -1.
+func indexFold(list []string, s string) int {
+	for i, v := range list {
+		if strings.EqualFold(v, s) {
+			return i
+		}
+	}
+	return -1
+}
+
+// reason words why the rule matched: its label and each condition met.
+func (r *rule) reason(it *model.Item, h hits) string {
 	var b strings.Builder
 	b.WriteString(r.label)
 	sep := ": "
@@ -419,17 +422,17 @@ func (r *rule) match(e *evaluation) (Result, bool) {
 			b.WriteString(p)
 		}
 	}
-	if account >= 0 {
+	if h.account >= 0 {
 		add("account ", it.Account)
 	}
-	if reason >= 0 {
+	if h.reason >= 0 {
 		add("reason ", it.Reason)
 	}
-	if channel >= 0 {
+	if h.channel >= 0 {
 		add("channel ", it.Channel)
 	}
-	if from >= 0 {
-		add("from ", r.from[from].describe(fromValue))
+	if h.from >= 0 {
+		add("from ", r.from[h.from].describe(h.fromValue))
 	}
 	if r.direct {
 		add("direct message")
@@ -437,13 +440,13 @@ func (r *rule) match(e *evaluation) (Result, bool) {
 	if r.mention {
 		add("mentions me")
 	}
-	if keyword >= 0 {
-		add("keyword ", r.keywords[keyword].quoted)
+	if h.keyword >= 0 {
+		add("keyword ", r.keywords[h.keyword].quoted)
 	}
 	if r.re != nil {
 		add("regex ", strconv.Quote(r.reSrc))
 	}
-	return Result{Action: r.action, Rule: r.label, Index: r.index, Reason: b.String()}, true
+	return b.String()
 }
 
 // evaluation holds the text views of one item that keyword and regex

@@ -39,7 +39,7 @@ func BenchmarkCheckinsBetween8Days(b *testing.B) {
 
 func BenchmarkAt(b *testing.B) {
 	p, _ := benchPlan(b)
-	d, c := date(2026, 10, 25), Clock{2, 30}
+	d, c := date(2026, 10, 25), TimeOfDay{2, 30}
 	for b.Loop() {
 		p.At(d, c)
 	}
@@ -53,7 +53,7 @@ func benchMeetings(b *testing.B) (Plan, time.Time) {
 	start := DateOf(now.In(p.Zone)).AddDays(-1)
 	for d := start; d.Compare(start.AddDays(15)) < 0; d = d.AddDays(1) {
 		for _, h := range []int{9, 10, 11, 13, 15, 16} {
-			at := p.At(d, Clock{h, 40})
+			at := p.At(d, TimeOfDay{h, 40})
 			p.Busy = append(p.Busy, model.Busy{Title: "m", Start: at, End: at.Add(35 * time.Minute)})
 		}
 	}

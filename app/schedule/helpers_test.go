@@ -40,10 +40,10 @@ func fmtT(v time.Time, loc *time.Location) string {
 
 func date(y int, m time.Month, d int) Date { return Date{Year: y, Month: m, Day: d} }
 
-func span(s, e string) Span { return Span{Start: mustClock(s), End: mustClock(e)} }
+func span(s, e string) Span { return Span{Start: mustTimeOfDay(s), End: mustTimeOfDay(e)} }
 
-func mustClock(s string) Clock {
-	c, err := ParseClock(s)
+func mustTimeOfDay(s string) TimeOfDay {
+	c, err := ParseTimeOfDay(s)
 	if err != nil {
 		panic(err)
 	}
@@ -51,5 +51,5 @@ func mustClock(s string) Clock {
 }
 
 func ci(at string, window time.Duration) Checkin {
-	return Checkin{At: mustClock(at), Window: Duration{window}}
+	return Checkin{At: mustTimeOfDay(at), Window: Duration{window}}
 }

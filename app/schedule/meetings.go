@@ -273,7 +273,7 @@ func (p Plan) Preview(now time.Time, days int) []PreviewDay {
 	out := make([]PreviewDay, 0, days)
 	for i := range days {
 		date := today.AddDays(i)
-		start, end := p.At(date, Clock{}), p.At(date.AddDays(1), Clock{})
+		start, end := p.At(date, TimeOfDay{}), p.At(date.AddDays(1), TimeOfDay{})
 		pd := PreviewDay{Date: date, Start: start, End: end}
 		t := start
 		mode := p.Mode(t, Overrides{}).Mode

@@ -187,15 +187,15 @@ func TestMeetingAcrossDSTSeenFromBerlin(t *testing.T) {
 	}
 	for day, w := range want {
 		d, _ := ParseDate(day)
-		from := p.At(d, Clock{Hour: 12})
-		cs := p.Checkins(from, p.At(d, Clock{Hour: 23}))
+		from := p.At(d, TimeOfDay{Hour: 12})
+		cs := p.Checkins(from, p.At(d, TimeOfDay{Hour: 23}))
 		if len(cs) != 1 {
 			t.Fatalf("%s: %d afternoon check-ins, want 1", day, len(cs))
 		}
 		if got := cs[0].Words(berlin); got != w {
 			t.Errorf("%s: got %q, want %q", day, got, w)
 		}
-		st := p.Mode(p.At(d, Clock{Hour: 15, Minute: 30}), Overrides{})
+		st := p.Mode(p.At(d, TimeOfDay{Hour: 15, Minute: 30}), Overrides{})
 		inMeeting := day == "2026-03-09" || day == "2026-03-16" || day == "2026-03-23"
 		if (st.Mode == model.ModeMeeting) != inMeeting {
 			t.Errorf("%s 15:30 Berlin: mode %v, in the meeting: %v", day, st.Mode, inMeeting)

@@ -250,7 +250,7 @@ func (p Plan) timeline() *timeline {
 		if !v.From.valid() || !v.To.valid() || v.From.Compare(v.To) > 0 {
 			continue // Validate reports it; an invalid range holds nothing
 		}
-		vs = append(vs, vacation{start: p.At(v.From, Clock{}), end: p.At(v.To.AddDays(1), Clock{}), last: v.To})
+		vs = append(vs, vacation{start: p.At(v.From, TimeOfDay{}), end: p.At(v.To.AddDays(1), TimeOfDay{}), last: v.To})
 	}
 	slices.SortFunc(vs, func(a, b vacation) int { return a.start.Compare(b.start) })
 	for _, v := range vs {

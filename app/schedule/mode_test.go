@@ -65,7 +65,7 @@ func runModeCases(t *testing.T, tests []modeCase) {
 // in the tested zones falls on one), working 00:00–06:00.
 func dstSunday(loc *time.Location, checkins []Checkin, focus ...Span) Plan {
 	p := Plan{Zone: loc}
-	p.Week[time.Sunday] = Day{Work: &Span{Clock{0, 0}, Clock{6, 0}}, Checkins: checkins, Focus: focus}
+	p.Week[time.Sunday] = Day{Work: &Span{TimeOfDay{0, 0}, TimeOfDay{6, 0}}, Checkins: checkins, Focus: focus}
 	return p
 }
 
@@ -190,7 +190,7 @@ func TestModeNightShift(t *testing.T) {
 	ny := zone(t, "America/New_York")
 	p := Plan{Zone: ny}
 	p.Week[time.Monday] = Day{
-		Work:     &Span{Clock{22, 0}, Clock{6, 0}},
+		Work:     &Span{TimeOfDay{22, 0}, TimeOfDay{6, 0}},
 		Checkins: []Checkin{ci("23:00", 0), ci("02:00", time.Hour)},
 	}
 	runModeCases(t, []modeCase{
@@ -325,7 +325,7 @@ func TestModeVacation(t *testing.T) {
 
 	// Across a vacation, the next check-in is the first after it.
 	at, c, ok := p.NextCheckin(ts(t, "2026-07-02T10:00:00+02:00"))
-	if want := ts(t, "2026-08-17T11:00:00+02:00"); !ok || !at.Equal(want) || c.At != (Clock{11, 0}) {
+	if want := ts(t, "2026-08-17T11:00:00+02:00"); !ok || !at.Equal(want) || c.At != (TimeOfDay{11, 0}) {
 		t.Errorf("NextCheckin during a long vacation: got %s %v %v, want %s 11:00", fmtT(at, berlin), c.At, ok, fmtT(want, berlin))
 	}
 	if got := p.CheckinsBetween(ts(t, "2026-12-23T12:00:00+01:00"), ts(t, "2026-12-31T11:30:00+01:00")); len(got) != 1 || !got[0].Equal(ts(t, "2026-12-23T16:00:00+01:00")) {
@@ -466,7 +466,7 @@ func TestNextCheckin(t *testing.T) {
 	berlin := zone(t, "Europe/Berlin")
 	ny := zone(t, "America/New_York")
 	night := Plan{Zone: ny}
-	night.Week[time.Monday] = Day{Work: &Span{Clock{22, 0}, Clock{6, 0}}, Checkins: []Checkin{ci("02:00", time.Hour)}}
+	night.Week[time.Monday] = Day{Work: &Span{TimeOfDay{22, 0}, TimeOfDay{6, 0}}, Checkins: []Checkin{ci("02:00", time.Hour)}}
 	tests := []struct {
 		name   string
 		plan   Plan
@@ -490,7 +490,7 @@ func TestNextCheckin(t *testing.T) {
 		})
 	}
 	def := Plan{Zone: berlin}
-	def.Week[time.Tuesday] = Day{Work: &Span{Clock{9, 0}, Clock{17, 0}}, Checkins: []Checkin{{At: Clock{10, 0}}}}
+	def.Week[time.Tuesday] = Day{Work: &Span{TimeOfDay{9, 0}, TimeOfDay{17, 0}}, Checkins: []Checkin{{At: TimeOfDay{10, 0}}}}
 	if _, c, _ := def.NextCheckin(ts(t, "2026-03-30T12:00:00+02:00")); c.Window.Duration != DefaultWindow {
 		t.Errorf("NextCheckin with Window 0: got window %v, want %v", c.Window, Duration{DefaultWindow})
 	}

@@ -40,8 +40,8 @@ const Horizon = 8 * 24 * time.Hour
 // crosses midnight and ends on the next day; End "24:00" ends at the next
 // midnight. A span belongs to the day it starts on.
 type Span struct {
-	Start Clock `toml:"start" json:"start"`
-	End   Clock `toml:"end" json:"end"`
+	Start TimeOfDay `toml:"start" json:"start"`
+	End   TimeOfDay `toml:"end" json:"end"`
 }
 
 // String formats s as "09:00–11:00".
@@ -62,8 +62,8 @@ func (s Span) minutes() (start, end int) {
 // Checkin is a scheduled check-in: at At every held item is released, and
 // for Window after it new items arrive live.
 type Checkin struct {
-	At     Clock    `toml:"at" json:"at"`
-	Window Duration `toml:"window" json:"window"` // 0 means DefaultWindow
+	At     TimeOfDay `toml:"at" json:"at"`
+	Window Duration  `toml:"window" json:"window"` // 0 means DefaultWindow
 }
 
 // window is the effective window length.
@@ -192,10 +192,10 @@ func (p Plan) Validate() error {
 func validSpan(field string, s Span) []error {
 	var errs []error
 	if !s.Start.valid(false) {
-		errs = append(errs, fieldErr(field+".start", ErrBadClock, "%s is not a time (want 00:00–23:59)", s.Start))
+		errs = append(errs, fieldErr(field+".start", ErrBadTimeOfDay, "%s is not a time (want 00:00–23:59)", s.Start))
 	}
 	if !s.End.valid(true) {
-		errs = append(errs, fieldErr(field+".end", ErrBadClock, "%s is not a time (want 00:00–24:00)", s.End))
+		errs = append(errs, fieldErr(field+".end", ErrBadTimeOfDay, "%s is not a time (want 00:00–24:00)", s.End))
 	}
 	if len(errs) == 0 && s.Start == s.End {
 		errs = append(errs, fieldErr(field, ErrEmptySpan, "%s is empty (a whole day is 00:00–24:00)", s))
@@ -222,12 +222,12 @@ func (p Plan) validateDay(w time.Weekday) []error {
 		}
 	}
 
-	seen := map[Clock]int{}
+	seen := map[TimeOfDay]int{}
 	for i, c := range d.Checkins {
 		f := fmt.Sprintf("%s.checkins[%d]", base, i+1)
 		switch {
 		case !c.At.valid(false):
-			errs = append(errs, fieldErr(f+".at", ErrBadClock, "%s is not a time (want 00:00–23:59)", c.At))
+			errs = append(errs, fieldErr(f+".at", ErrBadTimeOfDay, "%s is not a time (want 00:00–23:59)", c.At))
 		case d.Work == nil:
 			errs = append(errs, fieldErr(f+".at", ErrOutsideWork, "check-in %s on a day without working hours", c.At))
 		case workOK && !inWork(*d.Work, c.At):
@@ -279,7 +279,7 @@ func overlaps(a, b Span, shift int) bool {
 }
 
 // inWork reports whether the check-in clock c lies in [work.Start, work.End).
-func inWork(work Span, c Clock) bool {
+func inWork(work Span, c TimeOfDay) bool {
 	s, e := work.minutes()
 	m := c.minutes()
 	if m < s {
@@ -299,7 +299,7 @@ func weekdays(zone *time.Location, d Day) Plan {
 	return p
 }
 
-func clk(h, m int) Clock { return Clock{Hour: h, Minute: m} }
+func clk(h, m int) TimeOfDay { return TimeOfDay{Hour: h, Minute: m} }
 
 func checkin(h, m int) Checkin { return Checkin{At: clk(h, m), Window: Duration{DefaultWindow}} }
 

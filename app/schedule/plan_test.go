@@ -15,17 +15,17 @@ func TestValidate(t *testing.T) {
 		want   string // the whole message of the one error expected
 		target error  // what errors.Is must match
 	}{
-		{"check-in not a time", func(p *Plan) { p.Week[time.Monday].Checkins[1].At = Clock{25, 0} },
-			"week.monday.checkins[2].at: 25:00 is not a time (want 00:00–23:59)", ErrBadClock},
-		{"check-in at 24:00", func(p *Plan) { p.Week[time.Monday].Checkins[1].At = Clock{24, 0} },
-			"week.monday.checkins[2].at: 24:00 is not a time (want 00:00–23:59)", ErrBadClock},
-		{"check-in outside working hours", func(p *Plan) { p.Week[time.Tuesday].Checkins[0].At = Clock{18, 0} },
+		{"check-in not a time", func(p *Plan) { p.Week[time.Monday].Checkins[1].At = TimeOfDay{25, 0} },
+			"week.monday.checkins[2].at: 25:00 is not a time (want 00:00–23:59)", ErrBadTimeOfDay},
+		{"check-in at 24:00", func(p *Plan) { p.Week[time.Monday].Checkins[1].At = TimeOfDay{24, 0} },
+			"week.monday.checkins[2].at: 24:00 is not a time (want 00:00–23:59)", ErrBadTimeOfDay},
+		{"check-in outside working hours", func(p *Plan) { p.Week[time.Tuesday].Checkins[0].At = TimeOfDay{18, 0} },
 			"week.tuesday.checkins[1].at: 18:00 is outside working hours 09:00–17:30", ErrOutsideWork},
-		{"check-in at the end of work is outside", func(p *Plan) { p.Week[time.Tuesday].Checkins[0].At = Clock{17, 30} },
+		{"check-in at the end of work is outside", func(p *Plan) { p.Week[time.Tuesday].Checkins[0].At = TimeOfDay{17, 30} },
 			"week.tuesday.checkins[1].at: 17:30 is outside working hours 09:00–17:30", ErrOutsideWork},
 		{"check-in on a day without work", func(p *Plan) { p.Week[time.Saturday].Checkins = []Checkin{ci("11:00", 0)} },
 			"week.saturday.checkins[1].at: check-in 11:00 on a day without working hours", ErrOutsideWork},
-		{"duplicate check-in", func(p *Plan) { p.Week[time.Friday].Checkins[1].At = Clock{11, 0} },
+		{"duplicate check-in", func(p *Plan) { p.Week[time.Friday].Checkins[1].At = TimeOfDay{11, 0} },
 			"week.friday.checkins[2].at: 11:00 is already checkins[1]", ErrDuplicate},
 		{"negative window", func(p *Plan) { p.Week[time.Monday].Checkins[0].Window = Duration{-5 * time.Minute} },
 			"week.monday.checkins[1].window: -5m is not a window length (want more than 0 and at most 12h; 0 means 30m)", ErrBadWindow},
@@ -40,11 +40,11 @@ func TestValidate(t *testing.T) {
 		{"empty focus block", func(p *Plan) { p.Week[time.Monday].Focus[0] = span("09:00", "09:00") },
 			"week.monday.focus[1]: 09:00–09:00 is empty (a whole day is 00:00–24:00)", ErrEmptySpan},
 		{"focus start 24:00", func(p *Plan) { p.Week[time.Monday].Focus[0] = span("24:00", "10:00") },
-			"week.monday.focus[1].start: 24:00 is not a time (want 00:00–23:59)", ErrBadClock},
-		{"work end out of range", func(p *Plan) { p.Week[time.Monday].Work.End = Clock{17, 75} },
-			"week.monday.work.end: 17:75 is not a time (want 00:00–24:00)", ErrBadClock},
+			"week.monday.focus[1].start: 24:00 is not a time (want 00:00–23:59)", ErrBadTimeOfDay},
+		{"work end out of range", func(p *Plan) { p.Week[time.Monday].Work.End = TimeOfDay{17, 75} },
+			"week.monday.work.end: 17:75 is not a time (want 00:00–24:00)", ErrBadTimeOfDay},
 		{"night shift into the next day's work", func(p *Plan) {
-			p.Week[time.Sunday] = Day{Work: &Span{Clock{22, 0}, Clock{10, 0}}}
+			p.Week[time.Sunday] = Day{Work: &Span{TimeOfDay{22, 0}, TimeOfDay{10, 0}}}
 		}, "week.sunday.work: 22:00–10:00 overlaps monday's working hours 09:00–17:30", ErrOverlap},
 		{"vacation backwards", func(p *Plan) { p.Vacations = []DateRange{{From: date(2026, 12, 31), To: date(2026, 12, 24)}} },
 			"vacations[1]: from 2026-12-31 is after to 2026-12-24", ErrDateOrder},
@@ -75,7 +75,7 @@ func TestValidate(t *testing.T) {
 
 func TestValidateSeveralAndPrefix(t *testing.T) {
 	p := TwiceADay(time.UTC)
-	p.Week[time.Monday].Checkins[0].At = Clock{25, 0}
+	p.Week[time.Monday].Checkins[0].At = TimeOfDay{25, 0}
 	p.Vacations = []DateRange{{From: date(2026, 12, 31), To: date(2026, 12, 24)}}
 	err := Prefix("schedule", p.Validate())
 	want := "schedule.week.monday.checkins[1].at: 25:00 is not a time (want 00:00–23:59)\n" +
@@ -83,8 +83,8 @@ func TestValidateSeveralAndPrefix(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Errorf("Prefix(Validate): got %q, want %q", err, want)
 	}
-	if !errors.Is(err, ErrBadClock) || !errors.Is(err, ErrDateOrder) {
-		t.Errorf("Prefix(Validate): got %v, want it to match ErrBadClock and ErrDateOrder", err)
+	if !errors.Is(err, ErrBadTimeOfDay) || !errors.Is(err, ErrDateOrder) {
+		t.Errorf("Prefix(Validate): got %v, want it to match ErrBadTimeOfDay and ErrDateOrder", err)
 	}
 	if Prefix("schedule", nil) != nil {
 		t.Error("Prefix(nil): got an error, want nil")
@@ -94,11 +94,11 @@ func TestValidateSeveralAndPrefix(t *testing.T) {
 func TestValidAcceptsWhatUsersWrite(t *testing.T) {
 	berlin := zone(t, "Europe/Berlin")
 	night := Plan{Zone: berlin}
-	night.Week[time.Monday] = Day{Work: &Span{Clock{22, 0}, Clock{6, 0}}, Checkins: []Checkin{ci("23:00", 0), ci("02:00", time.Hour)}}
-	night.Week[time.Tuesday] = Day{Work: &Span{Clock{6, 0}, Clock{14, 0}}} // starts where Monday's ends
+	night.Week[time.Monday] = Day{Work: &Span{TimeOfDay{22, 0}, TimeOfDay{6, 0}}, Checkins: []Checkin{ci("23:00", 0), ci("02:00", time.Hour)}}
+	night.Week[time.Tuesday] = Day{Work: &Span{TimeOfDay{6, 0}, TimeOfDay{14, 0}}} // starts where Monday's ends
 	night.Week[time.Saturday] = Day{Focus: []Span{span("22:00", "02:00")}}
 	night.Week[time.Sunday] = Day{Focus: []Span{span("02:00", "04:00")}} // starts where Saturday's ends
-	night.Week[time.Wednesday] = Day{Work: &Span{Clock{0, 0}, Clock{24, 0}}, Checkins: []Checkin{ci("00:00", MaxWindow)}}
+	night.Week[time.Wednesday] = Day{Work: &Span{TimeOfDay{0, 0}, TimeOfDay{24, 0}}, Checkins: []Checkin{ci("00:00", MaxWindow)}}
 	night.Vacations = []DateRange{{From: date(2026, 12, 24), To: date(2026, 12, 24)}}
 	if err := night.Validate(); err != nil {
 		t.Errorf("night shift and weekend blocks: Validate: got %v, want nil", err)
@@ -125,9 +125,9 @@ func TestTemplates(t *testing.T) {
 			}
 		}
 		// Days are independent: editing Monday leaves Tuesday alone.
-		p.Week[time.Monday].Checkins[0].At = Clock{10, 0}
-		p.Week[time.Monday].Work.Start = Clock{8, 0}
-		if p.Week[time.Tuesday].Checkins[0].At == (Clock{10, 0}) || p.Week[time.Tuesday].Work.Start == (Clock{8, 0}) {
+		p.Week[time.Monday].Checkins[0].At = TimeOfDay{10, 0}
+		p.Week[time.Monday].Work.Start = TimeOfDay{8, 0}
+		if p.Week[time.Tuesday].Checkins[0].At == (TimeOfDay{10, 0}) || p.Week[time.Tuesday].Work.Start == (TimeOfDay{8, 0}) {
 			t.Errorf("Template(%q): editing Monday changed Tuesday", name)
 		}
 	}

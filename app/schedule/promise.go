@@ -232,7 +232,7 @@ func (p Plan) workingDaysDue(received time.Time, n int) (time.Time, bool) {
 		if left--; left > 0 {
 			continue
 		}
-		want := p.At(d.AddDays(offset/(24*60)), Clock{Hour: offset % (24 * 60) / 60, Minute: offset % 60}).Add(rest)
+		want := p.At(d.AddDays(offset/(24*60)), TimeOfDay{Hour: offset % (24 * 60) / 60, Minute: offset % 60}).Add(rest)
 		first, last := spans[0], spans[len(spans)-1]
 		switch {
 		case want.Before(first.start):

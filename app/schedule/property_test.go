@@ -19,18 +19,18 @@ var propertyZones = []string{"Europe/Berlin", "America/New_York", "Australia/Lor
 func oddPlan(loc *time.Location) Plan {
 	p := Plan{Zone: loc}
 	p.Week[time.Monday] = Day{
-		Work:     &Span{Clock{22, 0}, Clock{6, 0}},
+		Work:     &Span{TimeOfDay{22, 0}, TimeOfDay{6, 0}},
 		Checkins: []Checkin{ci("23:00", 45*time.Minute), ci("02:30", 2*time.Hour)},
 		Focus:    []Span{span("03:00", "04:00")},
 	}
 	p.Week[time.Tuesday] = Day{
-		Work:     &Span{Clock{9, 0}, Clock{17, 0}},
+		Work:     &Span{TimeOfDay{9, 0}, TimeOfDay{17, 0}},
 		Checkins: []Checkin{ci("09:00", 0), ci("12:00", 3*time.Hour), ci("14:00", 0)},
 		Focus:    []Span{span("09:00", "10:00"), span("13:00", "14:00"), span("23:30", "00:30")},
 	}
 	p.Week[time.Saturday] = Day{Focus: []Span{span("22:00", "02:00")}}
 	p.Week[time.Sunday] = Day{
-		Work:     &Span{Clock{0, 0}, Clock{24, 0}},
+		Work:     &Span{TimeOfDay{0, 0}, TimeOfDay{24, 0}},
 		Checkins: []Checkin{ci("00:00", 0), ci("01:30", 0), ci("02:15", 0), ci("02:30", time.Hour), ci("23:59", MaxWindow)},
 		Focus:    []Span{span("02:00", "04:00"), span("12:00", "13:00")},
 	}
@@ -50,14 +50,14 @@ func meetingPlan(loc *time.Location) Plan {
 	p := TwiceADay(loc)
 	p.Meetings = Meetings{MoveCheckins: true, Hold: true, AllDay: true}
 	for d := date(2026, 1, 1); d.Year == 2026; d = d.AddDays(5) {
-		at := func(h, m int) time.Time { return p.At(d, Clock{h, m}) }
+		at := func(h, m int) time.Time { return p.At(d, TimeOfDay{h, m}) }
 		p.Busy = append(p.Busy,
 			model.Busy{Title: "a", Start: at(10, 30), End: at(11, 20)},
 			model.Busy{Title: "b", Start: at(11, 20), End: at(11, 50)},
 			model.Busy{Title: "c", Start: at(15, 45), End: at(18, 0)},
 			model.Busy{Title: "night", Start: at(1, 15), End: at(3, 45)})
 		if d.Day%4 == 0 {
-			p.Busy = append(p.Busy, model.Busy{Title: "all day", AllDay: true, Start: at(0, 0), End: p.At(d.AddDays(1), Clock{})})
+			p.Busy = append(p.Busy, model.Busy{Title: "all day", AllDay: true, Start: at(0, 0), End: p.At(d.AddDays(1), TimeOfDay{})})
 		}
 	}
 	return p

@@ -3,7 +3,7 @@ package schedule
 import "time"
 
 // At converts the wall-clock time c on the civil date d in the plan's zone
-// to an instant. Clock "24:00" means midnight at the start of the next day.
+// to an instant. A TimeOfDay of "24:00" means midnight at the start of the next day.
 //
 // Around DST changes a wall-clock time may not exist or may exist twice, and
 // time.Date does not promise which answer it gives (in practice it returns
@@ -13,7 +13,7 @@ import "time"
 //     the Berlin spring-forward day is 03:30 CEST;
 //   - an ambiguous time (fall back) means its first occurrence: 02:30 on the
 //     Berlin fall-back day is 02:30 CEST, not CET.
-func (p Plan) At(d Date, c Clock) time.Time {
+func (p Plan) At(d Date, c TimeOfDay) time.Time {
 	return resolveWall(d.unixDay()+int64(c.minutes())*60, p.zone())
 }
 

@@ -37,7 +37,7 @@ func TestAt(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			loc := zone(t, tt.zone)
-			got := Plan{Zone: loc}.At(tt.date, mustClock(tt.clock))
+			got := Plan{Zone: loc}.At(tt.date, mustTimeOfDay(tt.clock))
 			want := ts(t, tt.want)
 			if !got.Equal(want) || got.Location() != loc {
 				t.Errorf("At(%s, %s) in %s: got %s (%v), want %s", tt.date, tt.clock, tt.zone, got.Format(time.RFC3339), got.Location(), tt.want)
@@ -58,7 +58,7 @@ func TestAtEveryQuarterHour(t *testing.T) {
 		gaps := 0
 		for d := date(2026, 1, 1); d.Year == 2026; d = d.AddDays(1) {
 			for m := 0; m < 24*60; m += 15 {
-				c := Clock{m / 60, m % 60}
+				c := TimeOfDay{m / 60, m % 60}
 				got := p.At(d, c)
 				want := d.unixDay() + int64(m)*60
 				shown := civil(got)

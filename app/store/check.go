@@ -142,11 +142,17 @@ func checkLayout(tx *bolt.Tx, r *Report) {
 	} else if n := binary.BigEndian.Uint64(v); n > uint64(SchemaVersion()) {
 		r.bad("meta: schema version %d is newer than this Sluice (%d)", n, SchemaVersion())
 	}
+	state, ids := checkItems(tx, r)
+	checkIndices(tx, meta, state, r)
+	checkIDLog(tx, ids, r)
+	checkRecords(tx, r)
+}
 
-	// Items and their state records.
+// checkItems checks every item and its state record, and returns the
+// readable items' states and ids by seq.
+func checkItems(tx *bolt.Tx, r *Report) (state map[uint64]model.State, ids map[uint64]string) {
 	ib := itemBucketsOf(tx)
-	state := map[uint64]model.State{}
-	ids := map[uint64]string{}
+	state, ids = map[uint64]model.State{}, map[uint64]string{}
 	_ = ib.items.ForEach(func(k, _ []byte) error {
 		if len(k) != 8 {
 			r.bad("items: key of %d bytes", len(k))
@@ -172,8 +178,13 @@ func checkLayout(tx *bolt.Tx, r *Report) {
 		}
 		return nil
 	})
+	return state, ids
+}
 
-	// Each item is in the index of its state and no other; counters match.
+// checkIndices checks that each item is in the index of its state and no
+// other, and that the counters match the indices.
+func checkIndices(tx *bolt.Tx, meta *bolt.Bucket, state map[uint64]model.State, r *Report) {
+	items := tx.Bucket(bucketItems)
 	inIndex := map[uint64]model.State{}
 	for _, st := range states {
 		name, _ := indexBucket(st)
@@ -190,7 +201,7 @@ func checkLayout(tx *bolt.Tx, r *Report) {
 				r.bad("item %d is in two state indices (%s and %s)", seq, inIndex[seq], st)
 			case ok && have != st:
 				r.bad("item %d is %s but indexed as %s", seq, have, st)
-			case !ok && ib.items.Get(k) == nil:
+			case !ok && items.Get(k) == nil:
 				r.bad("%s: item %d does not exist", name, seq)
 			}
 			inIndex[seq] = st
@@ -213,8 +224,11 @@ func checkLayout(tx *bolt.Tx, r *Report) {
 			r.bad("item %d (%s) is in no state index", seq, st)
 		}
 	}
+}
 
-	// The id log names every item, once, with its id.
+// checkIDLog checks that the id log names every item, once, with its id.
+func checkIDLog(tx *bolt.Tx, ids map[uint64]string, r *Report) {
+	items := tx.Bucket(bucketItems)
 	seen := map[string]bool{}
 	_ = tx.Bucket(bucketIDs).ForEach(func(k, v []byte) error {
 		seq := keySeq(k)
@@ -225,7 +239,7 @@ func checkLayout(tx *bolt.Tx, r *Report) {
 		}
 		copy(id[:], v)
 		switch want, ok := ids[seq]; {
-		case !ok && ib.items.Get(k) == nil:
+		case !ok && items.Get(k) == nil:
 			r.bad("ids: item %d does not exist", seq)
 		case ok && want != id.String():
 			r.bad("ids: item %d is logged as %s but is %s", seq, id, want)
@@ -240,7 +254,11 @@ func checkLayout(tx *bolt.Tx, r *Report) {
 			r.bad("ids: item %d (%s) is missing from the id log", seq, id)
 		}
 	}
+}
 
+// checkRecords checks and counts what is not items: tombstones, cursors,
+// busy time and stats.
+func checkRecords(tx *bolt.Tx, r *Report) {
 	_ = tx.Bucket(bucketTombs).ForEach(func(k, v []byte) error {
 		r.Tombstones++
 		if _, ok := parseID(string(k)); !ok || len(v) != 8 {

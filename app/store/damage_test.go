@@ -43,8 +43,8 @@ func newDamageFixture(t testing.TB, n int) *damageFixture {
 		}
 		batch = append(batch, it)
 	}
-	if _, err := s.Ingest(batch, []model.Cursor{{Account: "mail", Key: "INBOX", Value: []byte("v1:uid 42")}},
-		"2025-03-10", func(d *DayStats, added []model.Item) { d.Held += len(added) }); err != nil {
+	if _, err := s.Ingest(Batch{Items: batch, Cursors: []model.Cursor{{Account: "mail", Key: "INBOX", Value: []byte("v1:uid 42")}},
+		Day: "2025-03-10", Stats: func(d *DayStats, added []model.Item) { d.Held += len(added) }}); err != nil {
 		t.Fatal(err)
 	}
 	// The oldest third is released, and a tenth of those is done; then one

@@ -263,110 +263,166 @@ func (s *Store) lookup(id string) (uint64, error) {
 // Put stores new items and the cursors that produced them in one
 // transaction; see Ingest.
 func (s *Store) Put(items []model.Item, cursors []model.Cursor) (added []model.Item, err error) {
-	return s.Ingest(items, cursors, "", nil)
+	return s.Ingest(Batch{Items: items, Cursors: cursors})
 }
 
-// Ingest stores new items, the cursors that produced them and a change to
-// day's stats in one transaction, so a crash keeps all or none of them.
+// Batch is the work of one Ingest: new items, the cursors that produced
+// them, and what to decide and count inside the same transaction.
+type Batch struct {
+	Items   []model.Item
+	Cursors []model.Cursor
+	// Admit, when set, is called inside the transaction for each item that
+	// is new (neither stored, nor pruned with its tombstone kept, nor
+	// earlier in the batch), in order, before it is written. It decides
+	// the item's fate (state, action, log) and returns false to leave it
+	// out: nothing of it is stored or recorded. An item already known
+	// never reaches Admit, so what it decides (an urgent breakthrough, say)
+	// is never spent on a message the store would drop. It must not call
+	// the Store.
+	Admit func(it *model.Item) bool
+	// Stats, when set, is called inside the transaction with Day's stats
+	// and the added items; it must not call the Store.
+	Day   string
+	Stats func(d *DayStats, added []model.Item)
+
+	// Account is the account whose connector saw Replies, the user's
+	// replies; IngestReplies marks the stored items they answer.
+	Account string
+	Replies []model.Reply
+	// Answered, when set, is called inside the transaction for each item
+	// answered for the first time (Answered set, in its final form); it
+	// returns the day whose stats count the reply and the change to them,
+	// or fn nil for none. It must not call the Store.
+	Answered func(it model.Item) (day string, fn func(*DayStats))
+}
+
+// Ingest stores a batch's new items, the cursors that produced them and a
+// change to the day's stats in one transaction, so a crash keeps all or
+// none of them.
 //
-// An item whose ID is already stored (or was stored and pruned) is skipped:
-// that is the de-duplication by source id. An empty ID is filled in with
-// model.ItemID(Account, SourceID). Items with Action == ActionIgnore are not
-// recorded at all. New items get their Seq and are returned in input order.
-// A cursor with a nil Value is deleted. stats, when not nil, is called
-// inside the transaction with the day's stats and the added items; it must
-// not call the Store. (IngestIncoming also records the user's replies.)
-func (s *Store) Ingest(items []model.Item, cursors []model.Cursor, day string, stats func(*DayStats, []model.Item)) ([]model.Item, error) {
-	r, err := s.IngestIncoming(Incoming{Items: items, Cursors: cursors, Day: day, Stats: stats})
+// This is the one place that decides whether an item is new: an item
+// whose ID is already stored, was stored and pruned (its tombstone is
+// kept), or came earlier in the batch is skipped, and only new items reach
+// b.Admit. Every item must carry its ID (model.ItemID of its account and
+// source ID, given by the gate); one without is an error and fails the
+// batch. Items with Action == ActionIgnore are not recorded at all. New
+// items get their Seq and are returned in input order. A cursor with a nil
+// Value is deleted.
+func (s *Store) Ingest(b Batch) ([]model.Item, error) {
+	r, err := s.IngestReplies(b)
 	return r.Added, err
 }
 
-// IngestIncoming is Ingest with the user's replies: new items, cursors, the
-// day's stats and the replies are written in one transaction, and every
-// stored item a reply answers is marked (see replies.go).
-func (s *Store) IngestIncoming(in Incoming) (Ingested, error) {
-	items, cursors, day, stats := in.Items, in.Cursors, in.Day, in.Stats
-	if stats != nil {
-		if err := checkDay(day); err != nil {
+// IngestReplies is Ingest that also records the batch's Replies in the
+// same transaction: every stored item a reply answers is marked (see
+// replies.go), and it says which.
+func (s *Store) IngestReplies(b Batch) (Ingested, error) {
+	if b.Stats != nil {
+		if err := checkDay(b.Day); err != nil {
 			return Ingested{}, err
 		}
 	}
-	for _, c := range cursors {
+	for _, c := range b.Cursors {
 		if err := checkAccount(c.Account); err != nil {
 			return Ingested{}, fmt.Errorf("cursor %q: %w", c.Key, err)
 		}
 	}
-	if len(in.Replies) > 0 {
-		if err := checkAccount(in.Account); err != nil {
+	keys := make([]idKey, len(b.Items))
+	for i, it := range b.Items {
+		if it.ID == "" {
+			return Ingested{}, fmt.Errorf("item %q from %s: %w", it.SourceID, it.Account, ErrNoID)
+		}
+		k, ok := parseID(it.ID)
+		if !ok {
+			return Ingested{}, fmt.Errorf("item %q from %s: id is not %d lowercase hex characters", it.ID, it.Account, model.IDLen)
+		}
+		keys[i] = k
+	}
+	if len(b.Replies) > 0 {
+		if err := checkAccount(b.Account); err != nil {
 			return Ingested{}, fmt.Errorf("replies: %w", err)
 		}
 	}
 	var added, answered []model.Item
 	err := s.update(func(w *wtx) error {
-		added, answered = added[:0], answered[:0]
-		for i := range items {
-			it := items[i]
+		added, answered = added[:0], answered[:0] // a retried transaction starts again
+		seen := make(map[idKey]bool, len(b.Items))
+		for i := range b.Items {
+			it, k := b.Items[i], keys[i]
+			if seen[k] || w.known(k) {
+				continue
+			}
+			seen[k] = true
+			if b.Admit != nil && !b.Admit(&it) {
+				continue
+			}
 			if it.Action == model.ActionIgnore {
 				continue
 			}
-			if it.ID == "" {
-				it.ID = model.ItemID(it.Account, it.SourceID)
-			}
-			k, ok := parseID(it.ID)
-			if !ok {
-				return fmt.Errorf("item %q from %s: id is not %d lowercase hex characters", it.ID, it.Account, model.IDLen)
-			}
-			if w.known(k) {
-				continue
-			}
-			seq, err := w.items.NextSequence()
-			if err != nil {
-				return fmt.Errorf("next sequence: %w", err)
-			}
-			it.Seq = seq
-			if err := w.put(&it, 0); err != nil {
+			if err := w.add(&it, k); err != nil {
 				return err
 			}
-			if it.Body != "" {
-				if err := w.tx.Bucket(bucketBodies).Put(seqKey(seq), []byte(it.Body)); err != nil {
-					return fmt.Errorf("put item %s body: %w", it.ID, err)
-				}
-			}
-			if err := w.idLog.Put(seqKey(seq), bytes.Clone(k[:])); err != nil {
-				return fmt.Errorf("record id %s: %w", it.ID, err)
-			}
-			if w.added == nil {
-				w.added = make(map[idKey]uint64, len(items))
-			}
-			w.added[k] = seq
 			added = append(added, it)
 		}
-		cb := w.tx.Bucket(bucketCursors)
-		for _, c := range cursors {
-			k := cursorKey(c.Account, c.Key)
-			var err error
-			if c.Value == nil {
-				err = cb.Delete(k)
-			} else {
-				err = cb.Put(k, bytes.Clone(c.Value))
-			}
-			if err != nil {
-				return fmt.Errorf("cursor %s/%s: %w", c.Account, c.Key, err)
-			}
+		if err := w.putCursors(b.Cursors); err != nil {
+			return err
 		}
-		if stats != nil {
-			if err := updateStats(w.tx, day, func(d *DayStats) { stats(d, added) }); err != nil {
+		if b.Stats != nil {
+			if err := updateStats(w.tx, b.Day, func(d *DayStats) { b.Stats(d, added) }); err != nil {
 				return err
 			}
 		}
 		var err error
-		answered, err = w.applyReplies(in, added)
+		answered, err = w.applyReplies(b, added)
 		return err
 	})
 	if err != nil {
 		return Ingested{}, err
 	}
 	return Ingested{Added: added, Answered: answered}, nil
+}
+
+// add writes a new item with id k: its Seq, body, text and id log entry.
+func (w *wtx) add(it *model.Item, k idKey) error {
+	seq, err := w.items.NextSequence()
+	if err != nil {
+		return fmt.Errorf("next sequence: %w", err)
+	}
+	it.Seq = seq
+	if err := w.put(it, 0); err != nil {
+		return err
+	}
+	if it.Body != "" {
+		if err := w.tx.Bucket(bucketBodies).Put(seqKey(seq), []byte(it.Body)); err != nil {
+			return fmt.Errorf("put item %s body: %w", it.ID, err)
+		}
+	}
+	if err := w.idLog.Put(seqKey(seq), bytes.Clone(k[:])); err != nil {
+		return fmt.Errorf("record id %s: %w", it.ID, err)
+	}
+	if w.added == nil {
+		w.added = map[idKey]uint64{}
+	}
+	w.added[k] = seq
+	return nil
+}
+
+// putCursors writes cursors, deleting those with a nil Value.
+func (w *wtx) putCursors(cursors []model.Cursor) error {
+	cb := w.tx.Bucket(bucketCursors)
+	for _, c := range cursors {
+		k := cursorKey(c.Account, c.Key)
+		var err error
+		if c.Value == nil {
+			err = cb.Delete(k)
+		} else {
+			err = cb.Put(k, bytes.Clone(c.Value))
+		}
+		if err != nil {
+			return fmt.Errorf("cursor %s/%s: %w", c.Account, c.Key, err)
+		}
+	}
+	return nil
 }
 
 // known reports whether an item with id k is stored, was added earlier in

@@ -228,6 +228,33 @@ func (w *walker) bad(msg string) {
 // order, lo included and hi excluded (nil: unbounded). It returns the
 // subtree's largest key.
 func (w *walker) tree(id uint64, depth int, lo, hi []byte, leaf func(leafElem)) []byte {
+	p := w.enter(id, depth)
+	if p == nil {
+		return nil
+	}
+	defer w.pf.release(p)
+	pc := pageCheck{w: w, id: id, hi: hi}
+	switch flags := ne.Uint16(p[8:]); flags {
+	case branchPageFlag:
+		return w.branch(p, pc, depth, lo, leaf)
+	case leafPageFlag:
+		running := lo
+		for i, e := range leafElems(p, pc.bad) {
+			pc.order(i, e.key, running)
+			running = e.key
+			leaf(e)
+		}
+		return bytes.Clone(running) // p goes back to the pool
+	default:
+		pc.bad(fmt.Sprintf("not a branch or leaf page (flags %#x)", flags))
+		return nil
+	}
+}
+
+// enter reads page id of a tree at depth and marks it and its overflow
+// pages seen; it returns nil (and says why) for a page too deep, read
+// before, unreadable or overlapping one in use.
+func (w *walker) enter(id uint64, depth int) []byte {
 	if depth > maxTreeDepth {
 		w.bad(fmt.Sprintf("page %d: the tree is deeper than %d levels", id, maxTreeDepth))
 		return nil
@@ -241,71 +268,74 @@ func (w *walker) tree(id uint64, depth int, lo, hi []byte, leaf func(leafElem)) 
 		w.bad(err.Error())
 		return nil
 	}
-	defer w.pf.release(p)
 	overflow := uint64(ne.Uint32(p[12:]))
 	for i := uint64(0); i <= overflow; i++ {
 		if w.seen[id+i] {
 			w.bad(fmt.Sprintf("page %d: overlaps page %d, which is in use", id, id+i))
+			w.pf.release(p)
 			return nil
 		}
 		w.seen[id+i] = true
 	}
-	bad := func(msg string) { w.bad(fmt.Sprintf("page %d: %s", id, msg)) }
-	order := func(i int, key, prev []byte) {
-		switch {
-		case prev != nil && bytes.Compare(prev, key) > 0, i > 0 && bytes.Equal(prev, key):
-			bad(fmt.Sprintf("key %d is out of order", i))
-		case hi != nil && bytes.Compare(key, hi) >= 0:
-			bad(fmt.Sprintf("key %d lies outside the range its parent page gives", i))
-		}
+	return p
+}
+
+// pageCheck reports problems of one page of a tree whose keys must lie
+// below hi (nil: unbounded).
+type pageCheck struct {
+	w  *walker
+	id uint64
+	hi []byte
+}
+
+func (c pageCheck) bad(msg string) { c.w.bad(fmt.Sprintf("page %d: %s", c.id, msg)) }
+
+// order checks that key i comes after prev and below hi.
+func (c pageCheck) order(i int, key, prev []byte) {
+	switch {
+	case prev != nil && bytes.Compare(prev, key) > 0, i > 0 && bytes.Equal(prev, key):
+		c.bad(fmt.Sprintf("key %d is out of order", i))
+	case c.hi != nil && bytes.Compare(key, c.hi) >= 0:
+		c.bad(fmt.Sprintf("key %d lies outside the range its parent page gives", i))
 	}
-	switch flags := ne.Uint16(p[8:]); flags {
-	case branchPageFlag:
-		count := int(ne.Uint16(p[10:]))
-		if count == 0 {
-			bad("a branch page without elements")
-			return nil
-		}
-		if pageHeaderSize+count*elemSize > len(p) {
-			bad(fmt.Sprintf("its %d elements do not fit in it", count))
-			return nil
-		}
-		keys := make([][]byte, count)
-		for i := range count {
-			at := pageHeaderSize + i*elemSize
-			start := uint64(at) + uint64(ne.Uint32(p[at:]))
-			end := start + uint64(ne.Uint32(p[at+4:]))
-			if end > uint64(len(p)) {
-				bad(fmt.Sprintf("element %d points outside the page", i))
-				return nil
-			}
-			keys[i] = p[start:end]
-		}
-		var maxKey []byte
-		running := lo
-		for i, key := range keys {
-			order(i, key, running)
-			next := hi
-			if i < count-1 {
-				next = keys[i+1]
-			}
-			at := pageHeaderSize + i*elemSize
-			maxKey = w.tree(ne.Uint64(p[at+8:]), depth+1, key, next, leaf)
-			running = maxKey
-		}
-		return maxKey
-	case leafPageFlag:
-		running := lo
-		for i, e := range leafElems(p, bad) {
-			order(i, e.key, running)
-			running = e.key
-			leaf(e)
-		}
-		return bytes.Clone(running) // p goes back to the pool
-	default:
-		bad(fmt.Sprintf("not a branch or leaf page (flags %#x)", flags))
+}
+
+// branch walks the children of branch page p in order, each with the key
+// range its neighbours give it, and returns the largest key found.
+func (w *walker) branch(p []byte, pc pageCheck, depth int, lo []byte, leaf func(leafElem)) []byte {
+	count := int(ne.Uint16(p[10:]))
+	if count == 0 {
+		pc.bad("a branch page without elements")
 		return nil
 	}
+	if pageHeaderSize+count*elemSize > len(p) {
+		pc.bad(fmt.Sprintf("its %d elements do not fit in it", count))
+		return nil
+	}
+	keys := make([][]byte, count)
+	for i := range count {
+		at := pageHeaderSize + i*elemSize
+		start := uint64(at) + uint64(ne.Uint32(p[at:]))
+		end := start + uint64(ne.Uint32(p[at+4:]))
+		if end > uint64(len(p)) {
+			pc.bad(fmt.Sprintf("element %d points outside the page", i))
+			return nil
+		}
+		keys[i] = p[start:end]
+	}
+	var maxKey []byte
+	running := lo
+	for i, key := range keys {
+		pc.order(i, key, running)
+		next := pc.hi
+		if i < count-1 {
+			next = keys[i+1]
+		}
+		at := pageHeaderSize + i*elemSize
+		maxKey = w.tree(ne.Uint64(p[at+8:]), depth+1, key, next, leaf)
+		running = maxKey
+	}
+	return maxKey
 }
 
 // bucket calls leaf for every element of the bucket whose header is v (a

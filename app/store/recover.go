@@ -180,10 +180,39 @@ func salvage(r io.ReaderAt, size int64) *salvaged {
 		pageSize = defaultPageSize
 		sv.bad(errNoMeta.Error())
 	}
-	hwm := uint64(size) / uint64(pageSize)
-	seen := map[uint64]bool{}
-	var trees []map[string]*bucketData // by meta, the current first
-	var cur map[string]*bucketData     // the current meta's, if it is usable
+	f := sv.readTrees(r, size, pageSize, metas)
+	sv.takeRecords(f.trees)
+	// Items of the current tree.
+	if f.cur != nil {
+		if b := f.cur[string(bucketItems)]; b != nil {
+			for k, v := range b.entries {
+				sv.addItem([]byte(k), v)
+			}
+		}
+	}
+	life := map[string][]byte{}
+	for _, t := range f.trees {
+		fill(life, t[string(bucketLife)])
+	}
+	sv.findLost(r, size, pageSize, f)
+	sv.settle(life)
+	return sv
+}
+
+// forest is what salvage read of a file's trees, one per readable meta
+// page.
+type forest struct {
+	trees []map[string]*bucketData // by meta, the current first
+	cur   map[string]*bucketData   // the current meta's, if it is usable
+	older []map[string]*bucketData // the trees but the current one
+	seen  map[uint64]bool          // pages the trees reach
+	hwm   uint64                   // the highest page any meta or the size knows
+}
+
+// readTrees reads the bucket tree of every meta page; the current one's
+// problems are the file's.
+func (sv *salvaged) readTrees(r io.ReaderAt, size int64, pageSize int, metas []boltMeta) forest {
+	f := forest{hwm: uint64(size) / uint64(pageSize), seen: map[uint64]bool{}}
 	for i, m := range metas {
 		if err := checkMeta(m); err != nil {
 			sv.bad(err.Error())
@@ -191,25 +220,29 @@ func salvage(r io.ReaderAt, size int64) *salvaged {
 		}
 		w := newWalker(&pageFile{r: r, size: size, pageSize: pageSize, hwm: m.pgid})
 		t := readBuckets(w, m.root)
-		trees = append(trees, t)
+		f.trees = append(f.trees, t)
 		if i == 0 {
-			cur = t
+			f.cur = t
 			for _, p := range w.problems {
 				sv.bad(p)
 			}
 			sv.unreadable += w.nbad - len(w.problems)
 		}
 		for id := range w.seen {
-			seen[id] = true
+			f.seen[id] = true
 		}
-		hwm = max(hwm, m.pgid)
+		f.hwm = max(f.hwm, m.pgid)
 	}
-	older := trees
-	if cur != nil {
-		older = trees[1:]
+	f.older = f.trees
+	if f.cur != nil {
+		f.older = f.trees[1:]
 	}
+	return f
+}
 
-	// Everything but items: the current tree first, the older one fills gaps.
+// takeRecords keeps everything but items: the current tree first, the
+// older ones fill gaps.
+func (sv *salvaged) takeRecords(trees []map[string]*bucketData) {
 	for _, t := range trees {
 		fill(sv.cursors, t[string(bucketCursors)])
 		fill(sv.stats, t[string(bucketStats)])
@@ -237,69 +270,63 @@ func salvage(r io.ReaderAt, size int64) *salvaged {
 			}
 		}
 	}
+}
 
-	// Items of the current tree.
-	if cur != nil {
-		if b := cur[string(bucketItems)]; b != nil {
-			for k, v := range b.entries {
-				sv.addItem([]byte(k), v)
-			}
-		}
-	}
-	life := map[string][]byte{}
-	for _, t := range trees {
-		fill(life, t[string(bucketLife)])
-	}
-
-	// Items found elsewhere count only if the current tree lost some: an
-	// older copy of an item the tree holds is stale, and one the tree
-	// does not hold was deleted, unless the tree is damaged. When the id
-	// log is intact it says which items were lost; otherwise a tombstone
-	// says which were pruned.
+// findLost looks for items the current tree lost, in the older trees and
+// in pages no tree reaches. Items found elsewhere count only if the
+// current tree lost some: an older copy of an item the tree holds is
+// stale, and one the tree does not hold was deleted, unless the tree is
+// damaged. When the id log is intact it says which items were lost;
+// otherwise a tombstone says which were pruned.
+func (sv *salvaged) findLost(r io.ReaderAt, size int64, pageSize int, f forest) {
+	cur := f.cur
 	complete := cur != nil && cur[string(bucketItems)] != nil && cur[string(bucketItems)].clean
-	if !complete {
-		var idLog map[string][]byte
-		if cur != nil && cur[string(bucketIDs)] != nil && cur[string(bucketIDs)].clean {
-			idLog = cur[string(bucketIDs)].entries
+	if complete {
+		return
+	}
+	var idLog map[string][]byte
+	if cur != nil && cur[string(bucketIDs)] != nil && cur[string(bucketIDs)].clean {
+		idLog = cur[string(bucketIDs)].entries
+	}
+	accept := func(it model.Item) bool {
+		if idLog != nil {
+			k, _ := parseID(it.ID)
+			return bytes.Equal(idLog[string(seqKey(it.Seq))], k[:])
 		}
-		accept := func(it model.Item) bool {
-			if idLog != nil {
-				k, _ := parseID(it.ID)
-				return bytes.Equal(idLog[string(seqKey(it.Seq))], k[:])
+		return sv.tombs[it.ID] == nil
+	}
+	for _, t := range f.older {
+		if b := t[string(bucketItems)]; b != nil {
+			for k, v := range b.entries {
+				sv.addOrphan([]byte(k), v, accept)
 			}
-			return sv.tombs[it.ID] == nil
-		}
-		for _, t := range older {
-			if b := t[string(bucketItems)]; b != nil {
-				for k, v := range b.entries {
-					sv.addOrphan([]byte(k), v, accept)
-				}
-			}
-		}
-		pf := &pageFile{r: r, size: size, pageSize: pageSize, hwm: hwm}
-		for id := uint64(2); id < hwm; id++ {
-			if seen[id] {
-				continue
-			}
-			p, err := pf.page(id)
-			if err != nil {
-				continue
-			}
-			if ne.Uint16(p[8:]) != leafPageFlag {
-				pf.release(p)
-				continue
-			}
-			for _, e := range leafElems(p, func(string) {}) {
-				if !e.bucket && len(e.key) == 8 {
-					sv.addOrphan(e.key, e.value, accept)
-				}
-			}
-			id += uint64(ne.Uint32(p[12:]))
-			pf.release(p)
 		}
 	}
+	pf := &pageFile{r: r, size: size, pageSize: pageSize, hwm: f.hwm}
+	for id := uint64(2); id < f.hwm; id++ {
+		if f.seen[id] {
+			continue
+		}
+		p, err := pf.page(id)
+		if err != nil {
+			continue
+		}
+		if ne.Uint16(p[8:]) != leafPageFlag {
+			pf.release(p)
+			continue
+		}
+		for _, e := range leafElems(p, func(string) {}) {
+			if !e.bucket && len(e.key) == 8 {
+				sv.addOrphan(e.key, e.value, accept)
+			}
+		}
+		id += uint64(ne.Uint32(p[12:]))
+		pf.release(p)
+	}
+}
 
-	// State records, then one item per id.
+// settle keeps one item per id and applies the state records.
+func (sv *salvaged) settle(life map[string][]byte) {
 	byID := map[string]uint64{}
 	for _, seq := range slices.Sorted(mapsKeys(sv.items)) {
 		it := sv.items[seq]
@@ -320,7 +347,6 @@ func salvage(r io.ReaderAt, size int64) *salvaged {
 		}
 		sv.items[seq] = it
 	}
-	return sv
 }
 
 // mapsKeys is maps.Keys for a map keyed by seq.
@@ -425,111 +451,10 @@ func (sv *salvaged) write(path string, now time.Time, noSync bool) (*Recovered, 
 		return nil, err
 	}
 	err = s.update(func(w *wtx) error {
-		seqs := slices.Sorted(mapsKeys(sv.items))
-		for _, seq := range seqs {
-			it := sv.items[seq]
-			if sv.orphan[seq] {
-				rec.Found++
-				it.Logf(now, "recovered from a damaged store: found outside its tree, in the state it was stored with")
-			}
-			if err := w.put(&it, 0); err != nil {
-				return err
-			}
-			k, _ := parseID(it.ID)
-			if err := w.idLog.Put(seqKey(seq), bytes.Clone(k[:])); err != nil {
-				return err
-			}
-			if body, ok := sv.bodies[string(seqKey(seq))]; ok {
-				if err := w.tx.Bucket(bucketBodies).Put(seqKey(seq), bytes.Clone(body)); err != nil {
-					return err
-				}
-				rec.Bodies++
-			}
-			switch it.State {
-			case model.StateHeld:
-				rec.Held++
-			case model.StateReleased:
-				rec.Released++
-			case model.StateDone:
-				rec.Done++
-			}
-		}
-		if len(seqs) > 0 {
-			sv.sequence = max(sv.sequence, seqs[len(seqs)-1])
-		}
-		if err := w.items.SetSequence(sv.sequence); err != nil {
+		if err := sv.writeItems(w, rec, now); err != nil {
 			return err
 		}
-		put := func(bucket []byte, k string, v []byte) error {
-			return w.tx.Bucket(bucket).Put([]byte(k), bytes.Clone(v))
-		}
-		for k, v := range sv.cursors {
-			if i := strings.IndexByte(k, 0); i <= 0 {
-				continue
-			}
-			if err := put(bucketCursors, k, v); err != nil {
-				return err
-			}
-			rec.Cursors++
-		}
-		for k, v := range sv.stats {
-			if checkDay(k) != nil {
-				continue
-			}
-			if _, err := decodeStats(k, v); err != nil {
-				continue
-			}
-			if err := put(bucketStats, k, v); err != nil {
-				return err
-			}
-			rec.Days++
-		}
-		// The calendars' busy time is copied, so a meeting under way keeps
-		// holding from the first minute. It is a cache of what the
-		// account's "calendar" cursor (copied above) holds: the source's
-		// first successful poll after start recomputes it from that cursor
-		// and writes it again, so a copy from the older tree, or one that
-		// disagrees with the cursor, lasts until then. An unreadable one is
-		// dropped: that poll refills it.
-		for k, v := range sv.busy {
-			if checkAccount(k) != nil {
-				continue
-			}
-			if _, err := decodeBusy(v); err != nil {
-				continue
-			}
-			if err := put(bucketBusy, k, v); err != nil {
-				return err
-			}
-			rec.Calendars++
-		}
-		// The user's replies are copied so an item still to arrive meets
-		// the reply sent before it; the reply index is rebuilt by put.
-		for k, v := range sv.replies {
-			if i := strings.IndexByte(k, 0); i <= 0 {
-				continue
-			}
-			if _, err := decodeReplies(v); err != nil {
-				continue
-			}
-			if err := put(bucketReplies, k, v); err != nil {
-				return err
-			}
-		}
-		for k, v := range sv.tombs {
-			if _, ok := parseID(k); !ok || len(v) != 8 {
-				continue
-			}
-			if err := put(bucketTombs, k, v); err != nil {
-				return err
-			}
-			rec.Tombstones++
-		}
-		if sv.gate != nil {
-			rec.GateState = true
-			return put(bucketGate, string(keyGateState), sv.gate)
-		}
-		return nil
+		return sv.writeRecords(w, rec)
 	})
 	if cerr := s.Close(); err == nil {
 		err = cerr
@@ -538,4 +463,117 @@ func (sv *salvaged) write(path string, now time.Time, noSync bool) (*Recovered, 
 		return nil, err
 	}
 	return rec, nil
+}
+
+// writeItems writes the salvaged items with their id log entries and
+// bodies, counting them by state, and the items bucket's sequence.
+func (sv *salvaged) writeItems(w *wtx, rec *Recovered, now time.Time) error {
+	seqs := slices.Sorted(mapsKeys(sv.items))
+	for _, seq := range seqs {
+		it := sv.items[seq]
+		if sv.orphan[seq] {
+			rec.Found++
+			it.Logf(now, "recovered from a damaged store: found outside its tree, in the state it was stored with")
+		}
+		if err := w.put(&it, 0); err != nil {
+			return err
+		}
+		k, _ := parseID(it.ID)
+		if err := w.idLog.Put(seqKey(seq), bytes.Clone(k[:])); err != nil {
+			return err
+		}
+		if body, ok := sv.bodies[string(seqKey(seq))]; ok {
+			if err := w.tx.Bucket(bucketBodies).Put(seqKey(seq), bytes.Clone(body)); err != nil {
+				return err
+			}
+			rec.Bodies++
+		}
+		switch it.State {
+		case model.StateHeld:
+			rec.Held++
+		case model.StateReleased:
+			rec.Released++
+		case model.StateDone:
+			rec.Done++
+		}
+	}
+	if len(seqs) > 0 {
+		sv.sequence = max(sv.sequence, seqs[len(seqs)-1])
+	}
+	return w.items.SetSequence(sv.sequence)
+}
+
+// writeRecords writes everything but items that reads back: cursors,
+// stats, busy time, tombstones and the gate's state.
+func (sv *salvaged) writeRecords(w *wtx, rec *Recovered) error {
+	put := func(bucket []byte, k string, v []byte) error {
+		return w.tx.Bucket(bucket).Put([]byte(k), bytes.Clone(v))
+	}
+	for k, v := range sv.cursors {
+		if i := strings.IndexByte(k, 0); i <= 0 {
+			continue
+		}
+		if err := put(bucketCursors, k, v); err != nil {
+			return err
+		}
+		rec.Cursors++
+	}
+	for k, v := range sv.stats {
+		if checkDay(k) != nil {
+			continue
+		}
+		if _, err := decodeStats(k, v); err != nil {
+			continue
+		}
+		if err := put(bucketStats, k, v); err != nil {
+			return err
+		}
+		rec.Days++
+	}
+	// The calendars' busy time is copied, so a meeting under way keeps
+	// holding from the first minute. It is a cache of what the account's
+	// "calendar" cursor (copied above) holds: the source's first
+	// successful poll after start recomputes it from that cursor and
+	// writes it again, so a copy from the older tree, or one that
+	// disagrees with the cursor, lasts until then. An unreadable one is
+	// dropped: that poll refills it.
+	for k, v := range sv.busy {
+		if checkAccount(k) != nil {
+			continue
+		}
+		if _, err := decodeBusy(v); err != nil {
+			continue
+		}
+		if err := put(bucketBusy, k, v); err != nil {
+			return err
+		}
+		rec.Calendars++
+	}
+	// The user's replies are copied so an item still to arrive meets the
+	// reply sent before it; the reply index is rebuilt by put.
+	for k, v := range sv.replies {
+		if i := strings.IndexByte(k, 0); i <= 0 {
+			continue
+		}
+		if _, err := decodeReplies(v); err != nil {
+			continue
+		}
+		if err := put(bucketReplies, k, v); err != nil {
+			return err
+		}
+	}
+	for k, v := range sv.tombs {
+		if _, ok := parseID(k); !ok || len(v) != 8 {
+			continue
+		}
+		if err := put(bucketTombs, k, v); err != nil {
+			return err
+		}
+		rec.Tombstones++
+	}
+	if sv.gate != nil {
+		rec.GateState = true
+		return put(bucketGate, string(keyGateState), sv.gate)
+	}
+	return nil
 }

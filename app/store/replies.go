@@ -22,25 +22,7 @@ import (
 // answers it (the Sent folder synced first, a catch-up after a week
 // offline) is marked answered as it arrives.
 
-// Incoming is one connector batch as the store writes it: items, cursors,
-// the user's replies and a change to the day's stats, in one transaction.
-type Incoming struct {
-	Items   []model.Item
-	Cursors []model.Cursor
-	// Account is the account whose connector saw Replies.
-	Account string
-	Replies []model.Reply
-	// Day and Stats change that day's stats (see Ingest).
-	Day   string
-	Stats func(*DayStats, []model.Item)
-	// Answered, when set, is called inside the transaction for each item
-	// answered for the first time (Answered set, in its final form); it
-	// returns the day whose stats count the reply and the change to them,
-	// or fn nil for none. It must not call the Store.
-	Answered func(it model.Item) (day string, fn func(*DayStats))
-}
-
-// Ingested is what IngestIncoming did.
+// Ingested is what IngestReplies did.
 type Ingested struct {
 	// Added are the new items, in input order (answered ones with
 	// Answered set).
@@ -106,7 +88,7 @@ func (w *wtx) unindexReply(seq uint64) error {
 // applyReplies records in.Replies and marks every item they answer: items
 // stored earlier and those just added, which also meet the replies stored
 // before them.
-func (w *wtx) applyReplies(in Incoming, added []model.Item) ([]model.Item, error) {
+func (w *wtx) applyReplies(in Batch, added []model.Item) ([]model.Item, error) {
 	type key struct{ account, key string }
 	touched := map[key]bool{}
 	var order []key

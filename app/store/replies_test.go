@@ -17,9 +17,9 @@ func mailItem(account string, n int, received time.Time) model.Item {
 	return it
 }
 
-func answers(t *testing.T, s *Store, in Incoming) Ingested {
+func answers(t *testing.T, s *Store, in Batch) Ingested {
 	t.Helper()
-	r, err := s.IngestIncoming(in)
+	r, err := s.IngestReplies(in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestRepliesAnswerStoredItems(t *testing.T) {
 	a, b := mailItem("work", 1, t0), mailItem("work", 2, t0)
 	other := mailItem("home", 3, t0) // same key in another account: not answered by work's replies
 	other.ReplyKey = a.ReplyKey
-	answers(t, s, Incoming{Items: []model.Item{a, b, other}})
+	answers(t, s, Batch{Items: []model.Item{a, b, other}})
 	if _, err := s.Release(t0.Add(time.Hour), "", "2025-03-10"); err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestRepliesAnswerStoredItems(t *testing.T) {
 			d.AddReplyWait(it.Answered.Sub(it.Received))
 		}
 	}
-	r := answers(t, s, Incoming{Account: "work", Answered: stats, Replies: []model.Reply{
+	r := answers(t, s, Batch{Account: "work", Answered: stats, Replies: []model.Reply{
 		{Key: a.ReplyKey, At: t0.Add(2 * time.Hour), Named: true},
 		{Key: a.ReplyKey, At: t0.Add(3 * time.Hour), Named: true}, // a second reply
 		{Key: "unknown@x", At: t0.Add(2 * time.Hour), Named: true},
@@ -64,7 +64,7 @@ func TestRepliesAnswerStoredItems(t *testing.T) {
 		}
 	}
 	// Again: nothing changes, nothing is counted twice.
-	r = answers(t, s, Incoming{Account: "work", Answered: stats, Replies: []model.Reply{{Key: a.ReplyKey, At: t0.Add(4 * time.Hour), Named: true}}})
+	r = answers(t, s, Batch{Account: "work", Answered: stats, Replies: []model.Reply{{Key: a.ReplyKey, At: t0.Add(4 * time.Hour), Named: true}}})
 	if len(r.Answered) != 0 || len(counted) != 1 {
 		t.Errorf("a later reply answered %d items again; counted %v", len(r.Answered), counted)
 	}
@@ -87,11 +87,11 @@ func TestRepliesAnswerStoredItems(t *testing.T) {
 func TestReplyBeforeItem(t *testing.T) {
 	s := openTest(t)
 	it := mailItem("work", 1, t0)
-	answers(t, s, Incoming{Account: "work", Replies: []model.Reply{{Key: it.ReplyKey, At: t0.Add(time.Minute), Named: true}}})
+	answers(t, s, Batch{Account: "work", Replies: []model.Reply{{Key: it.ReplyKey, At: t0.Add(time.Minute), Named: true}}})
 	if rs, _ := s.Replies("work", it.ReplyKey); len(rs) != 1 {
 		t.Fatalf("stored replies = %v", rs)
 	}
-	r := answers(t, s, Incoming{Items: []model.Item{it}})
+	r := answers(t, s, Batch{Items: []model.Item{it}})
 	if len(r.Added) != 1 || !r.Added[0].Answered.Equal(t0.Add(time.Minute)) || len(r.Answered) != 1 {
 		t.Fatalf("ingest = %+v", r)
 	}
@@ -104,19 +104,19 @@ func TestUnnamedRepliesCountOnlyAfter(t *testing.T) {
 	s := openTest(t)
 	early, late := mailItem("chat", 1, t0), mailItem("chat", 2, t0.Add(time.Hour))
 	early.ReplyKey, late.ReplyKey = "dm:D1", "dm:D1"
-	answers(t, s, Incoming{Items: []model.Item{early, late}})
-	r := answers(t, s, Incoming{Account: "chat", Replies: []model.Reply{{Key: "dm:D1", At: t0.Add(30 * time.Minute)}}})
+	answers(t, s, Batch{Items: []model.Item{early, late}})
+	r := answers(t, s, Batch{Account: "chat", Replies: []model.Reply{{Key: "dm:D1", At: t0.Add(30 * time.Minute)}}})
 	if len(r.Answered) != 1 || r.Answered[0].ID != early.ID {
 		t.Fatalf("answered %v, want only the earlier message", ids(r.Answered))
 	}
-	r = answers(t, s, Incoming{Account: "chat", Replies: []model.Reply{{Key: "dm:D1", At: t0.Add(2 * time.Hour)}}})
+	r = answers(t, s, Batch{Account: "chat", Replies: []model.Reply{{Key: "dm:D1", At: t0.Add(2 * time.Hour)}}})
 	if len(r.Answered) != 1 || r.Answered[0].ID != late.ID || !r.Answered[0].Answered.Equal(t0.Add(2*time.Hour)) {
 		t.Fatalf("answered %+v, want the later message at +2h", r.Answered)
 	}
 	// A third message, after every reply so far, waits.
 	third := mailItem("chat", 3, t0.Add(3*time.Hour))
 	third.ReplyKey = "dm:D1"
-	if r := answers(t, s, Incoming{Items: []model.Item{third}}); len(r.Answered) != 0 {
+	if r := answers(t, s, Batch{Items: []model.Item{third}}); len(r.Answered) != 0 {
 		t.Errorf("a message after the last reply was answered: %+v", r.Answered)
 	}
 	checkConsistent(t, s)
@@ -131,7 +131,7 @@ func TestPruneDropsReplyIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, b := mailItem("work", 1, t0), mailItem("work", 2, t0)
-	answers(t, s, Incoming{Items: []model.Item{a, b}, Account: "work", Replies: []model.Reply{
+	answers(t, s, Batch{Items: []model.Item{a, b}, Account: "work", Replies: []model.Reply{
 		{Key: a.ReplyKey, At: t0, Named: true}, {Key: b.ReplyKey, At: t0.Add(3 * time.Hour), Named: true}}})
 	if _, err := s.MarkDone([]string{a.ID}, t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)

@@ -51,6 +51,9 @@ var (
 	ErrNotFound = errors.New("item not found")
 	// ErrAmbiguous means an id prefix matches more than one item.
 	ErrAmbiguous = errors.New("ambiguous item id prefix")
+	// ErrNoID means an item reached the store without its ID: the gate
+	// gives every item one (model.ItemID) before it is stored.
+	ErrNoID = errors.New("item has no id")
 )
 
 // DefaultTimeout is how long Open waits for the file lock when

@@ -48,18 +48,37 @@ func TestPutAssignsSeqAndDeduplicates(t *testing.T) {
 	checkConsistent(t, s)
 }
 
-func TestPutFillsEmptyIDAndSkipsIgnored(t *testing.T) {
+func TestPutRefusesAnItemWithoutID(t *testing.T) {
 	s := openTest(t)
-	it := simpleItem("work", 1)
-	it.ID = ""
+	cur := model.Cursor{Account: "work", Key: "INBOX", Value: []byte("uid 5")}
+	noID := simpleItem("work", 2)
+	noID.ID = ""
+	_, err := s.Put([]model.Item{simpleItem("work", 1), noID}, []model.Cursor{cur})
+	if !errors.Is(err, ErrNoID) {
+		t.Fatalf("Put of an item without an id: %v, want ErrNoID", err)
+	}
+	// All or nothing: the item with an id and the cursor were not stored.
+	if ok, _ := s.Has(model.ItemID("work", "1")); ok {
+		t.Error("the batch's other item was stored")
+	}
+	if v, _ := s.Cursor("work", "INBOX"); v != nil {
+		t.Errorf("the batch's cursor was stored: %q", v)
+	}
+	if ok, _ := s.Has(model.ItemID("work", "2")); ok {
+		t.Error("the store gave the item an id of its own")
+	}
+}
+
+func TestPutSkipsIgnored(t *testing.T) {
+	s := openTest(t)
 	ign := simpleItem("work", 2)
 	ign.Action = model.ActionIgnore
-	added, err := s.Put([]model.Item{it, ign}, nil)
+	added, err := s.Put([]model.Item{simpleItem("work", 1), ign}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(added) != 1 || added[0].ID != model.ItemID("work", "1") {
-		t.Fatalf("added = %+v, want item 1 with its derived id", added)
+		t.Fatalf("added = %+v, want item 1 only", added)
 	}
 	if ok, _ := s.Has(model.ItemID("work", "2")); ok {
 		t.Error("ignored item was stored")
@@ -69,6 +88,53 @@ func TestPutFillsEmptyIDAndSkipsIgnored(t *testing.T) {
 	if added, _ := s.Put([]model.Item{ign}, nil); len(added) != 1 {
 		t.Error("ignored item left a de-duplication entry behind")
 	}
+}
+
+// TestAdmitSeesNewItemsOnly: the store decides once whether an item is
+// new, and only new ones reach Admit: not one stored, not one pruned whose
+// tombstone is kept, not a second copy in the same batch.
+func TestAdmitSeesNewItemsOnly(t *testing.T) {
+	s := openTest(t)
+	stored, pruned := simpleItem("w", 1), simpleItem("w", 2)
+	if _, err := s.Put([]model.Item{stored, pruned}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MarkDone([]string{pruned.ID}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Prune(t0.Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("Prune = %d, %v; want 1", n, err)
+	}
+	fresh, left := simpleItem("w", 3), simpleItem("w", 4)
+	var admitted []string
+	added, err := s.Ingest(Batch{
+		Items: []model.Item{stored, pruned, fresh, fresh, left},
+		Admit: func(it *model.Item) bool {
+			admitted = append(admitted, it.SourceID)
+			it.Rule = "decided"
+			return it.SourceID != left.SourceID
+		},
+		Day: "2025-03-10", Stats: func(d *DayStats, added []model.Item) { d.Held += len(added) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(admitted, ","); got != "3,4" {
+		t.Errorf("Admit saw items %s, want 3,4 (the new ones, once each)", got)
+	}
+	if len(added) != 1 || added[0].SourceID != "3" || added[0].Rule != "decided" {
+		t.Fatalf("added = %+v, want item 3 as Admit decided it", added)
+	}
+	if it, err := s.Get(fresh.ID); err != nil || it.Rule != "decided" {
+		t.Errorf("stored item 3: %+v, %v; want it as Admit decided it", it, err)
+	}
+	if ok, _ := s.Has(left.ID); ok {
+		t.Error("an item Admit left out was stored")
+	}
+	if st, _ := s.Stats("2025-03-10", "2025-03-10"); len(st) != 1 || st[0].Held != 1 {
+		t.Errorf("stats = %+v, want 1 held", st)
+	}
+	checkConsistent(t, s)
 }
 
 func TestPutIsAtomic(t *testing.T) {
@@ -534,10 +600,10 @@ func TestStats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Ingest([]model.Item{simpleItem("w", 1)}, nil, "2025-03-12", func(d *DayStats, added []model.Item) {
+	_, err = s.Ingest(Batch{Items: []model.Item{simpleItem("w", 1)}, Day: "2025-03-12", Stats: func(d *DayStats, added []model.Item) {
 		d.Held += len(added)
 		d.Ignored += 2
-	})
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -727,7 +793,7 @@ func ExampleStore_Release() {
 	defer s.Close()
 	at := time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC)
 	_, _ = s.Put([]model.Item{{
-		Account: "work", SourceID: "<1@example.com>", Subject: "Lunch?",
+		ID: model.ItemID("work", "<1@example.com>"), Account: "work", SourceID: "<1@example.com>", Subject: "Lunch?",
 		Ingested: at, State: model.StateHeld,
 	}}, []model.Cursor{{Account: "work", Key: "INBOX", Value: []byte("1:1")}})
 	released, _ := s.Release(at.Add(2*time.Hour), "released: check-in 11:00", "2025-03-10")

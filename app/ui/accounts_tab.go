@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -13,11 +12,9 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/sluice-app/sluice/app"
 	"github.com/sluice-app/sluice/app/config"
+	"github.com/sluice-app/sluice/app/control"
 	"github.com/sluice-app/sluice/app/model"
-	"github.com/sluice-app/sluice/app/secrets"
-	"github.com/sluice-app/sluice/connectors/imap"
 )
 
 // accountsTab lists the sources (the local inbox and the configured
@@ -167,7 +164,7 @@ func (t *accountsTab) remove(i int) {
 	s.changed()
 }
 
-func (t *accountsTab) setPending(account string, k secrets.Kind, v string) {
+func (t *accountsTab) setPending(account string, k string, v string) {
 	s := t.s
 	if v == "" {
 		if m := s.pending[account]; m != nil {
@@ -179,7 +176,7 @@ func (t *accountsTab) setPending(account string, k secrets.Kind, v string) {
 		return
 	}
 	if s.pending[account] == nil {
-		s.pending[account] = map[secrets.Kind]string{}
+		s.pending[account] = map[string]string{}
 	}
 	s.pending[account][k] = v
 }
@@ -290,11 +287,22 @@ func (t *accountsTab) commonFields(i int, title string) []fyne.CanvasObject {
 	}
 }
 
-// presetKeys lists the IMAP presets, ordered by their names.
-func presetKeys() []string {
-	keys := app.PresetNames()
-	sort.Slice(keys, func(a, b int) bool { return imap.Presets[keys[a]].Name < imap.Presets[keys[b]].Name })
-	return keys
+// preset is a mail provider the running Sluice knows, by key.
+func (u *UI) preset(key string) (control.Preset, bool) {
+	for _, p := range u.presets {
+		if p.Key == key {
+			return p, true
+		}
+	}
+	return control.Preset{}, false
+}
+
+// presetHint is a provider's advice on the password it takes, or "".
+func (u *UI) presetHint(key string) string {
+	if p, ok := u.preset(strings.ToLower(key)); ok && p.Hint != "" {
+		return p.Name + ": " + p.Hint
+	}
+	return ""
 }
 
 func (t *accountsTab) imapEditor(i int) []fyne.CanvasObject {
@@ -302,14 +310,77 @@ func (t *accountsTab) imapEditor(i int) []fyne.CanvasObject {
 	f := fmt.Sprintf("accounts[%d]", i+1)
 	acc := &s.cfg.Accounts[i]
 	objs := t.commonFields(i, "Mail (IMAP)")
+	objs = append(objs, t.serverFields(i)...)
+	user, userMsg := entryFor(s, f+".username", acc.Username, "you@example.com", func(v string) { s.cfg.Accounts[i].Username = v })
+	objs = append(objs, labelled("User name", user), userMsg)
+	objs = append(objs, t.signInFields(i)...)
+	folders, foldersMsg := entryFor(s, f+".folders", listText(acc.Folders), "INBOX", func(v string) { s.cfg.Accounts[i].Folders = parseList(v) })
+	objs = append(objs, labelled("Folders", folders), foldersMsg)
+	objs = append(objs, t.initialSyncFields(i)...)
+	objs = append(objs, t.holdFields(i)...)
+	return append(objs, t.actions(i)...)
+}
 
+// serverFields choose the provider (a preset) or the server, its port
+// and its security; picking a provider shows its hint and its server as
+// placeholders.
+func (t *accountsTab) serverFields(i int) []fyne.CanvasObject {
+	s := t.s
+	f := fmt.Sprintf("accounts[%d]", i+1)
+	acc := &s.cfg.Accounts[i]
 	const other = "Other server"
 	opts := []string{other}
-	for _, k := range presetKeys() {
-		opts = append(opts, imap.Presets[k].Name)
+	for _, p := range s.u.presets {
+		opts = append(opts, p.Name)
 	}
-	hint := note(plainArrows(app.PresetHint(acc.Preset)))
+	hint := note(plainArrows(s.u.presetHint(acc.Preset)))
 	host, hostMsg := entryFor(s, f+".host", acc.Host, "imap.example.com", func(v string) { s.cfg.Accounts[i].Host = v })
+	port := t.portEntry(i)
+	security := t.securitySelect(i)
+	placeholders := func(preset string) {
+		if p, ok := s.u.preset(preset); ok {
+			host.SetPlaceHolder(p.Host + " (from the preset)")
+			port.SetPlaceHolder(strconv.Itoa(p.Port))
+		} else {
+			host.SetPlaceHolder("imap.example.com")
+			port.SetPlaceHolder("993")
+		}
+	}
+	placeholders(acc.Preset)
+	provSel := other
+	if p, ok := s.u.preset(acc.Preset); ok {
+		provSel = p.Name
+	}
+	provider := newSelect(opts, provSel, func(v string) {
+		old := s.cfg.Accounts[i]
+		s.cfg.Accounts[i].Preset = ""
+		for _, p := range s.u.presets {
+			if p.Name == v {
+				s.cfg.Accounts[i].Preset = p.Key
+			}
+		}
+		s.u.presetSignIn(&s.cfg.Accounts[i], old.Preset)
+		if signInLabel(old) != signInLabel(s.cfg.Accounts[i]) {
+			t.buildEditor() // other sign-in rows
+			return
+		}
+		hint.SetText(plainArrows(s.u.presetHint(s.cfg.Accounts[i].Preset)))
+		placeholders(s.cfg.Accounts[i].Preset)
+		s.changed()
+	})
+	return []fyne.CanvasObject{
+		labelled("Provider", provider), hint,
+		labelled("Server", container.NewBorder(nil, nil, nil, container.NewHBox(widget.NewLabel("port"), fixedWidth(70, port)), host)),
+		hostMsg, s.fe.slot(f + ".port"),
+		labelled("Security", security), s.fe.slot(f + ".security"),
+	}
+}
+
+// portEntry edits an IMAP account's port; empty means the default.
+func (t *accountsTab) portEntry(i int) *widget.Entry {
+	s := t.s
+	f := fmt.Sprintf("accounts[%d]", i+1)
+	acc := &s.cfg.Accounts[i]
 	port := widget.NewEntry()
 	if acc.Port != 0 {
 		port.SetText(strconv.Itoa(acc.Port))
@@ -327,6 +398,14 @@ func (t *accountsTab) imapEditor(i int) []fyne.CanvasObject {
 		}
 		s.changed()
 	}
+	return port
+}
+
+// securitySelect chooses TLS or STARTTLS (and shows plaintext, allowed
+// for this computer only, where the file asks for it).
+func (t *accountsTab) securitySelect(i int) *widget.Select {
+	s := t.s
+	acc := &s.cfg.Accounts[i]
 	secOpts := []string{"TLS", "STARTTLS"}
 	if acc.Security == "insecure" {
 		secOpts = append(secOpts, "Plaintext (this computer only)")
@@ -349,40 +428,15 @@ func (t *accountsTab) imapEditor(i int) []fyne.CanvasObject {
 		}
 		s.changed()
 	})
-	placeholders := func(preset string) {
-		if p, ok := imap.Presets[preset]; ok {
-			host.SetPlaceHolder(p.Host + " (from the preset)")
-			port.SetPlaceHolder(strconv.Itoa(p.Port))
-		} else {
-			host.SetPlaceHolder("imap.example.com")
-			port.SetPlaceHolder("993")
-		}
-	}
-	placeholders(acc.Preset)
-	provSel := other
-	if p, ok := imap.Presets[acc.Preset]; ok {
-		provSel = p.Name
-	}
-	provider := newSelect(opts, provSel, func(v string) {
-		old := s.cfg.Accounts[i]
-		s.cfg.Accounts[i].Preset = ""
-		for _, k := range presetKeys() {
-			if imap.Presets[k].Name == v {
-				s.cfg.Accounts[i].Preset = k
-			}
-		}
-		presetSignIn(&s.cfg.Accounts[i], old.Preset)
-		if signInLabel(old) != signInLabel(s.cfg.Accounts[i]) {
-			t.buildEditor() // other sign-in rows
-			return
-		}
-		hint.SetText(plainArrows(app.PresetHint(s.cfg.Accounts[i].Preset)))
-		placeholders(s.cfg.Accounts[i].Preset)
-		s.changed()
-	})
-	user, userMsg := entryFor(s, f+".username", acc.Username, "you@example.com", func(v string) { s.cfg.Accounts[i].Username = v })
-	folders, foldersMsg := entryFor(s, f+".folders", listText(acc.Folders), "INBOX", func(v string) { s.cfg.Accounts[i].Folders = parseList(v) })
+	return security
+}
 
+// initialSyncFields choose what an IMAP account fetches at its first
+// start: nothing old, the newest N messages or everything.
+func (t *accountsTab) initialSyncFields(i int) []fyne.CanvasObject {
+	s := t.s
+	f := fmt.Sprintf("accounts[%d]", i+1)
+	acc := &s.cfg.Accounts[i]
 	syncOpts := []string{"Only mail that arrives from now on", "The newest messages already there", "Everything already there"}
 	newest := widget.NewEntry()
 	if acc.InitialNewest > 0 {
@@ -424,24 +478,56 @@ func (t *accountsTab) imapEditor(i int) []fyne.CanvasObject {
 		}
 		s.changed()
 	})
-
-	objs = append(objs,
-		labelled("Provider", provider), hint,
-		labelled("Server", container.NewBorder(nil, nil, nil, container.NewHBox(widget.NewLabel("port"), fixedWidth(70, port)), host)),
-		hostMsg, s.fe.slot(f+".port"),
-		labelled("Security", security), s.fe.slot(f+".security"),
-		labelled("User name", user), userMsg,
-	)
-	objs = append(objs, t.signInFields(i)...)
-	objs = append(objs,
-		labelled("Folders", folders), foldersMsg,
-		labelled("At first start, fetch", initial),
-		labelled("How many", fixedWidth(80, newest)), s.fe.slot(f+".initial_newest", f+".initial_sync", f+".initial_since"),
-	)
 	if acc.InitialSync != "newest" {
 		newest.Disable()
 	}
-	return append(objs, t.actions(i)...)
+	return []fyne.CanvasObject{
+		labelled("At first start, fetch", initial),
+		labelled("How many", fixedWidth(80, newest)), s.fe.slot(f+".initial_newest", f+".initial_sync", f+".initial_since"),
+	}
+}
+
+// holdFields are the switch that holds mail on the server too, with what
+// it does in words, and its options.
+func (t *accountsTab) holdFields(i int) []fyne.CanvasObject {
+	s := t.s
+	f := fmt.Sprintf("accounts[%d]", i+1)
+	acc := &s.cfg.Accounts[i]
+	folder, folderMsg := entryFor(s, f+".hold_folder", acc.HoldFolder, "Sluice/Held", func(v string) { s.cfg.Accounts[i].HoldFolder = v })
+	atDelivery := newCheck("Hold at delivery where the server offers it (Sieve)", acc.HoldAtDelivery, func(on bool) {
+		s.cfg.Accounts[i].HoldAtDelivery = on
+		s.changed()
+	})
+	onQuit := newCheck("Move held mail back to INBOX when Sluice quits", acc.ReleaseOnQuit, func(on bool) {
+		s.cfg.Accounts[i].ReleaseOnQuit = on
+		s.changed()
+	})
+	options := []fyne.Disableable{folder, atDelivery, onQuit}
+	enable := func(on bool) {
+		for _, o := range options {
+			if on {
+				o.Enable()
+			} else {
+				o.Disable()
+			}
+		}
+	}
+	hold := newCheck("Hold mail on the server too", acc.HoldOnServer, func(on bool) {
+		s.cfg.Accounts[i].HoldOnServer = on
+		enable(on)
+		s.changed()
+	})
+	enable(acc.HoldOnServer)
+	return []fyne.CanvasObject{
+		widget.NewSeparator(),
+		hold, s.fe.slot(f + ".hold_on_server"),
+		note("While Sluice holds, new mail that is not urgent also leaves INBOX on the server: it waits in a folder of Sluice's own " +
+			"and comes back in one batch at each check-in, so your phone and webmail stay quiet too. Urgent mail stays in INBOX. " +
+			"Nothing is deleted or changed; turning this off moves everything back. With Sieve the server files the mail at " +
+			"delivery, so it never shows in INBOX; a Sieve script of your own is never replaced."),
+		labelled("Hold folder", folder), folderMsg, s.fe.slot(f + ".sieve_port"),
+		atDelivery, onQuit,
+	}
 }
 
 func (t *accountsTab) slackEditor(i int) []fyne.CanvasObject {
@@ -450,8 +536,8 @@ func (t *accountsTab) slackEditor(i int) []fyne.CanvasObject {
 	acc := &s.cfg.Accounts[i]
 	objs := t.commonFields(i, "Slack")
 	token := widget.NewPasswordEntry()
-	token.SetPlaceHolder(t.secretPlaceholder(i, secrets.Token, "xoxp-…"))
-	token.SetText(s.pending[acc.Name][secrets.Token])
+	token.SetPlaceHolder(t.secretPlaceholder(i, control.SecretToken, "xoxp-…"))
+	token.SetText(s.pending[acc.Name][control.SecretToken])
 	token.OnChanged = func(v string) {
 		v = strings.TrimSpace(v)
 		if v != "" && !strings.HasPrefix(v, "xoxp-") {
@@ -459,12 +545,12 @@ func (t *accountsTab) slackEditor(i int) []fyne.CanvasObject {
 		} else {
 			s.setParse(f+".token", "")
 		}
-		t.setPending(s.cfg.Accounts[i].Name, secrets.Token, v)
+		t.setPending(s.cfg.Accounts[i].Name, control.SecretToken, v)
 		s.changed()
 	}
 	appToken := widget.NewPasswordEntry()
-	appToken.SetPlaceHolder(t.secretPlaceholder(i, secrets.AppToken, "xapp-… (optional, for instant delivery)"))
-	appToken.SetText(s.pending[acc.Name][secrets.AppToken])
+	appToken.SetPlaceHolder(t.secretPlaceholder(i, control.SecretAppToken, "xapp-… (optional, for instant delivery)"))
+	appToken.SetText(s.pending[acc.Name][control.SecretAppToken])
 	appToken.OnChanged = func(v string) {
 		v = strings.TrimSpace(v)
 		if v != "" && !strings.HasPrefix(v, "xapp-") {
@@ -472,7 +558,7 @@ func (t *accountsTab) slackEditor(i int) []fyne.CanvasObject {
 		} else {
 			s.setParse(f+".app_token", "")
 		}
-		t.setPending(s.cfg.Accounts[i].Name, secrets.AppToken, v)
+		t.setPending(s.cfg.Accounts[i].Name, control.SecretAppToken, v)
 		s.changed()
 	}
 	channels, chMsg := entryFor(s, f+".channels", listText(acc.Channels), "#incidents, #team (direct messages and mentions always count)", func(v string) {
@@ -523,8 +609,8 @@ func (t *accountsTab) calendarEditor(i int) []fyne.CanvasObject {
 	objs = append(objs, labelled("Kind", kind), s.fe.slot(f+".kind"))
 	if acc.Kind == "ics" {
 		secret := widget.NewPasswordEntry()
-		secret.SetPlaceHolder(t.secretPlaceholder(i, secrets.URL, "https://… (the calendar's secret address)"))
-		secret.SetText(s.pending[acc.Name][secrets.URL])
+		secret.SetPlaceHolder(t.secretPlaceholder(i, control.SecretURL, "https://… (the calendar's secret address)"))
+		secret.SetText(s.pending[acc.Name][control.SecretURL])
 		secret.OnChanged = func(v string) {
 			v = strings.TrimSpace(v)
 			if v != "" && !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "webcal://") {
@@ -532,7 +618,7 @@ func (t *accountsTab) calendarEditor(i int) []fyne.CanvasObject {
 			} else {
 				s.setParse(f+".secret_url", "")
 			}
-			t.setPending(s.cfg.Accounts[i].Name, secrets.URL, v)
+			t.setPending(s.cfg.Accounts[i].Name, control.SecretURL, v)
 			s.changed()
 		}
 		addresses, addrMsg := entryFor(s, f+".addresses", listText(acc.Addresses), "me@example.com (to skip invitations you declined)", func(v string) {
@@ -547,10 +633,10 @@ func (t *accountsTab) calendarEditor(i int) []fyne.CanvasObject {
 		server, urlMsg := entryFor(s, f+".url", acc.URL, "https://cal.example.com/dav/", func(v string) { s.cfg.Accounts[i].URL = v })
 		user, userMsg := entryFor(s, f+".username", acc.Username, "me@example.com", func(v string) { s.cfg.Accounts[i].Username = v })
 		pw := widget.NewPasswordEntry()
-		pw.SetPlaceHolder(t.secretPlaceholder(i, secrets.Password, "App password"))
-		pw.SetText(s.pending[acc.Name][secrets.Password])
+		pw.SetPlaceHolder(t.secretPlaceholder(i, control.SecretPassword, "App password"))
+		pw.SetText(s.pending[acc.Name][control.SecretPassword])
 		pw.OnChanged = func(v string) {
-			t.setPending(s.cfg.Accounts[i].Name, secrets.Password, strings.TrimSpace(v))
+			t.setPending(s.cfg.Accounts[i].Name, control.SecretPassword, strings.TrimSpace(v))
 			s.changed()
 		}
 		cals, calMsg := entryFor(s, f+".calendars", listText(acc.Calendars), "Work, Team (empty: every calendar)", func(v string) {
@@ -580,17 +666,17 @@ func (t *accountsTab) matrixEditor(i int) []fyne.CanvasObject {
 	hs, hsMsg := entryFor(s, f+".homeserver", acc.Homeserver, "matrix.example.org", func(v string) { s.cfg.Accounts[i].Homeserver = v })
 	user, userMsg := entryFor(s, f+".user_id", acc.UserID, "@you:example.org", func(v string) { s.cfg.Accounts[i].UserID = v })
 	pass := widget.NewPasswordEntry()
-	pass.SetPlaceHolder(t.secretPlaceholder(i, secrets.Password, "Password (or give an access token below)"))
-	pass.SetText(s.pending[acc.Name][secrets.Password])
+	pass.SetPlaceHolder(t.secretPlaceholder(i, control.SecretPassword, "Password (or give an access token below)"))
+	pass.SetText(s.pending[acc.Name][control.SecretPassword])
 	pass.OnChanged = func(v string) {
-		t.setPending(s.cfg.Accounts[i].Name, secrets.Password, v)
+		t.setPending(s.cfg.Accounts[i].Name, control.SecretPassword, v)
 		s.changed()
 	}
 	token := widget.NewPasswordEntry()
-	token.SetPlaceHolder(t.secretPlaceholder(i, secrets.Token, "Access token (optional)"))
-	token.SetText(s.pending[acc.Name][secrets.Token])
+	token.SetPlaceHolder(t.secretPlaceholder(i, control.SecretToken, "Access token (optional)"))
+	token.SetText(s.pending[acc.Name][control.SecretToken])
 	token.OnChanged = func(v string) {
-		t.setPending(s.cfg.Accounts[i].Name, secrets.Token, strings.TrimSpace(v))
+		t.setPending(s.cfg.Accounts[i].Name, control.SecretToken, strings.TrimSpace(v))
 		s.changed()
 	}
 	rooms, roomsMsg := entryFor(s, f+".rooms", listText(acc.Rooms), "#team:example.org (direct messages and mentions always count)", func(v string) {
@@ -621,10 +707,10 @@ func (t *accountsTab) githubEditor(i int) []fyne.CanvasObject {
 	acc := &s.cfg.Accounts[i]
 	objs := t.commonFields(i, "GitHub notifications")
 	token := widget.NewPasswordEntry()
-	token.SetPlaceHolder(t.secretPlaceholder(i, secrets.Token, "ghp_… (a classic token with the notifications scope)"))
-	token.SetText(s.pending[acc.Name][secrets.Token])
+	token.SetPlaceHolder(t.secretPlaceholder(i, control.SecretToken, "ghp_… (a classic token with the notifications scope)"))
+	token.SetText(s.pending[acc.Name][control.SecretToken])
 	token.OnChanged = func(v string) {
-		t.setPending(s.cfg.Accounts[i].Name, secrets.Token, strings.TrimSpace(v))
+		t.setPending(s.cfg.Accounts[i].Name, control.SecretToken, strings.TrimSpace(v))
 		s.changed()
 	}
 	participating := newCheck("Only threads I take part in (reviews, mentions, assignments)", acc.Participating, func(on bool) {
@@ -646,12 +732,10 @@ func (t *accountsTab) githubEditor(i int) []fyne.CanvasObject {
 }
 
 // secretPlaceholder says whether a secret is stored already.
-func (t *accountsTab) secretPlaceholder(i int, k secrets.Kind, def string) string {
+func (t *accountsTab) secretPlaceholder(i int, k string, def string) string {
 	s := t.s
-	if i < len(s.origNames) && s.origNames[i] != "" {
-		if _, err := secrets.Get(s.origNames[i], k); err == nil {
-			return "Stored in the keyring (type to replace)"
-		}
+	if i < len(s.origNames) && s.origNames[i] != "" && s.stored.Has(s.origNames[i], k) {
+		return "Stored in the keyring (type to replace)"
 	}
 	return def
 }
@@ -681,12 +765,9 @@ func (t *accountsTab) actions(i int) []fyne.CanvasObject {
 				msg, err = s.u.c.AccountTest(ctx, acc.Name)
 				return err
 			}
-			for k, v := range pend {
-				if err := secrets.Set(acc.Name, k, v); err != nil {
-					return err
-				}
-			}
-			msg, err = app.TestAccount(ctx, acc, s.u.log)
+			// The running Sluice tests the edited settings with what was
+			// typed; nothing is stored before Save.
+			msg, err = s.u.c.TestAccountSettings(ctx, control.AccountTestRequest{Account: acc, Secrets: pend})
 			return err
 		}, func(err error) {
 			test.Enable()

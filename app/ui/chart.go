@@ -145,105 +145,127 @@ const (
 
 func (r *chartRenderer) rebuild() {
 	r.objects, r.place = nil, nil
-	c := r.c
-	fg := theme.Color(theme.ColorNameForeground)
-	dim := theme.Color(theme.ColorNamePlaceHolder)
-	small := theme.Size(theme.SizeNameCaptionText)
+	r.addTitle()
+	r.addLegend()
+	maxV := r.c.maxValue()
+	if maxV == 0 {
+		r.addEmpty()
+		return
+	}
+	axisMax := niceCeil(maxV)
+	if r.c.ceil != nil {
+		axisMax = r.c.ceil(maxV)
+	}
+	r.addGrid(axisMax)
+	if len(r.c.labels) == 0 {
+		return
+	}
+	r.addBars(axisMax)
+	r.addDayLabels()
+}
 
-	title := canvas.NewText(c.title, fg)
+// chartPlot is the plotting area of a chart of that size: right of the
+// axis labels, under the title, over the day labels.
+func chartPlot(size fyne.Size) (x0, y0, w, h float32) {
+	const top = float32(chartTitleH + 6)
+	return chartAxisW, top, max(size.Width-chartAxisW, 10), max(size.Height-top-chartLabelH-4, 10)
+}
+
+// addTitle draws the chart's title, top left.
+func (r *chartRenderer) addTitle() {
+	title := canvas.NewText(r.c.title, theme.Color(theme.ColorNameForeground))
 	title.TextStyle = fyne.TextStyle{Bold: true}
 	title.TextSize = theme.Size(theme.SizeNameText)
 	r.add(title, func(fyne.Size) {
 		title.Move(fyne.NewPos(0, 0))
 		title.Resize(title.MinSize())
 	})
+}
 
-	// legend, right-aligned on the title line
-	if len(c.series) > 1 {
-		type entry struct {
-			sw  *canvas.Rectangle
-			txt *canvas.Text
-		}
-		var entries []entry
-		for i, s := range c.series {
-			sw := canvas.NewRectangle(seriesColor(i))
-			sw.CornerRadius = 2
-			txt := canvas.NewText(s.name, dim)
-			txt.TextSize = small
-			entries = append(entries, entry{sw, txt})
-			r.objects = append(r.objects, sw, txt)
-		}
-		r.place = append(r.place, func(size fyne.Size) {
-			x := size.Width
-			for i := len(entries) - 1; i >= 0; i-- {
-				e := entries[i]
-				ts := e.txt.MinSize()
-				x -= ts.Width
-				e.txt.Move(fyne.NewPos(x, (chartTitleH-ts.Height)/2))
-				e.txt.Resize(ts)
-				x -= 14
-				e.sw.Move(fyne.NewPos(x, chartTitleH/2-5))
-				e.sw.Resize(fyne.NewSize(10, 10))
-				x -= 12
-			}
-		})
-	}
-
-	top := float32(chartTitleH + 6)
-	plot := func(size fyne.Size) (x0, y0, w, h float32) {
-		return chartAxisW, top, max(size.Width-chartAxisW, 10), max(size.Height-top-chartLabelH-4, 10)
-	}
-	maxV := c.maxValue()
-	if maxV == 0 {
-		msg := canvas.NewText(c.empty, dim)
-		msg.Alignment = fyne.TextAlignCenter
-		msg.TextSize = theme.Size(theme.SizeNameText)
-		r.add(msg, func(size fyne.Size) {
-			x0, y0, w, h := plot(size)
-			msg.Resize(fyne.NewSize(w, 20))
-			msg.Move(fyne.NewPos(x0, y0+h/2-10))
-		})
-		base := canvas.NewLine(theme.Color(theme.ColorNameSeparator))
-		r.add(base, func(size fyne.Size) {
-			x0, y0, w, h := plot(size)
-			base.Position1 = fyne.NewPos(x0, y0+h)
-			base.Position2 = fyne.NewPos(x0+w, y0+h)
-		})
+// addLegend names the series, right-aligned on the title line, when
+// there is more than one.
+func (r *chartRenderer) addLegend() {
+	if len(r.c.series) <= 1 {
 		return
 	}
-	axisMax := niceCeil(maxV)
-	if c.ceil != nil {
-		axisMax = c.ceil(maxV)
+	type entry struct {
+		sw  *canvas.Rectangle
+		txt *canvas.Text
 	}
-	format := c.format
+	var entries []entry
+	for i, s := range r.c.series {
+		sw := canvas.NewRectangle(seriesColor(i))
+		sw.CornerRadius = 2
+		txt := canvas.NewText(s.name, theme.Color(theme.ColorNamePlaceHolder))
+		txt.TextSize = theme.Size(theme.SizeNameCaptionText)
+		entries = append(entries, entry{sw, txt})
+		r.objects = append(r.objects, sw, txt)
+	}
+	r.place = append(r.place, func(size fyne.Size) {
+		x := size.Width
+		for i := len(entries) - 1; i >= 0; i-- {
+			e := entries[i]
+			ts := e.txt.MinSize()
+			x -= ts.Width
+			e.txt.Move(fyne.NewPos(x, (chartTitleH-ts.Height)/2))
+			e.txt.Resize(ts)
+			x -= 14
+			e.sw.Move(fyne.NewPos(x, chartTitleH/2-5))
+			e.sw.Resize(fyne.NewSize(10, 10))
+			x -= 12
+		}
+	})
+}
+
+// addEmpty says there is nothing to chart, over a bare base line.
+func (r *chartRenderer) addEmpty() {
+	msg := canvas.NewText(r.c.empty, theme.Color(theme.ColorNamePlaceHolder))
+	msg.Alignment = fyne.TextAlignCenter
+	msg.TextSize = theme.Size(theme.SizeNameText)
+	r.add(msg, func(size fyne.Size) {
+		x0, y0, w, h := chartPlot(size)
+		msg.Resize(fyne.NewSize(w, 20))
+		msg.Move(fyne.NewPos(x0, y0+h/2-10))
+	})
+	base := canvas.NewLine(theme.Color(theme.ColorNameSeparator))
+	r.add(base, func(size fyne.Size) {
+		x0, y0, w, h := chartPlot(size)
+		base.Position1 = fyne.NewPos(x0, y0+h)
+		base.Position2 = fyne.NewPos(x0+w, y0+h)
+	})
+}
+
+// addGrid draws grid lines and axis labels at 0, ½ and the top.
+func (r *chartRenderer) addGrid(axisMax float64) {
+	format := r.c.format
 	if format == nil {
 		format = func(v float64) string { return trimFloat(v) }
 	}
-	// grid lines and axis labels at 0, ½ and the top
 	for _, frac := range []float32{0, 0.5, 1} {
 		line := canvas.NewLine(theme.Color(theme.ColorNameSeparator))
 		line.StrokeWidth = 1
-		lbl := canvas.NewText(format(float64(frac)*axisMax), dim)
-		lbl.TextSize = small
+		lbl := canvas.NewText(format(float64(frac)*axisMax), theme.Color(theme.ColorNamePlaceHolder))
+		lbl.TextSize = theme.Size(theme.SizeNameCaptionText)
 		lbl.Alignment = fyne.TextAlignTrailing
 		r.add(line, func(size fyne.Size) {
-			x0, y0, w, h := plot(size)
+			x0, y0, w, h := chartPlot(size)
 			y := y0 + h - frac*h
 			line.Position1 = fyne.NewPos(x0, y)
 			line.Position2 = fyne.NewPos(x0+w, y)
 		})
 		r.add(lbl, func(size fyne.Size) {
-			_, y0, _, h := plot(size)
+			_, y0, _, h := chartPlot(size)
 			ts := lbl.MinSize()
 			lbl.Move(fyne.NewPos(chartAxisW-6-ts.Width, y0+h-frac*h-ts.Height/2))
 			lbl.Resize(ts)
 		})
 	}
+}
+
+// addBars draws a bar per series and day, stacked or side by side.
+func (r *chartRenderer) addBars(axisMax float64) {
+	c := r.c
 	n := len(c.labels)
-	if n == 0 || maxV == 0 {
-		return
-	}
-	// bars
 	for d := range n {
 		base := 0.0
 		for si, s := range c.series {
@@ -261,7 +283,7 @@ func (r *chartRenderer) rebuild() {
 			}
 			slot, k := d, si
 			r.add(bar, func(size fyne.Size) {
-				x0, y0, w, h := plot(size)
+				x0, y0, w, h := chartPlot(size)
 				cell := w / float32(n)
 				gap := min(cell*0.2, 6)
 				bw := cell - gap
@@ -277,17 +299,22 @@ func (r *chartRenderer) rebuild() {
 			})
 		}
 	}
-	// day labels, thinned so they never overlap
+}
+
+// addDayLabels names the days under the bars, thinned so that they never
+// overlap.
+func (r *chartRenderer) addDayLabels() {
+	n := len(r.c.labels)
 	step := 1
 	for n/step > 10 {
 		step++
 	}
 	for d := 0; d < n; d += step {
-		lbl := canvas.NewText(c.labels[d], dim)
-		lbl.TextSize = small
+		lbl := canvas.NewText(r.c.labels[d], theme.Color(theme.ColorNamePlaceHolder))
+		lbl.TextSize = theme.Size(theme.SizeNameCaptionText)
 		slot := d
 		r.add(lbl, func(size fyne.Size) {
-			x0, y0, w, h := plot(size)
+			x0, y0, w, h := chartPlot(size)
 			cell := w / float32(n)
 			ts := lbl.MinSize()
 			lbl.Move(fyne.NewPos(x0+float32(slot)*cell+cell/2-ts.Width/2, y0+h+3))

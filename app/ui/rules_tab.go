@@ -352,11 +352,11 @@ func (t *rulesTab) test() {
 		return
 	}
 	item := req.Item()
+	// The working copy's rules, compiled at the last edit (nil: they
+	// have problems).
+	set := s.compiled.Rules
 	var local rules.Result
-	var localErr error
-	if set, err := rules.Compile(s.cfg.Rules, s.cfg.Builtins()); err != nil {
-		localErr = err
-	} else {
+	if set != nil {
 		local = set.Evaluate(&item)
 	}
 	unsaved := !sameRules(s.cfg, s.saved)
@@ -374,7 +374,7 @@ func (t *rulesTab) test() {
 		case err != nil:
 			t.result.SetText("Could not test: " + err.Error())
 			t.detail.SetText("")
-		case unsaved && localErr != nil:
+		case unsaved && set == nil:
 			t.result.SetText("Fix the rules marked in red to test them.")
 			t.detail.SetText("")
 		case unsaved && (local.Action != v.Rule.Action || local.Rule != v.Rule.Rule):

@@ -165,7 +165,8 @@ func (t *scheduleTab) build() fyne.CanvasObject {
 	left := container.NewVBox(weekBox, widget.NewSeparator(), calendarBox)
 	right := container.NewVBox(rhythmBox, widget.NewSeparator(), vacBox, widget.NewSeparator(), urgentBox,
 		widget.NewSeparator(), t.repliesSection())
-	t.refreshPreview()
+	// The preview is drawn by settings.changed, once the working copy is
+	// compiled.
 	return container.NewVScroll(container.NewPadded(container.NewVBox(
 		previewBox,
 		widget.NewSeparator(),
@@ -360,12 +361,12 @@ func (t *scheduleTab) editDay(w time.Weekday, fn func(d *schedule.Day)) {
 
 // clockEntry is an entry for a time of day; a value that is not a time is
 // reported next to the field and keeps Save off.
-func (t *scheduleTab) clockEntry(path string, c schedule.Clock, set func(schedule.Clock)) *widget.Entry {
+func (t *scheduleTab) clockEntry(path string, c schedule.TimeOfDay, set func(schedule.TimeOfDay)) *widget.Entry {
 	e := widget.NewEntry()
 	e.SetText(c.String())
 	e.SetPlaceHolder("HH:MM")
 	e.OnChanged = func(v string) {
-		c, err := schedule.ParseClock(v)
+		c, err := schedule.ParseTimeOfDay(v)
 		if err != nil {
 			t.s.setParse(path, err.Error())
 		} else {
@@ -382,28 +383,37 @@ func (t *scheduleTab) buildDay() {
 	if t.dayEditor == nil {
 		return
 	}
-	s := t.s
 	w := t.day
 	base := "schedule.days." + dayName(w)
-	s.dropParse("schedule.days.") // one day's editor exists at a time
+	t.s.dropParse("schedule.days.") // one day's editor exists at a time
 	d := t.week()[w]
+	rows := t.workRows(w, d, base)
+	rows = append(rows, t.checkinRows(w, d, base)...)
+	rows = append(rows, t.focusRows(w, d, base)...)
+	rows = append(rows, t.copyRow(w)...)
+	t.dayEditor.Objects = rows
+	t.dayEditor.Refresh()
+}
 
+// workRows edit the day's working hours.
+func (t *scheduleTab) workRows(w time.Weekday, d schedule.Day, base string) []fyne.CanvasObject {
+	s := t.s
 	workPath := base + ".work"
 	var start, end *widget.Entry
 	workOn := widget.NewCheck("Working day", nil)
 	workOn.SetChecked(d.Work != nil)
-	startClock, endClock := schedule.Clock{Hour: 9}, schedule.Clock{Hour: 17, Minute: 30}
+	startClock, endClock := schedule.TimeOfDay{Hour: 9}, schedule.TimeOfDay{Hour: 17, Minute: 30}
 	if d.Work != nil {
 		startClock, endClock = d.Work.Start, d.Work.End
 	}
-	start = t.clockEntry(workPath+".start", startClock, func(c schedule.Clock) {
+	start = t.clockEntry(workPath+".start", startClock, func(c schedule.TimeOfDay) {
 		t.editDay(w, func(d *schedule.Day) {
 			if d.Work != nil {
 				d.Work.Start = c
 			}
 		})
 	})
-	end = t.clockEntry(workPath+".end", endClock, func(c schedule.Clock) {
+	end = t.clockEntry(workPath+".end", endClock, func(c schedule.TimeOfDay) {
 		t.editDay(w, func(d *schedule.Day) {
 			if d.Work != nil {
 				d.Work.End = c
@@ -417,8 +427,8 @@ func (t *scheduleTab) buildDay() {
 	workOn.OnChanged = func(on bool) {
 		t.editDay(w, func(d *schedule.Day) {
 			if on {
-				sc, _ := schedule.ParseClock(start.Text)
-				ec, _ := schedule.ParseClock(end.Text)
+				sc, _ := schedule.ParseTimeOfDay(start.Text)
+				ec, _ := schedule.ParseTimeOfDay(end.Text)
 				d.Work = &schedule.Span{Start: sc, End: ec}
 			} else {
 				d.Work = nil
@@ -429,10 +439,13 @@ func (t *scheduleTab) buildDay() {
 		s.changed()
 	}
 	workRow := container.NewHBox(workOn, widget.NewLabel("from"), fixedWidth(76, start), widget.NewLabel("to"), fixedWidth(76, end))
+	return []fyne.CanvasObject{workRow, s.fe.slot(workPath, workPath+".start", workPath+".end")}
+}
 
-	rows := []fyne.CanvasObject{workRow, s.fe.slot(workPath, workPath+".start", workPath+".end")}
-
-	rows = append(rows, heading("Check-ins"))
+// checkinRows edit the day's check-ins: a time and a window each.
+func (t *scheduleTab) checkinRows(w time.Weekday, d schedule.Day, base string) []fyne.CanvasObject {
+	s := t.s
+	rows := []fyne.CanvasObject{heading("Check-ins")}
 	if len(d.Checkins) == 0 {
 		msg := "No check-ins on this day."
 		if d.Work == nil {
@@ -442,7 +455,7 @@ func (t *scheduleTab) buildDay() {
 	}
 	for i, c := range d.Checkins {
 		path := fmt.Sprintf("%s.checkins[%d]", base, i+1)
-		at := t.clockEntry(path+".at", c.At, func(v schedule.Clock) {
+		at := t.clockEntry(path+".at", c.At, func(v schedule.TimeOfDay) {
 			t.editDay(w, func(d *schedule.Day) { d.Checkins[i].At = v })
 		})
 		win := widget.NewEntry()
@@ -475,13 +488,13 @@ func (t *scheduleTab) buildDay() {
 	}
 	addCheckin := widget.NewButtonWithIcon("Add check-in", theme.ContentAddIcon(), func() {
 		t.editDay(w, func(d *schedule.Day) {
-			at := schedule.Clock{Hour: 12}
+			at := schedule.TimeOfDay{Hour: 12}
 			if d.Work != nil {
 				at = d.Work.Start
 			}
 			if n := len(d.Checkins); n > 0 {
 				last := d.Checkins[n-1].At
-				at = schedule.Clock{Hour: min(last.Hour+2, 23), Minute: last.Minute}
+				at = schedule.TimeOfDay{Hour: min(last.Hour+2, 23), Minute: last.Minute}
 			}
 			d.Checkins = append(d.Checkins, schedule.Checkin{At: at, Window: schedule.Duration{Duration: schedule.DefaultWindow}})
 		})
@@ -492,17 +505,22 @@ func (t *scheduleTab) buildDay() {
 		addCheckin.Disable()
 	}
 	rows = append(rows, container.NewHBox(addCheckin))
+	return rows
+}
 
-	rows = append(rows, heading("Focus blocks"))
+// focusRows edit the day's focus blocks.
+func (t *scheduleTab) focusRows(w time.Weekday, d schedule.Day, base string) []fyne.CanvasObject {
+	s := t.s
+	rows := []fyne.CanvasObject{heading("Focus blocks")}
 	if len(d.Focus) == 0 {
 		rows = append(rows, note("No focus blocks on this day."))
 	}
 	for i, f := range d.Focus {
 		path := fmt.Sprintf("%s.focus[%d]", base, i+1)
-		from := t.clockEntry(path+".start", f.Start, func(v schedule.Clock) {
+		from := t.clockEntry(path+".start", f.Start, func(v schedule.TimeOfDay) {
 			t.editDay(w, func(d *schedule.Day) { d.Focus[i].Start = v })
 		})
-		to := t.clockEntry(path+".end", f.End, func(v schedule.Clock) {
+		to := t.clockEntry(path+".end", f.End, func(v schedule.TimeOfDay) {
 			t.editDay(w, func(d *schedule.Day) { d.Focus[i].End = v })
 		})
 		del := widget.NewButtonWithIcon("", theme.DeleteIcon(), func() {
@@ -517,10 +535,10 @@ func (t *scheduleTab) buildDay() {
 	}
 	addFocus := widget.NewButtonWithIcon("Add focus block", theme.ContentAddIcon(), func() {
 		t.editDay(w, func(d *schedule.Day) {
-			span := schedule.Span{Start: schedule.Clock{Hour: 9}, End: schedule.Clock{Hour: 11}}
+			span := schedule.Span{Start: schedule.TimeOfDay{Hour: 9}, End: schedule.TimeOfDay{Hour: 11}}
 			if n := len(d.Focus); n > 0 {
 				last := d.Focus[n-1].End
-				span = schedule.Span{Start: schedule.Clock{Hour: min(last.Hour+1, 22), Minute: last.Minute}, End: schedule.Clock{Hour: min(last.Hour+3, 23), Minute: last.Minute}}
+				span = schedule.Span{Start: schedule.TimeOfDay{Hour: min(last.Hour+1, 22), Minute: last.Minute}, End: schedule.TimeOfDay{Hour: min(last.Hour+3, 23), Minute: last.Minute}}
 			}
 			d.Focus = append(d.Focus, span)
 		})
@@ -528,7 +546,12 @@ func (t *scheduleTab) buildDay() {
 		s.changed()
 	})
 	rows = append(rows, container.NewHBox(addFocus))
+	return rows
+}
 
+// copyRow copies the day to the other working days.
+func (t *scheduleTab) copyRow(w time.Weekday) []fyne.CanvasObject {
+	s := t.s
 	copyBtn := widget.NewButtonWithIcon(fmt.Sprintf("Copy %s to Monday–Friday", w), theme.ContentCopyIcon(), func() {
 		src := t.week()[w]
 		for _, o := range []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday} {
@@ -539,10 +562,7 @@ func (t *scheduleTab) buildDay() {
 		s.info.SetText(fmt.Sprintf("Copied %s to Monday–Friday.", w))
 		s.changed()
 	})
-	rows = append(rows, widget.NewSeparator(), container.NewHBox(copyBtn))
-
-	t.dayEditor.Objects = rows
-	t.dayEditor.Refresh()
+	return []fyne.CanvasObject{widget.NewSeparator(), container.NewHBox(copyBtn)}
 }
 
 // buildVacations lays out the vacation rows.
@@ -601,14 +621,11 @@ func (t *scheduleTab) refreshPreview() {
 			return
 		}
 	}
-	p, err := t.s.cfg.Plan()
-	if err == nil {
-		err = p.Validate()
-	}
-	if err != nil {
+	if t.s.compiled.Plan == nil {
 		t.preview.setEmpty("Fix the schedule's problems (marked in red) to see the preview.")
 		return
 	}
+	p := *t.s.compiled.Plan
 	p.Busy = t.s.calendar.Busy
 	days := p.Preview(t.s.u.now(), 7)
 	t.preview.setLines(previewLines(days, t.s.calendar.Publish.Blocks))

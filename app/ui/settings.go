@@ -16,7 +16,6 @@ import (
 	"github.com/sluice-app/sluice/app/config"
 	"github.com/sluice-app/sluice/app/control"
 	"github.com/sluice-app/sluice/app/gate"
-	"github.com/sluice-app/sluice/app/secrets"
 )
 
 // Tab names of the settings window.
@@ -29,7 +28,7 @@ const (
 )
 
 // settings edits a working copy of the config. Every edit is validated at
-// once (config.Validate, the same check the running Sluice makes); problems
+// once (config.Compile, the same check the running Sluice makes); problems
 // are shown next to their fields and Save stays off until there are none.
 // Save writes the config through the control API, which saves it
 // atomically and applies it without a restart.
@@ -37,9 +36,14 @@ type settings struct {
 	u *UI
 	w *window
 
-	saved  config.Config // what the running Sluice has
-	cfg    config.Config // the working copy
-	status control.Status
+	saved config.Config // what the running Sluice has
+	cfg   config.Config // the working copy
+	// compiled is the working copy compiled (config.Compile, as the
+	// running Sluice does) at the last edit, and compileErr its problems:
+	// the preview and the rule tester use them.
+	compiled   config.Compiled
+	compileErr error
+	status     control.Status
 	// calendar is the running Sluice's meetings and published focus
 	// blocks, which the preview draws with the working copy's schedule.
 	calendar control.Schedule
@@ -47,9 +51,12 @@ type settings struct {
 
 	fe    *fieldErrors
 	parse map[string]string // config path → input that is not a value yet
-	// secrets typed in the Accounts tab, stored in the keyring on Save:
-	// account name → kind → value.
-	pending map[string]map[secrets.Kind]string
+	// secrets typed in the Accounts tab, stored in the keyring by the
+	// running Sluice on Save: account name → kind (control.SecretPassword
+	// …) → value.
+	pending map[string]map[string]string
+	// stored says which secrets the keyring holds for the saved accounts.
+	stored control.StoredSecrets
 	// the saved name of each account in the working copy ("" for new ones),
 	// so that a rename moves its secrets and a removal deletes them.
 	origNames []string
@@ -75,7 +82,7 @@ func newSettings(u *UI) *settings {
 	if tab == "" {
 		tab = TabSchedule
 	}
-	return &settings{u: u, fe: newFieldErrors(), parse: map[string]string{}, pending: map[string]map[secrets.Kind]string{}, tabName: tab}
+	return &settings{u: u, fe: newFieldErrors(), parse: map[string]string{}, pending: map[string]map[string]string{}, tabName: tab}
 }
 
 func (s *settings) title() string   { return "Settings — " + AppName }
@@ -106,11 +113,19 @@ func (s *settings) load() {
 	var cfg config.Config
 	var st control.Status
 	var sc control.Schedule
+	var presets []control.Preset
+	var stored control.StoredSecrets
 	s.w.call(func(ctx context.Context) (err error) {
 		if st, err = s.u.c.Status(ctx); err != nil {
 			return err
 		}
 		if cfg, err = s.u.c.Config(ctx); err != nil {
+			return err
+		}
+		if presets, err = s.u.c.Presets(ctx); err != nil {
+			return err
+		}
+		if stored, err = s.u.c.StoredSecrets(ctx); err != nil {
 			return err
 		}
 		if sc, err = s.u.c.Schedule(ctx, 7); err != nil {
@@ -123,12 +138,13 @@ func (s *settings) load() {
 			return
 		}
 		s.status, s.saved, s.cfg, s.loaded = st, cloneConfig(cfg), cloneConfig(cfg), true
+		s.u.presets, s.stored = presets, stored
 		s.calendar = sc
 		s.origNames = make([]string, len(cfg.Accounts))
 		for i, a := range cfg.Accounts {
 			s.origNames[i] = a.Name
 		}
-		s.pending = map[string]map[secrets.Kind]string{}
+		s.pending = map[string]map[string]string{}
 		s.rebuild()
 		s.info.SetText("Settings of the Sluice running from " + shortPath(st.Config))
 		s.u.trace("settings loaded")
@@ -225,9 +241,13 @@ func (s *settings) dropParse(prefix string) {
 	s.fe.drop(prefix)
 }
 
+// compile checks the working copy and makes its plan and rules, once per
+// edit.
+func (s *settings) compile() { s.compiled, s.compileErr = config.Compile(s.cfg) }
+
 // problems is every validation message of the working copy.
 func (s *settings) problems() []fieldMsg {
-	msgs := configMsgs(s.cfg.Validate())
+	msgs := configMsgs(s.compileErr)
 	keys := make([]string, 0, len(s.parse))
 	for p := range s.parse {
 		keys = append(keys, p)
@@ -245,6 +265,7 @@ func (s *settings) changed() {
 	if !s.loaded {
 		return
 	}
+	s.compile()
 	msgs := s.problems()
 	rest := s.fe.show(msgs)
 	s.invalid = len(msgs) > 0
@@ -343,13 +364,14 @@ func (s *settings) doRevert() {
 	for i, a := range s.cfg.Accounts {
 		s.origNames[i] = a.Name
 	}
-	s.pending = map[string]map[secrets.Kind]string{}
+	s.pending = map[string]map[string]string{}
 	s.rebuild()
 	s.info.SetText("Reverted to the settings in use.")
 }
 
-// doSave stores typed secrets in the keyring, then writes the config
-// through the running Sluice, which validates, saves and applies it.
+// doSave has the running Sluice store the typed secrets in the keyring,
+// then writes the config through it, which validates, saves and applies
+// it.
 func (s *settings) doSave() {
 	if s.invalid {
 		return
@@ -360,22 +382,19 @@ func (s *settings) doSave() {
 	startAtLogin := cfg.General.StartAtLogin != s.saved.General.StartAtLogin
 	s.save.Disable()
 	s.info.SetText("Saving…")
-	s.w.call(func(ctx context.Context) error {
-		for _, mv := range moves {
-			moveSecrets(mv[0], mv[1])
-		}
-		for acc, kinds := range pending {
-			for k, v := range kinds {
-				if err := secrets.Set(acc, k, v); err != nil {
-					return err
-				}
-			}
+	var stored control.StoredSecrets
+	s.w.call(func(ctx context.Context) (err error) {
+		if err := s.saveSecrets(ctx, moves, pending); err != nil {
+			return err
 		}
 		if err := s.u.c.SetConfig(ctx, cfg); err != nil {
 			return err
 		}
 		for _, name := range removed {
-			_ = secrets.DeleteAll(name)
+			_ = s.u.c.DeleteSecrets(ctx, name)
+		}
+		if stored, err = s.u.c.StoredSecrets(ctx); err != nil {
+			s.u.log.Warn("cannot tell which secrets are stored", "err", err)
 		}
 		if startAtLogin {
 			return s.u.setStartAtLogin(cfg.General.StartAtLogin)
@@ -396,7 +415,10 @@ func (s *settings) doSave() {
 			return
 		}
 		s.saved = cloneConfig(cfg)
-		s.pending = map[string]map[secrets.Kind]string{}
+		if stored != nil {
+			s.stored = stored
+		}
+		s.pending = map[string]map[string]string{}
 		s.origNames = make([]string, len(cfg.Accounts))
 		for i, a := range cfg.Accounts {
 			s.origNames[i] = a.Name
@@ -426,18 +448,22 @@ func (s *settings) secretMoves(cfg config.Config) (moves [][2]string, removed []
 	return moves, removed
 }
 
-// moveSecrets copies an account's secrets to its new name and deletes the
-// old ones; a kind that is not stored is skipped.
-func moveSecrets(from, to string) {
-	for _, k := range []secrets.Kind{secrets.Password, secrets.Token, secrets.AppToken, secrets.RefreshToken} {
-		v, err := secrets.Get(from, k)
-		if err != nil {
-			continue
-		}
-		if secrets.Set(to, k, v) == nil {
-			_ = secrets.Delete(from, k)
+// saveSecrets has the running Sluice move renamed accounts' secrets and
+// store the ones typed since the last save.
+func (s *settings) saveSecrets(ctx context.Context, moves [][2]string, pending map[string]map[string]string) error {
+	for _, mv := range moves {
+		if err := s.u.c.MoveSecrets(ctx, control.SecretMove{From: mv[0], To: mv[1]}); err != nil {
+			return err
 		}
 	}
+	for acc, kinds := range pending {
+		for k, v := range kinds {
+			if err := s.u.c.SetSecret(ctx, control.SecretRequest{Account: acc, Kind: k, Secret: v}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // cloneConfig deep-copies a config (through JSON, which every part of it

@@ -130,7 +130,7 @@ func TestScheduleEditUpdatesPreview(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := onDisk.Schedule.Days["monday"].Checkins[0].At; got != (schedule.Clock{Hour: 12, Minute: 15}) {
+	if got := onDisk.Schedule.Days["monday"].Checkins[0].At; got != (schedule.TimeOfDay{Hour: 12, Minute: 15}) {
 		t.Errorf("config file has Monday's check-in at %s", got)
 	}
 	if !s.save.Disabled() || !strings.Contains(s.info.Text, "Saved") {
@@ -190,8 +190,8 @@ func TestServerErrorsFindTheirFields(t *testing.T) {
 	bad := testConfig()
 	bad.Schedule.Template = "custom"
 	bad.Schedule.Days = map[string]schedule.Day{"monday": {
-		Work:     &schedule.Span{Start: schedule.Clock{Hour: 9}, End: schedule.Clock{Hour: 17}},
-		Checkins: []schedule.Checkin{{At: schedule.Clock{Hour: 11}}, {At: schedule.Clock{Hour: 20}}},
+		Work:     &schedule.Span{Start: schedule.TimeOfDay{Hour: 9}, End: schedule.TimeOfDay{Hour: 17}},
+		Checkins: []schedule.Checkin{{At: schedule.TimeOfDay{Hour: 11}}, {At: schedule.TimeOfDay{Hour: 20}}},
 	}}
 	bad.Urgent.BudgetPerHour = 99
 	err := f.client.SetConfig(f.ctx(), bad)

@@ -14,8 +14,6 @@ import (
 	"github.com/sluice-app/sluice/app/config"
 	"github.com/sluice-app/sluice/app/control"
 	"github.com/sluice-app/sluice/app/model"
-	"github.com/sluice-app/sluice/app/secrets"
-	"github.com/sluice-app/sluice/connectors/imap"
 )
 
 // How a mail account signs in: a password, or the provider's sign-in in
@@ -64,12 +62,12 @@ func setSignIn(acc *config.Account, provider string) {
 
 // presetSignIn follows a change of provider preset: presets whose servers
 // want OAuth2 choose it, and leaving such a preset goes back to a password.
-func presetSignIn(acc *config.Account, oldPreset string) {
-	if p, ok := imap.Presets[acc.Preset]; ok && p.OAuth != "" {
+func (u *UI) presetSignIn(acc *config.Account, oldPreset string) {
+	if p, ok := u.preset(acc.Preset); ok && p.OAuth != "" {
 		setSignIn(acc, p.OAuth)
 		return
 	}
-	if p, ok := imap.Presets[oldPreset]; ok && p.OAuth != "" && acc.OAuthProvider == p.OAuth {
+	if p, ok := u.preset(oldPreset); ok && p.OAuth != "" && acc.OAuthProvider == p.OAuth {
 		setSignIn(acc, "")
 	}
 }
@@ -128,10 +126,10 @@ func (t *accountsTab) passwordFields(i int) []fyne.CanvasObject {
 	s := t.s
 	acc := &s.cfg.Accounts[i]
 	pass := widget.NewPasswordEntry()
-	pass.SetPlaceHolder(t.secretPlaceholder(i, secrets.Password, "Password or app password"))
-	pass.SetText(s.pending[acc.Name][secrets.Password])
+	pass.SetPlaceHolder(t.secretPlaceholder(i, control.SecretPassword, "Password or app password"))
+	pass.SetText(s.pending[acc.Name][control.SecretPassword])
 	pass.OnChanged = func(v string) {
-		t.setPending(s.cfg.Accounts[i].Name, secrets.Password, v)
+		t.setPending(s.cfg.Accounts[i].Name, control.SecretPassword, v)
 		s.changed()
 	}
 	return []fyne.CanvasObject{

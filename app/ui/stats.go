@@ -16,7 +16,6 @@ import (
 	"github.com/sluice-app/sluice/app/control"
 	"github.com/sluice-app/sluice/app/gate"
 	"github.com/sluice-app/sluice/app/model"
-	"github.com/sluice-app/sluice/app/store"
 )
 
 // statsWindow charts the last 7 or 30 days and lists what broke through,
@@ -117,7 +116,7 @@ func (s *statsWindow) closed() {
 func (s *statsWindow) load() {
 	days := s.days
 	var st control.Status
-	var ds []store.DayStats
+	var ds []gate.DayStats
 	var broke []model.Item
 	s.w.call(func(ctx context.Context) (err error) {
 		if st, err = s.u.c.Status(ctx); err != nil {
@@ -161,11 +160,11 @@ func dayRange(now time.Time, loc *time.Location, n int) []string {
 	return out
 }
 
-func (s *statsWindow) show(days int, ds []store.DayStats, broke []model.Item) {
+func (s *statsWindow) show(days int, ds []gate.DayStats, broke []model.Item) {
 	loc := statusZone(s.status)
 	now := s.u.now()
 	names := dayRange(now, loc, days)
-	byDay := map[string]store.DayStats{}
+	byDay := map[string]gate.DayStats{}
 	for _, d := range ds {
 		byDay[d.Day] = d
 	}
@@ -201,7 +200,7 @@ func (s *statsWindow) show(days int, ds []store.DayStats, broke []model.Item) {
 	s.tiles[2].SetText(strconv.Itoa(totalBroke))
 	s.tiles[3].SetText("–")
 	if len(allWaits) > 0 {
-		s.tiles[3].SetText(durationText(store.DayStats{Waits: allWaits}.MedianWait()))
+		s.tiles[3].SetText(durationText(gate.DayStats{Waits: allWaits}.MedianWait()))
 	}
 	s.focus.set(labels, series{"Focus", focus})
 	s.held.set(labels, series{"Held", held}, series{"Broke through", urgent})

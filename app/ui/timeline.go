@@ -169,32 +169,50 @@ func (r *timelineRenderer) add(o fyne.CanvasObject, place func(fyne.Size)) {
 
 func (r *timelineRenderer) rebuild() {
 	r.objects, r.place = nil, nil
-	fg := theme.Color(theme.ColorNameForeground)
-	dim := theme.Color(theme.ColorNamePlaceHolder)
-	textSize := theme.Size(theme.SizeNameCaptionText)
-	// a margin on the right keeps "24:00" clear of a scroll bar
-	barX := func(s fyne.Size) (x0, w float32) { return tlLabelW, max(s.Width-tlLabelW-16, 10) }
-
 	if r.t.empty != "" {
-		msg := canvas.NewText(r.t.empty, dim)
-		msg.TextSize = theme.Size(theme.SizeNameText)
-		msg.Alignment = fyne.TextAlignCenter
-		r.add(msg, func(s fyne.Size) {
-			msg.Resize(fyne.NewSize(s.Width, tlRowH))
-			msg.Move(fyne.NewPos(0, s.Height/2-tlRowH/2))
-		})
+		r.addEmpty()
 		return
 	}
-	// hour axis
+	r.addHourAxis()
+	for i, dl := range r.t.lines {
+		y := float32(tlAxisH + i*(tlRowH+tlGap))
+		dayLen := float32(max(dl.DayLen, 1))
+		r.addDay(i, dl, y, dayLen)
+		r.addMeetings(dl, y, dayLen)
+		r.addPublished(dl, y, dayLen)
+		r.addCheckins(dl, y, dayLen)
+	}
+}
+
+// tlBarX is where the day bars lie across a timeline of that size: right
+// of the day labels, with a margin on the right that keeps "24:00" clear
+// of a scroll bar.
+func tlBarX(s fyne.Size) (x0, w float32) { return tlLabelW, max(s.Width-tlLabelW-16, 10) }
+
+// addEmpty says why there is no timeline.
+func (r *timelineRenderer) addEmpty() {
+	msg := canvas.NewText(r.t.empty, theme.Color(theme.ColorNamePlaceHolder))
+	msg.TextSize = theme.Size(theme.SizeNameText)
+	msg.Alignment = fyne.TextAlignCenter
+	r.add(msg, func(s fyne.Size) {
+		msg.Resize(fyne.NewSize(s.Width, tlRowH))
+		msg.Move(fyne.NewPos(0, s.Height/2-tlRowH/2))
+	})
+}
+
+// addHourAxis labels the hours along the top, with a grid line down from
+// each.
+func (r *timelineRenderer) addHourAxis() {
+	dim := theme.Color(theme.ColorNamePlaceHolder)
 	for _, h := range []int{0, 6, 9, 12, 15, 18, 24} {
 		lbl := canvas.NewText(fmt.Sprintf("%02d:00", h%24), dim)
 		if h == 24 {
 			lbl.Text = "24:00"
 		}
-		lbl.TextSize = textSize
+		lbl.TextSize = theme.Size(theme.SizeNameCaptionText)
 		frac := float32(h) / 24
 		r.add(lbl, func(s fyne.Size) {
-			x0, w := barX(s)
+			x0, w := tlBarX(s)
 			ts := lbl.MinSize()
 			x := x0 + frac*w - ts.Width/2
 			x = min(max(x, x0), x0+w-ts.Width)
@@ -204,92 +222,104 @@ func (r *timelineRenderer) rebuild() {
 		grid := canvas.NewLine(dim)
 		grid.StrokeWidth = 1
 		r.add(grid, func(s fyne.Size) {
-			x0, w := barX(s)
+			x0, w := tlBarX(s)
 			x := x0 + frac*w
 			grid.Position1 = fyne.NewPos(x, tlAxisH-2)
 			grid.Position2 = fyne.NewPos(x, s.Height)
 		})
 	}
-	for i, dl := range r.t.lines {
-		y := float32(tlAxisH + i*(tlRowH+tlGap))
-		lbl := canvas.NewText(dl.Label, fg)
-		lbl.TextSize = theme.Size(theme.SizeNameText)
-		if i == 0 {
-			lbl.TextStyle = fyne.TextStyle{Bold: true}
-		}
-		r.add(lbl, func(fyne.Size) {
-			lbl.Move(fyne.NewPos(0, y+(tlRowH-lbl.MinSize().Height)/2))
-			lbl.Resize(lbl.MinSize())
+}
+
+// addDay draws a day's label (today's in bold) and its bar, a segment
+// per mode.
+func (r *timelineRenderer) addDay(i int, dl dayLine, y, dayLen float32) {
+	lbl := canvas.NewText(dl.Label, theme.Color(theme.ColorNameForeground))
+	lbl.TextSize = theme.Size(theme.SizeNameText)
+	if i == 0 {
+		lbl.TextStyle = fyne.TextStyle{Bold: true}
+	}
+	r.add(lbl, func(fyne.Size) {
+		lbl.Move(fyne.NewPos(0, y+(tlRowH-lbl.MinSize().Height)/2))
+		lbl.Resize(lbl.MinSize())
+	})
+	for _, sg := range dl.Segs {
+		rect := canvas.NewRectangle(modeColor(sg.Mode))
+		from, to := float32(sg.From)/dayLen, float32(sg.To)/dayLen
+		r.add(rect, func(s fyne.Size) {
+			x0, w := tlBarX(s)
+			rect.Move(fyne.NewPos(x0+from*w, y))
+			rect.Resize(fyne.NewSize(max((to-from)*w, 1), tlRowH))
 		})
-		dayLen := float32(max(dl.DayLen, 1))
-		for _, sg := range dl.Segs {
-			rect := canvas.NewRectangle(modeColor(sg.Mode))
-			from, to := float32(sg.From)/dayLen, float32(sg.To)/dayLen
-			r.add(rect, func(s fyne.Size) {
-				x0, w := barX(s)
-				rect.Move(fyne.NewPos(x0+from*w, y))
-				rect.Resize(fyne.NewSize(max((to-from)*w, 1), tlRowH))
+	}
+}
+
+// addMeetings draws meetings as a band over the lower half of the bar,
+// whatever the mode (they may not hold, but they still move check-ins).
+func (r *timelineRenderer) addMeetings(dl dayLine, y, dayLen float32) {
+	for _, m := range dl.Meetings {
+		band := canvas.NewRectangle(meetingColor())
+		from, to := float32(m.From)/dayLen, float32(m.To)/dayLen
+		r.add(band, func(s fyne.Size) {
+			x0, w := tlBarX(s)
+			band.Move(fyne.NewPos(x0+from*w, y+tlRowH/2))
+			band.Resize(fyne.NewSize(max((to-from)*w, 2), tlRowH/2))
+		})
+	}
+}
+
+// addPublished draws the focus blocks on the user's calendar as a line
+// just above the bar.
+func (r *timelineRenderer) addPublished(dl dayLine, y, dayLen float32) {
+	for _, b := range dl.Published {
+		line := canvas.NewRectangle(publishedColor())
+		from, to := float32(b.From)/dayLen, float32(b.To)/dayLen
+		r.add(line, func(s fyne.Size) {
+			x0, w := tlBarX(s)
+			line.Move(fyne.NewPos(x0+from*w, y-4))
+			line.Resize(fyne.NewSize(max((to-from)*w, 2), 3))
+		})
+	}
+}
+
+// addCheckins draws a tick per check-in; a moved one also gets a faint
+// tick where it was planned and a line to where the meeting moved it, a
+// skipped one a hollow tick.
+func (r *timelineRenderer) addCheckins(dl dayLine, y, dayLen float32) {
+	for _, c := range dl.Checkins {
+		frac := float32(c.At) / dayLen
+		if c.Moved {
+			was := float32(c.Planned) / dayLen
+			ghost := canvas.NewRectangle(dimmed(checkinColor()))
+			r.add(ghost, func(s fyne.Size) {
+				x0, w := tlBarX(s)
+				ghost.Move(fyne.NewPos(x0+was*w-1, y-2))
+				ghost.Resize(fyne.NewSize(2, tlRowH+4))
+			})
+			arrow := canvas.NewLine(checkinColor())
+			arrow.StrokeWidth = 1.5
+			r.add(arrow, func(s fyne.Size) {
+				x0, w := tlBarX(s)
+				arrow.Position1 = fyne.NewPos(x0+was*w, y+tlRowH+3)
+				arrow.Position2 = fyne.NewPos(x0+frac*w, y+tlRowH+3)
 			})
 		}
-		// Meetings: a band over the lower half of the bar, whatever the
-		// mode (they may not hold, but they still move check-ins).
-		for _, m := range dl.Meetings {
-			band := canvas.NewRectangle(meetingColor())
-			from, to := float32(m.From)/dayLen, float32(m.To)/dayLen
-			r.add(band, func(s fyne.Size) {
-				x0, w := barX(s)
-				band.Move(fyne.NewPos(x0+from*w, y+tlRowH/2))
-				band.Resize(fyne.NewSize(max((to-from)*w, 2), tlRowH/2))
+		if c.Skipped {
+			hollow := canvas.NewRectangle(color.Transparent)
+			hollow.StrokeColor = checkinColor()
+			hollow.StrokeWidth = 1
+			r.add(hollow, func(s fyne.Size) {
+				x0, w := tlBarX(s)
+				hollow.Move(fyne.NewPos(x0+frac*w-2, y-2))
+				hollow.Resize(fyne.NewSize(5, tlRowH+4))
 			})
+			continue
 		}
-		// Focus blocks on the user's calendar: a line just above the bar.
-		for _, b := range dl.Published {
-			line := canvas.NewRectangle(publishedColor())
-			from, to := float32(b.From)/dayLen, float32(b.To)/dayLen
-			r.add(line, func(s fyne.Size) {
-				x0, w := barX(s)
-				line.Move(fyne.NewPos(x0+from*w, y-4))
-				line.Resize(fyne.NewSize(max((to-from)*w, 2), 3))
-			})
-		}
-		for _, c := range dl.Checkins {
-			frac := float32(c.At) / dayLen
-			if c.Moved {
-				// Where it was planned: a faint tick, and a line to where
-				// the meeting moved it.
-				was := float32(c.Planned) / dayLen
-				ghost := canvas.NewRectangle(dimmed(checkinColor()))
-				r.add(ghost, func(s fyne.Size) {
-					x0, w := barX(s)
-					ghost.Move(fyne.NewPos(x0+was*w-1, y-2))
-					ghost.Resize(fyne.NewSize(2, tlRowH+4))
-				})
-				arrow := canvas.NewLine(checkinColor())
-				arrow.StrokeWidth = 1.5
-				r.add(arrow, func(s fyne.Size) {
-					x0, w := barX(s)
-					arrow.Position1 = fyne.NewPos(x0+was*w, y+tlRowH+3)
-					arrow.Position2 = fyne.NewPos(x0+frac*w, y+tlRowH+3)
-				})
-			}
-			if c.Skipped {
-				hollow := canvas.NewRectangle(color.Transparent)
-				hollow.StrokeColor = checkinColor()
-				hollow.StrokeWidth = 1
-				r.add(hollow, func(s fyne.Size) {
-					x0, w := barX(s)
-					hollow.Move(fyne.NewPos(x0+frac*w-2, y-2))
-					hollow.Resize(fyne.NewSize(5, tlRowH+4))
-				})
-				continue
-			}
-			tk := canvas.NewRectangle(checkinColor())
-			r.add(tk, func(s fyne.Size) {
-				x0, w := barX(s)
-				tk.Move(fyne.NewPos(x0+frac*w-1, y-2))
-				tk.Resize(fyne.NewSize(3, tlRowH+4))
-			})
-		}
+		tk := canvas.NewRectangle(checkinColor())
+		r.add(tk, func(s fyne.Size) {
+			x0, w := tlBarX(s)
+			tk.Move(fyne.NewPos(x0+frac*w-1, y-2))
+			tk.Resize(fyne.NewSize(3, tlRowH+4))
+		})
 	}
 }
 

@@ -29,7 +29,6 @@ import (
 	"github.com/sluice-app/sluice/app/gate"
 	"github.com/sluice-app/sluice/app/model"
 	"github.com/sluice-app/sluice/app/paths"
-	"github.com/sluice-app/sluice/app/store"
 )
 
 // AppID is the application ID the windows register with (preferences,
@@ -68,8 +67,14 @@ type Backend interface {
 	TestRule(ctx context.Context, req control.RuleTestRequest) (gate.Verdict, error)
 	Config(ctx context.Context) (config.Config, error)
 	SetConfig(ctx context.Context, cfg config.Config) error
-	Stats(ctx context.Context, days int) ([]store.DayStats, error)
+	Stats(ctx context.Context, days int) ([]gate.DayStats, error)
 	AccountTest(ctx context.Context, name string) (string, error)
+	TestAccountSettings(ctx context.Context, req control.AccountTestRequest) (string, error)
+	Presets(ctx context.Context) ([]control.Preset, error)
+	StoredSecrets(ctx context.Context) (control.StoredSecrets, error)
+	SetSecret(ctx context.Context, req control.SecretRequest) error
+	MoveSecrets(ctx context.Context, req control.SecretMove) error
+	DeleteSecrets(ctx context.Context, account string) error
 	Schedule(ctx context.Context, days int) (control.Schedule, error)
 	AccountLogin(ctx context.Context, name string, req control.LoginRequest) (control.LoginStatus, error)
 	LoginStatus(ctx context.Context, name string) (control.LoginStatus, error)
@@ -120,9 +125,12 @@ type UI struct {
 
 	windows   map[string]*window
 	listeners []func(gate.Event)
-	ctx       context.Context
-	cancel    context.CancelFunc
-	watching  bool
+	// presets are the mail providers the running Sluice knows, loaded
+	// with the first window that shows them.
+	presets  []control.Preset
+	ctx      context.Context
+	cancel   context.CancelFunc
+	watching bool
 }
 
 // New prepares the windows on a Fyne app. It opens nothing yet.

@@ -11,12 +11,9 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/sluice-app/sluice/app"
 	"github.com/sluice-app/sluice/app/config"
 	"github.com/sluice-app/sluice/app/control"
 	"github.com/sluice-app/sluice/app/schedule"
-	"github.com/sluice-app/sluice/app/secrets"
-	"github.com/sluice-app/sluice/connectors/imap"
 )
 
 // welcome is the first run: a rhythm, the time zone and working days, a
@@ -80,8 +77,12 @@ func (w *welcome) build(win *window) fyne.CanvasObject {
 func (w *welcome) load() {
 	var cfg config.Config
 	var st control.Status
+	var presets []control.Preset
 	w.w.call(func(ctx context.Context) (err error) {
 		if cfg, err = w.u.c.Config(ctx); err != nil {
+			return err
+		}
+		if presets, err = w.u.c.Presets(ctx); err != nil {
 			return err
 		}
 		st, _ = w.u.c.Status(ctx) // only for what it says about the desktop
@@ -92,6 +93,7 @@ func (w *welcome) load() {
 			return
 		}
 		w.cfg, w.loaded = cfg, true
+		w.u.presets = presets
 		w.hold, w.desktop = cfg.Desktop.HoldOtherApps, st.Desktop
 		if cfg.Schedule.Template != "" && cfg.Schedule.Template != "custom" {
 			w.template = cfg.Schedule.Template
@@ -210,7 +212,7 @@ func (w *welcome) recheck() {
 
 // oauthProvider is the provider the chosen preset signs in with, or "".
 func (w *welcome) oauthProvider() string {
-	p := imap.Presets[w.preset]
+	p, _ := w.u.preset(w.preset)
 	if p.OAuth == "google" && w.appPassword {
 		return ""
 	}
@@ -279,71 +281,22 @@ func (w *welcome) sourceStep() fyne.CanvasObject {
 }
 
 func (w *welcome) mailForm() fyne.CanvasObject {
-	hint := note(plainArrows(app.PresetHint(w.preset)))
-	const other = "Other server"
-	opts := []string{other}
-	for _, k := range presetKeys() {
-		opts = append(opts, imap.Presets[k].Name)
+	hint := note(plainArrows(w.u.presetHint(w.preset)))
+	login := w.loginRows()
+	opts := []string{otherServer}
+	for _, p := range w.u.presets {
+		opts = append(opts, p.Name)
 	}
-	presetName := func(k string) string {
-		if p, ok := imap.Presets[k]; ok {
-			return p.Name
-		}
-		return other
-	}
-	host := widget.NewEntry()
-	host.SetText(w.host)
-	host.SetPlaceHolder("imap.example.com")
-	host.OnChanged = func(v string) {
-		w.host = strings.TrimSpace(v)
-		w.recheck()
-	}
-	hostRow := container.NewVBox(labelled("Server", host), w.fe.slot("accounts[1].host"))
-	pass := widget.NewPasswordEntry()
-	pass.SetText(w.password)
-	pass.OnChanged = func(v string) {
-		w.password = v
-		w.recheck()
-	}
-	passRow := container.NewVBox(labelled("Password", pass), w.fe.slot("accounts[1].password"))
-	signInNote := note("")
-	appPassword := newCheck("Use an app password instead", w.appPassword, nil)
-	setHost := func() {
-		if w.preset == "" {
-			hostRow.Show()
-		} else {
-			hostRow.Hide()
-		}
-		p := imap.Presets[w.preset]
-		if p.OAuth == "google" {
-			appPassword.Show()
-		} else {
-			appPassword.Hide()
-		}
-		if w.oauthProvider() != "" {
-			passRow.Hide()
-			signInNote.SetText("When you finish, Sluice opens " + providerTitle(config.Account{OAuthProvider: p.OAuth}) + "'s sign-in page in your browser. Your password never reaches Sluice.")
-			signInNote.Show()
-		} else {
-			passRow.Show()
-			signInNote.Hide()
-		}
-	}
-	appPassword.OnChanged = func(on bool) {
-		w.appPassword = on
-		setHost()
-		w.recheck()
-	}
-	provider := newSelect(opts, presetName(w.preset), nil)
+	provider := newSelect(opts, w.presetName(w.preset), nil)
 	provider.OnChanged = func(v string) {
 		w.preset = ""
-		for _, k := range presetKeys() {
-			if imap.Presets[k].Name == v {
-				w.preset = k
+		for _, p := range w.u.presets {
+			if p.Name == v {
+				w.preset = p.Key
 			}
 		}
-		hint.SetText(plainArrows(app.PresetHint(w.preset)))
-		setHost()
+		hint.SetText(plainArrows(w.u.presetHint(w.preset)))
+		login.update()
 		w.recheck()
 	}
 	email := widget.NewEntry()
@@ -352,18 +305,90 @@ func (w *welcome) mailForm() fyne.CanvasObject {
 	email.OnChanged = func(v string) {
 		w.email = strings.TrimSpace(v)
 		if p := guessPreset(v); p != "" && p != w.preset {
-			provider.SetSelected(presetName(p))
+			provider.SetSelected(w.presetName(p))
 		}
 		w.recheck()
 	}
-	setHost()
+	login.update()
 	return container.NewVBox(
 		labelled("Email address", email), w.fe.slot("accounts[1].username"),
 		labelled("Provider", provider), hint,
-		hostRow,
-		signInNote, appPassword, passRow,
+		login.hostRow,
+		login.signInNote, login.appPassword, login.passRow,
 		note("Sluice only reads new mail; it never deletes or changes a message."),
 	)
+}
+
+// otherServer is the provider choice of a server Sluice has no preset for.
+const otherServer = "Other server"
+
+// presetName is the provider choice for a preset key.
+func (w *welcome) presetName(k string) string {
+	if p, ok := w.u.preset(k); ok {
+		return p.Name
+	}
+	return otherServer
+}
+
+// welcomeLogin are the rows of the mail form that depend on the provider:
+// the server (for other servers), the password, or the provider's sign-in
+// in the browser (with the switch to an app password for Google).
+type welcomeLogin struct {
+	w                *welcome
+	hostRow, passRow *fyne.Container
+	signInNote       *widget.Label
+	appPassword      *widget.Check
+}
+
+func (w *welcome) loginRows() *welcomeLogin {
+	l := &welcomeLogin{w: w}
+	host := widget.NewEntry()
+	host.SetText(w.host)
+	host.SetPlaceHolder("imap.example.com")
+	host.OnChanged = func(v string) {
+		w.host = strings.TrimSpace(v)
+		w.recheck()
+	}
+	l.hostRow = container.NewVBox(labelled("Server", host), w.fe.slot("accounts[1].host"))
+	pass := widget.NewPasswordEntry()
+	pass.SetText(w.password)
+	pass.OnChanged = func(v string) {
+		w.password = v
+		w.recheck()
+	}
+	l.passRow = container.NewVBox(labelled("Password", pass), w.fe.slot("accounts[1].password"))
+	l.signInNote = note("")
+	l.appPassword = newCheck("Use an app password instead", w.appPassword, nil)
+	l.appPassword.OnChanged = func(on bool) {
+		w.appPassword = on
+		l.update()
+		w.recheck()
+	}
+	return l
+}
+
+// update shows the rows the chosen provider needs.
+func (l *welcomeLogin) update() {
+	w := l.w
+	if w.preset == "" {
+		l.hostRow.Show()
+	} else {
+		l.hostRow.Hide()
+	}
+	p, _ := w.u.preset(w.preset)
+	if p.OAuth == "google" {
+		l.appPassword.Show()
+	} else {
+		l.appPassword.Hide()
+	}
+	if w.oauthProvider() != "" {
+		l.passRow.Hide()
+		l.signInNote.SetText("When you finish, Sluice opens " + providerTitle(config.Account{OAuthProvider: p.OAuth}) + "'s sign-in page in your browser. Your password never reaches Sluice.")
+		l.signInNote.Show()
+	} else {
+		l.passRow.Show()
+		l.signInNote.Hide()
+	}
 }
 
 func (w *welcome) slackForm() fyne.CanvasObject {
@@ -385,7 +410,7 @@ func (w *welcome) account() (config.Account, bool) {
 	switch w.source {
 	case "imap":
 		name := "Mail"
-		if p, ok := imap.Presets[w.preset]; ok {
+		if p, ok := w.u.preset(w.preset); ok {
 			name = p.Name
 		}
 		acc := config.Account{Name: name, Kind: "imap", Preset: w.preset, Host: w.host, Username: w.email, Security: "tls"}
@@ -466,7 +491,8 @@ func (w *welcome) summary(cfg config.Config) string {
 		zone = systemZone() + " (this computer's)"
 	}
 	fmt.Fprintf(&b, "Time zone: %s.\n", zone)
-	if p, err := cfg.Plan(); err == nil {
+	if cc, _ := config.Compile(cfg); cc.Plan != nil {
+		p := cc.Plan
 		if next, _, ok := p.NextCheckin(w.u.now()); ok {
 			loc := p.Zone
 			if loc == nil {
@@ -558,9 +584,9 @@ func (w *welcome) finish() {
 			case acc.OAuth2():
 				// Signed in after the config is saved, by the running Sluice.
 			case acc.Kind == "imap":
-				err = secrets.Set(acc.Name, secrets.Password, password)
+				err = w.u.c.SetSecret(ctx, control.SecretRequest{Account: acc.Name, Kind: control.SecretPassword, Secret: password})
 			case acc.Kind == "slack":
-				err = secrets.Set(acc.Name, secrets.Token, token)
+				err = w.u.c.SetSecret(ctx, control.SecretRequest{Account: acc.Name, Kind: control.SecretToken, Secret: token})
 			}
 			if err != nil {
 				return err

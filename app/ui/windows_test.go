@@ -72,7 +72,7 @@ func TestWelcomeFirstRun(t *testing.T) {
 	if sc.Template != "three-times-a-day" || sc.Zone != "Europe/Berlin" || len(sc.Days) != 4 || sc.Days["friday"].Work != nil {
 		t.Errorf("saved schedule: %+v", sc)
 	}
-	if got := sc.Days["monday"].Checkins; len(got) != 3 || got[0].At != (schedule.Clock{Hour: 9}) {
+	if got := sc.Days["monday"].Checkins; len(got) != 3 || got[0].At != (schedule.TimeOfDay{Hour: 9}) {
 		t.Errorf("Monday's check-ins: %+v", got)
 	}
 	if len(saved.Accounts) != 1 || saved.Accounts[0].Preset != "gmail" || saved.Accounts[0].Username != "me@gmail.com" {
@@ -204,4 +204,47 @@ func TestAccountTestConnectionReportsTheError(t *testing.T) {
 	if !strings.Contains(all, "Could not connect:") || !strings.Contains(all, "refused") {
 		t.Errorf("test result:\n%s", all)
 	}
+	if pw, err := secrets.Get("Test mail", secrets.Password); err == nil {
+		t.Errorf("testing stored the typed password %q before Save", pw)
+	}
+}
+
+// TestAccountSecretsFollowTheAccount: the settings show a stored secret
+// as stored, a renamed account's secret moves with it on Save, and a
+// removed account's secret leaves the keyring; all of it done by the
+// running Sluice.
+func TestAccountSecretsFollowTheAccount(t *testing.T) {
+	cfg := testConfig()
+	cfg.Accounts = []config.Account{
+		{Name: "Chat", Kind: "slack"},
+		{Name: "Old mail", Kind: "imap", Host: "127.0.0.1", Port: 993, Security: "tls", Username: "me"},
+	}
+	for name, k := range map[string]secrets.Kind{"Chat": secrets.Token, "Old mail": secrets.Password} {
+		if err := secrets.Set(name, k, "secret-of-"+name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := newFixture(t, cfg)
+	s, _ := openSettings(t, f, TabAccounts)
+	s.accounts.list.Select(1)
+	entryWithPlaceholder(t, s.accounts.editor, "Stored in the keyring (type to replace)")
+	entryWithPlaceholder(t, s.accounts.editor, "xapp-… (optional, for instant delivery)")
+	retype(entryWithText(t, s.accounts.editor, "Chat"), "Team chat")
+	s.accounts.list.Select(2)
+	test.Tap(findButton(t, s.accounts.editor, "Remove account"))
+	if s.save.Disabled() {
+		t.Fatalf("Save disabled: %q", s.errs.Text)
+	}
+	test.Tap(s.save)
+	if v, err := secrets.Get("Team chat", secrets.Token); err != nil || v != "secret-of-Chat" {
+		t.Errorf("the renamed account's token: %q, %v", v, err)
+	}
+	if _, err := secrets.Get("Chat", secrets.Token); err == nil {
+		t.Errorf("the old name keeps its token")
+	}
+	if _, err := secrets.Get("Old mail", secrets.Password); err == nil {
+		t.Errorf("the removed account's password stays in the keyring")
+	}
+	s.accounts.list.Select(1)
+	entryWithPlaceholder(t, s.accounts.editor, "Stored in the keyring (type to replace)")
 }

@@ -14,11 +14,10 @@ import (
 var version = ""
 
 func main() {
-	// With no command, sluice runs the desktop face: tray, notifications,
-	// windows on demand (a separate sluice-ui process).
-	cli.OpenWindow = desktop.WindowOpener
-	cli.Desktop = desktop.Main
-	os.Exit(cli.Main(cli.Env{
+	os.Exit(cli.Run(cli.Env{
 		Args: os.Args[1:], Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Version: version,
+		// With no command, sluice runs the desktop face: tray,
+		// notifications, windows on demand (a separate sluice-ui process).
+		Desktop: desktop.Main,
 	}))
 }

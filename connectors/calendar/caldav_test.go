@@ -17,48 +17,23 @@ import (
 	"github.com/sluice-app/sluice/app/clock"
 	"github.com/sluice-app/sluice/app/model"
 	"github.com/sluice-app/sluice/connectors/calendar/radicaletest"
+	"github.com/sluice-app/sluice/connectors/conntest"
 )
 
-// memSink is a model.BusySink that keeps everything in memory.
-type memSink struct {
-	mu      sync.Mutex
-	busy    map[string][]model.Busy
-	cursors map[string][]byte
-	health  []model.Health
-	sets    int
+// heldBusy is the account's busy time in the sink and how many hand-overs
+// the sink took so far.
+func heldBusy(s *conntest.BusySink, account string) ([]model.Busy, int) {
+	return s.Busy(account), s.Sets()
 }
 
-func newMemSink() *memSink {
-	return &memSink{busy: map[string][]model.Busy{}, cursors: map[string][]byte{}}
-}
-
-func (m *memSink) SetBusy(_ context.Context, account string, busy []model.Busy, cursors []model.Cursor) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.busy[account] = busy
-	for _, c := range cursors {
-		m.cursors[c.Account+"/"+c.Key] = c.Value
+// cursorOf is the account's stored calendar cursor.
+func cursorOf(t *testing.T, s *conntest.BusySink, account string) []byte {
+	t.Helper()
+	v, err := s.Cursor(account, CursorKey)
+	if err != nil {
+		t.Fatal(err)
 	}
-	m.sets++
-	return nil
-}
-
-func (m *memSink) Cursor(account, key string) ([]byte, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.cursors[account+"/"+key], nil
-}
-
-func (m *memSink) ReportHealth(h model.Health) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.health = append(m.health, h)
-}
-
-func (m *memSink) get(account string) ([]model.Busy, int) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.busy[account], m.sets
+	return v
 }
 
 // recorder is an HTTP transport that logs each request's method and body,
@@ -135,15 +110,15 @@ func TestCalDAVAgainstRadicale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := newMemSink()
+	sink := conntest.NewBusySink(t)
 	ctx := context.Background()
 	if err := src.Poll(ctx, sink); err != nil {
 		t.Fatalf("first poll: %v\n%s", err, srv.Log())
 	}
-	busy, sets := sink.get("Work calendar")
+	busy, sets := heldBusy(sink, "Work calendar")
 	sameLines(t, "busy from Radicale", thisWeek(busy, berlin), weekWant)
 	var st state
-	if err := json.Unmarshal(sink.cursors["Work calendar/"+CursorKey], &st); err != nil {
+	if err := json.Unmarshal(cursorOf(t, sink, "Work calendar"), &st); err != nil {
 		t.Fatal(err)
 	}
 	if len(st.Calendars) != 1 {
@@ -161,7 +136,7 @@ func TestCalDAVAgainstRadicale(t *testing.T) {
 	if err := src.Poll(ctx, sink); err != nil {
 		t.Fatal(err)
 	}
-	if _, n := sink.get("Work calendar"); n != sets {
+	if _, n := heldBusy(sink, "Work calendar"); n != sets {
 		t.Errorf("an unchanged poll called SetBusy")
 	}
 	assertIncremental(t, rec.take())
@@ -172,7 +147,7 @@ func TestCalDAVAgainstRadicale(t *testing.T) {
 	if err := src.Poll(ctx, sink); err != nil {
 		t.Fatal(err)
 	}
-	busy, _ = sink.get("Work calendar")
+	busy, _ = heldBusy(sink, "Work calendar")
 	want := []string{weekWant[0], "Tue 10:00–10:30 Incident review", weekWant[2], weekWant[3], weekWant[4]}
 	sameLines(t, "after changes", thisWeek(busy, berlin), want)
 	assertIncremental(t, rec.take())
@@ -180,23 +155,23 @@ func TestCalDAVAgainstRadicale(t *testing.T) {
 	// A restart resumes from the stored cursor: still incremental.
 	src2, _ := New(opt)
 	src2.mu.Lock()
-	_ = json.Unmarshal(sink.cursors["Work calendar/"+CursorKey], src2.st)
+	_ = json.Unmarshal(cursorOf(t, sink, "Work calendar"), src2.st)
 	src2.mu.Unlock()
 	if err := src2.Poll(ctx, sink); err != nil {
 		t.Fatal(err)
 	}
 	assertIncremental(t, rec.take())
-	busy, _ = sink.get("Work calendar")
+	busy, _ = heldBusy(sink, "Work calendar")
 	sameLines(t, "after a restart", thisWeek(busy, berlin), want)
 
 	// A server without sync-collection: ETags and a multiget.
 	rec.noSync = true
 	src3, _ := New(opt)
-	sink3 := newMemSink()
+	sink3 := conntest.NewBusySink(t)
 	if err := src3.Poll(ctx, sink3); err != nil {
 		t.Fatalf("poll without sync-collection: %v", err)
 	}
-	busy, _ = sink3.get("Work calendar")
+	busy, _ = heldBusy(sink3, "Work calendar")
 	sameLines(t, "by ETags", thisWeek(busy, berlin), want)
 	rec.take()
 	if err := src3.Poll(ctx, sink3); err != nil {
@@ -212,7 +187,7 @@ func TestCalDAVAgainstRadicale(t *testing.T) {
 	bad := opt
 	bad.Secret = func(context.Context) (string, error) { return "wrong", nil }
 	src4, _ := New(bad)
-	if err := src4.Poll(ctx, newMemSink()); !errors.Is(err, ErrAuth) {
+	if err := src4.Poll(ctx, conntest.NewBusySink(t)); !errors.Is(err, ErrAuth) {
 		t.Errorf("wrong password: got %v, want ErrAuth", err)
 	}
 	msg, err := src.Test(ctx)

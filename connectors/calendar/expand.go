@@ -54,12 +54,33 @@ func Expand(cal *ical.Calendar, from, to time.Time, f Filter) ([]model.Busy, err
 		f.Local = time.Local
 	}
 	zs := newZones(cal, f.Local)
-	type series struct {
-		master    *ical.Component
-		overrides []*ical.Component
+	var out []model.Busy
+	var errs []error
+	for _, s := range eventSeries(cal) {
+		if strings.HasPrefix(s.uid, FocusUIDPrefix) {
+			continue
+		}
+		busy, serr := s.busy(zs, from, to, f)
+		out = append(out, busy...)
+		errs = append(errs, serr...)
 	}
+	slices.SortStableFunc(out, func(a, b model.Busy) int { return a.Start.Compare(b.Start) })
+	return out, errors.Join(errs...)
+}
+
+// series is one event of a calendar: its master (nil when only changed
+// instances were sent) and the instances that override it.
+type series struct {
+	uid       string
+	master    *ical.Component
+	overrides []*ical.Component
+}
+
+// eventSeries groups the calendar's events by UID, in the order they
+// first appear.
+func eventSeries(cal *ical.Calendar) []*series {
 	byUID := map[string]*series{}
-	var order []string
+	var order []*series
 	for _, c := range cal.Children {
 		if c.Name != ical.CompEvent {
 			continue
@@ -67,9 +88,9 @@ func Expand(cal *ical.Calendar, from, to time.Time, f Filter) ([]model.Busy, err
 		uid, _ := c.Props.Text(ical.PropUID)
 		s := byUID[uid]
 		if s == nil {
-			s = &series{}
+			s = &series{uid: uid}
 			byUID[uid] = s
-			order = append(order, uid)
+			order = append(order, s)
 		}
 		if c.Props.Get(ical.PropRecurrenceID) != nil {
 			s.overrides = append(s.overrides, c)
@@ -77,59 +98,57 @@ func Expand(cal *ical.Calendar, from, to time.Time, f Filter) ([]model.Busy, err
 			s.master = c
 		}
 	}
+	return order
+}
+
+// busy is the busy time of the series' occurrences in [from, to): its
+// overrides, and the master's instances they do not replace. An
+// occurrence that cannot be read is left out and said why.
+func (s *series) busy(zs *zones, from, to time.Time, f Filter) ([]model.Busy, []error) {
 	var out []model.Busy
 	var errs []error
-	for _, uid := range order {
-		if strings.HasPrefix(uid, FocusUIDPrefix) {
-			continue
-		}
-		s := byUID[uid]
-		// Instances the overrides replace, by their original instant.
-		replaced := map[int64]bool{}
-		for _, o := range s.overrides {
-			rid, _, err := zs.read(o.Props.Get(ical.PropRecurrenceID))
-			if err != nil {
-				errs = append(errs, fmt.Errorf("event %q: recurrence-id: %w", uid, err))
-				continue
-			}
-			replaced[rid.Unix()] = true
-			ev, err := zs.event(o)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("event %q: %w", uid, err))
-				continue
-			}
-			if ev.end.After(from) && ev.start.Before(to) {
-				if b, ok := busyOf(o, ev, f); ok {
-					out = append(out, b)
-				}
-			}
-		}
-		if s.master == nil {
-			continue
-		}
-		ev, err := zs.event(s.master)
+	// Instances the overrides replace, by their original instant.
+	replaced := map[int64]bool{}
+	for _, o := range s.overrides {
+		rid, _, err := zs.read(o.Props.Get(ical.PropRecurrenceID))
 		if err != nil {
-			errs = append(errs, fmt.Errorf("event %q: %w", uid, err))
+			errs = append(errs, fmt.Errorf("event %q: recurrence-id: %w", s.uid, err))
 			continue
 		}
-		starts, err := zs.instances(s.master, ev, from, to)
+		replaced[rid.Unix()] = true
+		ev, err := zs.event(o)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("event %q: %w", uid, err))
+			errs = append(errs, fmt.Errorf("event %q: %w", s.uid, err))
 			continue
 		}
-		for _, st := range starts {
-			if replaced[st.start.Unix()] {
-				continue
-			}
-			if st.end.After(from) && st.start.Before(to) {
-				if b, ok := busyOf(s.master, st, f); ok {
-					out = append(out, b)
-				}
+		if ev.end.After(from) && ev.start.Before(to) {
+			if b, ok := busyOf(o, ev, f); ok {
+				out = append(out, b)
 			}
 		}
 	}
-	slices.SortStableFunc(out, func(a, b model.Busy) int { return a.Start.Compare(b.Start) })
-	return out, errors.Join(errs...)
+	if s.master == nil {
+		return out, errs
+	}
+	ev, err := zs.event(s.master)
+	if err != nil {
+		return out, append(errs, fmt.Errorf("event %q: %w", s.uid, err))
+	}
+	starts, err := zs.instances(s.master, ev, from, to)
+	if err != nil {
+		return out, append(errs, fmt.Errorf("event %q: %w", s.uid, err))
+	}
+	for _, st := range starts {
+		if replaced[st.start.Unix()] {
+			continue
+		}
+		if st.end.After(from) && st.start.Before(to) {
+			if b, ok := busyOf(s.master, st, f); ok {
+				out = append(out, b)
+			}
+		}
+	}
+	return out, errs
 }
 
 // busyOf decides whether one occurrence of an event makes the user busy.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sluice-app/sluice/app/clock"
 	"github.com/sluice-app/sluice/app/model"
+	"github.com/sluice-app/sluice/connectors/conntest"
 )
 
 // TestICSFeed reads the same events as the CalDAV test from an .ics URL,
@@ -55,14 +56,14 @@ func TestICSFeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := newMemSink()
+	sink := conntest.NewBusySink(t)
 	ctx := context.Background()
 	if err := src.Poll(ctx, sink); err != nil {
 		t.Fatal(err)
 	}
-	busy, sets := sink.get("Google")
+	busy, sets := heldBusy(sink, "Google")
 	sameLines(t, "busy from the feed", thisWeek(busy, berlin), weekWant)
-	if cur := string(sink.cursors["Google/"+CursorKey]); strings.Contains(cur, "secret-token") {
+	if cur := string(cursorOf(t, sink, "Google")); strings.Contains(cur, "secret-token") {
 		t.Errorf("the feed's secret address reached the cursor")
 	}
 
@@ -73,7 +74,7 @@ func TestICSFeed(t *testing.T) {
 	if notModified.Load() != 1 {
 		t.Errorf("%d of %d GETs answered 304, want the second", notModified.Load(), gets.Load())
 	}
-	if _, n := sink.get("Google"); n != sets {
+	if _, n := heldBusy(sink, "Google"); n != sets {
 		t.Errorf("an unchanged feed called SetBusy")
 	}
 
@@ -83,7 +84,7 @@ func TestICSFeed(t *testing.T) {
 	if err := src.Poll(ctx, sink); err != nil {
 		t.Fatal(err)
 	}
-	busy, _ = sink.get("Google")
+	busy, _ = heldBusy(sink, "Google")
 	sameLines(t, "after the feed changed", thisWeek(busy, berlin), weekWant[:4])
 
 	msg, err := src.Test(ctx)

@@ -153,8 +153,9 @@ func (s *Source) secret(ctx context.Context) (string, error) {
 
 // Run polls until ctx is done, handing the busy time to sink whenever it
 // changes (also as time moves on and new instances come into reach). It
-// backs off after failures and reports its health; a refused login waits
-// for the user (Wake, or a changed config that restarts it).
+// backs off after failures and reports its health, each state with the
+// time it began, and "stopped" when it returns; a refused login waits for
+// the user (Wake, or a changed config that restarts it).
 func (s *Source) Run(ctx context.Context, sink model.BusySink) error {
 	if b, err := sink.Cursor(s.opt.Account, CursorKey); err == nil && len(b) > 0 {
 		st := newState()
@@ -166,7 +167,17 @@ func (s *Source) Run(ctx context.Context, sink model.BusySink) error {
 			s.log.Warn("calendar state unreadable; syncing afresh", "err", err)
 		}
 	}
-	sink.ReportHealth(model.Health{Account: s.opt.Account, Kind: s.opt.Kind, State: model.HealthStarting})
+	var last model.Health
+	report := func(state model.HealthState, detail string, until time.Time) {
+		h := model.Health{Account: s.opt.Account, Kind: s.opt.Kind, State: state, Detail: detail, Since: last.Since, Until: until}
+		if state != last.State || h.Since.IsZero() {
+			h.Since = s.opt.Clock.Now()
+		}
+		last = h
+		sink.ReportHealth(h)
+	}
+	defer func() { report(model.HealthStopped, "stopped", time.Time{}) }()
+	report(model.HealthStarting, "connecting", time.Time{})
 	backoff := time.Duration(0)
 	for {
 		err := s.Poll(ctx, sink)
@@ -175,22 +186,19 @@ func (s *Source) Run(ctx context.Context, sink model.BusySink) error {
 		case ctx.Err() != nil:
 			return nil
 		case errors.Is(err, ErrAuth):
-			sink.ReportHealth(model.Health{Account: s.opt.Account, Kind: s.opt.Kind, State: model.HealthAuthFailed,
-				Detail: "the server refused the login: check the user name and password"})
+			report(model.HealthAuthFailed, "the server refused the login: check the user name and password", time.Time{})
 			wait = maxBackoff
 		case err != nil:
 			backoff = min(max(2*backoff, 30*time.Second), maxBackoff)
 			wait = backoff
 			s.log.Warn("calendar poll failed", "err", err, "retry", wait)
-			sink.ReportHealth(model.Health{Account: s.opt.Account, Kind: s.opt.Kind, State: model.HealthBackingOff,
-				Detail: err.Error(), Until: s.opt.Clock.Now().Add(wait)})
+			report(model.HealthBackingOff, err.Error(), s.opt.Clock.Now().Add(wait))
 		default:
 			backoff = 0
 			s.mu.Lock()
 			n := len(s.last)
 			s.mu.Unlock()
-			sink.ReportHealth(model.Health{Account: s.opt.Account, Kind: s.opt.Kind, State: model.HealthConnected,
-				Detail: fmt.Sprintf("%d meetings in the next two weeks", n)})
+			report(model.HealthConnected, fmt.Sprintf("%d meetings in the next two weeks", n), time.Time{})
 		}
 		t := s.opt.Clock.NewTimer(wait)
 		select {

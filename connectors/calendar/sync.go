@@ -93,6 +93,11 @@ func findCalendars(ctx context.Context, c *caldav.Client, base string, wanted []
 			all, err = c.FindCalendars(ctx, home)
 		}
 	}
+	if errors.Is(err, ErrAuth) {
+		// A refused password is not tried again on another URL: one
+		// attempt per poll, so a wrong one cannot lock the account.
+		return nil, fmt.Errorf("find calendars: %w", err)
+	}
 	if err != nil || len(all) == 0 {
 		// The URL may be a calendar itself.
 		cal, cerr := c.FindCalendar(ctx, base)

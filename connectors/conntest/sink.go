@@ -24,7 +24,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/sluice-app/sluice/app/model"
@@ -41,26 +40,19 @@ var ErrRefused = errors.New("conntest: sink refused the batch")
 // Sink records what a connector hands over and behaves like the store at
 // the Sink boundary. It is safe for concurrent use.
 type Sink struct {
-	t testing.TB
+	recorder // cursors, health, FailNext; its mutex guards the fields below
 
-	mu          sync.Mutex
 	items       map[string]model.Item // by model.ItemID
 	order       []string
 	offered     int
 	redelivered []model.Item
-	cursors     map[string][]byte // account + "\x00" + key
 	batches     []model.Batch
-	health      []model.Health
-	failNext    int
-	refused     int
 }
 
 // NewSink returns an empty Sink that reports contract violations to t.
 func NewSink(t testing.TB) *Sink {
-	return &Sink{t: t, items: map[string]model.Item{}, cursors: map[string][]byte{}}
+	return &Sink{recorder: recorder{t: t, cursors: map[string][]byte{}}, items: map[string]model.Item{}}
 }
-
-func cursorKey(account, key string) string { return account + "\x00" + key }
 
 // Ingest implements model.Sink. It checks the batch, then applies its new
 // items and its cursors together; an item whose identity is already stored
@@ -71,9 +63,7 @@ func (s *Sink) Ingest(ctx context.Context, b model.Batch) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.failNext > 0 {
-		s.failNext--
-		s.refused++
+	if s.refuseLocked() {
 		return ErrRefused
 	}
 	if problems := checkBatch(b); len(problems) > 0 {
@@ -84,8 +74,8 @@ func (s *Sink) Ingest(ctx context.Context, b model.Batch) error {
 	fresh := map[string]model.Item{}
 	var again []model.Item
 	for _, it := range b.Items {
-		it.Account = b.Account
-		id := model.ItemID(b.Account, it.SourceID)
+		it = asGateMakesIt(b.Account, it)
+		id := it.ID
 		old, ok := s.items[id]
 		if !ok {
 			old, ok = fresh[id]
@@ -105,21 +95,36 @@ func (s *Sink) Ingest(ctx context.Context, b model.Batch) error {
 	for _, it := range b.Items {
 		id := model.ItemID(b.Account, it.SourceID)
 		if it, ok := fresh[id]; ok {
-			it.ID = id
 			s.items[id] = it
 			s.order = append(s.order, id)
 			delete(fresh, id)
 		}
 	}
-	for _, c := range b.Cursors {
-		if c.Value == nil {
-			delete(s.cursors, cursorKey(c.Account, c.Key))
-		} else {
-			s.cursors[cursorKey(c.Account, c.Key)] = bytes.Clone(c.Value)
-		}
-	}
+	s.putCursorsLocked(b.Cursors)
 	s.batches = append(s.batches, cloneBatch(b))
 	return nil
+}
+
+// Accept implements model.AcceptSink: Ingest, then the batch's items as
+// the gate makes them (with their IDs), in input order.
+func (s *Sink) Accept(ctx context.Context, b model.Batch) ([]model.Item, error) {
+	if err := s.Ingest(ctx, b); err != nil {
+		return nil, err
+	}
+	out := make([]model.Item, len(b.Items))
+	for i, it := range b.Items {
+		out[i] = asGateMakesIt(b.Account, it)
+	}
+	return out, nil
+}
+
+// asGateMakesIt is the item as the gate stores it: in the batch's
+// account, with the ID the gate gives it and its text cleaned.
+func asGateMakesIt(account string, it model.Item) model.Item {
+	it.Account = account
+	it.Clean()
+	it.ID = model.ItemID(account, it.SourceID)
+	return it
 }
 
 // checkBatch lists the ways b breaks the contract.
@@ -177,6 +182,7 @@ func differs(a, b model.Item) string {
 
 func cloneBatch(b model.Batch) model.Batch {
 	b.Items = slices.Clone(b.Items)
+	b.Replies = slices.Clone(b.Replies)
 	b.Cursors = slices.Clone(b.Cursors)
 	for i := range b.Cursors {
 		b.Cursors[i].Value = bytes.Clone(b.Cursors[i].Value)
@@ -184,45 +190,19 @@ func cloneBatch(b model.Batch) model.Batch {
 	return b
 }
 
-// Cursor implements model.Sink.
-func (s *Sink) Cursor(account, key string) ([]byte, error) {
+// Replies returns the user's replies the connector reported, in order.
+func (s *Sink) Replies() []model.Reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v, ok := s.cursors[cursorKey(account, key)]
-	if !ok {
-		return nil, nil
+	var out []model.Reply
+	for _, b := range s.batches {
+		out = append(out, b.Replies...)
 	}
-	return bytes.Clone(v), nil
+	return out
 }
 
-// ReportHealth implements model.Sink. A report must name the account and
-// kind and say since when.
-func (s *Sink) ReportHealth(h model.Health) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if h.Account == "" || h.Kind == "" || h.State == "" || h.Since.IsZero() {
-		s.t.Errorf("conntest: incomplete health report %+v (want account, kind, state and since)", h)
-	}
-	s.health = append(s.health, h)
-}
-
-// FailNext makes the next n calls of Ingest fail with ErrRefused, as a
-// store that cannot write would.
-func (s *Sink) FailNext(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failNext = n
-}
-
-// Refused is how many batches FailNext refused so far.
-func (s *Sink) Refused() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.refused
-}
-
-// Items returns the stored items in the order they were first stored,
-// each with the ID the gate would give it.
+// Items returns the stored items in the order they were first stored, as
+// the gate would store them: with their ID and their text cleaned.
 func (s *Sink) Items() []model.Item {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -278,27 +258,6 @@ func (s *Sink) Redelivered() []model.Item {
 	return slices.Clone(s.redelivered)
 }
 
-// CursorValue is a stored cursor as a string ("" when absent).
-func (s *Sink) CursorValue(account, key string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return string(s.cursors[cursorKey(account, key)])
-}
-
-// Cursors lists the stored cursors' keys for account, sorted.
-func (s *Sink) Cursors(account string) []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []string
-	for k := range s.cursors {
-		if a, key, _ := strings.Cut(k, "\x00"); a == account {
-			out = append(out, key)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
 // Batches returns every batch applied, in order.
 func (s *Sink) Batches() []model.Batch {
 	s.mu.Lock()
@@ -316,32 +275,4 @@ func (s *Sink) BatchOf(sourceID string) (model.Batch, bool) {
 		}
 	}
 	return model.Batch{}, false
-}
-
-// Health returns the last health report (zero if none).
-func (s *Sink) Health() model.Health {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.health) == 0 {
-		return model.Health{}
-	}
-	return s.health[len(s.health)-1]
-}
-
-// Healths returns every health report in order.
-func (s *Sink) Healths() []model.Health {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.health)
-}
-
-// States lists the reported health states in order, repeats collapsed.
-func (s *Sink) States() []model.HealthState {
-	var out []model.HealthState
-	for _, h := range s.Healths() {
-		if len(out) == 0 || out[len(out)-1] != h.State {
-			out = append(out, h.State)
-		}
-	}
-	return out
 }

@@ -27,7 +27,7 @@ type Suite struct {
 	// was told, so a refused push is an error.
 	Add func(t *testing.T, mark string) error
 	// Attempts counts how often the source was presented a credential so
-	// far (logins, or calls carrying the token).
+	// far (logins, or calls carrying the token). Nil for a push source.
 	Attempts func() int
 	// Outage makes the source unreachable until the returned function is
 	// called. Nil for a push source, which has no server to lose.
@@ -37,8 +37,9 @@ type Suite struct {
 	// backoff happen; nil when the connector runs on real time.
 	Tick func()
 	// Push says the source pushes to Sluice (the local inbox): nothing can
-	// be added while the connector is stopped, and a refused batch is
-	// refused to the pusher rather than retried by the connector.
+	// be added while the connector is stopped, a refused batch is refused
+	// to the pusher rather than retried by the connector, and there is no
+	// outage or credential of the connector's own to check.
 	Push bool
 	// Timeout bounds each wait (default 20 s).
 	Timeout time.Duration
@@ -51,8 +52,8 @@ type Suite struct {
 // Run runs the shared checks as subtests of t.
 func Run(t *testing.T, s Suite) {
 	t.Helper()
-	if s.New == nil || s.Add == nil || s.Attempts == nil || s.Account == "" {
-		t.Fatal("conntest: Suite needs Account, New, Add and Attempts")
+	if s.New == nil || s.Add == nil || s.Account == "" || (s.Attempts == nil && !s.Push) {
+		t.Fatal("conntest: Suite needs Account, New, Add and (for a pull source) Attempts")
 	}
 	if !s.Push && s.Outage == nil {
 		t.Fatal("conntest: a pull source needs Outage")
@@ -67,9 +68,11 @@ func Run(t *testing.T, s Suite) {
 	t.Run("Restart", s.restart)
 	t.Run("Cancel", s.cancel)
 	if !s.Push {
+		// A push source has no server to lose and presents no credential:
+		// the pusher does, and a wrong one is refused request by request.
 		t.Run("Health", s.health)
+		t.Run("BadCredential", s.badCredential)
 	}
-	t.Run("BadCredential", s.badCredential)
 	t.Run("RefusedBatch", s.refusedBatch)
 }
 

@@ -119,94 +119,26 @@ func (c *Connector) poll(ctx context.Context, sink model.Sink) (time.Time, error
 	if err != nil {
 		return time.Time{}, err
 	}
-	now := c.clk.Now()
-	since := now.Add(-c.opt.Lookback)
+	since := c.clk.Now().Add(-c.opt.Lookback)
 	ims := ""
 	if !cur.Newest.IsZero() {
 		since = cur.Newest.Add(-overlap)
 		ims = cur.LastModified
 	}
-	q := url.Values{"all": {"false"}, "participating": {strconv.FormatBool(c.opt.Participating)},
-		"since": {since.UTC().Format(time.RFC3339)}, "per_page": {strconv.Itoa(perPage)}}
-	u := c.api.JoinPath("notifications").String() + "?" + q.Encode()
-	var (
-		list    []notification
-		first   *http.Response
-		nextAt  = now.Add(c.opt.PollInterval)
-		lastMod string
-	)
-	for page := 0; u != "" && page < maxPages; page++ {
-		var got []notification
-		resp, err := c.get(ctx, tok, u, ims, &got)
-		if err != nil {
-			return time.Time{}, err
-		}
-		if first == nil {
-			// The wait counts from GitHub's answer, not from the request:
-			// X-Poll-Interval says how long to wait before asking again.
-			first = resp
-			nextAt = c.clk.Now().Add(c.opt.PollInterval)
-			if d := pollInterval(resp.Header); d > 0 {
-				nextAt = c.clk.Now().Add(max(d, c.opt.PollInterval))
-			}
-			lastMod = resp.Header.Get("Last-Modified")
-		}
-		if reset, ok := exhausted(resp.Header); ok && reset.After(nextAt) {
-			nextAt = reset // the primary limit is spent: nothing before the reset
-		}
-		if resp.StatusCode == http.StatusNotModified {
-			return nextAt, nil // nothing changed: no batch, no write
-		}
-		list = append(list, got...)
-		ims = "" // later pages are fetched whole
-		u = nextLink(resp.Header)
-		if u != "" && !c.onAPI(u) {
-			return time.Time{}, fmt.Errorf("github: pagination link leaves the API: %q", u)
-		}
+	l, err := c.list(ctx, tok, since, ims)
+	if err != nil || l.notModified {
+		return l.nextAt, err // nothing changed: no batch, no write
 	}
-	var items []model.Item
-	next := cursor{LastModified: lastMod, Newest: cur.Newest, Seen: map[string]time.Time{}}
-	for _, n := range list {
-		if n.ID == "" || n.UpdatedAt.IsZero() {
-			continue
-		}
-		if n.UpdatedAt.After(next.Newest) {
-			next.Newest = n.UpdatedAt
-		}
-		if seen, ok := cur.Seen[n.ID]; ok && !n.UpdatedAt.After(seen) {
-			continue // handed over already
-		}
-		if !cur.Newest.IsZero() && n.UpdatedAt.Before(cur.Newest.Add(-overlap)) {
-			continue // older than the window: handed over before it
-		}
-		d, ok, err := c.fetchDetail(ctx, tok, n)
-		if err != nil {
-			return time.Time{}, err
-		}
-		items = append(items, c.item(n, d, ok))
+	items, err := c.newItems(ctx, tok, cur, l.notifications)
+	if err != nil {
+		return time.Time{}, err
 	}
-	// Remember what lies within the overlap of the new Newest.
-	for id, at := range cur.Seen {
-		if !at.Before(next.Newest.Add(-overlap)) {
-			next.Seen[id] = at
-		}
-	}
-	for _, n := range list {
-		if !n.UpdatedAt.Before(next.Newest.Add(-overlap)) && n.UpdatedAt.After(next.Seen[n.ID]) {
-			next.Seen[n.ID] = n.UpdatedAt
-		}
-	}
-	if next.Newest.IsZero() {
-		// Nothing yet: start the window at this poll, so a restart does
-		// not reach back the whole lookback again.
-		next.Newest = since.Add(overlap)
-	}
-	v, err := json.Marshal(next)
+	v, err := json.Marshal(nextCursor(cur, l, since))
 	if err != nil {
 		return time.Time{}, err
 	}
 	if string(v) == c.rawCursor(sink) && len(items) == 0 {
-		return nextAt, nil
+		return l.nextAt, nil
 	}
 	b := model.Batch{Account: c.opt.Account, Items: items,
 		Cursors: []model.Cursor{{Account: c.opt.Account, Key: cursorKey, Value: v}}}
@@ -216,7 +148,109 @@ func (c *Connector) poll(ctx context.Context, sink model.Sink) (time.Time, error
 	if len(items) > 0 {
 		c.log.Info("notifications", "new", len(items))
 	}
-	return nextAt, nil
+	return l.nextAt, nil
+}
+
+// listing is one poll's answer: the notifications, GitHub's Last-Modified,
+// and when the next poll may happen.
+type listing struct {
+	notifications []notification
+	lastMod       string
+	nextAt        time.Time
+	notModified   bool // 304: nothing changed since ims
+}
+
+// list reads the notifications updated since, every page of them, asking
+// with If-Modified-Since ims (when set) so an unchanged list costs
+// nothing.
+func (c *Connector) list(ctx context.Context, tok string, since time.Time, ims string) (listing, error) {
+	q := url.Values{"all": {"false"}, "participating": {strconv.FormatBool(c.opt.Participating)},
+		"since": {since.UTC().Format(time.RFC3339)}, "per_page": {strconv.Itoa(perPage)}}
+	u := c.api.JoinPath("notifications").String() + "?" + q.Encode()
+	l := listing{nextAt: c.clk.Now().Add(c.opt.PollInterval)}
+	first := true
+	for page := 0; u != "" && page < maxPages; page++ {
+		var got []notification
+		resp, err := c.get(ctx, tok, u, ims, &got)
+		if err != nil {
+			return listing{}, err
+		}
+		if first {
+			// The wait counts from GitHub's answer, not from the request:
+			// X-Poll-Interval says how long to wait before asking again.
+			first = false
+			l.nextAt = c.clk.Now().Add(c.opt.PollInterval)
+			if d := pollInterval(resp.Header); d > 0 {
+				l.nextAt = c.clk.Now().Add(max(d, c.opt.PollInterval))
+			}
+			l.lastMod = resp.Header.Get("Last-Modified")
+		}
+		if reset, ok := exhausted(resp.Header); ok && reset.After(l.nextAt) {
+			l.nextAt = reset // the primary limit is spent: nothing before the reset
+		}
+		if resp.StatusCode == http.StatusNotModified {
+			l.notModified = true
+			return l, nil
+		}
+		l.notifications = append(l.notifications, got...)
+		ims = "" // later pages are fetched whole
+		u = nextLink(resp.Header)
+		if u != "" && !c.onAPI(u) {
+			return listing{}, fmt.Errorf("github: pagination link leaves the API: %q", u)
+		}
+	}
+	return l, nil
+}
+
+// newItems makes items of the notifications not handed over before:
+// those updated since the cursor's window, with their details.
+func (c *Connector) newItems(ctx context.Context, tok string, cur cursor, list []notification) ([]model.Item, error) {
+	var items []model.Item
+	for _, n := range list {
+		if n.ID == "" || n.UpdatedAt.IsZero() {
+			continue
+		}
+		if seen, ok := cur.Seen[n.ID]; ok && !n.UpdatedAt.After(seen) {
+			continue // handed over already
+		}
+		if !cur.Newest.IsZero() && n.UpdatedAt.Before(cur.Newest.Add(-overlap)) {
+			continue // older than the window: handed over before it
+		}
+		d, ok, err := c.fetchDetail(ctx, tok, n)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, c.item(n, d, ok))
+	}
+	return items, nil
+}
+
+// nextCursor is the cursor after a poll that listed l from since: the
+// newest update seen, and the threads within the overlap of it, so the
+// next poll's look back hands none of them over again.
+func nextCursor(cur cursor, l listing, since time.Time) cursor {
+	next := cursor{LastModified: l.lastMod, Newest: cur.Newest, Seen: map[string]time.Time{}}
+	for _, n := range l.notifications {
+		if n.ID != "" && n.UpdatedAt.After(next.Newest) {
+			next.Newest = n.UpdatedAt
+		}
+	}
+	for id, at := range cur.Seen {
+		if !at.Before(next.Newest.Add(-overlap)) {
+			next.Seen[id] = at
+		}
+	}
+	for _, n := range l.notifications {
+		if !n.UpdatedAt.Before(next.Newest.Add(-overlap)) && n.UpdatedAt.After(next.Seen[n.ID]) {
+			next.Seen[n.ID] = n.UpdatedAt
+		}
+	}
+	if next.Newest.IsZero() {
+		// Nothing yet: start the window at this poll, so a restart does
+		// not reach back the whole lookback again.
+		next.Newest = since.Add(overlap)
+	}
+	return next
 }
 
 func (c *Connector) rawCursor(sink model.Sink) string {

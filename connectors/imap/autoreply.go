@@ -61,7 +61,11 @@ func (c *Connector) dialSieve(ctx context.Context, t SieveTarget) (*sieve.Client
 		if ctx.Err() != nil {
 			return nil, err
 		}
-		return nil, fmt.Errorf("%w: %w", ErrNoManageSieve, err)
+		port := opt.Port
+		if port == 0 {
+			port = sieve.DefaultPort
+		}
+		return nil, fmt.Errorf("%w on port %d: %w", ErrNoManageSieve, port, err)
 	}
 	secret, err := c.credential(ctx)
 	if err != nil {

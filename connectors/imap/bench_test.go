@@ -99,7 +99,10 @@ func openStoreSink(b *testing.B, account string, so store.Options) *storeSink {
 func (s *storeSink) Ingest(_ context.Context, b model.Batch) error {
 	now := time.Now()
 	for i := range b.Items {
-		b.Items[i].State, b.Items[i].Ingested = model.StateHeld, now
+		it := &b.Items[i]
+		it.Clean()
+		it.ID = model.ItemID(b.Account, it.SourceID)
+		it.State, it.Ingested = model.StateHeld, now
 	}
 	if _, err := s.st.Put(b.Items, b.Cursors); err != nil {
 		return err

@@ -18,6 +18,8 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-sasl"
+
+	"github.com/sluice-app/sluice/app/clock"
 )
 
 // conn is one logged-in connection with its watchdog.
@@ -100,13 +102,13 @@ func (c *Connector) dialOnce(ctx context.Context, password string) (*conn, error
 	case SecurityStartTLS:
 		// NewStartTLS reads the greeting and upgrades before it returns:
 		// bound it by the watchdog and ctx too.
-		t := time.AfterFunc(c.opt.CommandTimeout, func() {
+		t := k.watchdog(c.opt.CommandTimeout, func() {
 			k.timedOut.Store(true)
 			netConn.Close()
 		})
 		stopCtx := context.AfterFunc(ctx, func() { netConn.Close() })
 		k.cl, err = imapclient.NewStartTLS(netConn, opts)
-		t.Stop()
+		t.stop()
 		stopCtx()
 		if err != nil {
 			netConn.Close()
@@ -224,9 +226,9 @@ func (k *conn) guard(f func() error) error {
 
 // guardFor is guard with its own timeout.
 func (k *conn) guardFor(d time.Duration, f func() error) error {
-	t := time.AfterFunc(d, k.expire)
+	t := k.watchdog(d, k.expire)
 	err := f()
-	t.Stop()
+	t.stop()
 	if err != nil && k.timedOut.Load() {
 		return fmt.Errorf("%w within %v: %v", errTimeout, d, err)
 	}
@@ -290,12 +292,37 @@ func (k *conn) logout() {
 		k.cl.Logout().Wait()
 		close(done)
 	}()
+	t := k.c.clk.NewTimer(2 * time.Second)
 	select {
 	case <-done:
-	case <-time.After(2 * time.Second):
+	case <-t.C():
 	}
+	t.Stop()
 	k.close()
 }
+
+// watchdog calls expire unless it is stopped, or fed, within d on the
+// connector's clock (a fake one in tests).
+type watchdog struct {
+	clk    clock.Clock
+	d      time.Duration
+	expire func()
+	cancel func() bool
+}
+
+func (k *conn) watchdog(d time.Duration, expire func()) *watchdog {
+	w := &watchdog{clk: k.c.clk, d: d, expire: expire}
+	w.cancel = clock.AfterFunc(w.clk, d, expire)
+	return w
+}
+
+// feed restarts the countdown: the command is making progress.
+func (w *watchdog) feed() {
+	w.cancel()
+	w.cancel = clock.AfterFunc(w.clk, w.d, w.expire)
+}
+
+func (w *watchdog) stop() { w.cancel() }
 
 // mailbox is what EXAMINE says about a folder.
 type mailbox struct {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sluice-app/sluice/app/model"
+	"github.com/sluice-app/sluice/connectors/conntest"
 	"github.com/sluice-app/sluice/connectors/imap/dovecottest"
 )
 
@@ -67,7 +68,7 @@ func TestDovecotFirstSyncThenIdlePush(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		deliver(t, s, "INBOX", mail(fmt.Sprintf("old%d@x", i), fmt.Sprintf("old %d", i), "archive"), time.Now().Add(-time.Hour))
 	}
-	sink := newSink()
+	sink := newSink(t)
 	start(t, dovecotOptions(s, "work"), sink)
 	h := waitHealth(t, sink, model.HealthConnected, 10*time.Second)
 	if h.Detail != "watching INBOX (IDLE)" {
@@ -112,7 +113,7 @@ func TestDovecotCorpusAll(t *testing.T) {
 		}
 		want[n] = ParseMessage(msgs[n])
 	}
-	sink := newSink()
+	sink := newSink(t)
 	opt := dovecotOptions(s, "acct")
 	opt.Initial.Mode = InitialAll
 	opt.FetchBatch = 25
@@ -128,19 +129,18 @@ func TestDovecotCorpusAll(t *testing.T) {
 	}
 	var got, exp []string
 	snippets := map[string]string{}
-	sink.mu.Lock()
-	for _, it := range sink.items {
+	for _, it := range sink.Items() {
 		k := key(it.Subject, it.FromName, it.FromAddr, it.Thread)
 		got = append(got, k)
 		snippets[k] = it.Snippet
 	}
-	sink.mu.Unlock()
 	for _, n := range names {
 		w := want[n]
-		k := key(w.Subject, w.FromName, w.FromAddr, w.Thread())
+		// The items are as the gate stores them: compare cleaned text.
+		k := key(model.CleanName(w.Subject), model.CleanName(w.FromName), model.CleanName(w.FromAddr), model.CleanKey(w.Thread()))
 		exp = append(exp, k)
-		if sn, ok := snippets[k]; ok && sn != w.Snippet {
-			t.Logf("%s: snippet over IMAP %q, from the raw file %q", n, sn, w.Snippet)
+		if sn, ok := snippets[k]; ok && sn != model.CleanSnippet(w.Snippet) {
+			t.Logf("%s: snippet over IMAP %q, from the raw file %q", n, sn, model.CleanSnippet(w.Snippet))
 		}
 	}
 	for _, k := range exp {
@@ -157,7 +157,7 @@ func TestDovecotCorpusAll(t *testing.T) {
 
 func TestDovecotPolling(t *testing.T) {
 	s := startDovecot(t)
-	sink := newSink()
+	sink := newSink(t)
 	opt := dovecotOptions(s, "acct")
 	opt.DisableIdle = true
 	start(t, opt, sink)
@@ -175,7 +175,7 @@ func TestDovecotPolling(t *testing.T) {
 func TestDovecotUIDValidityChange(t *testing.T) {
 	s := startDovecot(t)
 	deliver(t, s, "INBOX", mail("archive@x", "archive", "a"), time.Now().Add(-72*time.Hour))
-	sink := newSink()
+	sink := newSink(t)
 	r := start(t, dovecotOptions(s, "acct"), sink)
 	waitHealth(t, sink, model.HealthConnected, 10*time.Second)
 	deliver(t, s, "INBOX", mail("b@x", "B", "b"), time.Time{})
@@ -204,7 +204,7 @@ func TestDovecotUIDValidityChange(t *testing.T) {
 // idles; mail delivered meanwhile arrives after the reconnect, exactly once.
 func TestDovecotRestartDuringIdle(t *testing.T) {
 	s := startDovecot(t)
-	sink := newSink()
+	sink := newSink(t)
 	start(t, dovecotOptions(s, "acct"), sink)
 	waitHealth(t, sink, model.HealthConnected, 10*time.Second)
 	deliver(t, s, "INBOX", mail("1@x", "one", "1"), time.Time{})
@@ -228,10 +228,8 @@ func TestDovecotRestartDuringIdle(t *testing.T) {
 	if i := slices.Index(states, model.HealthBackingOff); i < 0 || !slices.Contains(states[i:], model.HealthConnected) {
 		t.Errorf("health went %v, want backing-off then connected", states)
 	}
-	sink.mu.Lock()
-	defer sink.mu.Unlock()
-	if sink.offered != 4 {
-		t.Errorf("%d items offered to the sink for 4 messages; nothing may be fetched twice", sink.offered)
+	if n := sink.Offered(); n != 4 {
+		t.Errorf("%d items offered to the sink for 4 messages; nothing may be fetched twice", n)
 	}
 }
 
@@ -244,7 +242,7 @@ func TestDovecotWrongPassword(t *testing.T) {
 	opt := dovecotOptions(s, "acct")
 	opt.Folders = []string{"INBOX", "Sent", "Trash"}
 	opt.Password = func(context.Context) (string, error) { return pw.Load().(string), nil }
-	sink := newSink()
+	sink := newSink(t)
 	r := start(t, opt, sink)
 	h := waitHealth(t, sink, model.HealthAuthFailed, 10*time.Second)
 	if !strings.Contains(h.Detail, "login failed: NO [AUTHENTICATIONFAILED]") {
@@ -303,7 +301,7 @@ func TestDovecotCertificates(t *testing.T) {
 
 	opt := dovecotOptions(s, "acct")
 	opt.CAFile = ""
-	sink := newSink()
+	sink := newSink(t)
 	start(t, opt, sink)
 	h := waitHealth(t, sink, model.HealthBackingOff, 10*time.Second)
 	if !strings.Contains(h.Detail, "unknown authority") {
@@ -320,7 +318,7 @@ func TestDovecotFolderDisappears(t *testing.T) {
 	}
 	opt := dovecotOptions(s, "acct")
 	opt.Folders = []string{"INBOX", "Work"}
-	sink := newSink()
+	sink := newSink(t)
 	r := start(t, opt, sink)
 	waitHealth(t, sink, model.HealthConnected, 10*time.Second)
 	deliver(t, s, "Work", mail("w@x", "work 1", "w"), time.Time{})
@@ -364,4 +362,52 @@ func TestDovecotTestErrors(t *testing.T) {
 	if err := c.Test(context.Background()); !errors.Is(err, ErrFolderNotFound) {
 		t.Errorf("Test with a missing folder: %v", err)
 	}
+}
+
+// TestDovecotConformance runs the checks every connector passes against a
+// real Dovecot: mail becomes items with their cursors, a restart resumes
+// from the cursor with nothing lost or repeated, health follows an outage,
+// Run returns promptly, a wrong password is tried once, and a batch the
+// store refused is fetched again.
+func TestDovecotConformance(t *testing.T) {
+	s := startDovecot(t)
+	readLog := func() string {
+		b, _ := os.ReadFile(filepath.Join(s.Dir, "log", "dovecot.log"))
+		return string(b)
+	}
+	conntest.Run(t, conntest.Suite{
+		Account: "work",
+		New: func(t *testing.T, bad bool) model.Connector {
+			opt := dovecotOptions(s, "work")
+			if bad {
+				opt.Password = func(context.Context) (string, error) { return "wrong", nil }
+			}
+			c, err := New(opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		},
+		Add: func(t *testing.T, mark string) error {
+			deliver(t, s, "INBOX", mail(mark+"@x", "conformance "+mark, "text of "+mark), time.Time{})
+			return nil
+		},
+		// Every login Dovecot answered, accepted or refused.
+		Attempts: func() int {
+			l := readLog()
+			return strings.Count(l, "imap-login: Login: ") + strings.Count(l, "auth failed")
+		},
+		Outage: func(t *testing.T) func() {
+			if err := s.Stop(); err != nil {
+				t.Fatal(err)
+			}
+			return func() {
+				if err := s.Start(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		},
+		Timeout: 30 * time.Second,
+		Quiet:   3 * time.Second, // past Dovecot's 2 s delay before it refuses a login
+	})
 }

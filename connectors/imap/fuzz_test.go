@@ -44,8 +44,11 @@ func FuzzSnippet(f *testing.F) {
 		if !utf8.ValidString(s) {
 			t.Fatalf("snippet is not valid UTF-8: %q", s)
 		}
-		if n := utf8.RuneCountInString(s); n > model.SnippetMax {
-			t.Fatalf("snippet has %d runes", n)
+		if len(s) > snippetText {
+			t.Fatalf("snippet text has %d bytes, want at most %d", len(s), snippetText)
+		}
+		if s != "" && model.Blank(s) {
+			t.Fatalf("a blank snippet text %q (want \"\")", s)
 		}
 	})
 }

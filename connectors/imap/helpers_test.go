@@ -20,87 +20,28 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 
 	"github.com/sluice-app/sluice/app/model"
+	"github.com/sluice-app/sluice/connectors/conntest"
 )
 
-// fakeSink stores like the real store will: items deduplicated by ID, items
-// and cursors of a batch applied together, health recorded in order.
-type fakeSink struct {
-	mu      sync.Mutex
-	items   map[string]model.Item
-	order   []string // item IDs in the order first stored
-	offered int      // items offered, duplicates included
-	cursors map[string][]byte
-	health  []model.Health
-	batches int
-	failing error         // Ingest fails with it while set
-	replies []model.Reply // the user's replies, in the order reported
-}
+// testSink is the conformance suite's recording sink (it enforces the
+// model.Sink contract and stores items as the gate would) with the
+// look-ups these tests use.
+type testSink struct{ *conntest.Sink }
 
-func newSink() *fakeSink {
-	return &fakeSink{items: map[string]model.Item{}, cursors: map[string][]byte{}}
-}
+func newSink(t testing.TB) *testSink { return &testSink{conntest.NewSink(t)} }
 
-func (s *fakeSink) Ingest(ctx context.Context, b model.Batch) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.failing != nil {
-		return s.failing
-	}
-	for _, it := range b.Items {
-		s.offered++
-		if it.ID == "" || it.Account != b.Account {
-			return fmt.Errorf("bad item %+v", it)
-		}
-		if _, ok := s.items[it.ID]; ok {
-			continue
-		}
-		s.items[it.ID] = it
-		s.order = append(s.order, it.ID)
-	}
-	for _, c := range b.Cursors {
-		if c.Value == nil {
-			delete(s.cursors, c.Account+"\x00"+c.Key)
-		} else {
-			s.cursors[c.Account+"\x00"+c.Key] = bytes.Clone(c.Value)
-		}
-	}
-	s.replies = append(s.replies, b.Replies...)
-	s.batches++
-	return nil
-}
+func (s *testSink) count() int { return s.Len() }
 
-func (s *fakeSink) Cursor(account, key string) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return bytes.Clone(s.cursors[account+"\x00"+key]), nil
-}
-
-func (s *fakeSink) ReportHealth(h model.Health) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.health = append(s.health, h)
-}
-
-func (s *fakeSink) count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.items)
-}
-
-func (s *fakeSink) subjects() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *testSink) subjects() []string {
 	var out []string
-	for _, id := range s.order {
-		out = append(out, s.items[id].Subject)
+	for _, it := range s.Items() {
+		out = append(out, it.Subject)
 	}
 	return out
 }
 
-func (s *fakeSink) bySubject(subj string) (model.Item, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, it := range s.items {
+func (s *testSink) bySubject(subj string) (model.Item, bool) {
+	for _, it := range s.Items() {
 		if it.Subject == subj {
 			return it, true
 		}
@@ -108,31 +49,20 @@ func (s *fakeSink) bySubject(subj string) (model.Item, bool) {
 	return model.Item{}, false
 }
 
-func (s *fakeSink) cursor(account, folder string) (cursor, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b, ok := s.cursors[account+"\x00"+cursorKey(folder)]
-	if !ok {
+func (s *testSink) cursor(account, folder string) (cursor, bool) {
+	b := s.CursorValue(account, cursorKey(folder))
+	if b == "" {
 		return cursor{}, false
 	}
-	c, err := decodeCursor(b)
+	c, err := decodeCursor([]byte(b))
 	return c, err == nil
 }
 
-func (s *fakeSink) lastHealth() model.Health {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.health) == 0 {
-		return model.Health{}
-	}
-	return s.health[len(s.health)-1]
-}
+func (s *testSink) lastHealth() model.Health { return s.Health() }
 
-func (s *fakeSink) healthStates() []model.HealthState {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *testSink) healthStates() []model.HealthState {
 	var out []model.HealthState
-	for _, h := range s.health {
+	for _, h := range s.Healths() {
 		out = append(out, h.State)
 	}
 	return out
@@ -151,7 +81,7 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 }
 
 // waitHealth waits until the last reported health is in state.
-func waitHealth(t *testing.T, s *fakeSink, state model.HealthState, timeout time.Duration) model.Health {
+func waitHealth(t *testing.T, s *testSink, state model.HealthState, timeout time.Duration) model.Health {
 	t.Helper()
 	waitFor(t, timeout, "health "+string(state), func() bool { return s.lastHealth().State == state })
 	return s.lastHealth()
@@ -160,12 +90,12 @@ func waitHealth(t *testing.T, s *fakeSink, state model.HealthState, timeout time
 // running is a connector running in the background for a test.
 type running struct {
 	c      *Connector
-	sink   *fakeSink
+	sink   *testSink
 	cancel context.CancelFunc
 	done   chan error
 }
 
-func start(t *testing.T, opt Options, sink *fakeSink) *running {
+func start(t *testing.T, opt Options, sink *testSink) *running {
 	t.Helper()
 	if testing.Verbose() && opt.Logger == nil {
 		opt.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -320,7 +250,7 @@ func mail(id, subject, body string) string {
 	return b.String()
 }
 
-func sortedSubjects(s *fakeSink) []string {
+func sortedSubjects(s *testSink) []string {
 	out := s.subjects()
 	slices.Sort(out)
 	return out

@@ -29,7 +29,7 @@ func TestDovecotDistinctMailIsNeverMerged(t *testing.T) {
 			deliveries++
 		}
 	}
-	sink := newSink()
+	sink := newSink(t)
 	opt := dovecotOptions(s, "acct")
 	opt.Folders = []string{"INBOX", "Work"}
 	opt.Initial.Mode = InitialAll
@@ -37,9 +37,7 @@ func TestDovecotDistinctMailIsNeverMerged(t *testing.T) {
 	waitHealth(t, sink, model.HealthConnected, 20*time.Second)
 	t.Logf("%d messages in %d deliveries: %d items", len(corpus), deliveries, sink.count())
 	checkIdentityItems(t, sink, corpus)
-	sink.mu.Lock()
-	offered := sink.offered
-	sink.mu.Unlock()
+	offered := sink.Offered()
 
 	validity := map[string]uint32{}
 	for _, f := range opt.Folders {
@@ -57,9 +55,7 @@ func TestDovecotDistinctMailIsNeverMerged(t *testing.T) {
 	})
 	t.Logf("after the UIDVALIDITY change: %d items", sink.count())
 	checkIdentityItems(t, sink, corpus)
-	sink.mu.Lock()
-	relisted := sink.offered - offered
-	sink.mu.Unlock()
+	relisted := sink.Offered() - offered
 	if relisted != deliveries {
 		t.Errorf("the resync offered %d items, want every delivery again (%d)", relisted, deliveries)
 	}

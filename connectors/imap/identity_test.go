@@ -1,6 +1,7 @@
 package imap
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -57,7 +58,7 @@ func wantIdentitySubjects(t *testing.T, corpus []identityMail) []string {
 }
 
 // checkIdentityItems asserts the exact item count and one item per message.
-func checkIdentityItems(t *testing.T, sink *fakeSink, corpus []identityMail, extra ...string) {
+func checkIdentityItems(t *testing.T, sink *testSink, corpus []identityMail, extra ...string) {
 	t.Helper()
 	want := append(wantIdentitySubjects(t, corpus), extra...)
 	slices.Sort(want)
@@ -87,16 +88,14 @@ func TestMemDistinctMailIsNeverMerged(t *testing.T) {
 		}
 	}
 	fill()
-	sink := newSink()
+	sink := newSink(t)
 	opt := ms.options("acct")
 	opt.Folders = []string{"INBOX", "Work"}
 	opt.Initial.Mode = InitialAll
 	r := start(t, opt, sink)
 	waitHealth(t, sink, model.HealthConnected, 5*time.Second)
 	checkIdentityItems(t, sink, corpus)
-	sink.mu.Lock()
-	offered := sink.offered
-	sink.mu.Unlock()
+	offered := sink.Offered()
 
 	before, _ := sink.cursor("acct", "INBOX")
 	for _, f := range opt.Folders {
@@ -116,9 +115,7 @@ func TestMemDistinctMailIsNeverMerged(t *testing.T) {
 		return a.validity != before.validity && b.validity != before.validity && sink.count() >= len(corpus)+1
 	})
 	checkIdentityItems(t, sink, corpus, "after the change")
-	sink.mu.Lock()
-	relisted := sink.offered - offered
-	sink.mu.Unlock()
+	relisted := sink.Offered() - offered
 	if relisted < 11 {
 		t.Errorf("the resync offered %d items, want every message again (11) and the new one", relisted)
 	}
@@ -137,18 +134,24 @@ func TestMemUpgradeKeepsStoredIdentity(t *testing.T) {
 	ms.add(t, "INBOX", noID, seen)
 	ms.add(t, "INBOX", mail("new@x", "arrived after", "new"), seen.Add(time.Minute))
 
-	sink := newSink()
+	sink := newSink(t)
 	// What the previous version left: its cursor (another UIDVALIDITY, so
 	// the folder is resynced from the mark) and the two items under their
 	// old source IDs.
-	sink.cursors["acct\x00"+cursorKey("INBOX")] = fmt.Appendf(nil, "v1 4242 3 0 %d", seen.Unix())
-	for _, it := range []model.Item{
-		{Account: "acct", SourceID: "mid:seen@x", Subject: "seen before the upgrade"},
-		{Account: "acct", SourceID: legacySourceID("INBOX", 4242, 1, ParseMessage([]byte(noID))), Subject: "seen without id"},
-	} {
-		it.ID = model.ItemID(it.Account, it.SourceID)
-		sink.items[it.ID] = it
-		sink.order = append(sink.order, it.ID)
+	var items []model.Item
+	for _, raw := range []string{old, noID} {
+		m := ParseMessage([]byte(raw))
+		src := "mid:" + m.MessageID
+		if m.MessageID == "" {
+			src = legacySourceID("INBOX", 4242, 1, m)
+		}
+		items = append(items, model.Item{Kind: model.KindIMAP, SourceID: src, FromName: m.FromName, FromAddr: m.FromAddr,
+			Subject: m.Subject, Snippet: m.Snippet, Received: seen})
+	}
+	if err := sink.Ingest(context.Background(), model.Batch{Account: "acct", Items: items, Cursors: []model.Cursor{
+		{Account: "acct", Key: cursorKey("INBOX"), Value: fmt.Appendf(nil, "v1 4242 3 0 %d", seen.Unix())},
+	}}); err != nil {
+		t.Fatal(err)
 	}
 
 	start(t, ms.options("acct"), sink)

@@ -1,8 +1,10 @@
 // Package imap is Sluice's IMAP connector: it watches folders of a mail
 // account and hands every new message to the gate as a model.Item.
 //
-// It is read-only: messages are fetched with BODY.PEEK (never marking them
-// \Seen) and nothing is ever stored, expunged, moved or deleted on the server.
+// It reads with BODY.PEEK (never marking a message \Seen) and changes
+// nothing on the server, unless the account holds mail on the server
+// (Options.Hold, see hold.go): then the mail the gate holds moves between
+// INBOX and the hold folder, and that is all that ever changes.
 // Each folder is watched over its own connection, with IDLE where the server
 // offers it (re-issued every IdleRefresh, well before servers drop idle
 // clients at 30 minutes) and polling otherwise. A folder's position is a
@@ -27,6 +29,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sluice-app/sluice/app/clock"
 	"github.com/sluice-app/sluice/app/model"
 )
 
@@ -140,6 +143,10 @@ type Options struct {
 	// without Message-ID gets an imap:// URL (RFC 5092) instead.
 	LinkTemplate string
 
+	// Hold holds mail on the server while the gate holds (see HoldOptions);
+	// off unless Hold.Enabled.
+	Hold HoldOptions
+
 	// Logger receives connection events; nil discards them. Passwords and
 	// message contents are never logged.
 	Logger *slog.Logger
@@ -161,8 +168,10 @@ type Options struct {
 	// SnippetBytes is how much of a text part is fetched for the snippet;
 	// default 2048 (4× that for HTML, which is mostly markup).
 	SnippetBytes int
-	// Now is the clock for health timestamps and jitter; default time.Now.
-	Now func() time.Time
+	// Clock tells the time (health, cursors) and runs the timers of
+	// backoff, polling, IDLE refresh and the command watchdog; nil means
+	// the real clock. Tests pass a fake one to drive them.
+	Clock clock.Clock
 }
 
 // Errors callers test for.
@@ -198,6 +207,7 @@ const (
 // model.Connector and model.Waker.
 type Connector struct {
 	opt  Options
+	clk  clock.Clock
 	tls  *tls.Config
 	addr string
 	log  *slog.Logger
@@ -205,6 +215,8 @@ type Connector struct {
 	mu      sync.Mutex
 	wakers  map[chan struct{}]struct{} // one per running folder watcher
 	authGen int                        // bumped by Wake: lets a failed login be retried
+
+	hold *holder // nil unless Options.Hold.Enabled
 }
 
 var (
@@ -215,24 +227,69 @@ var (
 // New validates the options, fills in defaults and returns a connector. It
 // does no I/O other than reading CAFile.
 func New(opt Options) (*Connector, error) {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s", ErrOptions, fmt.Sprintf(format, args...))
-	}
 	opt.Account = strings.TrimSpace(opt.Account)
 	opt.Host = strings.TrimSpace(opt.Host)
+	for _, step := range []func(*Options) error{checkAccount, checkSecurity, checkFolders, checkInitial, checkTiming, checkHoldOption} {
+		if err := step(&opt); err != nil {
+			return nil, err
+		}
+	}
+	tc, err := tlsConfig(opt)
+	if err != nil {
+		return nil, err
+	}
+	log := opt.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c := &Connector{
+		opt:    opt,
+		clk:    opt.Clock,
+		tls:    tc,
+		addr:   net.JoinHostPort(opt.Host, fmt.Sprint(opt.Port)),
+		log:    log.With("component", "imap", "account", opt.Account),
+		wakers: map[chan struct{}]struct{}{},
+	}
+	if opt.Hold.Enabled {
+		c.hold = newHolder(c)
+	}
+	return c, nil
+}
+
+// checkHoldOption checks the hold-on-server options (see checkHold).
+func checkHoldOption(opt *Options) error {
+	if err := checkHold(opt); err != nil {
+		return badOption("%v", err)
+	}
+	return nil
+}
+
+// badOption is an ErrOptions error.
+func badOption(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrOptions, fmt.Sprintf(format, args...))
+}
+
+// checkAccount checks what names the account and how it logs in.
+func checkAccount(opt *Options) error {
 	switch {
 	case opt.Account == "":
-		return nil, bad("account name is required")
+		return badOption("account name is required")
 	case opt.Host == "":
-		return nil, bad("host is required")
+		return badOption("host is required")
 	case opt.Username == "":
-		return nil, bad("username is required")
+		return badOption("username is required")
 	case opt.Port < 0 || opt.Port > 65535:
-		return nil, bad("port %d out of range", opt.Port)
+		return badOption("port %d out of range", opt.Port)
 	}
-	if err := validateAuth(&opt); err != nil {
-		return nil, bad("%v", err)
+	if err := validateAuth(opt); err != nil {
+		return badOption("%v", err)
 	}
+	return nil
+}
+
+// checkSecurity fills in the security mode and the port that goes with
+// it, and allows plaintext only to a loopback host that allows it.
+func checkSecurity(opt *Options) error {
 	if opt.Security == "" {
 		opt.Security = SecurityTLS
 		if opt.Port == 143 {
@@ -249,12 +306,17 @@ func New(opt Options) (*Connector, error) {
 			opt.Port = 143
 		}
 	default:
-		return nil, bad("security %q: want tls, starttls or insecure", opt.Security)
+		return badOption("security %q: want tls, starttls or insecure", opt.Security)
 	}
 	if opt.Security == SecurityInsecure && (!opt.AllowInsecure || !isLoopback(opt.Host)) {
-		return nil, fmt.Errorf("%w (host %q)", ErrInsecure, opt.Host)
+		return fmt.Errorf("%w (host %q)", ErrInsecure, opt.Host)
 	}
+	return nil
+}
 
+// checkFolders trims the folder names, spells INBOX one way, drops
+// repeats and watches INBOX when none is named.
+func checkFolders(opt *Options) error {
 	var folders []string
 	seen := map[string]bool{}
 	for _, f := range opt.Folders {
@@ -263,7 +325,7 @@ func New(opt Options) (*Connector, error) {
 			f = "INBOX"
 		}
 		if f == "" {
-			return nil, bad("folders: empty folder name")
+			return badOption("folders: empty folder name")
 		}
 		if !seen[f] {
 			seen[f] = true
@@ -274,23 +336,32 @@ func New(opt Options) (*Connector, error) {
 		folders = []string{"INBOX"}
 	}
 	opt.Folders = folders
+	return nil
+}
 
+// checkInitial checks what the first sync imports.
+func checkInitial(opt *Options) error {
 	switch opt.Initial.Mode {
 	case "":
 		opt.Initial.Mode = InitialNone
 	case InitialNone, InitialAll:
 	case InitialNewest:
 		if opt.Initial.Newest <= 0 {
-			return nil, bad("initial sync newest: count must be positive")
+			return badOption("initial sync newest: count must be positive")
 		}
 	case InitialSince:
 		if opt.Initial.Since.IsZero() {
-			return nil, bad("initial sync since: date is required")
+			return badOption("initial sync since: date is required")
 		}
 	default:
-		return nil, bad("initial sync mode %q: want none, newest, since or all", opt.Initial.Mode)
+		return badOption("initial sync mode %q: want none, newest, since or all", opt.Initial.Mode)
 	}
+	return nil
+}
 
+// checkTiming fills in the intervals, timeouts, sizes, the link template
+// and the clock, and checks those a user sets.
+func checkTiming(opt *Options) error {
 	if opt.PollInterval == 0 {
 		opt.PollInterval = DefaultPollInterval
 	}
@@ -299,15 +370,15 @@ func New(opt Options) (*Connector, error) {
 	}
 	switch {
 	case opt.PollInterval < 0:
-		return nil, bad("poll interval must be positive")
+		return badOption("poll interval must be positive")
 	case opt.IdleRefresh < 0 || opt.IdleRefresh > MaxIdleRefresh:
-		return nil, bad("idle refresh %v: want at most %v", opt.IdleRefresh, MaxIdleRefresh)
+		return badOption("idle refresh %v: want at most %v", opt.IdleRefresh, MaxIdleRefresh)
 	}
 	if opt.LinkTemplate == "" {
 		opt.LinkTemplate = DefaultLinkTemplate
 	}
 	if err := checkTemplate(opt.LinkTemplate); err != nil {
-		return nil, bad("link template: %v", err)
+		return badOption("link template: %v", err)
 	}
 	setDefault(&opt.DialTimeout, DefaultDialTimeout)
 	setDefault(&opt.CommandTimeout, DefaultCommandTimeout)
@@ -322,37 +393,32 @@ func New(opt Options) (*Connector, error) {
 	if opt.SnippetBytes <= 0 {
 		opt.SnippetBytes = DefaultSnippetBytes
 	}
-	if opt.Now == nil {
-		opt.Now = time.Now
+	if opt.Clock == nil {
+		opt.Clock = clock.Real{}
 	}
-	log := opt.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	return nil
+}
 
+// tlsConfig verifies the server's certificate against the system's
+// authorities and those in CAFile.
+func tlsConfig(opt Options) (*tls.Config, error) {
 	tc := &tls.Config{ServerName: opt.Host, MinVersion: tls.VersionTLS12}
-	if opt.CAFile != "" {
-		pem, err := os.ReadFile(opt.CAFile)
-		if err != nil {
-			return nil, bad("ca file: %v", err)
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, bad("ca file %s: no PEM certificate in it", opt.CAFile)
-		}
-		tc.RootCAs = pool
+	if opt.CAFile == "" {
+		return tc, nil
 	}
-
-	return &Connector{
-		opt:    opt,
-		tls:    tc,
-		addr:   net.JoinHostPort(opt.Host, fmt.Sprint(opt.Port)),
-		log:    log.With("component", "imap", "account", opt.Account),
-		wakers: map[chan struct{}]struct{}{},
-	}, nil
+	pem, err := os.ReadFile(opt.CAFile)
+	if err != nil {
+		return nil, badOption("ca file: %v", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, badOption("ca file %s: no PEM certificate in it", opt.CAFile)
+	}
+	tc.RootCAs = pool
+	return tc, nil
 }
 
 func setDefault(d *time.Duration, v time.Duration) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"regexp"
 	"slices"
@@ -17,7 +18,9 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/sluice-app/sluice/app/clock"
 	"github.com/sluice-app/sluice/app/model"
+	"github.com/sluice-app/sluice/connectors/conntest"
 )
 
 // Unit tests against go-imap's in-memory server (no CONDSTORE, no ESEARCH):
@@ -28,7 +31,7 @@ func TestMemFirstSyncRecordsPositionThenIdlePush(t *testing.T) {
 	for i, s := range []string{"old 1", "old 2", "old 3"} {
 		ms.add(t, "INBOX", mail(s+"@x", s, "archive"), time.Now().Add(time.Duration(i-10)*time.Hour))
 	}
-	sink := newSink()
+	sink := newSink(t)
 	r := start(t, ms.options("work"), sink)
 	h := waitHealth(t, sink, model.HealthConnected, 5*time.Second)
 	if !strings.Contains(h.Detail, "IDLE") {
@@ -74,7 +77,7 @@ func TestMemInitialModes(t *testing.T) {
 			for i, s := range []string{"m1", "m2", "m3", "m4"} {
 				ms.add(t, "INBOX", mail(s+"@x", s, "body of "+s), now.Add(time.Duration(i-3)*24*time.Hour))
 			}
-			sink := newSink()
+			sink := newSink(t)
 			opt := ms.options("acct")
 			opt.Initial = tt.init
 			opt.FetchBatch = 3 // more than one batch for "all"
@@ -92,7 +95,7 @@ func TestMemInitialModes(t *testing.T) {
 
 func TestMemPolling(t *testing.T) {
 	ms := newMemServer(t)
-	sink := newSink()
+	sink := newSink(t)
 	opt := ms.options("acct")
 	opt.DisableIdle = true
 	start(t, opt, sink)
@@ -117,7 +120,7 @@ func TestMemUIDValidityChange(t *testing.T) {
 	for _, m := range archive {
 		ms.add(t, "INBOX", m, old)
 	}
-	sink := newSink()
+	sink := newSink(t)
 	r := start(t, ms.options("acct"), sink)
 	waitHealth(t, sink, model.HealthConnected, 5*time.Second)
 
@@ -162,7 +165,7 @@ func TestMemWrongPassword(t *testing.T) {
 	opt := ms.options("acct")
 	opt.Folders = []string{"INBOX", "Work"}
 	opt.Password = func(context.Context) (string, error) { asked.Add(1); return pw.Load().(string), nil }
-	sink := newSink()
+	sink := newSink(t)
 	r := start(t, opt, sink)
 	h := waitHealth(t, sink, model.HealthAuthFailed, 5*time.Second)
 	if !strings.Contains(h.Detail, "login failed") || !strings.Contains(h.Detail, "AUTHENTICATIONFAILED") || !h.NeedsAttention() {
@@ -217,11 +220,15 @@ func TestMemReadOnly(t *testing.T) {
 	for _, s := range []string{"r1", "r2"} {
 		ms.add(t, "INBOX", mail(s+"@x", s, "body"), time.Time{})
 	}
-	sink := newSink()
+	sink := newSink(t)
 	opt := ms.options("acct")
 	opt.Initial.Mode = InitialAll
 	start(t, opt, sink)
 	waitFor(t, 5*time.Second, "items", func() bool { return sink.count() == 2 })
+	// Add r3 once the folder waits in IDLE: go-imap's memory server queues
+	// an update that arrives between a command and IDLE and sends it only
+	// with the next one (Dovecot sends it when IDLE starts).
+	waitHealth(t, sink, model.HealthConnected, 5*time.Second)
 	ms.add(t, "INBOX", mail("r3@x", "r3", "body"), time.Time{})
 	waitFor(t, 5*time.Second, "item r3", func() bool { return sink.count() == 3 })
 
@@ -265,7 +272,7 @@ func TestMemFolderMissing(t *testing.T) {
 	ms := newMemServer(t)
 	opt := ms.options("acct")
 	opt.Folders = []string{"INBOX", "Gone"}
-	sink := newSink()
+	sink := newSink(t)
 	start(t, opt, sink)
 	// INBOX may still be connecting when Gone first fails.
 	waitFor(t, 5*time.Second, "health naming the missing folder and the working one", func() bool {
@@ -299,7 +306,7 @@ func TestMemHungServer(t *testing.T) {
 	ms := &memServer{addr: ln.Addr().String()}
 	opt := ms.options("acct")
 	opt.CommandTimeout = 150 * time.Millisecond
-	sink := newSink()
+	sink := newSink(t)
 	start(t, opt, sink)
 	h := waitHealth(t, sink, model.HealthBackingOff, 5*time.Second)
 	if !strings.Contains(h.Detail, "stopped answering") || h.Until.IsZero() {
@@ -336,7 +343,7 @@ func TestMemWakeReconnectsAtOnce(t *testing.T) {
 	ms := serveMem(t, cl)
 	opt := ms.options("acct")
 	opt.BackoffBase, opt.BackoffCap = time.Hour, time.Hour
-	sink := newSink()
+	sink := newSink(t)
 	r := start(t, opt, sink)
 	h := waitHealth(t, sink, model.HealthBackingOff, 5*time.Second)
 	if time.Until(h.Until) < 30*time.Minute {
@@ -366,18 +373,19 @@ func (l *chanListener) Accept() (net.Conn, error) {
 func TestMemIngestFailureRetries(t *testing.T) {
 	ms := newMemServer(t)
 	ms.add(t, "INBOX", mail("f@x", "first", "b"), time.Time{})
-	sink := newSink()
-	sink.failing = errors.New("disk full")
+	sink := newSink(t)
+	sink.FailNext(math.MaxInt) // a full disk, say
 	opt := ms.options("acct")
 	opt.Initial.Mode = InitialAll
 	start(t, opt, sink)
 	h := waitHealth(t, sink, model.HealthBackingOff, 5*time.Second)
-	if !strings.Contains(h.Detail, "disk full") {
+	if !strings.Contains(h.Detail, conntest.ErrRefused.Error()) {
 		t.Errorf("health detail %q, want the sink's error", h.Detail)
 	}
-	sink.mu.Lock()
-	sink.failing = nil
-	sink.mu.Unlock()
+	if c, ok := sink.cursor("acct", "INBOX"); ok {
+		t.Errorf("cursor moved to %+v while the sink refused the items", c)
+	}
+	sink.FailNext(0)
 	waitFor(t, 5*time.Second, "item after the sink recovered", func() bool { return sink.count() == 1 })
 }
 
@@ -389,7 +397,7 @@ func TestMemWakeDetectsDeadConnection(t *testing.T) {
 	p := newBlackholeProxy(t, ms.addr)
 	opt := (&memServer{addr: p.addr()}).options("acct")
 	opt.CommandTimeout = 300 * time.Millisecond
-	sink := newSink()
+	sink := newSink(t)
 	r := start(t, opt, sink)
 	waitHealth(t, sink, model.HealthConnected, 5*time.Second)
 
@@ -413,7 +421,7 @@ func TestMemIdleRefreshAndWatchdog(t *testing.T) {
 	opt := (&memServer{addr: p.addr()}).options("acct")
 	opt.IdleRefresh = 50 * time.Millisecond
 	opt.CommandTimeout = 300 * time.Millisecond
-	sink := newSink()
+	sink := newSink(t)
 	start(t, opt, sink)
 	waitHealth(t, sink, model.HealthConnected, 5*time.Second)
 	waitFor(t, 5*time.Second, "IDLE re-issued", func() bool {
@@ -433,7 +441,7 @@ func TestMemIdleRefreshAndWatchdog(t *testing.T) {
 // before the connector saw them; the cursor follows and nothing breaks.
 func TestMemExpungedBeforeSeen(t *testing.T) {
 	ms := newMemServer(t)
-	sink := newSink()
+	sink := newSink(t)
 	opt := ms.options("acct")
 	opt.DisableIdle = true
 	opt.PollInterval = time.Hour // checks happen on Wake only
@@ -498,7 +506,7 @@ func TestMemPasswordFailureLoggedOnce(t *testing.T) {
 	}
 	logs := &syncBuffer{}
 	opt.Logger = slog.New(slog.NewTextHandler(logs, nil))
-	sink := newSink()
+	sink := newSink(t)
 	start(t, opt, sink)
 	waitFor(t, 5*time.Second, "six attempts", func() bool { return asked.Load() >= 6 })
 	h := sink.lastHealth()
@@ -513,4 +521,67 @@ func TestMemPasswordFailureLoggedOnce(t *testing.T) {
 	if n := strings.Count(logs.String(), "the password is available again"); n != 1 {
 		t.Errorf("recovery logged %d times, want once:\n%s", n, logs)
 	}
+}
+
+// TestMemPollsOnTheInjectedClock: the poll interval runs on Options.Clock,
+// so a test moves time instead of waiting for it.
+func TestMemPollsOnTheInjectedClock(t *testing.T) {
+	ms := newMemServer(t)
+	clk := clock.NewFake(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	sink := newSink(t)
+	opt := ms.options("acct")
+	opt.PollInterval = 2 * time.Minute
+	opt.DisableIdle = true
+	opt.Clock = clk
+	start(t, opt, sink)
+	waitHealth(t, sink, model.HealthConnected, 5*time.Second)
+	waitFor(t, 5*time.Second, "the poll's timer", func() bool { return clk.Pending() > 0 })
+	ms.add(t, "INBOX", mail("p@x", "polled", "b"), time.Time{})
+	time.Sleep(200 * time.Millisecond)
+	if sink.count() != 0 {
+		t.Fatal("polled before the interval passed on the connector's clock")
+	}
+	clk.Advance(2*time.Minute + 13*time.Second) // past the interval and its 10% jitter
+	waitFor(t, 5*time.Second, "the item after the poll", func() bool { return sink.count() == 1 })
+	if h := sink.lastHealth(); !h.Since.Equal(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)) {
+		t.Errorf("connected since %v, want the connector's clock's time then", h.Since)
+	}
+}
+
+// TestMemBackoffOnTheInjectedClock: after a failed connection the folder
+// waits its backoff on Options.Clock, says until when, and retries once
+// the clock passed it.
+func TestMemBackoffOnTheInjectedClock(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var accepts atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepts.Add(1)
+			c.Close() // no greeting: the connection is lost
+		}
+	}()
+	clk := clock.NewFake(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	sink := newSink(t)
+	opt := (&memServer{addr: ln.Addr().String()}).options("acct")
+	opt.BackoffBase, opt.BackoffCap = time.Minute, 10*time.Minute
+	opt.Clock = clk
+	start(t, opt, sink)
+	h := waitHealth(t, sink, model.HealthBackingOff, 5*time.Second)
+	if d := h.Until.Sub(clk.Now()); d < 48*time.Second || d > 72*time.Second {
+		t.Errorf("backing off until %v, %v from now; want the first backoff, 1 min ±20%%", h.Until, d)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := accepts.Load(); n != 1 {
+		t.Fatalf("%d connections before the backoff passed on the connector's clock, want 1", n)
+	}
+	clk.Set(h.Until)
+	waitFor(t, 5*time.Second, "the retry", func() bool { return accepts.Load() == 2 })
 }

@@ -124,7 +124,7 @@ func TestDovecotOAuthMechanisms(t *testing.T) {
 			}
 			// Dovecot's log process writes the line a moment later.
 			waitFor(t, 5*time.Second, "a login with method="+want+" in Dovecot's log", func() bool { return dovecotLogins(s, want) > logins })
-			sink := newSink()
+			sink := newSink(t)
 			start(t, opt, sink)
 			waitHealth(t, sink, model.HealthConnected, 10*time.Second)
 			subject := "token login " + strings.ToLower(mech+"auto")
@@ -210,7 +210,7 @@ func TestDovecotOAuthSignInNeeded(t *testing.T) {
 	k := &tokens{current: bobs, next: []string{bobs}}
 	opt := oauthOptions(s, alice.Email, "", k)
 	opt.Folders = []string{"INBOX", "Sent", "Trash"}
-	sink := newSink()
+	sink := newSink(t)
 	r := start(t, opt, sink)
 	h := waitHealth(t, sink, model.HealthSignInNeeded, 20*time.Second)
 	if !h.NeedsAttention() || !strings.Contains(h.Detail, "refused a freshly refreshed access token") {
@@ -249,7 +249,7 @@ func TestOAuthTokenSourceSignInNeeded(t *testing.T) {
 		asked.Add(1)
 		return "", fmt.Errorf("the provider refused the saved sign-in: %w", model.ErrSignInNeeded)
 	}
-	sink := newSink()
+	sink := newSink(t)
 	r := start(t, opt, sink)
 	h := waitHealth(t, sink, model.HealthSignInNeeded, 10*time.Second)
 	if h.Detail != "the provider refused the saved sign-in: sign-in needed" {

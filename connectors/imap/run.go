@@ -54,6 +54,11 @@ func (c *Connector) Run(ctx context.Context, sink model.Sink) error {
 	}
 	r.publish()
 	var wg sync.WaitGroup
+	if h := c.hold; h != nil {
+		h.attach(ctx, r)
+		defer h.detach()
+		h.start(ctx, r, &wg)
+	}
 	for _, name := range c.opt.Folders {
 		w := &watcher{r: r, f: &folder{c: c, sink: sink, name: name}, wake: c.addWaker()}
 		wg.Add(1)
@@ -72,7 +77,7 @@ func (c *Connector) Run(ctx context.Context, sink model.Sink) error {
 	}
 	wg.Wait()
 	r.hmu.Lock()
-	r.last = model.Health{Account: c.opt.Account, Kind: model.KindIMAP, State: model.HealthStopped, Since: c.opt.Now()}
+	r.last = model.Health{Account: c.opt.Account, Kind: model.KindIMAP, State: model.HealthStopped, Since: c.clk.Now()}
 	sink.ReportHealth(r.last)
 	r.hmu.Unlock()
 	return nil
@@ -221,12 +226,15 @@ func (r *run) publishLocked() {
 			h.Until = until
 		}
 	}
+	if r.c.hold != nil {
+		h.Detail += "; " + r.c.hold.words()
+	}
 	if h.State == r.last.State && h.Detail == r.last.Detail && h.Until.Equal(r.last.Until) {
 		return
 	}
 	h.Since = r.last.Since
 	if h.State != r.last.State || h.Since.IsZero() {
-		h.Since = r.c.opt.Now()
+		h.Since = r.c.clk.Now()
 	}
 	r.last = h
 	r.sink.ReportHealth(h)
@@ -263,19 +271,19 @@ func (w *watcher) loop(ctx context.Context) {
 		}
 		delay := backoff(c.opt.BackoffBase, c.opt.BackoffCap, attempt)
 		attempt++
-		until := c.opt.Now().Add(delay)
+		until := c.clk.Now().Add(delay)
 		w.r.set(w.f.name, folderState{state: model.HealthBackingOff, detail: err.Error(), until: until})
 		if pe := (*passwordError)(nil); !errors.As(err, &pe) {
 			c.log.Info("connection failed; retrying", "folder", w.f.name, "err", err, "in", delay.Round(time.Millisecond))
 		}
-		t := time.NewTimer(delay)
+		t := c.clk.NewTimer(delay)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return
 		case <-w.wake:
 			attempt = 0
-		case <-t.C:
+		case <-t.C():
 		}
 		t.Stop()
 	}
@@ -360,12 +368,12 @@ func (w *watcher) idle(ctx context.Context, k *conn, ready func()) (woke bool, e
 		return false, fmt.Errorf("idle: %w", err)
 	}
 	ready()
-	refresh := time.NewTimer(w.r.c.opt.IdleRefresh)
+	refresh := w.r.c.clk.NewTimer(w.r.c.opt.IdleRefresh)
 	defer refresh.Stop()
 	select {
 	case <-ctx.Done():
 	case <-k.newMail:
-	case <-refresh.C:
+	case <-refresh.C():
 	case <-w.wake:
 		woke = true
 	case <-k.cl.Closed():
@@ -390,12 +398,12 @@ func (w *watcher) idle(ctx context.Context, k *conn, ready func()) (woke bool, e
 func (w *watcher) poll(ctx context.Context, k *conn) (woke bool, err error) {
 	d := w.r.c.opt.PollInterval
 	d = time.Duration(float64(d) * (0.9 + 0.2*rand.Float64()))
-	t := time.NewTimer(d)
+	t := w.r.c.clk.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		return false, ctx.Err()
-	case <-t.C:
+	case <-t.C():
 		return false, nil
 	case <-w.wake:
 		return true, nil

@@ -118,14 +118,14 @@ func (r *run) watchSent(ctx context.Context) {
 			if errors.Is(err, ErrAuth) {
 				delay = c.opt.BackoffCap
 			}
-			t := time.NewTimer(delay)
+			t := c.clk.NewTimer(delay)
 			select {
 			case <-ctx.Done():
 				t.Stop()
 				return
 			case <-wake:
 				attempt = 0
-			case <-t.C:
+			case <-t.C():
 			}
 			t.Stop()
 		}
@@ -213,7 +213,7 @@ func (f *folder) replies(msgs []*fetched) []model.Reply {
 // the sink in one batch.
 func (f *folder) commitSent(ctx context.Context, replies []model.Reply, cur cursor) error {
 	if cur.mark.IsZero() {
-		cur.mark = f.c.opt.Now()
+		cur.mark = f.c.clk.Now()
 	}
 	b := model.Batch{
 		Account: f.c.opt.Account,

@@ -50,11 +50,9 @@ func appendAs(t *testing.T, s *dovecottest.Server, folder, raw string) {
 	_ = c.Logout().Wait()
 }
 
-func (s *fakeSink) replyKeys() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *testSink) replyKeys() []string {
 	var out []string
-	for _, r := range s.replies {
+	for _, r := range s.Replies() {
 		out = append(out, r.Key)
 	}
 	return out
@@ -83,7 +81,7 @@ func sentMail(id, inReplyTo, references, date string) string {
 func TestDovecotSentReplies(t *testing.T) {
 	s := startDovecot(t)
 	appendAs(t, s, "Sent", sentMail("old@alice", "<before@x>", "", "Mon, 23 Nov 2026 09:00:00 +0100"))
-	sink := newSink()
+	sink := newSink(t)
 	opt := dovecotOptions(s, "work")
 	opt.WatchSent = true
 	start(t, opt, sink)
@@ -111,9 +109,7 @@ func TestDovecotSentReplies(t *testing.T) {
 	// The reply, saved to Sent by the phone.
 	appendAs(t, s, "Sent", sentMail("re1@alice", "<q1@example.com>", "<root@example.com> <q1@example.com>", "Mon, 23 Nov 2026 12:34:56 +0100"))
 	waitFor(t, 10*time.Second, "the reply", func() bool { return len(sink.replyKeys()) >= 2 })
-	sink.mu.Lock()
-	got := slices.Clone(sink.replies)
-	sink.mu.Unlock()
+	got := sink.Replies()
 	want := time.Date(2026, 11, 23, 11, 34, 56, 0, time.UTC)
 	if len(got) != 2 || got[0].Key != "q1@example.com" || got[1].Key != "root@example.com" {
 		t.Fatalf("replies = %+v, want q1 (In-Reply-To) then root (References), once each", got)
@@ -138,7 +134,7 @@ func TestDovecotSentFolderByName(t *testing.T) {
 	if err := s.CreateFolder("alice", "Gesendet"); err != nil {
 		t.Fatal(err)
 	}
-	sink := newSink()
+	sink := newSink(t)
 	opt := dovecotOptions(s, "work")
 	opt.WatchSent, opt.SentFolder = true, "Gesendet"
 	start(t, opt, sink)

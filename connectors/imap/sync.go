@@ -168,7 +168,7 @@ func (f *folder) resync(ctx context.Context, k *conn, mb mailbox) error {
 // newest returns the newest message's INTERNALDATE (now for an empty folder)
 // and the UID after it, for servers that do not send UIDNEXT.
 func (f *folder) newest(k *conn, mb mailbox) (time.Time, imap.UID, error) {
-	mark, next := f.c.opt.Now(), mb.next
+	mark, next := f.c.clk.Now(), mb.next
 	if mb.count == 0 {
 		return mark, max(next, 1), nil
 	}
@@ -345,12 +345,13 @@ func (f *folder) fetch(ctx context.Context, k *conn, mb mailbox, uids []imap.UID
 		items := make([]model.Item, 0, len(built))
 		seen := make(map[string]bool, len(built))
 		for _, it := range built {
-			if !seen[it.ID] {
-				seen[it.ID] = true
+			// One item per message: a batch offers each source ID once.
+			if !seen[it.SourceID] {
+				seen[it.SourceID] = true
 				items = append(items, it)
 			}
 		}
-		if err := f.commit(ctx, items, cur); err != nil {
+		if err := f.commitUIDs(ctx, items, uidsOf(keep, built), cur); err != nil {
 			// The deferred close(stop) ends the fetcher; the session closes
 			// the connection under a FETCH it may still be reading.
 			return err
@@ -388,8 +389,13 @@ func (f *folder) items(ep epoch, msgs []*fetched) []model.Item {
 
 // commit hands items and the cursor they advance to the sink in one batch.
 func (f *folder) commit(ctx context.Context, items []model.Item, cur cursor) error {
+	return f.commitUIDs(ctx, items, nil, cur)
+}
+
+// commitUIDs is commit, knowing each item's UIDs (for holding on the server).
+func (f *folder) commitUIDs(ctx context.Context, items []model.Item, uids map[string][]imap.UID, cur cursor) error {
 	if cur.mark.IsZero() {
-		cur.mark = f.c.opt.Now()
+		cur.mark = f.c.clk.Now()
 	}
 	if f.sent {
 		return f.commitSent(ctx, nil, cur)
@@ -399,7 +405,7 @@ func (f *folder) commit(ctx context.Context, items []model.Item, cur cursor) err
 		Items:   items,
 		Cursors: []model.Cursor{{Account: f.c.opt.Account, Key: cursorKey(f.name), Value: cur.encode()}},
 	}
-	if err := f.sink.Ingest(ctx, b); err != nil {
+	if err := f.c.ingest(ctx, f, b, cur, uids); err != nil {
 		return fmt.Errorf("ingest %d items from %q: %w", len(items), f.name, err)
 	}
 	f.cur = &cur
@@ -417,7 +423,35 @@ func (f *folder) fetchChunk(k *conn, uids []imap.UID) ([]*fetched, error) {
 	if f.sent {
 		return f.fetchSent(k, uids)
 	}
-	size := int64(f.c.opt.SnippetBytes)
+	msgs, err := f.fetchFirst(k, uids)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.fetchTexts(k, msgs); err != nil {
+		return nil, err
+	}
+	// Broken MIME (a boundary that never occurs, none at all) leaves the
+	// server's structure without a usable part: read a prefix of the raw
+	// body instead and split it ourselves.
+	err = f.fetchSection(k, msgs, needsRaw, imap.PartSpecifierText, 4*int64(f.c.opt.SnippetBytes),
+		func(m *fetched, b []byte) { m.text = b })
+	if err != nil {
+		return nil, err
+	}
+	// A message without Message-ID is known by its content alone: fetch
+	// its whole header for the fingerprint.
+	err = f.fetchSection(k, msgs, func(m *fetched) bool { return !hasMessageID(m.header) }, imap.PartSpecifierHeader, maxHeaderBytes,
+		func(m *fetched, b []byte) { m.full = b })
+	if err != nil {
+		return nil, err
+	}
+	return msgs, nil
+}
+
+// fetchFirst is the one FETCH every message gets: INTERNALDATE,
+// RFC822.SIZE, BODYSTRUCTURE, the header fields an item needs (and those
+// that mark bulk mail, sent.go) and a prefix of part 1.
+func (f *folder) fetchFirst(k *conn, uids []imap.UID) ([]*fetched, error) {
 	opts := &imap.FetchOptions{
 		UID:           true,
 		InternalDate:  true,
@@ -425,11 +459,11 @@ func (f *folder) fetchChunk(k *conn, uids []imap.UID) ([]*fetched, error) {
 		BodyStructure: &imap.FetchItemBodyStructure{Extended: true},
 		BodySection: []*imap.FetchItemBodySection{
 			{Specifier: imap.PartSpecifierHeader, HeaderFields: headerFields, Peek: true, Partial: &imap.SectionPartial{Size: maxHeaderBytes}},
-			{Part: []int{1}, Peek: true, Partial: &imap.SectionPartial{Size: size}},
+			{Part: []int{1}, Peek: true, Partial: &imap.SectionPartial{Size: int64(f.c.opt.SnippetBytes)}},
 			{Specifier: imap.PartSpecifierHeader, HeaderFields: bulkFields, Peek: true, Partial: &imap.SectionPartial{Size: maxHeaderBytes}},
 		},
 	}
-	msgs, err := f.stream(k, imap.UIDSetNum(uids...), opts, func(m *fetched, sec *imap.FetchItemBodySection, b []byte) {
+	return f.stream(k, imap.UIDSetNum(uids...), opts, func(m *fetched, sec *imap.FetchItemBodySection, b []byte) {
 		switch {
 		case isBulkSection(sec):
 			m.bulk = b
@@ -439,12 +473,13 @@ func (f *folder) fetchChunk(k *conn, uids []imap.UID) ([]*fetched, error) {
 			m.part1 = b
 		}
 	})
-	if err != nil {
-		return nil, err
-	}
+}
 
-	// Choose each message's text part; group the ones not already fetched
-	// by part and size, so each group is one more FETCH.
+// fetchTexts chooses each message's text part and fetches a prefix of the
+// ones part 1 did not already bring, grouped by part and size so that
+// each group is one more FETCH.
+func (f *folder) fetchTexts(k *conn, msgs []*fetched) error {
+	size := int64(f.c.opt.SnippetBytes)
 	type want struct {
 		path string
 		size int64
@@ -478,9 +513,8 @@ func (f *folder) fetchChunk(k *conn, uids []imap.UID) ([]*fetched, error) {
 			byUID[m.uid] = m
 			set.AddNum(m.uid)
 		}
-		path := group[0].path
 		opts := &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{
-			{Part: path, Peek: true, Partial: &imap.SectionPartial{Size: w.size}},
+			{Part: group[0].path, Peek: true, Partial: &imap.SectionPartial{Size: w.size}},
 		}}
 		_, err := f.stream(k, set, opts, func(m *fetched, _ *imap.FetchItemBodySection, b []byte) {
 			if orig := byUID[m.uid]; orig != nil {
@@ -488,59 +522,35 @@ func (f *folder) fetchChunk(k *conn, uids []imap.UID) ([]*fetched, error) {
 			}
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
+	return nil
+}
 
-	// Broken MIME (a boundary that never occurs, none at all) leaves the
-	// server's structure without a usable part: read a prefix of the raw
-	// body instead and split it ourselves.
-	var raw imap.UIDSet
+// fetchSection fetches a prefix of one section of the messages that need
+// it, in one FETCH, and hands each its bytes.
+func (f *folder) fetchSection(k *conn, msgs []*fetched, need func(*fetched) bool, spec imap.PartSpecifier, size int64, set func(*fetched, []byte)) error {
+	var uids imap.UIDSet
 	byUID := map[imap.UID]*fetched{}
 	for _, m := range msgs {
-		if needsRaw(m) {
-			raw.AddNum(m.uid)
+		if need(m) {
+			uids.AddNum(m.uid)
 			byUID[m.uid] = m
 		}
 	}
-	if len(raw) > 0 {
-		opts := &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{
-			{Specifier: imap.PartSpecifierText, Peek: true, Partial: &imap.SectionPartial{Size: 4 * size}},
-		}}
-		_, err := f.stream(k, raw, opts, func(m *fetched, _ *imap.FetchItemBodySection, b []byte) {
-			if orig := byUID[m.uid]; orig != nil {
-				orig.text = b
-			}
-		})
-		if err != nil {
-			return nil, err
-		}
+	if len(uids) == 0 {
+		return nil
 	}
-
-	// A message without Message-ID is known by its content alone: fetch
-	// its whole header for the fingerprint.
-	var bare imap.UIDSet
-	clear(byUID)
-	for _, m := range msgs {
-		if !hasMessageID(m.header) {
-			bare.AddNum(m.uid)
-			byUID[m.uid] = m
+	opts := &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{
+		{Specifier: spec, Peek: true, Partial: &imap.SectionPartial{Size: size}},
+	}}
+	_, err := f.stream(k, uids, opts, func(m *fetched, _ *imap.FetchItemBodySection, b []byte) {
+		if orig := byUID[m.uid]; orig != nil {
+			set(orig, b)
 		}
-	}
-	if len(bare) > 0 {
-		opts := &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{
-			{Specifier: imap.PartSpecifierHeader, Peek: true, Partial: &imap.SectionPartial{Size: maxHeaderBytes}},
-		}}
-		_, err := f.stream(k, bare, opts, func(m *fetched, _ *imap.FetchItemBodySection, b []byte) {
-			if orig := byUID[m.uid]; orig != nil {
-				orig.full = b
-			}
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	return msgs, nil
+	})
+	return err
 }
 
 // hasMessageID says whether header fields hold a usable Message-ID, as
@@ -571,9 +581,8 @@ func needsRaw(m *fetched) bool {
 // watchdog after every message, so a long FETCH is fine but a stalled one is
 // not.
 func (f *folder) stream(k *conn, set imap.UIDSet, opts *imap.FetchOptions, section func(*fetched, *imap.FetchItemBodySection, []byte)) ([]*fetched, error) {
-	timeout := f.c.opt.CommandTimeout
-	t := time.AfterFunc(timeout, k.expire)
-	defer t.Stop()
+	t := k.watchdog(f.c.opt.CommandTimeout, k.expire)
+	defer t.stop()
 	cmd := k.cl.Fetch(set, opts)
 	var out []*fetched
 	var readErr error
@@ -582,7 +591,7 @@ func (f *folder) stream(k *conn, set imap.UIDSet, opts *imap.FetchOptions, secti
 		if msg == nil {
 			break
 		}
-		t.Reset(timeout)
+		t.feed()
 		m := &fetched{}
 		var sections []struct {
 			sec *imap.FetchItemBodySection
@@ -768,7 +777,7 @@ func (f *folder) item(ep epoch, x *fetched) (it model.Item) {
 		}
 		m.Snippet = s
 	case len(x.names) > 0:
-		m.Snippet = model.CleanSnippet("[attachments: " + strings.Join(x.names, ", ") + "]")
+		m.Snippet = attachmentsText(x.names)
 	}
 	return f.build(ep, x, m)
 }
@@ -788,10 +797,9 @@ func (f *folder) build(ep epoch, x *fetched, m Message) model.Item {
 		received = m.Date
 	}
 	if received.IsZero() {
-		received = f.c.opt.Now()
+		received = f.c.clk.Now()
 	}
 	return model.Item{
-		ID:         model.ItemID(f.c.opt.Account, src),
 		Kind:       model.KindIMAP,
 		Account:    f.c.opt.Account,
 		SourceID:   src,

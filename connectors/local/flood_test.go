@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sluice-app/sluice/app/clock"
 )
 
 // slowUpload opens a connection and sends a push's headers and the start
@@ -151,11 +153,9 @@ func (l *lockedBuffer) lines(substr string) []string {
 // 2,000 requests with a wrong token once wrote 2,007 log lines.
 func TestRefusedTokensAreLoggedOnceAMinute(t *testing.T) {
 	var logs lockedBuffer
-	var mu sync.Mutex
-	now := testNow
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	clk := clock.NewFake(testNow)
 	in := startInboxWith(t, newFakeSink(), Options{
-		Now: clock, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Clock: clk, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 	})
 	for range 500 {
 		if r := in.do(t, http.MethodPost, "/v1/items", "wrong", "application/json", `{"title":"x"}`); r.status != 401 {
@@ -165,9 +165,7 @@ func TestRefusedTokensAreLoggedOnceAMinute(t *testing.T) {
 	if got := logs.lines("unauthorized request"); len(got) != 1 {
 		t.Fatalf("500 refusals within a minute wrote %d warnings, want 1:\n%s", len(got), strings.Join(got, ""))
 	}
-	mu.Lock()
-	now = now.Add(61 * time.Second)
-	mu.Unlock()
+	clk.Advance(61 * time.Second)
 	in.do(t, http.MethodPost, "/v1/items", "wrong", "application/json", `{"title":"x"}`)
 	got := logs.lines("unauthorized request")
 	if len(got) != 2 || !strings.Contains(got[1], "refused_since_last_warning=499") {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-app/sluice/app/clock"
 	"github.com/sluice-app/sluice/app/model"
 )
 
@@ -18,8 +19,14 @@ const testToken = "s3cret-token_for-tests"
 
 var testNow = time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)
 
-// fakeSink mirrors the store's contract: Ingest de-duplicates by item ID
-// and, when it returns nil, the item is "durable" (in the map).
+// fakeSink mirrors the gate and the store: Ingest gives items their ID,
+// cleans them, de-duplicates by ID and, when it returns nil, the item is
+// "durable" (in the map). It can block and fail on demand, for the tests
+// of a push in flight at shutdown; the shared contract checks run with
+// conntest's sink (TestConformance). It keeps the first of two pushes with
+// one idempotency key, as the store does, where conntest's sink would
+// call differing content under one source ID a contract breach: for the
+// local inbox the pusher, not the connector, chooses the key.
 type fakeSink struct {
 	mu      sync.Mutex
 	items   map[string]model.Item
@@ -30,6 +37,7 @@ type fakeSink struct {
 	fail    error         // returned by Ingest when set
 	block   chan struct{} // when set, Ingest waits for it to close
 	entered chan struct{} // when set, Ingest signals it on entry
+	plain   bool          // Run sees only model.Sink: Accept is hidden
 }
 
 func newFakeSink() *fakeSink {
@@ -37,6 +45,13 @@ func newFakeSink() *fakeSink {
 }
 
 func (s *fakeSink) Ingest(ctx context.Context, b model.Batch) error {
+	_, err := s.Accept(ctx, b)
+	return err
+}
+
+// Accept is model.AcceptSink's: the items as stored, with the ID the gate
+// gives them.
+func (s *fakeSink) Accept(ctx context.Context, b model.Batch) ([]model.Item, error) {
 	if s.entered != nil {
 		s.entered <- struct{}{}
 	}
@@ -47,19 +62,24 @@ func (s *fakeSink) Ingest(ctx context.Context, b model.Batch) error {
 	defer s.mu.Unlock()
 	s.batches++
 	if s.fail != nil {
-		return s.fail
+		return nil, s.fail
 	}
+	out := make([]model.Item, 0, len(b.Items))
 	for _, it := range b.Items {
-		if it.ID != model.ItemID(b.Account, it.SourceID) {
-			return errors.New("fake sink: item ID does not derive from account and source id")
+		if it.ID != "" {
+			return nil, errors.New("fake sink: the connector set the item's ID; the gate alone gives it")
 		}
+		// Stored as the gate stores it: with its ID, its text cleaned.
+		it.Clean()
+		it.ID = model.ItemID(b.Account, it.SourceID)
+		out = append(out, it)
 		if _, dup := s.items[it.ID]; dup {
 			continue
 		}
 		s.items[it.ID] = it
 		s.order = append(s.order, it.ID)
 	}
-	return nil
+	return out, nil
 }
 
 func (s *fakeSink) Cursor(account, key string) ([]byte, error) { return nil, nil }
@@ -105,7 +125,7 @@ type inbox struct {
 
 func startInbox(t *testing.T, sink *fakeSink) *inbox {
 	t.Helper()
-	return startInboxWith(t, sink, Options{Now: func() time.Time { return testNow }})
+	return startInboxWith(t, sink, Options{Clock: clock.NewFake(testNow)})
 }
 
 // startInboxWith runs an inbox with opt on a free loopback port and the
@@ -119,7 +139,11 @@ func startInboxWith(t *testing.T, sink *fakeSink, opt Options) *inbox {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx, sink) }()
+	var sk model.Sink = sink
+	if sink.plain {
+		sk = struct{ model.Sink }{sink}
+	}
+	go func() { done <- c.Run(ctx, sk) }()
 	sink.waitHealth(t, model.HealthConnected)
 	var once sync.Once
 	var runErr error

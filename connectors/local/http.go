@@ -1,6 +1,7 @@
 package local
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -50,7 +51,7 @@ func (c *Connector) handler(sink model.Sink) http.Handler {
 // so that not even the token's length leaks through timing.
 func (c *Connector) authorized(w http.ResponseWriter, r *http.Request, want [sha256.Size]byte) bool {
 	fail := func(msg string) bool {
-		if ok, n := c.authWarn.allow(c.now()); ok {
+		if ok, n := c.authWarn.allow(c.clk.Now()); ok {
 			c.log.Warn("unauthorized request", "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path, "why", msg,
 				"refused_since_last_warning", n)
 		}
@@ -103,21 +104,41 @@ func (c *Connector) postItem(w http.ResponseWriter, r *http.Request, sink model.
 		return
 	}
 
-	it, err := ToItem(c.account, msg, c.now())
+	it, err := ToItem(c.account, msg, c.clk.Now())
 	if err != nil {
 		writeError(w, http.StatusUnprocessableEntity, err.Error())
 		return
 	}
-	if err := sink.Ingest(r.Context(), model.Batch{Account: c.account, Items: []model.Item{it}}); err != nil {
-		c.log.Error("store failed", "id", it.ID, "err", err)
+	id, err := accept(r.Context(), sink, model.Batch{Account: c.account, Items: []model.Item{it}})
+	if err != nil {
+		c.log.Error("store failed", "source_id", it.SourceID, "err", err)
 		writeError(w, http.StatusServiceUnavailable, "not stored: "+err.Error())
 		return
 	}
-	c.log.Debug("stored", "id", it.ID, "urgent", it.UrgentHint)
+	c.log.Debug("stored", "id", id, "urgent", it.UrgentHint)
 	writeJSON(w, http.StatusCreated, struct {
-		ID     string `json:"id"`
+		ID     string `json:"id,omitempty"`
 		Status string `json:"status"`
-	}{it.ID, "stored"})
+	}{id, "stored"})
+}
+
+// accept hands the batch of one item to the sink and returns the ID the
+// gate gave it: the one `sluice explain` and the digest know it by. A sink
+// that does not say (not a model.AcceptSink) leaves the ID empty; the
+// connector never derives it itself.
+func accept(ctx context.Context, sink model.Sink, b model.Batch) (id string, err error) {
+	as, ok := sink.(model.AcceptSink)
+	if !ok {
+		return "", sink.Ingest(ctx, b)
+	}
+	got, err := as.Accept(ctx, b)
+	if err != nil {
+		return "", err
+	}
+	if len(got) != len(b.Items) {
+		return "", fmt.Errorf("the gate answered %d items for %d", len(got), len(b.Items))
+	}
+	return got[0].ID, nil
 }
 
 // jsonMessage decodes exactly one Message object, refusing unknown fields

@@ -47,6 +47,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sluice-app/sluice/app/clock"
 	"github.com/sluice-app/sluice/app/model"
 )
 
@@ -72,11 +73,11 @@ const (
 
 // Options configure a local inbox.
 type Options struct {
-	Account string           // account name; default "local"
-	Addr    string           // listen address; default "127.0.0.1:8642"; must be loopback (127.0.0.0/8, ::1 or "localhost")
-	Token   string           // bearer token required on every request; must not be empty
-	Logger  *slog.Logger     // nil discards
-	Now     func() time.Time // nil → time.Now; injected for tests
+	Account string       // account name; default "local"
+	Addr    string       // listen address; default "127.0.0.1:8642"; must be loopback (127.0.0.0/8, ::1 or "localhost")
+	Token   string       // bearer token required on every request; must not be empty
+	Logger  *slog.Logger // nil discards
+	Clock   clock.Clock  // nil → clock.Real; a fake one in tests
 	// MaxConns caps the connections served at once; the others are
 	// answered 503 with a JSON error. 0 means DefaultMaxConns.
 	MaxConns int
@@ -88,7 +89,7 @@ type Connector struct {
 	addr     string
 	token    string
 	log      *slog.Logger
-	now      func() time.Time
+	clk      clock.Clock
 	maxConns int
 
 	// Refusals are logged at most once a minute each, with a count.
@@ -119,8 +120,8 @@ func New(opt Options) (*Connector, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opt.Now == nil {
-		opt.Now = time.Now
+	if opt.Clock == nil {
+		opt.Clock = clock.Real{}
 	}
 	if opt.MaxConns <= 0 {
 		opt.MaxConns = DefaultMaxConns
@@ -130,7 +131,7 @@ func New(opt Options) (*Connector, error) {
 		addr:     addr,
 		token:    opt.Token,
 		log:      opt.Logger.With("component", "local", "account", opt.Account),
-		now:      opt.Now,
+		clk:      opt.Clock,
 		maxConns: opt.MaxConns,
 	}, nil
 }
@@ -180,20 +181,65 @@ func (c *Connector) Addr() string {
 // It returns nil after a clean shutdown; an address already in use is
 // reported as health and returned as an error naming the address.
 func (c *Connector) Run(ctx context.Context, sink model.Sink) error {
+	if err := c.claim(); err != nil {
+		return err
+	}
+	defer c.release()
+
+	c.health(sink, model.HealthStarting, "starting on "+c.addr)
+	limited, err := c.listen(ctx)
+	if err != nil {
+		c.log.Error("cannot listen", "addr", c.addr, "err", err)
+		c.health(sink, model.HealthStopped, err.Error())
+		return err
+	}
+	bound := limited.Addr().String()
 	c.mu.Lock()
+	c.bound = bound
+	c.mu.Unlock()
+
+	srv, busy := c.servers(ctx, sink)
+	go busy.Serve(limited.reject)
+	defer busy.Close()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(limited) }()
+	c.log.Info("listening", "addr", bound)
+	c.health(sink, model.HealthConnected, "listening on "+bound)
+
+	select {
+	case err = <-served:
+		// Serve failed on its own (the listener broke).
+		err = fmt.Errorf("local inbox: serve on %s: %w", bound, err)
+		c.health(sink, model.HealthStopped, err.Error())
+		return err
+	case <-ctx.Done():
+	}
+	c.shutdown(srv, served)
+	c.health(sink, model.HealthStopped, "stopped")
+	c.log.Info("stopped", "addr", bound)
+	return nil
+}
+
+// claim marks the inbox running; one Run at a time.
+func (c *Connector) claim() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.running {
-		c.mu.Unlock()
 		return ErrRunning
 	}
 	c.running = true
-	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		c.running, c.bound = false, ""
-		c.mu.Unlock()
-	}()
+	return nil
+}
 
-	c.health(sink, model.HealthStarting, "starting on "+c.addr)
+// release marks the inbox stopped.
+func (c *Connector) release() {
+	c.mu.Lock()
+	c.running, c.bound = false, ""
+	c.mu.Unlock()
+}
+
+// listen opens the loopback listener, capped at MaxConns connections.
+func (c *Connector) listen(ctx context.Context) (*limitListener, error) {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", c.addr)
 	if err != nil {
@@ -201,19 +247,15 @@ func (c *Connector) Run(ctx context.Context, sink model.Sink) error {
 			// Say it in the same words on every system.
 			err = fmt.Errorf("address already in use: %w", err)
 		}
-		err = fmt.Errorf("local inbox: listen on %s: %w", c.addr, err)
-		c.log.Error("cannot listen", "addr", c.addr, "err", err)
-		c.health(sink, model.HealthStopped, err.Error())
-		return err
+		return nil, fmt.Errorf("local inbox: listen on %s: %w", c.addr, err)
 	}
-	limited := newLimitListener(ln, c.maxConns, c.tooMany)
-	ln = limited
-	bound := ln.Addr().String()
-	c.mu.Lock()
-	c.bound = bound
-	c.mu.Unlock()
+	return newLimitListener(ln, c.maxConns, c.tooMany), nil
+}
 
-	srv := &http.Server{
+// servers are the inbox's HTTP server and the one that answers the
+// connections over the cap.
+func (c *Connector) servers(ctx context.Context, sink model.Sink) (srv, busy *http.Server) {
+	srv = &http.Server{
 		Handler:           c.handler(sink),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -227,7 +269,7 @@ func (c *Connector) Run(ctx context.Context, sink model.Sink) error {
 	}
 	// Connections over the cap get a server of their own that answers 503
 	// at once, with the same timeouts, so a flood is answered, not queued.
-	busy := &http.Server{
+	busy = &http.Server{
 		Handler:           tooBusy(c.maxConns),
 		ReadHeaderTimeout: srv.ReadHeaderTimeout,
 		ReadTimeout:       5 * time.Second,
@@ -236,43 +278,30 @@ func (c *Connector) Run(ctx context.Context, sink model.Sink) error {
 		ErrorLog:          srv.ErrorLog,
 	}
 	busy.SetKeepAlivesEnabled(false)
-	go busy.Serve(limited.reject)
-	defer busy.Close()
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	c.log.Info("listening", "addr", bound)
-	c.health(sink, model.HealthConnected, "listening on "+bound)
+	return srv, busy
+}
 
-	select {
-	case err = <-served:
-		// Serve failed on its own (the listener broke).
-		err = fmt.Errorf("local inbox: serve on %s: %w", bound, err)
-		c.health(sink, model.HealthStopped, err.Error())
-		return err
-	case <-ctx.Done():
-	}
+// shutdown lets the pushes in flight finish (for up to shutdownTimeout),
+// then closes what is left and waits for Serve to return.
+func (c *Connector) shutdown(srv *http.Server, served <-chan error) {
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	err = srv.Shutdown(sctx)
-	if err != nil {
+	if err := srv.Shutdown(sctx); err != nil {
 		c.log.Warn("shutdown timed out; closing connections", "err", err)
 		_ = srv.Close()
 	}
 	<-served
-	c.health(sink, model.HealthStopped, "stopped")
-	c.log.Info("stopped", "addr", bound)
-	return nil
 }
 
 func (c *Connector) health(sink model.Sink, st model.HealthState, detail string) {
 	sink.ReportHealth(model.Health{
-		Account: c.account, Kind: model.KindLocal, State: st, Detail: detail, Since: c.now(),
+		Account: c.account, Kind: model.KindLocal, State: st, Detail: detail, Since: c.clk.Now(),
 	})
 }
 
 // tooMany logs a connection refused over the cap, at most once a minute.
 func (c *Connector) tooMany() {
-	if ok, n := c.connWarn.allow(c.now()); ok {
+	if ok, n := c.connWarn.allow(c.clk.Now()); ok {
 		c.log.Warn("too many connections; answering 503", "max", c.maxConns, "refused_since_last_warning", n)
 	}
 }

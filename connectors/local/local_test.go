@@ -3,14 +3,18 @@ package local
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/sluice-app/sluice/app/clock"
 	"github.com/sluice-app/sluice/app/model"
+	"github.com/sluice-app/sluice/connectors/conntest"
 )
 
 func TestNew(t *testing.T) {
@@ -307,6 +311,25 @@ func TestHealthEndpoint(t *testing.T) {
 	}
 }
 
+// The 201 names the item by the ID the gate says it gave; a sink that
+// does not say leaves the answer without an ID rather than the connector
+// deriving one.
+func TestAnswerIDComesFromTheSink(t *testing.T) {
+	sink := newFakeSink()
+	sink.plain = true
+	in := startInbox(t, sink)
+	r := in.postJSON(t, `{"title":"Deploy 7 done","id":"deploy-7"}`)
+	if r.status != http.StatusCreated || r.body["status"] != "stored" {
+		t.Fatalf("got %d %s, want 201 stored", r.status, r.raw)
+	}
+	if _, ok := r.body["id"]; ok {
+		t.Errorf("answer %s has an id the sink did not give", r.raw)
+	}
+	if got := sink.stored(); len(got) != 1 || got[0].SourceID != "deploy-7" {
+		t.Errorf("stored %+v, want the one item", got)
+	}
+}
+
 func TestIngestFailure(t *testing.T) {
 	sink := newFakeSink()
 	sink.fail = errors.New("store: disk full")
@@ -353,7 +376,7 @@ func TestIdempotency(t *testing.T) {
 
 func TestHealthReports(t *testing.T) {
 	sink := newFakeSink()
-	c, err := New(Options{Addr: "127.0.0.1:0", Token: testToken, Account: "scripts", Now: func() time.Time { return testNow }})
+	c, err := New(Options{Addr: "127.0.0.1:0", Token: testToken, Account: "scripts", Clock: clock.NewFake(testNow)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -461,4 +484,31 @@ func TestLongBodyIsStoredWhole(t *testing.T) {
 	if len(items) != 1 || items[0].Body != body {
 		t.Fatalf("stored %d items; want one with the whole %d-byte body", len(items), len(body))
 	}
+}
+
+// TestConformance runs the checks every connector passes: pushes become
+// items once, a restarted inbox takes pushes again, Run returns promptly,
+// and a push the store refused is refused to the pusher.
+func TestConformance(t *testing.T) {
+	var current atomic.Pointer[Connector]
+	conntest.Run(t, conntest.Suite{
+		Account: DefaultAccount,
+		Push:    true,
+		New: func(t *testing.T, bad bool) model.Connector {
+			c, err := New(Options{Addr: "127.0.0.1:0", Token: testToken})
+			if err != nil {
+				t.Fatal(err)
+			}
+			current.Store(c)
+			return c
+		},
+		Add: func(t *testing.T, mark string) error {
+			in := &inbox{url: "http://" + current.Load().Addr()}
+			r := in.postJSON(t, `{"title":"push `+mark+`","body":"text of `+mark+`","from":"CI <ci@example.org>"}`)
+			if r.status != http.StatusCreated {
+				return fmt.Errorf("push answered %d: %s", r.status, r.raw)
+			}
+			return nil
+		},
+	})
 }

@@ -52,17 +52,18 @@ const (
 // item's SourceID is msg.ID when set (so a retried push is de-duplicated
 // by the store), else a fresh random id. A message without a title takes
 // the first line of its body as title; one with neither is ErrNoTitle.
-// The body is kept whole (the gate cleans it, with every other field): one
-// longer than model.BodyMax is refused (ErrLongBody) rather than cut.
+// The text is passed on as sent, only cut to length: the gate gives the
+// item its ID, cleans every field and makes the snippet from the body. A
+// body longer than model.BodyMax is refused (ErrLongBody) rather than cut.
 func ToItem(account string, msg Message, now time.Time) (model.Item, error) {
 	if len(msg.Body) > model.BodyMax {
 		return model.Item{}, ErrLongBody
 	}
-	title := model.CleanSnippet(msg.Title)
-	if title == "" {
+	title := strings.TrimSpace(msg.Title)
+	if model.Blank(title) {
 		title = firstLine(msg.Body)
 	}
-	if title == "" {
+	if model.Blank(title) {
 		return model.Item{}, ErrNoTitle
 	}
 	title = cut(title, titleMax)
@@ -82,14 +83,13 @@ func ToItem(account string, msg Message, now time.Time) (model.Item, error) {
 		return model.Item{}, fmt.Errorf("%w: blank", ErrBadID)
 	}
 
-	channel := cut(model.CleanSnippet(msg.Channel), channelMax)
-	if channel == "" {
+	channel := cut(strings.TrimSpace(msg.Channel), channelMax)
+	if model.Blank(channel) {
 		channel = DefaultChannel
 	}
 	name, addr := parseFrom(msg.From)
 
 	return model.Item{
-		ID:         model.ItemID(account, sourceID),
 		Kind:       model.KindLocal,
 		Account:    account,
 		SourceID:   sourceID,
@@ -97,7 +97,6 @@ func ToItem(account string, msg Message, now time.Time) (model.Item, error) {
 		FromName:   name,
 		FromAddr:   addr,
 		Subject:    title,
-		Snippet:    model.CleanSnippet(msg.Body),
 		Body:       msg.Body,
 		Link:       link,
 		UrgentHint: msg.Urgent,
@@ -105,12 +104,11 @@ func ToItem(account string, msg Message, now time.Time) (model.Item, error) {
 	}, nil
 }
 
-// firstLine is the body's first non-blank line, cleaned and cut to
-// bodyTitleMax runes.
+// firstLine is the body's first non-blank line, cut to bodyTitleMax runes.
 func firstLine(body string) string {
 	for line := range strings.Lines(body) {
-		if l := model.CleanSnippet(line); l != "" {
-			return cut(l, bodyTitleMax)
+		if !model.Blank(line) {
+			return cut(strings.TrimSpace(line), bodyTitleMax)
 		}
 	}
 	return ""
@@ -132,7 +130,7 @@ func parseFrom(from string) (name, addr string) {
 		return "", ""
 	}
 	if a, err := mail.ParseAddress(from); err == nil {
-		return cut(model.CleanSnippet(a.Name), nameMax), cut(model.CleanSnippet(a.Address), nameMax)
+		return cut(strings.TrimSpace(a.Name), nameMax), cut(strings.TrimSpace(a.Address), nameMax)
 	}
 	// Forms net/mail is strict about, e.g. "Build Bot [CI] <ci@x>" or a
 	// bare handle: take what is between the angle brackets as the address.
@@ -142,7 +140,7 @@ func parseFrom(from string) (name, addr string) {
 	} else {
 		name = from
 	}
-	return cut(model.CleanSnippet(name), nameMax), cut(model.CleanSnippet(addr), nameMax)
+	return cut(strings.TrimSpace(name), nameMax), cut(strings.TrimSpace(addr), nameMax)
 }
 
 // blockedSchemes are link schemes that run code or embed content when

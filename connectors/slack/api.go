@@ -9,6 +9,8 @@ import (
 	"time"
 
 	slackapi "github.com/slack-go/slack"
+
+	"github.com/sluice-app/sluice/app/clock"
 )
 
 // authErrors are Slack's error codes that mean the token itself is bad.
@@ -22,8 +24,8 @@ var authErrors = map[string]bool{
 // limiter spaces calls and remembers, per method, until when Slack asked
 // us to wait (Slack's rate limits are per method and workspace).
 type limiter struct {
-	clock Clock
-	gap   time.Duration
+	clk clock.Clock
+	gap time.Duration
 
 	mu    sync.Mutex
 	next  time.Time            // earliest start of the next call
@@ -35,7 +37,7 @@ type limiter struct {
 func (l *limiter) reserve(method string) time.Time {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	at := l.clock.Now()
+	at := l.clk.Now()
 	if u := l.until[method]; u.After(at) {
 		at = u
 	}
@@ -118,7 +120,7 @@ func (c *Connector) call(ctx context.Context, method string, fn func(context.Con
 }
 
 func (c *Connector) rateLimited(method string, after time.Duration) error {
-	until := c.clock.Now().Add(after)
+	until := c.clk.Now().Add(after)
 	c.lim.limit(method, until)
 	c.log.Warn("rate limited", "method", method, "retry_after", after)
 	return &rateLimitError{Method: method, Until: until}
@@ -126,14 +128,16 @@ func (c *Connector) rateLimited(method string, after time.Duration) error {
 
 // sleepUntil waits on the connector's clock until t or ctx is done.
 func (c *Connector) sleepUntil(ctx context.Context, t time.Time) error {
-	d := t.Sub(c.clock.Now())
+	d := t.Sub(c.clk.Now())
 	if d <= 0 {
 		return ctx.Err()
 	}
+	timer := c.clk.NewTimer(d)
+	defer timer.Stop()
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-c.clock.After(d):
+	case <-timer.C():
 		return nil
 	}
 }

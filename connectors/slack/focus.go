@@ -39,7 +39,7 @@ func (c *Connector) FocusStarted(ctx context.Context, f model.FocusInfo) error {
 	if !c.opt.SetDND && !c.opt.SetStatus {
 		return nil
 	}
-	now := c.clock.Now()
+	now := c.clk.Now()
 	if !f.Until.After(now) {
 		return nil
 	}
@@ -179,7 +179,7 @@ func (c *Connector) status(ctx context.Context, s *session) (status, error) {
 		return status{}, err
 	}
 	st := status{text: u.Profile.StatusText, emoji: u.Profile.StatusEmoji}
-	if exp := u.Profile.StatusExpiration; exp != 0 && !time.Unix(int64(exp), 0).After(c.clock.Now()) {
+	if exp := u.Profile.StatusExpiration; exp != 0 && !time.Unix(int64(exp), 0).After(c.clk.Now()) {
 		st = status{} // expired; Slack clears it lazily
 	}
 	return st, nil

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-app/sluice/app/clock"
 	"github.com/sluice-app/sluice/app/model"
 )
 
@@ -15,7 +16,7 @@ var cet = time.FixedZone("CET", 3600)
 // mirroring focus with both switches on.
 func focusHarness(t *testing.T, mod func(*Options)) (*harness, *Connector) {
 	h := newHarness(t)
-	h.clock = newClock(time.Date(2024, 3, 5, 10, 10, 0, 0, cet))
+	h.clock = clock.NewFake(time.Date(2024, 3, 5, 10, 10, 0, 0, cet))
 	c := h.connector(func(o *Options) {
 		o.SetDND, o.SetStatus = true, true
 		if mod != nil {
@@ -68,7 +69,7 @@ func TestFocusSetsDNDAndStatusAndUndoesThem(t *testing.T) {
 	if on, _ := h.fs.Snooze(); !on {
 		t.Errorf("not snoozed on Slack")
 	}
-	if h.sink.CursorValue(focusKey) == "" {
+	if h.sink.CursorValue("acme", focusKey) == "" {
 		t.Errorf("what Sluice set was not stored")
 	}
 
@@ -108,7 +109,7 @@ func TestFocusSetsDNDAndStatusAndUndoesThem(t *testing.T) {
 	if text, emoji, _ := h.fs.Status("U0ME"); text != "" || emoji != "" {
 		t.Errorf("status %q %q left after focus ended", text, emoji)
 	}
-	if v := h.sink.CursorValue(focusKey); v != "" {
+	if v := h.sink.CursorValue("acme", focusKey); v != "" {
 		t.Errorf("focus cursor %q left after focus ended", v)
 	}
 	// A second end is harmless and quiet.
@@ -186,7 +187,7 @@ func TestFocusLeavesUserStatusAlone(t *testing.T) {
 
 func TestFocusEndsAfterRestart(t *testing.T) {
 	h := newHarness(t)
-	h.clock = newClock(time.Date(2024, 3, 5, 10, 10, 0, 0, cet))
+	h.clock = clock.NewFake(time.Date(2024, 3, 5, 10, 10, 0, 0, cet))
 	mod := func(o *Options) { o.SetDND, o.SetStatus = true, true }
 	a := h.connector(mod)
 	stop := h.run(a)

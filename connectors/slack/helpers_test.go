@@ -5,186 +5,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/sluice-app/sluice/app/clock"
 	"github.com/sluice-app/sluice/app/model"
+	"github.com/sluice-app/sluice/connectors/conntest"
 	"github.com/sluice-app/sluice/connectors/slack/slacktest"
 )
-
-// ---- fake clock ----
-
-// fakeClock only moves when a test advances it, so poll intervals,
-// Retry-After and backoff cost no real time.
-type fakeClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	waiters []*waiter
-}
-
-type waiter struct {
-	at time.Time
-	ch chan time.Time
-}
-
-func newClock(now time.Time) *fakeClock { return &fakeClock{now: now} }
-
-func (f *fakeClock) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *fakeClock) After(d time.Duration) <-chan time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	if d <= 0 {
-		ch <- f.now
-		return ch
-	}
-	f.waiters = append(f.waiters, &waiter{at: f.now.Add(d), ch: ch})
-	return ch
-}
-
-// Advance moves the clock and fires the timers that came due.
-func (f *fakeClock) Advance(d time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.now = f.now.Add(d)
-	f.waiters = slices.DeleteFunc(f.waiters, func(w *waiter) bool {
-		if w.at.After(f.now) {
-			return false
-		}
-		w.ch <- f.now
-		return true
-	})
-}
-
-// Deadlines lists pending timers' due times, soonest first. Timers of
-// waits that ended otherwise (Wake, ctx) stay listed, as real ones would.
-func (f *fakeClock) Deadlines() []time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []time.Time
-	for _, w := range f.waiters {
-		out = append(out, w.at)
-	}
-	slices.SortFunc(out, time.Time.Compare)
-	return out
-}
-
-// ---- fake sink ----
-
-// fakeSink behaves like the store at the Sink boundary: items already
-// stored are skipped (and counted), cursors are written with them.
-type fakeSink struct {
-	mu      sync.Mutex
-	items   map[string]model.Item
-	order   []string
-	dupes   int
-	cursors map[string][]byte
-	batches []model.Batch
-	health  []model.Health
-}
-
-func newSink() *fakeSink {
-	return &fakeSink{items: map[string]model.Item{}, cursors: map[string][]byte{}}
-}
-
-func (s *fakeSink) Ingest(ctx context.Context, b model.Batch) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.batches = append(s.batches, b)
-	for _, it := range b.Items {
-		id := model.ItemID(b.Account, it.SourceID)
-		if _, ok := s.items[id]; ok {
-			s.dupes++
-			continue
-		}
-		s.items[id] = it
-		s.order = append(s.order, id)
-	}
-	for _, c := range b.Cursors {
-		if c.Value == nil {
-			delete(s.cursors, c.Key)
-		} else {
-			s.cursors[c.Key] = slices.Clone(c.Value)
-		}
-	}
-	return nil
-}
-
-func (s *fakeSink) Cursor(account, key string) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.cursors[key]), nil
-}
-
-func (s *fakeSink) ReportHealth(h model.Health) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.health = append(s.health, h)
-}
-
-func (s *fakeSink) Items() []model.Item {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]model.Item, 0, len(s.order))
-	for _, id := range s.order {
-		out = append(out, s.items[id])
-	}
-	return out
-}
-
-func (s *fakeSink) Item(sourceID string) (model.Item, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, it := range s.items {
-		if it.SourceID == sourceID {
-			return it, true
-		}
-	}
-	return model.Item{}, false
-}
-
-func (s *fakeSink) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.items)
-}
-
-func (s *fakeSink) CursorValue(key string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return string(s.cursors[key])
-}
-
-func (s *fakeSink) Health() model.Health {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.health) == 0 {
-		return model.Health{}
-	}
-	return s.health[len(s.health)-1]
-}
-
-func (s *fakeSink) Batches() []model.Batch {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.batches)
-}
-
-func (s *fakeSink) Dupes() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.dupes
-}
 
 // ---- fixtures ----
 
@@ -209,8 +38,8 @@ func workspace(fs *slacktest.Server) {
 type harness struct {
 	t     *testing.T
 	fs    *slacktest.Server
-	clock *fakeClock
-	sink  *fakeSink
+	clock *clock.Fake
+	sink  *conntest.Sink
 	logs  *syncBuffer
 }
 
@@ -219,7 +48,7 @@ func newHarness(t *testing.T) *harness {
 	fs := slacktest.New()
 	t.Cleanup(fs.Close)
 	workspace(fs)
-	h := &harness{t: t, fs: fs, clock: newClock(start(fs)), sink: newSink(), logs: &syncBuffer{}}
+	h := &harness{t: t, fs: fs, clock: clock.NewFake(start(fs)), sink: conntest.NewSink(t), logs: &syncBuffer{}}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("connector log:\n%s", h.logs.String())

@@ -217,7 +217,7 @@ func (c *Connector) toItem(ctx context.Context, s *session, cv convInfo, m messa
 		FromName:   from.name,
 		FromAddr:   from.addr(),
 		Subject:    subject(cv, from.name),
-		Snippet:    model.CleanSnippet(text),
+		Snippet:    text,
 		Link:       m.Permalink,
 		Direct:     cv.direct(),
 		MentionsMe: mentions(m.Text, s.id.UserID),
@@ -227,7 +227,6 @@ func (c *Connector) toItem(ctx context.Context, s *session, cv convInfo, m messa
 		it.Link = permalink(s.id.URL, cv.id, m.TS, m.ThreadTS)
 	}
 	it.ReplyKey = c.replyKey(cv, m, it.MentionsMe)
-	it.ID = model.ItemID(it.Account, it.SourceID)
 	return it, nil
 }
 
@@ -279,7 +278,7 @@ func (c *Connector) sender(ctx context.Context, s *session, m message, strict bo
 // user returns a user's names, from the cache or users.info. A user Slack
 // does not know is shown by ID.
 func (c *Connector) user(ctx context.Context, s *session, id string, strict bool) (userInfo, error) {
-	now := c.clock.Now()
+	now := c.clk.Now()
 	c.cacheMu.Lock()
 	u, ok := c.users[id]
 	c.cacheMu.Unlock()

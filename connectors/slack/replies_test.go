@@ -10,17 +10,6 @@ import (
 	"github.com/sluice-app/sluice/connectors/slack/slacktest"
 )
 
-// replies are the user's replies the connector handed to the sink.
-func (s *fakeSink) replies() []model.Reply {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []model.Reply
-	for _, b := range s.batches {
-		out = append(out, b.Replies...)
-	}
-	return out
-}
-
 func hasReply(rs []model.Reply, key, ts string) bool {
 	return slices.ContainsFunc(rs, func(r model.Reply) bool { return r.Key == key && r.At.Equal(tsTime(ts)) && !r.Named })
 }
@@ -49,17 +38,17 @@ func TestRepliesSeenInDMsAndThreads(t *testing.T) {
 			t.Errorf("%s: reply key %q, want %q", src, it.ReplyKey, want)
 		}
 	}
-	if !hasReply(h.sink.replies(), "dm:D1", sure.TS) {
-		t.Errorf("replies = %+v, want the user's DM message", h.sink.replies())
+	if !hasReply(h.sink.Replies(), "dm:D1", sure.TS) {
+		t.Errorf("replies = %+v, want the user's DM message", h.sink.Replies())
 	}
-	if !strings.Contains(h.sink.CursorValue("threads:C1"), ask.TS) {
-		t.Errorf("threads:C1 = %s, want the mention's thread watched", h.sink.CursorValue("threads:C1"))
+	if !strings.Contains(h.sink.CursorValue("acme", "threads:C1"), ask.TS) {
+		t.Errorf("threads:C1 = %s, want the mention's thread watched", h.sink.CursorValue("acme", "threads:C1"))
 	}
 
 	// The user answers in the thread; the next sweep brings the reply.
 	answer := h.fs.Post("C1", slacktest.Message{User: "U0ME", Text: "4.2", ThreadTS: ask.TS})
 	h.clock.Advance(DefaultPollInterval * 11 / 10)
-	waitFor(t, "the answer in the thread", func() bool { return hasReply(h.sink.replies(), "thread:C1/"+ask.TS, answer.TS) })
+	waitFor(t, "the answer in the thread", func() bool { return hasReply(h.sink.Replies(), "thread:C1/"+ask.TS, answer.TS) })
 	if _, ok := h.sink.Item("C1/" + answer.TS); ok {
 		t.Error("the user's own answer became an item")
 	}
@@ -80,5 +69,5 @@ func TestSocketModeOwnMessageIsAReply(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "ack of "+env, func() bool { return slices.Contains(h.fs.Acks(), env) })
-	waitFor(t, "the reply from the event", func() bool { return hasReply(h.sink.replies(), "dm:D1", own.TS) })
+	waitFor(t, "the reply from the event", func() bool { return hasReply(h.sink.Replies(), "dm:D1", own.TS) })
 }

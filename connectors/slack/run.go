@@ -79,7 +79,7 @@ func (c *Connector) Run(ctx context.Context, sink model.Sink) error {
 		default:
 			failures++
 			d := backoff(failures)
-			until := c.clock.Now().Add(d)
+			until := c.clk.Now().Add(d)
 			c.log.Warn("sweep failed; backing off", "err", err, "retry_in", d)
 			c.report(model.HealthBackingOff, fmt.Sprintf("workspace unreachable: %v", err), until)
 			c.waitOrWake(ctx, d)
@@ -98,7 +98,9 @@ func (c *Connector) Run(ctx context.Context, sink model.Sink) error {
 func (c *Connector) waitOrWake(ctx context.Context, d time.Duration) bool {
 	var timer <-chan time.Time
 	if d > 0 {
-		timer = c.clock.After(d)
+		t := c.clk.NewTimer(d)
+		defer t.Stop()
+		timer = t.C()
 	}
 	select {
 	case <-ctx.Done():
@@ -135,7 +137,7 @@ func (c *Connector) report(state model.HealthState, detail string, until time.Ti
 		return
 	}
 	if h.State != state || h.Since.IsZero() {
-		h.Since = c.clock.Now()
+		h.Since = c.clk.Now()
 	}
 	h.State, h.Detail, h.Until = state, detail, until
 	c.health = h

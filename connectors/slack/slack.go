@@ -31,6 +31,7 @@ import (
 
 	slackapi "github.com/slack-go/slack"
 
+	"github.com/sluice-app/sluice/app/clock"
 	"github.com/sluice-app/sluice/app/model"
 )
 
@@ -71,18 +72,6 @@ const (
 // connector reports auth-failed and makes no further calls until Wake or a
 // rebuild.
 var ErrAuth = errors.New("slack authentication failed")
-
-// Clock is the connector's time source. Tests pass a fake one so that poll
-// intervals, Retry-After waits and backoff take no real time.
-type Clock interface {
-	Now() time.Time
-	After(d time.Duration) <-chan time.Time
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // Options configures one Slack account. Only Account and Token are
 // required; zero values take the defaults above. SetDND and SetStatus are
@@ -137,8 +126,10 @@ type Options struct {
 	// Logger receives diagnostics without tokens or message bodies; nil
 	// discards them.
 	Logger *slog.Logger
-	// Clock is the time source (test knob); nil means the real clock.
-	Clock Clock
+	// Clock is the time source; nil means the real clock. Tests pass a
+	// fake one so that poll intervals, Retry-After waits and backoff take
+	// no real time.
+	Clock clock.Clock
 }
 
 // Identity is who a token belongs to, as auth.test says.
@@ -157,11 +148,11 @@ type Identity struct {
 // model.Waker and model.FocusMirror. Run may be called once at a time;
 // Test, Wake, FocusStarted and FocusEnded may be called concurrently with it.
 type Connector struct {
-	opt   Options
-	log   *slog.Logger
-	clock Clock
-	lim   limiter
-	wake  chan struct{}
+	opt  Options
+	log  *slog.Logger
+	clk  clock.Clock
+	lim  limiter
+	wake chan struct{}
 
 	connMu   sync.Mutex // serialises building a session
 	ingestMu sync.Mutex // serialises handing batches over (see ingest)
@@ -249,7 +240,7 @@ func New(opt Options) (*Connector, error) {
 	c := &Connector{
 		opt:   opt,
 		log:   opt.Logger,
-		clock: opt.Clock,
+		clk:   opt.Clock,
 		wake:  make(chan struct{}, 1),
 		users: map[string]userInfo{}, convs: map[string]convInfo{},
 		sent: map[string]time.Time{},
@@ -258,11 +249,11 @@ func New(opt Options) (*Connector, error) {
 		c.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	c.log = c.log.With("connector", "slack", "account", opt.Account)
-	if c.clock == nil {
-		c.clock = realClock{}
+	if c.clk == nil {
+		c.clk = clock.Real{}
 	}
 	c.lim.gap = opt.MinCallGap
-	c.lim.clock = c.clock
+	c.lim.clk = c.clk
 	c.health = model.Health{Account: opt.Account, Kind: model.KindSlack, State: model.HealthStarting}
 	return c, nil
 }

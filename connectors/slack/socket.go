@@ -53,10 +53,12 @@ func (c *Connector) runSocket(ctx context.Context, s *session) {
 		d := backoff(failures)
 		c.log.Warn("socket mode stopped; reconnecting", "err", err, "retry_in", d)
 		c.Wake()
+		t := c.clk.NewTimer(d)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return
-		case <-c.clock.After(d):
+		case <-t.C():
 		}
 	}
 }

@@ -75,7 +75,7 @@ func TestSocketModeEventsBecomeItemsAndAreAcked(t *testing.T) {
 	if len(h.fs.Acks()) != 6 {
 		t.Errorf("%d acks, want 6 (every envelope, wanted or not)", len(h.fs.Acks()))
 	}
-	if d := h.sink.Dupes(); d != 0 {
+	if d := len(h.sink.Redelivered()); d != 0 {
 		t.Errorf("%d items handed over twice", d)
 	}
 	checkLogClean(t, h, "prod is down", "can you look")

@@ -17,7 +17,7 @@ import (
 // Cursor keys.
 const (
 	sinceKey    = "since"           // where history begins for conversations without a cursor
-	mentionsKey = "search:mentions" // newest mention found by search
+	mentionsKey = "search:mentions" // newest mention found by search, and those within the search overlap of it
 	convPrefix  = "conv:"           // + channel ID: newest message seen
 	threadsPfx  = "threads:"        // + channel ID: watched threads, parent ts → newest reply seen
 )
@@ -93,7 +93,7 @@ func (c *Connector) sweep(ctx context.Context, s *session, full bool) error {
 // of old DMs; reading each one every two minutes would spend the rate limit
 // on silence. Full sweeps still read them all.
 func (c *Connector) skipDormant(sink model.Sink, convs []convInfo, known map[string]bool) ([]convInfo, error) {
-	horizon := c.clock.Now().Add(-dormantAfter)
+	horizon := c.clk.Now().Add(-dormantAfter)
 	out := convs[:0:0]
 	for _, cv := range convs {
 		cur, err := c.cursor(sink, convPrefix+cv.id)
@@ -117,7 +117,7 @@ func (c *Connector) since(ctx context.Context, sink model.Sink) (string, error) 
 	if len(v) > 0 {
 		return string(v), nil
 	}
-	ts := tsOf(c.clock.Now().Add(-c.opt.Lookback))
+	ts := tsOf(c.clk.Now().Add(-c.opt.Lookback))
 	b := model.Batch{Account: c.opt.Account, Cursors: []model.Cursor{{Account: c.opt.Account, Key: sinceKey, Value: []byte(ts)}}}
 	if err := sink.Ingest(ctx, b); err != nil {
 		return "", fmt.Errorf("store cursor %s: %w", sinceKey, err)
@@ -175,7 +175,7 @@ func (c *Connector) chosenChannels(ctx context.Context, s *session) ([]convInfo,
 	if len(c.opt.Channels) == 0 {
 		return nil, nil
 	}
-	now := c.clock.Now()
+	now := c.clk.Now()
 	c.cacheMu.Lock()
 	fresh := c.chosen != nil && now.Sub(c.resolvedAt) < channelResolveEvery
 	ids := slices.Sorted(maps.Keys(c.chosen))
@@ -258,7 +258,7 @@ func (c *Connector) resolveChannels(ctx context.Context, s *session) ([]string, 
 		c.log.Warn("chosen channels not found among the user's channels", "channels", missing)
 	}
 	c.cacheMu.Lock()
-	c.chosen, c.resolvedAt, c.missing = chosen, c.clock.Now(), missing
+	c.chosen, c.resolvedAt, c.missing = chosen, c.clk.Now(), missing
 	c.cacheMu.Unlock()
 	return slices.Sorted(maps.Keys(chosen)), nil
 }
@@ -307,66 +307,116 @@ func (c *Connector) syncConversation(ctx context.Context, s *session, sink model
 	}
 	slices.SortFunc(msgs, func(a, b message) int { return cmpTS(a.TS, b.TS) })
 
-	var items []model.Item
-	var replies []model.Reply
-	seen := map[string]bool{}
-	add := func(m message) error {
-		if seen[m.TS] {
-			return nil
-		}
-		if r, ok := c.ownReply(s, cv, m); ok {
-			seen[m.TS] = true
-			replies = append(replies, r...)
-			return nil
-		}
-		if !c.keep(s, m) {
-			return nil
-		}
-		seen[m.TS] = true
-		it, err := c.toItem(ctx, s, cv, m, true)
-		if err != nil {
-			return err
-		}
-		items = append(items, it)
-		return nil
+	w := &convSweep{c: c, s: s, cv: cv, threads: threads, fresh: map[string]bool{}, seen: map[string]bool{}}
+	newest, err := w.history(ctx, msgs, cur)
+	if err != nil {
+		return err
+	}
+	if err := w.followThreads(ctx); err != nil {
+		return err
+	}
+	if trimThreads(w.threads) {
+		w.changed = true
 	}
 
-	newest, changed := cur, false
-	fresh := map[string]bool{} // threads found now that have no replies yet
+	b := model.Batch{Account: c.opt.Account, Items: w.items, Replies: w.replies}
+	if len(msgs) > 0 && tsAfter(newest, cur) {
+		b.Cursors = append(b.Cursors, model.Cursor{Account: c.opt.Account, Key: convKey, Value: []byte(newest)})
+	}
+	if w.changed {
+		var v []byte // nil deletes the cursor
+		if len(w.threads) > 0 {
+			v, _ = json.Marshal(w.threads)
+		}
+		b.Cursors = append(b.Cursors, model.Cursor{Account: c.opt.Account, Key: threadsKey, Value: v})
+	}
+	if err := c.ingest(ctx, sink, b); err != nil {
+		return fmt.Errorf("ingest %s: %w", cv.id, err)
+	}
+	return nil
+}
+
+// convSweep is one sweep of one conversation: the items it found and the
+// watched threads as they change.
+type convSweep struct {
+	c       *Connector
+	s       *session
+	cv      convInfo
+	threads map[string]string // parent ts → newest reply seen
+	changed bool              // threads changed: their cursor is written
+	fresh   map[string]bool   // threads found now that have no replies yet
+	seen    map[string]bool   // message ts already made an item or a reply
+	items   []model.Item
+	replies []model.Reply // the user's own messages (replies.go)
+}
+
+// add makes m an item unless it was seen already or is not kept; the
+// user's own message is a reply.
+func (w *convSweep) add(ctx context.Context, m message) error {
+	if w.seen[m.TS] {
+		return nil
+	}
+	if r, ok := w.c.ownReply(w.s, w.cv, m); ok {
+		w.seen[m.TS] = true
+		w.replies = append(w.replies, r...)
+		return nil
+	}
+	if !w.c.keep(w.s, m) {
+		return nil
+	}
+	w.seen[m.TS] = true
+	it, err := w.c.toItem(ctx, w.s, w.cv, m, true)
+	if err != nil {
+		return err
+	}
+	w.items = append(w.items, it)
+	return nil
+}
+
+// history takes the conversation's new messages, oldest first, starts
+// watching the threads they open, and returns the newest ts seen.
+func (w *convSweep) history(ctx context.Context, msgs []message, cur string) (newest string, err error) {
+	newest = cur
 	for _, m := range msgs {
 		if tsAfter(m.TS, newest) {
 			newest = m.TS
 		}
-		if c.watch(s, cv, m) || c.awaitsThread(s, cv, m) {
-			if _, ok := threads[m.TS]; !ok {
-				threads[m.TS] = m.TS
-				changed = true
+		if w.c.watch(w.s, w.cv, m) || w.c.awaitsThread(w.s, w.cv, m) {
+			if _, ok := w.threads[m.TS]; !ok {
+				w.threads[m.TS] = m.TS
+				w.changed = true
 				if m.ReplyCount == 0 {
-					fresh[m.TS] = true
+					w.fresh[m.TS] = true
 				}
 			}
 		}
-		if err := add(m); err != nil {
-			return err
+		if err := w.add(ctx, m); err != nil {
+			return "", err
 		}
 	}
+	return newest, nil
+}
 
-	horizon := c.clock.Now().Add(-c.opt.ThreadWatch)
-	for _, parent := range slices.SortedFunc(maps.Keys(threads), cmpTS) {
-		last := threads[parent]
+// followThreads reads the new replies of every watched thread, oldest
+// thread first, and stops watching threads quiet for longer than
+// ThreadWatch or gone from Slack.
+func (w *convSweep) followThreads(ctx context.Context) error {
+	horizon := w.c.clk.Now().Add(-w.c.opt.ThreadWatch)
+	for _, parent := range slices.SortedFunc(maps.Keys(w.threads), cmpTS) {
+		last := w.threads[parent]
 		if tsTime(maxTS(parent, last)).Before(horizon) {
-			delete(threads, parent)
-			changed = true
+			delete(w.threads, parent)
+			w.changed = true
 			continue
 		}
-		if fresh[parent] {
+		if w.fresh[parent] {
 			continue
 		}
-		replies, err := c.replies(ctx, s, cv.id, parent, last)
+		replies, err := w.c.replies(ctx, w.s, w.cv.id, parent, last)
 		if err != nil {
 			if code := apiCode(err); code == "thread_not_found" || code == "message_not_found" {
-				delete(threads, parent)
-				changed = true
+				delete(w.threads, parent)
+				w.changed = true
 				continue
 			}
 			return err
@@ -375,35 +425,17 @@ func (c *Connector) syncConversation(ctx context.Context, s *session, sink model
 			if r.TS == parent || !tsAfter(r.TS, last) {
 				continue
 			}
-			if tsAfter(r.TS, threads[parent]) {
-				threads[parent] = r.TS
-				changed = true
+			if tsAfter(r.TS, w.threads[parent]) {
+				w.threads[parent] = r.TS
+				w.changed = true
 			}
 			if r.ThreadTS == "" {
 				r.ThreadTS = parent
 			}
-			if err := add(r); err != nil {
+			if err := w.add(ctx, r); err != nil {
 				return err
 			}
 		}
-	}
-	if trimThreads(threads) {
-		changed = true
-	}
-
-	b := model.Batch{Account: c.opt.Account, Items: items, Replies: replies}
-	if len(msgs) > 0 && tsAfter(newest, cur) {
-		b.Cursors = append(b.Cursors, model.Cursor{Account: c.opt.Account, Key: convKey, Value: []byte(newest)})
-	}
-	if changed {
-		var v []byte // nil deletes the cursor
-		if len(threads) > 0 {
-			v, _ = json.Marshal(threads)
-		}
-		b.Cursors = append(b.Cursors, model.Cursor{Account: c.opt.Account, Key: threadsKey, Value: v})
-	}
-	if err := c.ingest(ctx, sink, b); err != nil {
-		return fmt.Errorf("ingest %s: %w", cv.id, err)
 	}
 	return nil
 }
@@ -511,14 +543,16 @@ func (c *Connector) replies(ctx context.Context, s *session, channel, parent, ol
 
 // syncMentions finds messages that mention the user (search.messages for
 // "<@UID>", newest first, back to the cursor). Search indexes with some
-// delay, so it looks searchOverlap further back than the cursor; what was
-// already handed over is not sent again, and the sink skips what it
-// already has from before a restart.
+// delay, so it looks searchOverlap further back than the cursor. The
+// cursor keeps, besides the newest mention, the mentions found within
+// searchOverlap of it, so that what the overlap finds again is not handed
+// over again, also after a restart.
 func (c *Connector) syncMentions(ctx context.Context, s *session, sink model.Sink, since string) error {
-	cur, err := c.cursor(sink, mentionsKey)
+	v, err := c.cursor(sink, mentionsKey)
 	if err != nil {
 		return err
 	}
+	cur, handed := decodeMentions(v)
 	if cur == "" {
 		cur = since
 	}
@@ -558,7 +592,7 @@ func (c *Connector) syncMentions(ctx context.Context, s *session, sink model.Sin
 			newest = sm.Timestamp
 		}
 		m := fromSearch(sm)
-		if !c.keep(s, m) {
+		if handed[sm.Channel.ID+"/"+sm.Timestamp] || !c.keep(s, m) {
 			continue
 		}
 		it, err := c.toItem(ctx, s, c.convFromSearch(sm.Channel), m, true)
@@ -569,13 +603,44 @@ func (c *Connector) syncMentions(ctx context.Context, s *session, sink model.Sin
 		items = append(items, it)
 	}
 	b := model.Batch{Account: c.opt.Account, Items: items}
-	if tsAfter(newest, cur) {
-		b.Cursors = []model.Cursor{{Account: c.opt.Account, Key: mentionsKey, Value: []byte(newest)}}
+	if next := encodeMentions(newest, found); next != v {
+		b.Cursors = []model.Cursor{{Account: c.opt.Account, Key: mentionsKey, Value: []byte(next)}}
 	}
 	if err := c.ingest(ctx, sink, b); err != nil {
 		return fmt.Errorf("ingest mentions: %w", err)
 	}
 	return nil
+}
+
+// decodeMentions reads the mentions cursor: the newest mention's ts, then
+// the source IDs (channel/ts) of the mentions within searchOverlap of it.
+// A cursor from before the list is the ts alone.
+func decodeMentions(v string) (newest string, handed map[string]bool) {
+	fields := strings.Fields(v)
+	if len(fields) == 0 {
+		return "", nil
+	}
+	handed = make(map[string]bool, len(fields)-1)
+	for _, f := range fields[1:] {
+		handed[f] = true
+	}
+	return fields[0], handed
+}
+
+// encodeMentions is the mentions cursor after a search that found found
+// (everything after the last cursor's overlap, so it covers the new one's).
+func encodeMentions(newest string, found []slackapi.SearchMessage) string {
+	if newest == "" {
+		return ""
+	}
+	out := []string{newest}
+	from := tsOf(tsTime(newest).Add(-searchOverlap))
+	for _, sm := range found {
+		if tsAfter(sm.Timestamp, from) {
+			out = append(out, sm.Channel.ID+"/"+sm.Timestamp)
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // ingest hands b to the sink, minus the items this connector already
@@ -586,7 +651,7 @@ func (c *Connector) syncMentions(ctx context.Context, s *session, sink model.Sin
 func (c *Connector) ingest(ctx context.Context, sink model.Sink, b model.Batch) error {
 	c.ingestMu.Lock()
 	defer c.ingestMu.Unlock()
-	now := c.clock.Now()
+	now := c.clk.Now()
 	c.cacheMu.Lock()
 	items := b.Items[:0:0]
 	for _, it := range b.Items {

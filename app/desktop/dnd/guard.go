@@ -690,20 +690,7 @@ func (g *Guard) Status() Status {
 	defer g.mu.Unlock()
 	now := g.clk.Now()
 	s := Status{Hold: g.set.Hold, Problem: g.problem, CanCapture: g.o.Watcher != nil, Capturing: g.capturing}
-	for name, a := range g.apps {
-		s.Apps = append(s.Apps, App{Name: name, LastSeen: a.LastSeen, Count: a.Count, Captured: captures(g.set, name)})
-	}
-	for _, name := range g.set.CaptureApps {
-		if _, ok := g.apps[strings.TrimSpace(name)]; !ok && strings.TrimSpace(name) != "" {
-			s.Apps = append(s.Apps, App{Name: strings.TrimSpace(name), Captured: g.set.Capture})
-		}
-	}
-	sort.Slice(s.Apps, func(i, j int) bool { return strings.ToLower(s.Apps[i].Name) < strings.ToLower(s.Apps[j].Name) })
-	zone := g.mode.Zone
-	if zone == nil {
-		zone = time.Local
-	}
-	when := func(t time.Time) string { return model.When(t, now, zone) }
+	s.Apps = g.appsLocked()
 	b := g.b
 	if b == nil {
 		s.State = "unsupported"
@@ -716,6 +703,33 @@ func (g *Guard) Status() Status {
 	}
 	tr := b.Traits()
 	s.Backend, s.Server, s.Waiting, s.Urgent, s.Advice = b.Name(), b.Server(), tr.Waiting, tr.Urgent, tr.Advice
+	name := serverName(b)
+	span := g.describeLocked(&s, name, tr, now)
+	if s.Problem != "" && s.State == "open" && span {
+		s.Summary = name + ": Sluice could not hold other apps"
+	}
+	return s
+}
+
+// appsLocked lists the apps seen sending notifications and those named
+// to be captured, by name.
+func (g *Guard) appsLocked() []App {
+	var apps []App
+	for name, a := range g.apps {
+		apps = append(apps, App{Name: name, LastSeen: a.LastSeen, Count: a.Count, Captured: captures(g.set, name)})
+	}
+	for _, name := range g.set.CaptureApps {
+		if _, ok := g.apps[strings.TrimSpace(name)]; !ok && strings.TrimSpace(name) != "" {
+			apps = append(apps, App{Name: strings.TrimSpace(name), Captured: g.set.Capture})
+		}
+	}
+	sort.Slice(apps, func(i, j int) bool { return strings.ToLower(apps[i].Name) < strings.ToLower(apps[j].Name) })
+	return apps
+}
+
+// serverName names the notification server for people: "dunst 1.9.0",
+// "KDE Plasma (Plasma 5.27.5)".
+func serverName(b Backend) string {
 	name := b.Name()
 	switch srv := b.Server(); {
 	case srv == "":
@@ -726,7 +740,18 @@ func (g *Guard) Status() Status {
 	default:
 		name += " (" + srv + ")" // "KDE Plasma (Plasma 5.27.5)"
 	}
-	span := g.spanLocked()
+	return name
+}
+
+// describeLocked sets the state and the summary of s, and reports
+// whether Sluice should hold other apps now.
+func (g *Guard) describeLocked(s *Status, name string, tr Traits, now time.Time) (span bool) {
+	zone := g.mode.Zone
+	if zone == nil {
+		zone = time.Local
+	}
+	when := func(t time.Time) string { return model.When(t, now, zone) }
+	span = g.spanLocked()
 	switch {
 	case !tr.CanSet:
 		s.State = "unsupported"
@@ -762,10 +787,7 @@ func (g *Guard) Status() Status {
 		}
 		s.Summary = name + ", not " + tr.Word + " now; Sluice holds other apps " + what
 	}
-	if s.Problem != "" && s.State == "open" && span {
-		s.Summary = name + ": Sluice could not hold other apps"
-	}
-	return s
+	return span
 }
 
 // untilLocked is when Sluice will lift its do-not-disturb, as far as the

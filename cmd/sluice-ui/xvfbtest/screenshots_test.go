@@ -25,7 +25,6 @@ import (
 	"github.com/sluice-app/sluice/app/rules"
 	"github.com/sluice-app/sluice/app/store"
 	"github.com/sluice-app/sluice/connectors/calendar/radicaletest"
-	"github.com/sluice-app/sluice/connectors/local"
 )
 
 // TestWindowsUnderXvfb runs the real programs: it builds sluice and
@@ -108,7 +107,7 @@ func TestWindowsUnderXvfb(t *testing.T) {
 			t.Fatalf("the daemon did not read the calendar or publish (err %v):\n%s", err, d.output())
 		}
 	}
-	for i, m := range []local.Message{
+	for i, m := range []control.SendRequest{
 		{Title: "Nightly build failed", Body: "integration/imap: 2 tests failed (timeout after 30 s)", From: "ci <ci@build.local>", Channel: "ci", Link: "https://ci.example.com/runs/812"},
 		{Title: "Disk usage above 80% on backup-1", Body: "/srv is at 83%; prune snapshots older than 90 days.", From: "monitoring", Channel: "alerts"},
 		{Title: "Invoice 2026-031 paid", Body: "The payment from Acme GmbH arrived.", From: "billing@example.com"},
@@ -122,7 +121,7 @@ func TestWindowsUnderXvfb(t *testing.T) {
 		t.Fatalf("checkin: %v", err)
 	}
 	for i, title := range []string{"Weekly report ready", "Backup finished"} {
-		if _, err := c.Send(ctx, local.Message{Title: title, From: "cron", ID: fmt.Sprint("later-", i)}); err != nil {
+		if _, err := c.Send(ctx, control.SendRequest{Title: title, From: "cron", ID: fmt.Sprint("later-", i)}); err != nil {
 			t.Fatalf("send: %v", err)
 		}
 	}
@@ -302,7 +301,7 @@ func seedStore(t *testing.T, data string) {
 	now := time.Now()
 	at := func(h time.Duration) time.Time { return now.Add(-h) }
 	item := func(acc string, kind model.Kind, id, thread, from, addr, subject, snippet string, age time.Duration, broke bool) model.Item {
-		it := model.Item{Kind: kind, Account: acc, SourceID: id, Thread: thread, FromName: from, FromAddr: addr,
+		it := model.Item{ID: model.ItemID(acc, id), Kind: kind, Account: acc, SourceID: id, Thread: thread, FromName: from, FromAddr: addr,
 			Subject: subject, Snippet: snippet, Received: at(age), Ingested: at(age), State: model.StateReleased,
 			Released: at(age - 10*time.Minute), Action: model.ActionHold, Rule: rules.RuleDefault, Link: "https://example.com/" + id}
 		if kind == model.KindSlack {
@@ -508,7 +507,7 @@ func sendMany(t *testing.T, c *control.Client, n int) {
 		go func() {
 			defer wg.Done()
 			for i := w; i < n; i += 4 {
-				_, err := c.Send(ctx, local.Message{
+				_, err := c.Send(ctx, control.SendRequest{
 					ID: "bulk-" + strconv.Itoa(i), Title: fmt.Sprintf("Build %d finished", i),
 					Body: "All checks passed on branch main; artefacts uploaded.", From: fmt.Sprintf("ci-%d <ci@build.local>", i%7),
 					Channel: fmt.Sprintf("builds-%d", i%5), Link: fmt.Sprintf("https://ci.example.com/runs/%d", i),

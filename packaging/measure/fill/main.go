@@ -41,7 +41,7 @@ func main() {
 		for j := i; j < min(i+500, n); j++ {
 			src := fmt.Sprintf("<%d.import@mail.example.com>", j)
 			it := model.Item{
-				Kind: model.KindIMAP, Account: "Work mail", SourceID: src, Channel: "INBOX",
+				ID: model.ItemID("Work mail", src), Kind: model.KindIMAP, Account: "Work mail", SourceID: src, Channel: "INBOX",
 				Thread: fmt.Sprintf("thread-%d", j/4), FromName: "Alice Example", FromAddr: "alice@example.com",
 				Subject:  fmt.Sprintf("Re: quarterly planning review for the platform team #%06d", j),
 				Snippet:  model.CleanSnippet(fmt.Sprintf("Hi all, following up on item %d. %s", j, text)),

@@ -38,11 +38,33 @@ func main() {
 	refused := flag.Int("refused", 2000, "requests with a wrong token")
 	flag.Parse()
 
+	d := startDaemon(*bin)
+	defer d.stop()
+	time.Sleep(2 * time.Second)
+	base := rss(d.pid)
+	fmt.Printf("binary:   %s\n", *bin)
+	fmt.Printf("idle:     %6.1f MB resident\n", mb(base))
+	slowUploads(d, base, *conns, *hold)
+	time.Sleep(3 * time.Second)
+	fmt.Printf("after:    %6.1f MB resident 3 s later\n", mb(rss(d.pid)))
+	refusedTokens(d, *refused)
+	fmt.Printf("log:      %d lines in all\n", countLines(d.log, ""))
+}
+
+// daemon is the `sluice daemon` under measurement.
+type daemon struct {
+	dir, addr, token, log string
+	pid                   int
+	cmd                   *exec.Cmd
+}
+
+// startDaemon runs bin as a daemon with only the local inbox, in a
+// temporary directory, and waits for its inbox.
+func startDaemon(bin string) *daemon {
 	dir, err := os.MkdirTemp("", "sluice-flood")
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer os.RemoveAll(dir)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		log.Fatal(err)
@@ -58,36 +80,39 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	cmd := exec.Command(*bin, "daemon")
+	cmd := exec.Command(bin, "daemon")
 	cmd.Env = append(os.Environ(), "SLUICE_CONFIG="+cfg, "SLUICE_DATA="+data)
 	cmd.Stderr = logf
 	if err := cmd.Start(); err != nil {
 		log.Fatal(err)
 	}
-	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
-	pid := cmd.Process.Pid
+	d := &daemon{dir: dir, addr: addr, log: logf.Name(), pid: cmd.Process.Pid, cmd: cmd}
+	d.token = waitToken(data, addr)
+	return d
+}
 
-	token := waitToken(data, addr)
-	time.Sleep(2 * time.Second)
-	base := rss(pid)
-	fmt.Printf("binary:   %s\n", *bin)
-	fmt.Printf("idle:     %6.1f MB resident\n", mb(base))
+// stop ends the daemon and removes its directory.
+func (d *daemon) stop() {
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	d.cmd.Wait()
+	os.RemoveAll(d.dir)
+}
 
-	// N slow uploads at once.
+// slowUploads keeps n slow authenticated uploads open for hold and prints
+// the daemon's peak resident memory meanwhile.
+func slowUploads(d *daemon, base int64, n int, hold time.Duration) {
 	var answered503, answeredOther, dialErrs atomic.Int64
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
-	for i := 0; i < *conns; i++ {
-		c, err := net.Dial("tcp", addr)
+	for i := 0; i < n; i++ {
+		c, err := net.Dial("tcp", d.addr)
 		if err != nil {
 			dialErrs.Add(1)
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			defer c.Close()
-			fmt.Fprintf(c, "POST /v1/items HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: text/plain\r\nTitle: slow\r\nContent-Length: 60000\r\n\r\n", token)
+			fmt.Fprintf(c, "POST /v1/items HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: text/plain\r\nTitle: slow\r\nContent-Length: 60000\r\n\r\n", d.token)
 			go func() {
 				if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err == nil {
 					if resp.StatusCode == http.StatusServiceUnavailable {
@@ -97,45 +122,50 @@ func main() {
 					}
 				}
 			}()
-			chunk := bytes.Repeat([]byte("x"), 1000)
-			tick := time.NewTicker(time.Second)
-			defer tick.Stop()
-			for sent := 0; sent < 60000; sent += len(chunk) {
-				select {
-				case <-stop:
-					return
-				case <-tick.C:
-				}
-				if _, err := c.Write(chunk); err != nil {
-					return
-				}
-			}
-		}()
+			trickle(c, stop)
+		})
 	}
 	peak := base
-	end := time.Now().Add(*hold)
+	end := time.Now().Add(hold)
 	for time.Now().Before(end) {
-		peak = max(peak, rss(pid))
+		peak = max(peak, rss(d.pid))
 		time.Sleep(250 * time.Millisecond)
 	}
 	close(stop)
 	wg.Wait()
 	fmt.Printf("flood:    %6.1f MB resident at most, with %d slow uploads open for %v (%d answered 503 at once, %d otherwise, %d not connected)\n",
-		mb(peak), *conns, *hold, answered503.Load(), answeredOther.Load(), dialErrs.Load())
-	time.Sleep(3 * time.Second)
-	fmt.Printf("after:    %6.1f MB resident 3 s later\n", mb(rss(pid)))
+		mb(peak), n, hold, answered503.Load(), answeredOther.Load(), dialErrs.Load())
+}
 
-	// M requests with a wrong token.
-	before := countLines(logf.Name(), "unauthorized request")
+// trickle sends a 60,000-byte body 1 KB a second until stop.
+func trickle(c net.Conn, stop <-chan struct{}) {
+	chunk := bytes.Repeat([]byte("x"), 1000)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for sent := 0; sent < 60000; sent += len(chunk) {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		if _, err := c.Write(chunk); err != nil {
+			return
+		}
+	}
+}
+
+// refusedTokens sends n requests with a wrong token and prints how many
+// log lines they wrote.
+func refusedTokens(d *daemon, n int) {
+	before := countLines(d.log, "unauthorized request")
 	client := &http.Client{Timeout: 10 * time.Second}
 	var codes sync.Map
+	var wg sync.WaitGroup
 	jobs := make(chan int)
 	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for range jobs {
-				req, _ := http.NewRequest("POST", "http://"+addr+"/v1/items", strings.NewReader(`{"title":"x"}`))
+				req, _ := http.NewRequest("POST", "http://"+d.addr+"/v1/items", strings.NewReader(`{"title":"x"}`))
 				req.Header.Set("Authorization", "Bearer wrong")
 				req.Header.Set("Content-Type", "application/json")
 				resp, err := client.Do(req)
@@ -144,12 +174,12 @@ func main() {
 					resp.Body.Close()
 					code = resp.StatusCode
 				}
-				n, _ := codes.LoadOrStore(code, new(atomic.Int64))
-				n.(*atomic.Int64).Add(1)
+				c, _ := codes.LoadOrStore(code, new(atomic.Int64))
+				c.(*atomic.Int64).Add(1)
 			}
-		}()
+		})
 	}
-	for i := 0; i < *refused; i++ {
+	for i := 0; i < n; i++ {
 		jobs <- i
 	}
 	close(jobs)
@@ -161,8 +191,7 @@ func main() {
 		return true
 	})
 	fmt.Printf("refused:  %d requests with a wrong token (answers %s) wrote %d log lines\n",
-		*refused, strings.Join(answers, ", "), countLines(logf.Name(), "unauthorized request")-before)
-	fmt.Printf("log:      %d lines in all\n", countLines(logf.Name(), ""))
+		n, strings.Join(answers, ", "), countLines(d.log, "unauthorized request")-before)
 }
 
 // waitToken waits for the daemon's local inbox and returns its token.

@@ -7,41 +7,41 @@ import (
 	"time"
 )
 
-func TestParseClock(t *testing.T) {
+func TestParseTimeOfDay(t *testing.T) {
 	tests := []struct {
 		in      string
-		want    Clock
+		want    TimeOfDay
 		wantErr bool
 	}{
-		{"09:00", Clock{9, 0}, false},
-		{"9:05", Clock{9, 5}, false},
-		{" 17:30 ", Clock{17, 30}, false},
-		{"00:00", Clock{0, 0}, false},
-		{"23:59", Clock{23, 59}, false},
-		{"24:00", Clock{24, 0}, false},
-		{"24:01", Clock{}, true},
-		{"25:00", Clock{}, true},
-		{"12:60", Clock{}, true},
-		{"12:5", Clock{}, true},
-		{"123:00", Clock{}, true},
-		{"-1:00", Clock{}, true},
-		{"+1:00", Clock{}, true},
-		{"12", Clock{}, true},
-		{"", Clock{}, true},
-		{"ab:cd", Clock{}, true},
-		{"١٢:٠٠", Clock{}, true}, // non-ASCII digits
+		{"09:00", TimeOfDay{9, 0}, false},
+		{"9:05", TimeOfDay{9, 5}, false},
+		{" 17:30 ", TimeOfDay{17, 30}, false},
+		{"00:00", TimeOfDay{0, 0}, false},
+		{"23:59", TimeOfDay{23, 59}, false},
+		{"24:00", TimeOfDay{24, 0}, false},
+		{"24:01", TimeOfDay{}, true},
+		{"25:00", TimeOfDay{}, true},
+		{"12:60", TimeOfDay{}, true},
+		{"12:5", TimeOfDay{}, true},
+		{"123:00", TimeOfDay{}, true},
+		{"-1:00", TimeOfDay{}, true},
+		{"+1:00", TimeOfDay{}, true},
+		{"12", TimeOfDay{}, true},
+		{"", TimeOfDay{}, true},
+		{"ab:cd", TimeOfDay{}, true},
+		{"١٢:٠٠", TimeOfDay{}, true}, // non-ASCII digits
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParseClock(tt.in)
+			got, err := ParseTimeOfDay(tt.in)
 			if (err != nil) != tt.wantErr {
-				t.Fatalf("ParseClock(%q): got error %v, want error %v", tt.in, err, tt.wantErr)
+				t.Fatalf("ParseTimeOfDay(%q): got error %v, want error %v", tt.in, err, tt.wantErr)
 			}
-			if err != nil && !errors.Is(err, ErrBadClock) {
-				t.Errorf("ParseClock(%q): got error %v, want one matching ErrBadClock", tt.in, err)
+			if err != nil && !errors.Is(err, ErrBadTimeOfDay) {
+				t.Errorf("ParseTimeOfDay(%q): got error %v, want one matching ErrBadTimeOfDay", tt.in, err)
 			}
 			if got != tt.want {
-				t.Errorf("ParseClock(%q): got %v, want %v", tt.in, got, tt.want)
+				t.Errorf("ParseTimeOfDay(%q): got %v, want %v", tt.in, got, tt.want)
 			}
 		})
 	}
@@ -130,8 +130,8 @@ func TestDate(t *testing.T) {
 	if _, err := (Date{2026, 2, 30}).MarshalText(); !errors.Is(err, ErrBadDate) {
 		t.Errorf("MarshalText(2026-02-30): got %v, want ErrBadDate", err)
 	}
-	if _, err := (Clock{25, 0}).MarshalText(); !errors.Is(err, ErrBadClock) {
-		t.Errorf("MarshalText(25:00): got %v, want ErrBadClock", err)
+	if _, err := (TimeOfDay{25, 0}).MarshalText(); !errors.Is(err, ErrBadTimeOfDay) {
+		t.Errorf("MarshalText(25:00): got %v, want ErrBadTimeOfDay", err)
 	}
 }
 
@@ -139,9 +139,9 @@ func TestDate(t *testing.T) {
 // rely on.
 func TestJSONShape(t *testing.T) {
 	d := Day{
-		Work:     &Span{Clock{9, 0}, Clock{17, 30}},
-		Checkins: []Checkin{{At: Clock{11, 0}, Window: Duration{45 * time.Minute}}},
-		Focus:    []Span{{Clock{22, 0}, Clock{2, 0}}},
+		Work:     &Span{TimeOfDay{9, 0}, TimeOfDay{17, 30}},
+		Checkins: []Checkin{{At: TimeOfDay{11, 0}, Window: Duration{45 * time.Minute}}},
+		Focus:    []Span{{TimeOfDay{22, 0}, TimeOfDay{2, 0}}},
 	}
 	b, err := json.Marshal(d)
 	if err != nil {
@@ -167,20 +167,20 @@ func TestJSONShape(t *testing.T) {
 	}
 }
 
-func FuzzParseClock(f *testing.F) {
+func FuzzParseTimeOfDay(f *testing.F) {
 	for _, s := range []string{"09:00", "9:00", "24:00", "23:59", "25:00", "", ":", "1:1", " 7:45 "} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		c, err := ParseClock(s)
+		c, err := ParseTimeOfDay(s)
 		if err != nil {
 			return
 		}
 		text, err := c.MarshalText()
 		if err != nil {
-			t.Fatalf("ParseClock(%q) = %v, which does not marshal: %v", s, c, err)
+			t.Fatalf("ParseTimeOfDay(%q) = %v, which does not marshal: %v", s, c, err)
 		}
-		back, err := ParseClock(string(text))
+		back, err := ParseTimeOfDay(string(text))
 		if err != nil || back != c {
 			t.Fatalf("round trip %q -> %v -> %q -> %v, %v", s, c, text, back, err)
 		}

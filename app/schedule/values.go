@@ -11,9 +11,9 @@ import (
 // Sentinel errors for what callers may test with errors.Is. The messages
 // users see come from the wrapping errors, which name the value and field.
 var (
-	ErrBadClock    = errors.New("not a time of day")
-	ErrBadDuration = errors.New("not a duration")
-	ErrBadDate     = errors.New("not a date")
+	ErrBadTimeOfDay = errors.New("not a time of day")
+	ErrBadDuration  = errors.New("not a duration")
+	ErrBadDate      = errors.New("not a date")
 )
 
 // valueError reads as its own message but matches a sentinel, so that a user
@@ -30,24 +30,24 @@ func badValue(kind error, format string, args ...any) error {
 	return &valueError{msg: fmt.Sprintf(format, args...), kind: kind}
 }
 
-// Clock is a wall-clock time of day with minute precision, written "HH:MM".
+// TimeOfDay is a wall-clock time of day with minute precision, written "HH:MM".
 // "24:00" parses (it is the end of a day) but Plan.Validate accepts it only
-// as the end of a span; everywhere else a clock lies in 00:00–23:59.
-type Clock struct{ Hour, Minute int }
+// as the end of a span; everywhere else a time of day lies in 00:00–23:59.
+type TimeOfDay struct{ Hour, Minute int }
 
-// ParseClock parses "HH:MM" (a one-digit hour such as "9:00" is accepted too;
-// surrounding spaces are ignored). "24:00" is accepted; see Clock.
-func ParseClock(s string) (Clock, error) {
+// ParseTimeOfDay parses "HH:MM" (a one-digit hour such as "9:00" is accepted too;
+// surrounding spaces are ignored). "24:00" is accepted; see TimeOfDay.
+func ParseTimeOfDay(s string) (TimeOfDay, error) {
 	t := strings.TrimSpace(s)
 	h, m, ok := strings.Cut(t, ":")
 	if !ok || len(h) < 1 || len(h) > 2 || len(m) != 2 || !digits(h) || !digits(m) {
-		return Clock{}, badValue(ErrBadClock, "%q is not a time (want HH:MM)", s)
+		return TimeOfDay{}, badValue(ErrBadTimeOfDay, "%q is not a time (want HH:MM)", s)
 	}
 	hour, _ := strconv.Atoi(h)
 	minute, _ := strconv.Atoi(m)
-	c := Clock{Hour: hour, Minute: minute}
+	c := TimeOfDay{Hour: hour, Minute: minute}
 	if !c.valid(true) {
-		return Clock{}, badValue(ErrBadClock, "%q is not a time (want 00:00–23:59)", s)
+		return TimeOfDay{}, badValue(ErrBadTimeOfDay, "%q is not a time (want 00:00–23:59)", s)
 	}
 	return c, nil
 }
@@ -62,7 +62,7 @@ func digits(s string) bool {
 }
 
 // valid reports whether c is a time of day; end allows "24:00".
-func (c Clock) valid(end bool) bool {
+func (c TimeOfDay) valid(end bool) bool {
 	if c.Hour == 24 && c.Minute == 0 {
 		return end
 	}
@@ -70,24 +70,24 @@ func (c Clock) valid(end bool) bool {
 }
 
 // minutes is c as minutes after midnight (1440 for "24:00").
-func (c Clock) minutes() int { return c.Hour*60 + c.Minute }
+func (c TimeOfDay) minutes() int { return c.Hour*60 + c.Minute }
 
-// String formats c as "HH:MM". An invalid clock is formatted all the same
+// String formats c as "HH:MM". An invalid time is formatted all the same
 // ("25:00"), so that error messages can show what was given.
-func (c Clock) String() string { return fmt.Sprintf("%02d:%02d", c.Hour, c.Minute) }
+func (c TimeOfDay) String() string { return fmt.Sprintf("%02d:%02d", c.Hour, c.Minute) }
 
-// MarshalText implements encoding.TextMarshaler; it refuses an invalid clock
+// MarshalText implements encoding.TextMarshaler; it refuses an invalid time
 // so that a config file is never written with a value it cannot read back.
-func (c Clock) MarshalText() ([]byte, error) {
+func (c TimeOfDay) MarshalText() ([]byte, error) {
 	if !c.valid(true) {
-		return nil, badValue(ErrBadClock, "%s is not a time", c)
+		return nil, badValue(ErrBadTimeOfDay, "%s is not a time", c)
 	}
 	return []byte(c.String()), nil
 }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
-func (c *Clock) UnmarshalText(b []byte) error {
-	v, err := ParseClock(string(b))
+func (c *TimeOfDay) UnmarshalText(b []byte) error {
+	v, err := ParseTimeOfDay(string(b))
 	if err != nil {
 		return err
 	}
