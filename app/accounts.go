@@ -76,6 +76,11 @@ func imapOptions(acc config.Account, log *slog.Logger, tokens *tokenSources, k k
 		PollInterval: acc.PollInterval.Duration, LinkTemplate: acc.LinkTemplate, Logger: log,
 		Password: k.source(acc.Name, secrets.Password, acc.PasswordCommand),
 		Hold:     holdOptions(acc, nil),
+		// The Sent folder shows which items the user answered.
+		WatchSent: acc.SentFolder != "-", SentFolder: acc.SentFolder,
+	}
+	if opt.SentFolder == "-" {
+		opt.SentFolder = ""
 	}
 	if acc.OAuth2() {
 		oauthLogin(&opt, acc, tokens)

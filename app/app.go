@@ -55,6 +55,7 @@ type App struct {
 	ctl   *control.Server
 	conns *supervisor
 	pub   *publisher
+	auto  *autoReplier
 	token string
 
 	tokens  tokenSources // OAuth2 access tokens, in memory only
@@ -120,6 +121,7 @@ func New(opt Options) (*App, error) {
 	a.tokens = tokenSources{clk: a.clk, log: a.log}
 	a.conns = newSupervisor(a)
 	a.pub = newPublisher(a)
+	a.auto = newAutoReplier(a)
 	return a, nil
 }
 
@@ -139,9 +141,14 @@ const StoreDamagedNotice = "The store is damaged: "
 // settingsFrom is what the gate runs on, from a config Compile accepted.
 func settingsFrom(cc config.Compiled) gate.Settings {
 	c := cc.Config
+	var promise schedule.Promise // zero: the default
+	if cc.Promise != nil {
+		promise = *cc.Promise
+	}
 	return gate.Settings{
 		Plan: *cc.Plan, Rules: cc.Rules, BudgetPerHour: c.Urgent.BudgetPerHour,
 		OffHoursDeliver: c.Urgent.OffHours == "deliver", Retention: c.General.Retention.Duration,
+		Promise: promise,
 	}
 }
 
@@ -275,6 +282,7 @@ func (a *App) Run(ctx context.Context) error {
 	go a.mirrorFocus(ctx)
 	go a.holdLoop(ctx)
 	go a.pub.run(ctx)
+	go a.auto.run(ctx)
 	a.log.Info("sluice running", "data", a.opt.DataDir, "config", a.opt.ConfigPath, "control", ctl.Addr())
 
 	<-ctx.Done()
@@ -348,6 +356,7 @@ func (a *App) apply(cc config.Compiled) {
 	// restarted by apply).
 	a.conns.retry()
 	a.pub.Kick()
+	a.auto.Kick()
 	for _, fn := range watchers {
 		fn(cfg)
 	}
@@ -359,7 +368,7 @@ func (a *App) apply(cc config.Compiled) {
 func (a *App) mirrorFocus(ctx context.Context) {
 	events, stop := a.gate.Subscribe(64)
 	defer stop()
-	inFocus := a.gate.Status().Mode == model.ModeFocus || a.gate.Status().Mode == model.ModeMeeting
+	inFocus := mirrored(a.gate.Status().Mode)
 	for {
 		select {
 		case <-ctx.Done():
@@ -371,14 +380,16 @@ func (a *App) mirrorFocus(ctx context.Context) {
 			if e.Kind != gate.EventMode {
 				continue
 			}
-			// A meeting holds like focus: Slack stays quiet during it too.
-			now := e.Status.Mode == model.ModeFocus || e.Status.Mode == model.ModeMeeting
+			// A meeting holds like focus: Slack stays quiet during it too;
+			// a vacation says when replies come as well.
+			now := mirrored(e.Status.Mode)
 			if now == inFocus && !now {
 				continue
 			}
 			inFocus = now
 			zone, _ := time.LoadLocation(e.Status.Zone)
-			a.conns.focus(ctx, now, model.FocusInfo{Until: e.Status.Until, ReplyAt: e.Status.NextCheckin, Zone: zone})
+			a.conns.focus(ctx, now, model.FocusInfo{Until: e.Status.Until, ReplyAt: e.Status.NextCheckin, Zone: zone,
+				Vacation: e.Status.Mode == model.ModeVacation})
 		}
 	}
 }
@@ -396,11 +407,14 @@ func (a *App) Status() control.Status {
 		today = &days[0]
 	}
 	pub := a.pub.Status()
+	replies := a.repliesStatus()
+	auto := a.auto.Status(a.Config(), a.gate.Plan())
 	a.mu.Lock()
 	st := control.Status{
 		Status: gs, Now: now, Version: a.opt.Version, PID: os.Getpid(),
 		Tray: a.tray, Notices: append([]string(nil), a.notices...),
 		Config: a.opt.ConfigPath, Data: a.opt.DataDir, Today: today, Publish: &pub,
+		Replies: replies, AutoReply: auto,
 	}
 	desktop := a.desktop
 	a.mu.Unlock()

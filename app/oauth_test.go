@@ -87,6 +87,8 @@ func newOAuthWorld(t *testing.T, mech string, clk clock.Clock, open func(string)
 		Name: "Work " + t.Name(), Kind: "imap", Host: w.srv.Host, Port: w.srv.IMAPSPort, Security: "tls", CAFile: w.srv.CAFile,
 		Username: aliceUser.Email, Auth: "oauth2", OAuthProvider: "oidc", OAuthIssuer: w.p.Issuer,
 		OAuthClientID: w.p.ClientID, OAuthClientSecret: w.p.ClientSecret, OAuthMechanism: mech,
+		// One connection, so the provider's login count is exact.
+		SentFolder: "-",
 	}}
 	if err := config.Save(w.cfgPath, cfg); err != nil {
 		t.Fatal(err)

@@ -72,6 +72,7 @@ func printStatus(w io.Writer, st control.Status, now time.Time) {
 	}
 	fmt.Fprintln(w, strings.Join(parts, " · "))
 	fmt.Fprintf(w, "Urgent breakthroughs left this hour: %d\n", st.UrgentLeft)
+	printReplyStatus(w, st)
 	printToday(w, st)
 	if len(st.Health) > 0 {
 		fmt.Fprintln(w, "Connectors:")
@@ -640,10 +641,11 @@ func runStats(e *Env, args []string) error {
 		return printJSON(e.Stdout, st)
 	}
 	tw := tabwriter.NewWriter(e.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "DAY\tFOCUS MIN\tHELD\tRELEASED\tLIVE\tBREAKTHROUGHS\tBUDGET-HELD\tMEDIAN WAIT\tP90 WAIT\t")
+	fmt.Fprintln(tw, "DAY\tFOCUS MIN\tHELD\tRELEASED\tLIVE\tBREAKTHROUGHS\tBUDGET-HELD\tMEDIAN WAIT\tP90 WAIT\tREPLIES ON TIME\tLATE\tMEDIAN REPLY\t")
 	for _, d := range st {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t\n", d.Day, d.FocusMinutes, d.Held, d.Released, d.Live,
-			d.Breakthroughs, d.BudgetHeld, d.MedianWait().Round(time.Minute), d.P90Wait().Round(time.Minute))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%d\t%d\t%s\t\n", d.Day, d.FocusMinutes, d.Held, d.Released, d.Live,
+			d.Breakthroughs, d.BudgetHeld, d.MedianWait().Round(time.Minute), d.P90Wait().Round(time.Minute),
+			d.RepliesOnTime, d.RepliesLate, d.MedianReply().Round(time.Minute))
 	}
 	return tw.Flush()
 }

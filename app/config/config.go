@@ -38,6 +38,8 @@ type Config struct {
 	Local         Local         `toml:"local" json:"local"`
 	Calendar      Calendar      `toml:"calendar" json:"calendar"`
 	Desktop       Desktop       `toml:"desktop" json:"desktop"`
+	Promise       Promise       `toml:"promise" json:"promise"`
+	AutoReply     AutoReply     `toml:"autoreply" json:"autoreply"`
 	Accounts      []Account     `toml:"accounts" json:"accounts"`
 }
 
@@ -182,6 +184,10 @@ type Account struct {
 	InitialSince    string            `toml:"initial_since,omitempty" json:"initial_since,omitempty"` // 2006-01-02
 	PollInterval    schedule.Duration `toml:"poll_interval,omitempty" json:"poll_interval,omitzero"`
 	LinkTemplate    string            `toml:"link_template,omitempty" json:"link_template,omitempty"`
+	// SentFolder is where the user's sent mail is, for knowing what was
+	// answered; empty finds it by its SPECIAL-USE \Sent flag, "-" turns
+	// the watch off.
+	SentFolder string `toml:"sent_folder,omitempty" json:"sent_folder,omitempty"`
 
 	// HoldOnServer (imap) moves the mail Sluice holds out of INBOX into
 	// HoldFolder on the server while it holds, and back in one batch at
@@ -197,8 +203,9 @@ type Account struct {
 	// hold straight into the hold folder, so it never shows in INBOX. A
 	// Sieve script of the user's own is never replaced.
 	HoldAtDelivery bool `toml:"hold_at_delivery,omitempty" json:"hold_at_delivery,omitempty"`
-	// SieveHost and SievePort reach the account's ManageSieve server
-	// (default: the IMAP host, port 4190).
+	// SieveHost and SievePort reach the account's ManageSieve server, for
+	// the hold at delivery and the auto-reply alike (default: the IMAP
+	// host, port 4190).
 	SieveHost string `toml:"sieve_host,omitempty" json:"sieve_host,omitempty"`
 	SievePort int    `toml:"sieve_port,omitempty" json:"sieve_port,omitempty"`
 	// ReleaseOnQuit moves everything held on the server back to INBOX
@@ -298,6 +305,10 @@ func Default() Config {
 		Local:    Local{HTTP: false, Listen: DefaultListen},
 		Calendar: Calendar{MoveCheckins: true, HoldInMeetings: true, AllDayBusy: true},
 		Desktop:  Desktop{HoldOtherApps: HoldFocus, ShortcutOn: "Sluice focus on", ShortcutOff: "Sluice focus off"},
+		Promise:  Promise{ReplyWithin: schedule.DefaultPromise},
+		AutoReply: AutoReply{
+			Days: DefaultAutoReplyDays,
+		},
 	}
 }
 
@@ -452,6 +463,9 @@ type Compiled struct {
 	// Rules are the ordered rules and the built-in urgent ones; nil when
 	// a rule has errors.
 	Rules *rules.Set
+	// Promise is the reply promise; nil when promise.reply_within has
+	// errors.
+	Promise *schedule.Promise
 }
 
 // Validate checks every field and returns Errors naming each bad one.
@@ -476,6 +490,8 @@ func Compile(c Config) (Compiled, error) {
 	cc.Plan = c.compileSchedule(add)
 	c.checkUrgent(add)
 	cc.Rules = c.compileRules(add)
+	cc.Promise = c.compilePromise(add)
+	c.checkAutoReply(add)
 	c.checkGeneral(add)
 	c.checkDesktop(add)
 	c.checkAccounts(add)
@@ -689,6 +705,7 @@ func validateIMAP(f string, a Account, add func(field, value, msg string)) {
 	if p := a.PollInterval.Duration; p != 0 && (p < 30*time.Second || p > 24*time.Hour) {
 		add(f+".poll_interval", strconv.Quote(a.PollInterval.String()), "must be between 30s and 24h")
 	}
+	validateSentAndSieve(f, a, add)
 	validateOAuth(f, a, add)
 	validateHold(f, a, add)
 }

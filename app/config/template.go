@@ -104,12 +104,34 @@ capture_apps = []
 shortcut_on = %q
 shortcut_off = %q
 
+[promise]
+# How soon you answer: "next-checkin" (by the end of the next check-in's
+# window), a duration such as "24h" (every hour counts, weekends too) or
+# "1 working day" / "2 working days" (days with working hours, outside
+# vacations). The digest lists what waits for your reply by this, and
+# `+"`sluice stats`"+` counts replies within it and late.
+reply_within = %q
+
+[autoreply]
+# An auto-reply sent by your mail server (Sieve vacation over ManageSieve,
+# where the server offers it), so it works while this computer sleeps:
+# during vacations, and outside working hours with off_hours = true. Each
+# sender gets it at most once in `+"`days`"+` days; lists, bulk mail and no-reply
+# addresses never. Sluice never replaces a Sieve script of your own.
+enabled = false
+off_hours = false
+# The text; empty means one made from your schedule, e.g. "I read mail at
+# 11:00 and 16:00 (Europe/Berlin). Urgent? Put URGENT in the subject."
+text = ""
+days = %d
+
 # Accounts are added with `+"`sluice account add`"+` or the settings window, e.g.
 # [[accounts]]
 # name = "Work mail"
 # kind = "imap"
 # preset = "fastmail"
 # username = "me@example.com"
+# sent_folder = "Sent"        # found by its \Sent flag when left out; "-" turns it off
 #
 # [[accounts]]
 # name = "Work calendar"
@@ -130,7 +152,8 @@ shortcut_off = %q
 `, Version, template, zone, d.Urgent.BudgetPerHour, d.Urgent.OffHours,
 		d.Notifications.Checkin, d.Notifications.Urgent, d.Notifications.FocusStart, d.Notifications.FocusEnd,
 		d.Notifications.Attention, d.Notifications.Empty, fmtDuration(d.General.Retention.Duration.String()),
-		d.General.LogLevel, d.Local.HTTP, d.Local.Listen, d.Desktop.HoldOtherApps, d.Desktop.ShortcutOn, d.Desktop.ShortcutOff)
+		d.General.LogLevel, d.Local.HTTP, d.Local.Listen, d.Desktop.HoldOtherApps, d.Desktop.ShortcutOn, d.Desktop.ShortcutOff,
+		d.Promise.ReplyWithin, d.AutoReply.Days)
 	return []byte(s)
 }
 

@@ -69,6 +69,10 @@ type Status struct {
 	// Desktop is how Sluice holds other apps' notifications; nil when
 	// nothing does (the headless daemon).
 	Desktop *Desktop `json:"desktop,omitempty"`
+	// Replies is the reply promise and what waits under it; AutoReply how
+	// the mail servers answer for Sluice.
+	Replies   *RepliesStatus   `json:"replies,omitempty"`
+	AutoReply *AutoReplyStatus `json:"autoreply,omitempty"`
 }
 
 // Schedule is the coming days as the gate will run them, with the

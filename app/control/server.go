@@ -94,6 +94,7 @@ func (s *Server) routes() http.Handler {
 	s.processRoutes(h)
 	s.loginRoutes(h)
 	s.accountRoutes(h)
+	s.replyRoutes(h)
 	mux.HandleFunc("GET /v1/events", s.events)
 	return mux
 }

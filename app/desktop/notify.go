@@ -123,7 +123,7 @@ func checkinText(c gate.Checkin, zone *time.Location) string {
 		head += " (late)"
 	}
 	if c.Count == 0 {
-		return head + " — nothing new"
+		return head + " — nothing new" + repliesDue(c.RepliesDue)
 	}
 	s := fmt.Sprintf("%s — %d new", head, c.Count)
 	if parts := kindParts(c.ByKind); len(parts) > 0 {
@@ -135,7 +135,19 @@ func checkinText(c gate.Checkin, zone *time.Location) string {
 	if other := c.Urgent - c.VIPs; other > 0 {
 		s += fmt.Sprintf(" · %d urgent", other)
 	}
-	return s
+	return s + repliesDue(c.RepliesDue)
+}
+
+// repliesDue is the check-in summary's reminder of the promise: " · 3
+// replies due today" (overdue ones included), or nothing.
+func repliesDue(n int) string {
+	switch {
+	case n == 1:
+		return " · 1 reply due today"
+	case n > 1:
+		return fmt.Sprintf(" · %d replies due today", n)
+	}
+	return ""
 }
 
 // kindParts words the count per kind of source, mail first, then chat,

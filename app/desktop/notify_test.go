@@ -40,6 +40,10 @@ func TestCheckinText(t *testing.T) {
 			gate.Checkin{At: at, Scheduled: at, Count: 23, ByKind: map[model.Kind]int{model.KindDesktop: 6, model.KindSlack: 12, model.KindIMAP: 5}},
 			"Check-in 11:00 — 23 new: 5 mail, 12 Slack, 6 from other apps"},
 		{"nothing new", gate.Checkin{At: at, Scheduled: at}, "Check-in 11:00 — nothing new"},
+		{"replies due today",
+			gate.Checkin{At: at, Scheduled: at, Count: 5, VIPs: 1, Urgent: 1, RepliesDue: 3, ByKind: map[model.Kind]int{model.KindIMAP: 5}},
+			"Check-in 11:00 — 5 new: 5 mail · 1 from VIPs · 3 replies due today"},
+		{"one reply due, nothing new", gate.Checkin{At: at, Scheduled: at, RepliesDue: 1}, "Check-in 11:00 — nothing new · 1 reply due today"},
 	} {
 		if got := checkinText(tc.c, loc); got != tc.want {
 			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)

@@ -135,6 +135,7 @@ func (g *Gate) Done(ids []string) (int, error) {
 	}
 	n, err := g.st.MarkDone(full, now)
 	if err == nil && n > 0 {
+		g.replies.dirty = true
 		g.emitLocked(Event{Kind: EventDone, At: now, Count: n})
 	}
 	return n, err
@@ -147,6 +148,7 @@ func (g *Gate) DoneAll() (int, error) {
 	now := g.clk.Now()
 	n, err := g.st.MarkAllDone(now)
 	if err == nil && n > 0 {
+		g.replies.dirty = true
 		g.emitLocked(Event{Kind: EventDone, At: now, Count: n})
 	}
 	return n, err
@@ -182,6 +184,7 @@ func (g *Gate) Snooze(ids []string) (int, error) {
 		}
 	}
 	if n > 0 {
+		g.replies.dirty = true
 		g.emitLocked(Event{Kind: EventSnoozed, At: now, Count: n})
 	}
 	return n, nil

@@ -21,6 +21,7 @@ const (
 	EventDone         EventKind = "done"         // items were marked done
 	EventSnoozed      EventKind = "snoozed"      // items were put back on hold
 	EventCalendar     EventKind = "calendar"     // a calendar's busy time changed: the plan was redone
+	EventAnswered     EventKind = "answered"     // the user's replies answered items (Count of them)
 )
 
 // Event is one typed notice from the gate. Exactly the field that belongs
@@ -51,6 +52,9 @@ type Checkin struct {
 	VIPs      int                `json:"vips"`   // released items from VIP senders
 	ByKind    map[model.Kind]int `json:"by_kind"`
 	ByAccount map[string]int     `json:"by_account"`
+	// RepliesDue is how many released items wait for the user's reply
+	// and fall due by the end of the day (overdue ones included).
+	RepliesDue int `json:"replies_due,omitempty"`
 }
 
 // Subscribe returns a channel of events and a function to stop them.

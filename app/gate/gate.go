@@ -34,6 +34,9 @@ type Settings struct {
 	OffHoursDeliver bool
 	// Retention is how long done items are kept.
 	Retention time.Duration
+	// Promise is how soon the user answers; the zero value means
+	// schedule.DefaultPromise.
+	Promise schedule.Promise
 }
 
 // MaxTick is the longest the gate goes without re-reading the clock.
@@ -64,6 +67,7 @@ type Gate struct {
 	plan     schedule.Plan           // set.Plan with the busy time of every calendar
 	focusAcc time.Duration           // focus time not yet written to stats
 	savedAt  time.Time               // LastTick as last persisted
+	replies  replyCache              // what waits for the user's reply (replies.go)
 }
 
 // persisted is the gate's own state, kept in the store across restarts.
@@ -124,6 +128,7 @@ func (g *Gate) Configure(set Settings) {
 	}
 	g.set = set
 	g.plan = g.withBusyLocked(set.Plan)
+	g.replies.dirty = true
 	g.mu.Unlock()
 	g.Wake()
 }

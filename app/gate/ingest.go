@@ -72,13 +72,16 @@ func (g *Gate) Accept(ctx context.Context, b model.Batch) ([]model.Item, error) 
 		}
 		return true
 	}
-	added, err := g.st.Ingest(store.Batch{
+	res, err := g.storeLocked(store.Batch{
 		Items: items, Cursors: b.Cursors, Admit: admit,
 		Day: dayOf(g.plan, now), Stats: func(s *store.DayStats, added []model.Item) { countIngest(s, added, ignored) },
+		Account: b.Account, Replies: b.Replies,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ingest %d items from %s: %w", len(items), b.Account, err)
 	}
+	added := res.Added
+	g.answeredLocked(now, res)
 	for _, it := range added {
 		decided[it.ID] = it
 		if spent[it.ID] {

@@ -275,6 +275,8 @@ func (g *Gate) releaseLocked(now, sched time.Time, late, manual, movedBack bool)
 	}); err != nil {
 		g.log.Warn("check-in stats not saved", "err", err)
 	}
+	g.replies.dirty = true
+	c.RepliesDue = g.repliesDueTodayLocked(now)
 	g.log.Info("check-in", "released", c.Count, "quiet", c.Quiet, "late", late, "manual", manual)
 	g.emitLocked(Event{Kind: EventCheckin, At: now, Checkin: &c})
 	return c, nil

@@ -183,6 +183,14 @@ type Item struct {
 	// Reason is why the source notified the user, in the source's own
 	// words (GitHub: review_requested, mention, assign, ci_activity, …).
 	Reason string `json:"reason,omitempty"`
+	// ReplyKey is what a reply to this item names, set by a connector that
+	// can see the user's replies (IMAP: the Message-ID; Slack: the DM or
+	// the thread). Empty: the item has no reply channel Sluice can watch,
+	// and no reply is waited for.
+	ReplyKey string `json:"reply_key,omitempty"`
+	// Answered is when the user replied (zero: not yet, or not known). The
+	// gate sets it from the connectors' Replies.
+	Answered time.Time `json:"answered,omitzero"`
 
 	Received time.Time `json:"received"` // when the source says it was sent
 	Ingested time.Time `json:"ingested"` // when Sluice stored it
@@ -291,6 +299,7 @@ const BodyMax = 64 << 10
 func (it *Item) Clean() {
 	it.SourceID = CleanKey(it.SourceID)
 	it.Thread = CleanKey(it.Thread)
+	it.ReplyKey = CleanKey(it.ReplyKey)
 	it.Link = CleanKey(it.Link)
 	it.Channel = CleanName(it.Channel)
 	it.FromName = CleanName(it.FromName)
@@ -366,12 +375,32 @@ type Cursor struct {
 	Value   []byte `json:"value"` // nil deletes the cursor
 }
 
-// Batch is what a connector hands to the gate in one go: new items and the
-// cursors they advance to. The gate stores both atomically.
+// Batch is what a connector hands to the gate in one go: new items, the
+// user's replies it saw, and the cursors they advance to. The gate stores
+// all of them atomically.
 type Batch struct {
 	Account string
 	Items   []Item
 	Cursors []Cursor
+	// Replies are messages the user sent (IMAP: mail in the Sent folder;
+	// Slack: the user's own messages). The gate marks the items they
+	// answer; a reply that names no stored item is kept a while, for an
+	// item that arrives after it.
+	Replies []Reply
+}
+
+// Reply is one message the user sent, as the key of what it answers.
+type Reply struct {
+	// Key is the ReplyKey of the items it answers (IMAP: an id from
+	// In-Reply-To or References; Slack: the DM or the thread).
+	Key string `json:"key"`
+	// At is when it was sent.
+	At time.Time `json:"at"`
+	// Named says the reply names the item itself (IMAP's In-Reply-To and
+	// References), so it answers it whatever the two clocks say. Otherwise
+	// (a message in the same DM or thread) it answers only items received
+	// before it.
+	Named bool `json:"named,omitempty"`
 }
 
 // HealthState is a connector's condition as the tray and settings show it.
@@ -501,6 +530,9 @@ type FocusInfo struct {
 	Until   time.Time      // when the block ends
 	ReplyAt time.Time      // the next check-in, when the user will answer
 	Zone    *time.Location // the user's time zone, for wording
+	// Vacation says the user is on vacation until Until, not in a focus
+	// block: a mirror words its status so and snoozes nothing for days.
+	Vacation bool
 }
 
 // FocusMirror is implemented by connectors that can show the user's focus on

@@ -128,7 +128,8 @@ func checkLayout(tx *bolt.Tx, r *Report) {
 	for _, name := range allBuckets {
 		// A store last written by an older Sluice lacks the buckets added
 		// since (whole texts, calendars), soundly: Open adds them.
-		if tx.Bucket(name) == nil && !bytes.Equal(name, bucketBusy) && !bytes.Equal(name, bucketBodies) {
+		if tx.Bucket(name) == nil && !bytes.Equal(name, bucketBusy) && !bytes.Equal(name, bucketBodies) &&
+			!bytes.Equal(name, bucketReplies) && !bytes.Equal(name, bucketReplyIdx) {
 			r.bad("bucket %s is missing", name)
 		}
 	}
@@ -275,6 +276,7 @@ func checkRecords(tx *bolt.Tx, r *Report) {
 	if b := tx.Bucket(bucketBusy); b != nil {
 		checkBusy(b, r)
 	}
+	checkReplies(tx, r)
 	_ = tx.Bucket(bucketStats).ForEach(func(k, v []byte) error {
 		r.Days++
 		if err := checkDay(string(k)); err != nil {
@@ -297,4 +299,53 @@ func checkBusy(b *bolt.Bucket, r *Report) {
 		}
 		return nil
 	})
+}
+
+// checkReplies checks the reply index (each entry names an item that
+// carries its key, and every item with a key has its entry) and that the
+// user's stored replies decode.
+func checkReplies(tx *bolt.Tx, r *Report) {
+	idx, rb := tx.Bucket(bucketReplyIdx), tx.Bucket(bucketReplies)
+	ib := itemBucketsOf(tx)
+	indexed := map[uint64]bool{}
+	if idx != nil {
+		_ = idx.ForEach(func(k, v []byte) error {
+			a := bytes.IndexByte(k, 0)
+			if a <= 0 || len(k) < a+1+1+8 || k[len(k)-9] != 0 || (len(v) != 0 && string(v) != "a") {
+				r.bad("idx_reply: malformed entry %q", k)
+				return nil
+			}
+			seq := keySeq(k[len(k)-8:])
+			it, _, err := ib.get(seq)
+			if ib.items.Get(k[len(k)-8:]) == nil || err != nil {
+				r.bad("idx_reply: item %d does not exist", seq)
+				return nil
+			}
+			if it.Account != string(k[:a]) || it.ReplyKey != string(k[a+1:len(k)-9]) {
+				r.bad("idx_reply: item %d is indexed under a reply key it does not carry", seq)
+			}
+			if (len(v) != 0) != !it.Answered.IsZero() {
+				r.bad("idx_reply: item %d is marked %s in the index but is not", seq, map[bool]string{true: "answered", false: "waiting"}[len(v) != 0])
+			}
+			indexed[seq] = true
+			return nil
+		})
+	}
+	_ = ib.items.ForEach(func(k, _ []byte) error {
+		it, _, err := ib.get(keySeq(k))
+		if err == nil && it.ReplyKey != "" && !indexed[it.Seq] {
+			r.bad("item %d has a reply key but no entry in idx_reply", it.Seq)
+		}
+		return nil
+	})
+	if rb != nil {
+		_ = rb.ForEach(func(k, v []byte) error {
+			if i := bytes.IndexByte(k, 0); i <= 0 {
+				r.bad("replies: key %q names no account", k)
+			} else if _, err := decodeReplies(v); err != nil {
+				r.bad("%v", err)
+			}
+			return nil
+		})
+	}
 }

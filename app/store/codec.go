@@ -19,8 +19,11 @@ import (
 const (
 	itemCodecV1  = 1
 	itemCodecV2  = 2 // v1 and then the source's reason (Item.Reason)
+	itemCodecV3  = 3 // v2 and then the reply key and when it was answered
 	lifeCodecV1  = 1
+	lifeCodecV2  = 2 // v1 and then when the item was answered
 	statsCodecV1 = 1
+	statsCodecV2 = 2 // v1 and then the reply-time samples
 )
 
 // Flag bits of an encoded item.
@@ -36,7 +39,7 @@ var errShort = errors.New("truncated value")
 // encodeItem appends the item's encoding to dst. Seq is not encoded: it is
 // the item's key.
 func encodeItem(dst []byte, it *model.Item) []byte {
-	dst = append(dst, itemCodecV2)
+	dst = append(dst, itemCodecV3)
 	for _, s := range [...]string{
 		it.ID, string(it.Kind), it.Account, it.SourceID, it.Channel, it.Thread,
 		it.FromName, it.FromAddr, it.Subject, it.Snippet, it.Link, it.Rule,
@@ -65,7 +68,9 @@ func encodeItem(dst []byte, it *model.Item) []byte {
 		dst = appendTime(dst, e.At)
 		dst = appendString(dst, e.Text)
 	}
-	return appendString(dst, it.Reason)
+	dst = appendString(dst, it.Reason)
+	dst = appendString(dst, it.ReplyKey)
+	return appendTime(dst, it.Answered)
 }
 
 // decodeItem decodes an item stored under seq. Every string is copied, so
@@ -74,7 +79,7 @@ func decodeItem(seq uint64, b []byte) (model.Item, error) {
 	var it model.Item
 	d := decoder{b: b}
 	v := d.byte()
-	if d.err == nil && v != itemCodecV1 && v != itemCodecV2 {
+	if d.err == nil && (v < itemCodecV1 || v > itemCodecV3) {
 		return it, fmt.Errorf("item %d: unknown encoding version %d", seq, v)
 	}
 	it.Seq = seq
@@ -111,8 +116,12 @@ func decodeItem(seq uint64, b []byte) (model.Item, error) {
 			it.Log[i].Text = d.string()
 		}
 	}
-	if v == itemCodecV2 {
+	if v >= itemCodecV2 {
 		it.Reason = d.string()
+	}
+	if v >= itemCodecV3 {
+		it.ReplyKey = d.string()
+		it.Answered = d.time()
 	}
 	if d.err != nil {
 		return it, fmt.Errorf("item %d: %w", seq, d.err)
@@ -124,16 +133,16 @@ func decodeItem(seq uint64, b []byte) (model.Item, error) {
 }
 
 // encodeLife encodes the part of an item that changes after ingest: its
-// state, Released and Done, and the log entries after the first bodyLog
-// (those are in the item's body already).
+// state, Released and Done, the log entries after the first bodyLog
+// (those are in the item's body already), and when it was answered.
 func encodeLife(it *model.Item, bodyLog int) []byte {
 	extra := it.Log[bodyLog:]
-	n := 3 + 2*15 + 1
+	n := 3 + 3*15 + 1
 	for _, e := range extra {
 		n += 15 + 2 + len(e.Text)
 	}
 	b := make([]byte, 0, n)
-	b = append(b, lifeCodecV1, byte(it.State))
+	b = append(b, lifeCodecV2, byte(it.State))
 	b = appendTime(b, it.Released)
 	b = appendTime(b, it.Done)
 	b = binary.AppendUvarint(b, uint64(len(extra)))
@@ -141,13 +150,14 @@ func encodeLife(it *model.Item, bodyLog int) []byte {
 		b = appendTime(b, e.At)
 		b = appendString(b, e.Text)
 	}
-	return b
+	return appendTime(b, it.Answered)
 }
 
 // applyLife decodes a life record onto the item read from its body.
 func applyLife(it *model.Item, b []byte) error {
 	d := decoder{b: b}
-	if v := d.byte(); d.err == nil && v != lifeCodecV1 {
+	v := d.byte()
+	if d.err == nil && v != lifeCodecV1 && v != lifeCodecV2 {
 		return fmt.Errorf("item %d state: unknown encoding version %d", it.Seq, v)
 	}
 	it.State = model.State(d.byte())
@@ -161,6 +171,9 @@ func applyLife(it *model.Item, b []byte) error {
 		for range n {
 			it.Log = append(it.Log, model.Entry{At: d.time(), Text: d.string()})
 		}
+	}
+	if v >= lifeCodecV2 {
+		it.Answered = d.time()
 	}
 	if d.err != nil {
 		return fmt.Errorf("item %d state: %w", it.Seq, d.err)
@@ -177,7 +190,7 @@ func itemSize(it *model.Item) int {
 	n := 1 + 12*binary.MaxVarintLen32 + 3 + 4*15 + binary.MaxVarintLen32 +
 		len(it.ID) + len(it.Kind) + len(it.Account) + len(it.SourceID) + len(it.Channel) + len(it.Thread) +
 		len(it.FromName) + len(it.FromAddr) + len(it.Subject) + len(it.Snippet) + len(it.Link) + len(it.Rule) +
-		binary.MaxVarintLen32 + len(it.Reason)
+		binary.MaxVarintLen32 + len(it.Reason) + binary.MaxVarintLen32 + len(it.ReplyKey) + 15
 	for _, e := range it.Log {
 		n += 15 + binary.MaxVarintLen32 + len(e.Text)
 	}
@@ -186,8 +199,8 @@ func itemSize(it *model.Item) int {
 
 // encodeStats encodes a day's stats; the day itself is the key.
 func encodeStats(d *DayStats) []byte {
-	b := make([]byte, 0, 64+3*len(d.Waits))
-	b = append(b, statsCodecV1)
+	b := make([]byte, 0, 64+3*len(d.Waits)+3*len(d.ReplyWaits))
+	b = append(b, statsCodecV2)
 	counters := d.counters()
 	b = binary.AppendUvarint(b, uint64(len(counters)))
 	for _, v := range counters {
@@ -198,13 +211,19 @@ func encodeStats(d *DayStats) []byte {
 	for _, w := range d.Waits {
 		b = binary.AppendUvarint(b, uint64(w))
 	}
+	b = binary.AppendUvarint(b, d.ReplyWaitsSeen)
+	b = binary.AppendUvarint(b, uint64(len(d.ReplyWaits)))
+	for _, w := range d.ReplyWaits {
+		b = binary.AppendUvarint(b, uint64(w))
+	}
 	return b
 }
 
 func decodeStats(day string, b []byte) (DayStats, error) {
 	ds := DayStats{Day: day}
 	d := decoder{b: b}
-	if v := d.byte(); d.err == nil && v != statsCodecV1 {
+	v := d.byte()
+	if d.err == nil && v != statsCodecV1 && v != statsCodecV2 {
 		return ds, fmt.Errorf("stats %s: unknown encoding version %d", day, v)
 	}
 	// A newer build may store more counters: unknown ones are skipped,
@@ -217,18 +236,10 @@ func decodeStats(day string, b []byte) (DayStats, error) {
 		}
 	}
 	ds.WaitsSeen = d.uvarint()
-	if n := d.uvarint(); n > 0 && d.err == nil {
-		if n > uint64(len(d.b)) {
-			return ds, fmt.Errorf("stats %s: %w", day, errShort)
-		}
-		ds.Waits = make([]uint32, n)
-		for i := range ds.Waits {
-			w := d.uvarint()
-			if w > math.MaxUint32 {
-				d.fail(errors.New("wait out of range"))
-			}
-			ds.Waits[i] = uint32(w)
-		}
+	ds.Waits = d.samples()
+	if v >= statsCodecV2 {
+		ds.ReplyWaitsSeen = d.uvarint()
+		ds.ReplyWaits = d.samples()
 	}
 	if d.err != nil {
 		return ds, fmt.Errorf("stats %s: %w", day, d.err)
@@ -237,6 +248,27 @@ func decodeStats(day string, b []byte) (DayStats, error) {
 		return ds, fmt.Errorf("stats %s: %d trailing bytes", day, len(d.b))
 	}
 	return ds, nil
+}
+
+// samples reads a count and that many uint32 values (nil for none).
+func (d *decoder) samples() []uint32 {
+	n := d.uvarint()
+	if n == 0 || d.err != nil {
+		return nil
+	}
+	if n > uint64(len(d.b)) {
+		d.fail(errShort)
+		return nil
+	}
+	out := make([]uint32, n)
+	for i := range out {
+		w := d.uvarint()
+		if w > math.MaxUint32 {
+			d.fail(errors.New("wait out of range"))
+		}
+		out[i] = uint32(w)
+	}
+	return out
 }
 
 func appendString(dst []byte, s string) []byte {

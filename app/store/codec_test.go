@@ -60,7 +60,8 @@ func TestItemEncodingIsCompact(t *testing.T) {
 
 // The byte layouts are fixed: an item encoded by any build must decode in
 // every later one. testdata/item_v1.hex pins v1 (written before items had
-// a reason), testdata/item_v2.hex the current v2.
+// a reason), testdata/item_v2.hex v2 (before reply keys), and
+// testdata/item_v3.hex the current v3.
 func TestItemCodecGolden(t *testing.T) {
 	it := goldenItems()[1]
 	v1 := readHex(t, "testdata/item_v1.hex")
@@ -69,8 +70,14 @@ func TestItemCodecGolden(t *testing.T) {
 		t.Errorf("v1 golden decode = %+v, %v", got, err)
 	}
 	it.Reason = "review_requested"
+	got, err = decodeItem(0, readHex(t, "testdata/item_v2.hex"))
+	if err != nil || !reflect.DeepEqual(got, it) {
+		t.Errorf("v2 golden decode = %+v, %v", got, err)
+	}
+	it.ReplyKey = "CAF3+x@mail.example.com"
+	it.Answered = time.Date(2025, 3, 10, 15, 4, 5, 600, time.UTC)
 	enc := encodeItem(nil, &it)
-	const path = "testdata/item_v2.hex"
+	const path = "testdata/item_v3.hex"
 	if *update {
 		if err := os.WriteFile(path, []byte(hex.EncodeToString(enc)+"\n"), 0o644); err != nil {
 			t.Fatal(err)
@@ -78,11 +85,39 @@ func TestItemCodecGolden(t *testing.T) {
 	}
 	want := readHex(t, path)
 	if !bytes.Equal(enc, want) {
-		t.Errorf("item v2 encoding changed (a change needs a new codec version and a migration)")
+		t.Errorf("item v3 encoding changed (a change needs a new codec version and a migration)")
 	}
 	got, err = decodeItem(0, want)
 	if err != nil || !reflect.DeepEqual(got, it) {
-		t.Errorf("v2 golden decode = %+v, %v", got, err)
+		t.Errorf("v3 golden decode = %+v, %v", got, err)
+	}
+}
+
+// An item's life record of v1 (before answers were recorded) still
+// applies; v2 carries Answered.
+func TestLifeCodecVersions(t *testing.T) {
+	it := realisticItem("work", 1, model.StateReleased)
+	it.Released = time.Date(2025, 3, 10, 11, 0, 0, 0, time.UTC)
+	it.Answered = time.Date(2025, 3, 10, 12, 30, 0, 0, time.UTC)
+	it.Log = append(it.Log, model.Entry{At: it.Released, Text: "released"})
+	body := len(it.Log) - 1
+	v2 := encodeLife(&it, body)
+	if v2[0] != lifeCodecV2 {
+		t.Fatalf("life record version %d, want %d", v2[0], lifeCodecV2)
+	}
+	got := realisticItem("work", 1, model.StateReleased)
+	got.Log = got.Log[:body]
+	if err := applyLife(&got, v2); err != nil || !reflect.DeepEqual(got, it) {
+		t.Errorf("v2 life = %+v, %v", got, err)
+	}
+	// v1 is v2 without the answer at the end.
+	v1 := append([]byte{lifeCodecV1}, v2[1:len(v2)-len(appendTime(nil, it.Answered))]...)
+	got = realisticItem("work", 1, model.StateReleased)
+	got.Log = got.Log[:body]
+	want := it
+	want.Answered = time.Time{}
+	if err := applyLife(&got, v1); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("v1 life = %+v, %v", got, err)
 	}
 }
 
@@ -102,12 +137,14 @@ func readHex(t *testing.T, path string) []byte {
 func TestDecodeRejectsDamage(t *testing.T) {
 	it := realisticItem("work", 1, model.StateHeld)
 	enc := encodeItem(nil, &it)
+	// The reason's length: before the (empty) reply key and the answer time.
+	reason := len(enc) - len(appendTime(nil, time.Time{})) - 2
 	for name, b := range map[string][]byte{
 		"empty":      nil,
 		"version":    append([]byte{9}, enc[1:]...),
 		"truncated":  enc[:len(enc)-3],
 		"trailing":   append(bytes.Clone(enc), 0),
-		"huge count": append(bytes.Clone(enc[:len(enc)-1]), 0xff, 0xff, 0xff, 0x7f),
+		"huge count": append(bytes.Clone(enc[:reason]), 0xff, 0xff, 0xff, 0x7f),
 	} {
 		if _, err := decodeItem(1, b); err == nil {
 			t.Errorf("%s: decoded without error", name)
@@ -118,22 +155,35 @@ func TestDecodeRejectsDamage(t *testing.T) {
 func TestStatsCodec(t *testing.T) {
 	d := DayStats{Day: "2025-03-10", FocusMinutes: 50, Held: 40, Released: 38, Quiet: 3, Breakthroughs: 2,
 		BudgetHeld: 1, Ignored: 9, Live: 5, CheckinsOnTime: 2, CheckinsLate: 1, CheckinsEarly: 1,
-		Waits: []uint32{0, 60, 1<<32 - 1}, WaitsSeen: 3}
+		RepliesOnTime: 4, RepliesLate: 1,
+		Waits: []uint32{0, 60, 1<<32 - 1}, WaitsSeen: 3, ReplyWaits: []uint32{3600, 7200}, ReplyWaitsSeen: 2}
 	got, err := decodeStats(d.Day, encodeStats(&d))
 	if err != nil || !reflect.DeepEqual(got, d) {
 		t.Errorf("round trip = %+v, %v", got, err)
 	}
 	// A newer build with one more counter: the known ones still read.
 	b := encodeStats(&d)
-	newer := []byte{statsCodecV1, 12}
-	for _, v := range d.counters() {
+	counters := d.counters()
+	newer := []byte{statsCodecV2, byte(len(counters) + 1)}
+	for _, v := range counters {
 		newer = append(newer, byte(*v*2)) // zig-zag varint of values below 64: one byte each
 	}
-	newer = append(newer, 14) // the unknown 12th counter = 7
-	newer = append(newer, b[2+11:]...)
+	newer = append(newer, 14) // the unknown counter = 7
+	newer = append(newer, b[2+len(counters):]...)
 	got, err = decodeStats(d.Day, newer)
 	if err != nil || !reflect.DeepEqual(got, d) {
 		t.Errorf("newer record = %+v, %v", got, err)
+	}
+	// A record of v1 (before replies) reads with no replies.
+	old := DayStats{Day: d.Day, Held: 3, Waits: []uint32{5}, WaitsSeen: 1}
+	v1 := []byte{statsCodecV1, 11}
+	for _, v := range old.counters()[:11] {
+		v1 = append(v1, byte(*v*2))
+	}
+	v1 = append(v1, 1, 1, 5)
+	got, err = decodeStats(d.Day, v1)
+	if err != nil || !reflect.DeepEqual(got, old) {
+		t.Errorf("v1 record = %+v, %v", got, err)
 	}
 }
 

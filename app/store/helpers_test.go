@@ -186,6 +186,11 @@ func checkConsistent(t testing.TB, s *Store) map[uint64]model.Item {
 	if err != nil {
 		t.Fatal(err)
 	}
+	r := &Report{}
+	_ = s.db.View(func(tx *bolt.Tx) error { checkReplies(tx, r); return nil })
+	for _, p := range r.Problems {
+		t.Errorf("replies: %s", p)
+	}
 	return items
 }
 

@@ -152,6 +152,8 @@ func (w *wtx) put(it *model.Item, old model.State) error {
 		if err := w.life.Delete(key); err != nil {
 			return fmt.Errorf("put item %s: %w", it.ID, err)
 		}
+	} else if err := w.indexReply(it); err != nil {
+		return err
 	}
 	return w.reindex(it, old)
 }
@@ -282,6 +284,16 @@ type Batch struct {
 	// and the added items; it must not call the Store.
 	Day   string
 	Stats func(d *DayStats, added []model.Item)
+
+	// Account is the account whose connector saw Replies, the user's
+	// replies; IngestReplies marks the stored items they answer.
+	Account string
+	Replies []model.Reply
+	// Answered, when set, is called inside the transaction for each item
+	// answered for the first time (Answered set, in its final form); it
+	// returns the day whose stats count the reply and the change to them,
+	// or fn nil for none. It must not call the Store.
+	Answered func(it model.Item) (day string, fn func(*DayStats))
 }
 
 // Ingest stores a batch's new items, the cursors that produced them and a
@@ -297,30 +309,43 @@ type Batch struct {
 // items get their Seq and are returned in input order. A cursor with a nil
 // Value is deleted.
 func (s *Store) Ingest(b Batch) ([]model.Item, error) {
+	r, err := s.IngestReplies(b)
+	return r.Added, err
+}
+
+// IngestReplies is Ingest that also records the batch's Replies in the
+// same transaction: every stored item a reply answers is marked (see
+// replies.go), and it says which.
+func (s *Store) IngestReplies(b Batch) (Ingested, error) {
 	if b.Stats != nil {
 		if err := checkDay(b.Day); err != nil {
-			return nil, err
+			return Ingested{}, err
 		}
 	}
 	for _, c := range b.Cursors {
 		if err := checkAccount(c.Account); err != nil {
-			return nil, fmt.Errorf("cursor %q: %w", c.Key, err)
+			return Ingested{}, fmt.Errorf("cursor %q: %w", c.Key, err)
 		}
 	}
 	keys := make([]idKey, len(b.Items))
 	for i, it := range b.Items {
 		if it.ID == "" {
-			return nil, fmt.Errorf("item %q from %s: %w", it.SourceID, it.Account, ErrNoID)
+			return Ingested{}, fmt.Errorf("item %q from %s: %w", it.SourceID, it.Account, ErrNoID)
 		}
 		k, ok := parseID(it.ID)
 		if !ok {
-			return nil, fmt.Errorf("item %q from %s: id is not %d lowercase hex characters", it.ID, it.Account, model.IDLen)
+			return Ingested{}, fmt.Errorf("item %q from %s: id is not %d lowercase hex characters", it.ID, it.Account, model.IDLen)
 		}
 		keys[i] = k
 	}
-	var added []model.Item
+	if len(b.Replies) > 0 {
+		if err := checkAccount(b.Account); err != nil {
+			return Ingested{}, fmt.Errorf("replies: %w", err)
+		}
+	}
+	var added, answered []model.Item
 	err := s.update(func(w *wtx) error {
-		added = added[:0] // a retried transaction starts again
+		added, answered = added[:0], answered[:0] // a retried transaction starts again
 		seen := make(map[idKey]bool, len(b.Items))
 		for i := range b.Items {
 			it, k := b.Items[i], keys[i]
@@ -343,14 +368,18 @@ func (s *Store) Ingest(b Batch) ([]model.Item, error) {
 			return err
 		}
 		if b.Stats != nil {
-			return updateStats(w.tx, b.Day, func(d *DayStats) { b.Stats(d, added) })
+			if err := updateStats(w.tx, b.Day, func(d *DayStats) { b.Stats(d, added) }); err != nil {
+				return err
+			}
 		}
-		return nil
+		var err error
+		answered, err = w.applyReplies(b, added)
+		return err
 	})
 	if err != nil {
-		return nil, err
+		return Ingested{}, err
 	}
-	return added, nil
+	return Ingested{Added: added, Answered: answered}, nil
 }
 
 // add writes a new item with id k: its Seq, body, text and id log entry.
@@ -744,6 +773,9 @@ func (s *Store) Prune(before time.Time) (int, error) {
 			if err := w.tombs.Put([]byte(k.String()), bytes.Clone(doneAt)); err != nil {
 				return err
 			}
+			if err := w.unindexReply(seq); err != nil {
+				return err
+			}
 			for _, b := range []*bolt.Bucket{w.items, w.life, w.tx.Bucket(bucketBodies), w.idx[model.StateDone], w.idLog} {
 				if err := b.Delete(key); err != nil {
 					return err
@@ -768,7 +800,7 @@ func (s *Store) Prune(before time.Time) (int, error) {
 				return err
 			}
 		}
-		return nil
+		return w.pruneReplies(cutoff)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("prune: %w", err)

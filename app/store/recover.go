@@ -149,6 +149,7 @@ type salvaged struct {
 	tombs      map[string][]byte
 	bodies     map[string][]byte // seq key → Item.Body, kept for the items that are kept
 	busy       map[string][]byte // calendar account → its busy time
+	replies    map[string][]byte // account \x00 reply key → the user's replies
 	gate       []byte
 	sequence   uint64 // the items bucket's sequence
 	expected   int
@@ -173,7 +174,7 @@ type bucketData struct {
 // salvage reads what it can of a store file.
 func salvage(r io.ReaderAt, size int64) *salvaged {
 	sv := &salvaged{items: map[uint64]model.Item{}, orphan: map[uint64]bool{}, cursors: map[string][]byte{}, stats: map[string][]byte{},
-		tombs: map[string][]byte{}, bodies: map[string][]byte{}, busy: map[string][]byte{}, expected: -1}
+		tombs: map[string][]byte{}, bodies: map[string][]byte{}, busy: map[string][]byte{}, replies: map[string][]byte{}, expected: -1}
 	pageSize, metas := fileMetas(r, size)
 	if pageSize == 0 {
 		pageSize = defaultPageSize
@@ -248,6 +249,7 @@ func (sv *salvaged) takeRecords(trees []map[string]*bucketData) {
 		fill(sv.tombs, t[string(bucketTombs)])
 		fill(sv.bodies, t[string(bucketBodies)])
 		fill(sv.busy, t[string(bucketBusy)])
+		fill(sv.replies, t[string(bucketReplies)])
 		if g := t[string(bucketGate)]; g != nil && sv.gate == nil {
 			sv.gate = g.entries[string(keyGateState)]
 		}
@@ -546,6 +548,19 @@ func (sv *salvaged) writeRecords(w *wtx, rec *Recovered) error {
 			return err
 		}
 		rec.Calendars++
+	}
+	// The user's replies are copied so an item still to arrive meets the
+	// reply sent before it; the reply index is rebuilt by put.
+	for k, v := range sv.replies {
+		if i := strings.IndexByte(k, 0); i <= 0 {
+			continue
+		}
+		if _, err := decodeReplies(v); err != nil {
+			continue
+		}
+		if err := put(bucketReplies, k, v); err != nil {
+			return err
+		}
 	}
 	for k, v := range sv.tombs {
 		if _, ok := parseID(k); !ok || len(v) != 8 {

@@ -26,12 +26,15 @@ var (
 	bucketStats    = []byte("stats")        // day "2006-01-02" → encoded DayStats
 	bucketGate     = []byte("gate")         // keyGateState → the gate's opaque blob
 	bucketBusy     = []byte("busy")         // calendar account → encoded []model.Busy
+	bucketReplies  = []byte("replies")      // account \x00 reply key → the user's replies naming it (encodeReplies)
+	bucketReplyIdx = []byte("idx_reply")    // account \x00 reply key \x00 seq → "" (waiting) or "a" (answered)
 )
 
 // allBuckets is the bucket registry Open creates.
 var allBuckets = [][]byte{
 	bucketMeta, bucketItems, bucketLife, bucketBodies, bucketHeld, bucketReleased, bucketDone,
 	bucketIDs, bucketTombs, bucketCursors, bucketStats, bucketGate, bucketBusy,
+	bucketReplies, bucketReplyIdx,
 }
 
 // Keys inside the meta and gate buckets.
@@ -74,6 +77,11 @@ type migration struct {
 // and SchemaVersion is its length. Append, never edit or reorder.
 var migrations = []migration{
 	{name: "initial layout: per-state counters", up: migrateInitial},
+	// Open creates the two buckets; items stored before carry no reply
+	// key, so the index starts empty. The version tells older builds,
+	// which cannot read the items written from now on (item encoding v3),
+	// to refuse the file instead.
+	{name: "reply tracking: reply index and the user's replies", up: func(*bolt.Tx) error { return nil }},
 }
 
 // SchemaVersion is the store layout this build writes.

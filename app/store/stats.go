@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -38,11 +39,21 @@ type DayStats struct {
 	CheckinsLate   int // e.g. done at wake-up after a missed check-in
 	CheckinsEarly  int // "check in now"
 
+	// RepliesOnTime and RepliesLate count the replies the user sent this
+	// day (by the day of the reply) within the reply promise and after it.
+	RepliesOnTime int
+	RepliesLate   int
+
 	// Waits are seconds from ingest to release; a sample of at most
 	// MaxWaits values (see AddWait).
 	Waits []uint32
 	// WaitsSeen counts every wait added, sampled or not.
 	WaitsSeen uint64
+	// ReplyWaits are seconds from a message's arrival to the user's reply,
+	// for the replies sent this day; sampled like Waits (AddReplyWait).
+	ReplyWaits []uint32
+	// ReplyWaitsSeen counts every reply time added, sampled or not.
+	ReplyWaitsSeen uint64
 }
 
 // counters lists the integer fields in their stored order. Append new
@@ -53,12 +64,25 @@ func (d *DayStats) counters() []*int {
 		&d.FocusMinutes, &d.Held, &d.Released, &d.Quiet, &d.Breakthroughs,
 		&d.BudgetHeld, &d.Ignored, &d.Live,
 		&d.CheckinsOnTime, &d.CheckinsLate, &d.CheckinsEarly,
+		&d.RepliesOnTime, &d.RepliesLate,
 	}
 }
 
 // AddWait records how long an item waited, clamped to 0 and to what a
 // uint32 of seconds holds.
 func (d *DayStats) AddWait(w time.Duration) {
+	d.Waits, d.WaitsSeen = addSample(d.Waits, d.WaitsSeen, d.Day, 0, w)
+}
+
+// AddReplyWait records how long the user took to answer a message (from
+// its arrival to the reply), sampled like AddWait.
+func (d *DayStats) AddReplyWait(w time.Duration) {
+	d.ReplyWaits, d.ReplyWaitsSeen = addSample(d.ReplyWaits, d.ReplyWaitsSeen, d.Day, 1, w)
+}
+
+// addSample adds w to a reservoir of at most MaxWaits samples of which
+// seen have been offered so far; salt tells the day's reservoirs apart.
+func addSample(samples []uint32, seen uint64, day string, salt uint64, w time.Duration) ([]uint32, uint64) {
 	secs := uint32(0)
 	switch s := w / time.Second; {
 	case s > math.MaxUint32:
@@ -66,24 +90,25 @@ func (d *DayStats) AddWait(w time.Duration) {
 	case s > 0:
 		secs = uint32(s)
 	}
-	d.WaitsSeen = max(d.WaitsSeen, uint64(len(d.Waits))) + 1
-	if len(d.Waits) < MaxWaits {
-		d.Waits = append(d.Waits, secs)
-		return
+	seen = max(seen, uint64(len(samples))) + 1
+	if len(samples) < MaxWaits {
+		return append(samples, secs), seen
 	}
 	// Algorithm R: the n-th sample replaces a random slot with
 	// probability MaxWaits/n.
-	if j := d.rand() % d.WaitsSeen; j < MaxWaits {
-		d.Waits[j] = secs
+	if j := sampleRand(day, seen, salt) % seen; j < MaxWaits {
+		samples[j] = secs
 	}
+	return samples, seen
 }
 
-// rand derives a pseudo-random number from the day and the sample count, so
-// the sampling is reproducible and needs neither a clock nor global state.
-func (d *DayStats) rand() uint64 {
+// sampleRand derives a pseudo-random number from the day and the sample
+// count, so the sampling is reproducible and needs neither a clock nor
+// global state.
+func sampleRand(day string, seen, salt uint64) uint64 {
 	h := fnv.New64a()
-	h.Write([]byte(d.Day))
-	x := h.Sum64() ^ d.WaitsSeen
+	h.Write([]byte(day))
+	x := h.Sum64() ^ seen ^ (salt << 56)
 	// splitmix64 finaliser
 	x += 0x9e3779b97f4a7c15
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
@@ -93,8 +118,35 @@ func (d *DayStats) rand() uint64 {
 
 // MedianWait is the median of the day's wait samples (the mean of the two
 // middle ones for an even count), or 0 without samples.
-func (d DayStats) MedianWait() time.Duration {
-	w := sortedWaits(d.Waits)
+func (d DayStats) MedianWait() time.Duration { return median(d.Waits) }
+
+// MedianReply is the median time to reply of the day's replies, or 0
+// without any.
+func (d DayStats) MedianReply() time.Duration { return median(d.ReplyWaits) }
+
+// Replies is how many replies the day counts, within the promise or not.
+func (d DayStats) Replies() int { return d.RepliesOnTime + d.RepliesLate }
+
+// MarshalJSON adds what the numbers say to the stored fields, for
+// `sluice stats --json`: the medians in seconds and the share of replies
+// sent within the promise (null on a day without replies).
+func (d DayStats) MarshalJSON() ([]byte, error) {
+	type plain DayStats
+	var share *float64
+	if n := d.Replies(); n > 0 {
+		v := float64(d.RepliesOnTime) / float64(n)
+		share = &v
+	}
+	return json.Marshal(struct {
+		plain
+		MedianWaitSeconds  float64  `json:"MedianWaitSeconds"`
+		MedianReplySeconds float64  `json:"MedianReplySeconds"`
+		WithinPromiseShare *float64 `json:"WithinPromiseShare"`
+	}{plain(d), d.MedianWait().Seconds(), d.MedianReply().Seconds(), share})
+}
+
+func median(samples []uint32) time.Duration {
+	w := sortedWaits(samples)
 	n := len(w)
 	switch {
 	case n == 0:
@@ -155,6 +207,9 @@ func updateStats(tx *bolt.Tx, day string, fn func(*DayStats)) error {
 	ds.Day = day
 	if len(ds.Waits) > MaxWaits { // only if fn appended by hand
 		ds.Waits = ds.Waits[:MaxWaits]
+	}
+	if len(ds.ReplyWaits) > MaxWaits {
+		ds.ReplyWaits = ds.ReplyWaits[:MaxWaits]
 	}
 	if err := b.Put([]byte(day), encodeStats(&ds)); err != nil {
 		return fmt.Errorf("stats %s: %w", day, err)

@@ -47,6 +47,7 @@ type digest struct {
 	emptyBox fyne.CanvasObject
 	msg      *widget.Label
 	probe    *paintProbe
+	waiting  *waitingPanel // what waits for the user's reply (replies.go)
 
 	selected  int // row index, -1 for none
 	headerH   float32
@@ -90,7 +91,8 @@ func (d *digest) build(w *window) fyne.CanvasObject {
 	hint := note("Keys: arrows move · Space reads · Enter opens · d done · s snooze · / search")
 	d.probe = newPaintProbe(func() { d.u.trace("digest drawn") })
 
-	top := container.NewVBox(header, d.search)
+	d.waiting = newWaitingPanel(d)
+	top := container.NewVBox(header, d.waiting.box, d.search)
 	bottom := container.NewVBox(d.msg, container.NewHBox(hint, d.probe))
 	d.headerH = newRowView(d).headerHeight()
 
@@ -117,7 +119,10 @@ const digestPage = 200
 // load fetches the status and the newest released items (matching the
 // search): as many as are loaded now, so a reload keeps the scrolled-to
 // part, and at least a page.
-func (d *digest) load() { d.loadAtLeast(max(len(d.all), digestPage)) }
+func (d *digest) load() {
+	d.waiting.load()
+	d.loadAtLeast(max(len(d.all), digestPage))
+}
 
 func (d *digest) loadAtLeast(want int) {
 	var st control.Status
@@ -171,7 +176,7 @@ func (d *digest) loadAtLeast(want int) {
 // passing updates the header.
 func (d *digest) event(e gate.Event) {
 	switch e.Kind {
-	case gate.EventCheckin, gate.EventLive, gate.EventBreakthrough, gate.EventDone, gate.EventSnoozed, eventReconnect:
+	case gate.EventCheckin, gate.EventLive, gate.EventBreakthrough, gate.EventDone, gate.EventSnoozed, gate.EventAnswered, eventReconnect:
 		d.scheduleReload()
 	case gate.EventHeld, gate.EventMode:
 		d.refreshStatus()
@@ -324,6 +329,7 @@ func (d *digest) showHeader() {
 	}
 	d.counts.SetText(counts)
 	d.next.SetText(nextCheckinText(st, d.u.now()) + " · " + modeText(st))
+	d.waiting.show() // its times in the zone the status names
 	d.doneAll.SetText("Done all")
 	if d.query != "" {
 		d.doneAll.SetText("Done all shown")
@@ -589,6 +595,7 @@ func (d *digest) doneAllNow() {
 		d.status.Released = 0
 		d.selected = -1
 		d.apply("")
+		d.waiting.load()
 	})
 }
 
@@ -616,6 +623,7 @@ func (d *digest) remove(ids []string) {
 	d.all = slices.DeleteFunc(d.all, func(it model.Item) bool { return gone[it.ID] })
 	d.status.Released = max(0, d.status.Released-(n-len(d.all)))
 	d.apply(keep)
+	d.waiting.load() // done without a reply: no reply needed
 }
 
 // loadAhead is how many rows before the end of the list drawing a row

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,7 +23,9 @@ func whenText(t, now time.Time, loc *time.Location) string {
 	ny, nm, nd := now.Date()
 	today := time.Date(ny, nm, nd, 0, 0, 0, 0, loc)
 	day := time.Date(ty, tm, td, 0, 0, 0, 0, loc)
-	days := int(today.Sub(day).Hours()/24 + 0.5)
+	// Rounded, not truncated: a day ahead is -1 (int(-0.5) would be 0),
+	// and a DST day is 23 or 25 hours.
+	days := int(math.Round(today.Sub(day).Hours() / 24))
 	switch {
 	case days == 0:
 		return t.Format("15:04")

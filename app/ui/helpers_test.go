@@ -154,6 +154,16 @@ func (f *fixture) ingest(account string, items ...model.Item) {
 	}
 }
 
+// reply hands the running gate the user's reply to key, as a connector
+// that read the Sent folder would.
+func (f *fixture) reply(account, key string, at time.Time) {
+	f.t.Helper()
+	b := model.Batch{Account: account, Replies: []model.Reply{{Key: key, At: at, Named: true}}}
+	if err := f.app.Gate().Ingest(f.ctx(), b); err != nil {
+		f.t.Fatalf("reply: %v", err)
+	}
+}
+
 // checkin releases everything held, through the control API.
 func (f *fixture) checkin() {
 	f.t.Helper()
@@ -186,16 +196,21 @@ func (f *fixture) seedDigest() {
 		return model.Item{Kind: model.KindIMAP, SourceID: id, Channel: "INBOX", Thread: thread, FromName: fromName, FromAddr: fromAddr,
 			Subject: subject, Snippet: snippet, Received: at, Link: "https://mail.example.com/m/" + id}
 	}
+	// People's mail and the DM carry reply keys: Alice's first mail (from
+	// Friday) and Erin's DM wait for a reply, Alice's last was answered.
+	asks := func(it model.Item, key string) model.Item { it.ReplyKey = key; return it }
 	f.ingest("Work mail",
-		mail("m1", "Alice Martin", "alice@acme.com", "Q3 budget review", "Here is the draft for Thursday; the travel line is still open.", "budget", f.at(-3, 16, 5)),
-		mail("m2", "Bob Stein", "bob@acme.com", "Re: Q3 budget review", "Travel looks fine to me, but hardware needs another pass.", "budget", f.at(0, 8, 12)),
-		mail("m3", "Alice Martin", "alice@acme.com", "Re: Q3 budget review", "Updated the sheet. Can we close this by Wednesday?", "budget", f.at(0, 9, 40)),
+		asks(mail("m1", "Alice Martin", "alice@acme.com", "Q3 budget review", "Here is the draft for Thursday; the travel line is still open.", "budget", f.at(-3, 16, 5)), "m1@acme.com"),
+		asks(mail("m2", "Bob Stein", "bob@acme.com", "Re: Q3 budget review", "Travel looks fine to me, but hardware needs another pass.", "budget", f.at(0, 8, 12)), "m2@acme.com"),
+		asks(mail("m3", "Alice Martin", "alice@acme.com", "Re: Q3 budget review", "Updated the sheet. Can we close this by Wednesday?", "budget", f.at(0, 9, 40)), "m3@acme.com"),
 		mail("m4", "Deploy bot", "deploy@acme.com", "Deploy 2026.03.02-1 finished", "All 14 services are green. Changelog attached.", "", f.at(0, 7, 55)),
 	)
+	f.reply("Work mail", "m2@acme.com", f.at(0, 9, 50))
+	f.reply("Work mail", "m3@acme.com", f.at(0, 9, 50))
 	f.ingest("Acme Slack",
 		model.Item{Kind: model.KindSlack, SourceID: "s1", Channel: "#eng", Thread: "eng-1", FromName: "Carol", Subject: "Flaky test in payments", Snippet: "It fails one run in ten since Friday; anyone seen this?", Received: f.at(0, 9, 5), Link: "https://acme.slack.com/archives/C1/p1"},
 		model.Item{Kind: model.KindSlack, SourceID: "s2", Channel: "#eng", Thread: "eng-1", FromName: "Dan", Subject: "Flaky test in payments", Snippet: "Yes, the clock mock leaks between tests. Fix coming.", Received: f.at(0, 9, 20), Link: "https://acme.slack.com/archives/C1/p2"},
-		model.Item{Kind: model.KindSlack, SourceID: "s3", Channel: "@erin", FromName: "Erin", Subject: "Direct message", Snippet: "Lunch at 12:30 today?", Received: f.at(0, 9, 55), Direct: true},
+		model.Item{Kind: model.KindSlack, SourceID: "s3", Channel: "@erin", FromName: "Erin", Subject: "Direct message", Snippet: "Lunch at 12:30 today?", Received: f.at(0, 9, 55), Direct: true, ReplyKey: "dm:D1"},
 	)
 	f.ingest("local", model.Item{Kind: model.KindLocal, SourceID: "l1", Channel: "inbox", FromName: "ci", Subject: "Nightly build failed", Snippet: "integration/imap: 2 tests failed (timeout)", Received: f.at(0, 6, 30)})
 	f.checkin()

@@ -163,7 +163,8 @@ func (t *scheduleTab) build() fyne.CanvasObject {
 	calendarBox := t.calendarSection()
 
 	left := container.NewVBox(weekBox, widget.NewSeparator(), calendarBox)
-	right := container.NewVBox(rhythmBox, widget.NewSeparator(), vacBox, widget.NewSeparator(), urgentBox)
+	right := container.NewVBox(rhythmBox, widget.NewSeparator(), vacBox, widget.NewSeparator(), urgentBox,
+		widget.NewSeparator(), t.repliesSection())
 	// The preview is drawn by settings.changed, once the working copy is
 	// compiled.
 	return container.NewVScroll(container.NewPadded(container.NewVBox(

@@ -301,7 +301,8 @@ func (s *settings) changed() {
 // tabOf names the tab a config path is edited on.
 func tabOf(field string) string {
 	switch {
-	case strings.HasPrefix(field, "schedule"), strings.HasPrefix(field, "urgent.budget"), strings.HasPrefix(field, "urgent.off_hours"):
+	case strings.HasPrefix(field, "schedule"), strings.HasPrefix(field, "urgent.budget"), strings.HasPrefix(field, "urgent.off_hours"),
+		strings.HasPrefix(field, "promise"), strings.HasPrefix(field, "autoreply"):
 		return TabSchedule
 	case strings.HasPrefix(field, "accounts"), strings.HasPrefix(field, "local"):
 		return TabAccounts

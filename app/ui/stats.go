@@ -27,11 +27,13 @@ type statsWindow struct {
 	days   int
 	status control.Status
 
-	tiles    [4]*widget.Label
+	tiles    [5]*widget.Label
+	captions [5]*widget.Label
 	focus    *barChart
 	held     *barChart
 	wait     *barChart
 	checkins *barChart
+	replies  *replyStats // replies.go
 	logBox   *fyne.Container
 	msg      *widget.Label
 	unsub    func()
@@ -55,13 +57,14 @@ func (s *statsWindow) build(w *window) fyne.CanvasObject {
 		}
 		s.load()
 	}
-	captions := []string{"Focus kept", "Items held", "Breakthroughs", "Median wait"}
+	captions := []string{"Focus kept", "Items held", "Breakthroughs", "Median wait", replyTileCaption}
 	var tiles []fyne.CanvasObject
 	for i, c := range captions {
 		v := widget.NewLabelWithStyle("–", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		v.SizeName = theme.SizeNameHeadingText
-		s.tiles[i] = v
-		tiles = append(tiles, container.NewVBox(v, note(c)))
+		v.Truncation = fyne.TextTruncateEllipsis // five tiles fit a small screen
+		s.tiles[i], s.captions[i] = v, note(c)
+		tiles = append(tiles, container.NewVBox(v, s.captions[i]))
 	}
 	mins := axisMinutes
 	s.focus = newBarChart("Focus kept", false, mins)
@@ -72,6 +75,7 @@ func (s *statsWindow) build(w *window) fyne.CanvasObject {
 	s.wait.ceil = niceMinutes
 	s.checkins = newBarChart("Check-ins", true, trimFloat)
 	s.checkins.ceil = niceCount
+	s.replies = newReplyStats()
 	s.logBox = container.NewVBox()
 	s.msg = statusLabel()
 	review := widget.NewButtonWithIcon("Review rules", theme.ListIcon(), func() {
@@ -83,22 +87,23 @@ func (s *statsWindow) build(w *window) fyne.CanvasObject {
 	})
 	s.unsub = s.u.onEvent(func(e gate.Event) {
 		switch e.Kind {
-		case gate.EventCheckin, gate.EventBreakthrough, eventReconnect:
+		case gate.EventCheckin, gate.EventBreakthrough, gate.EventAnswered, eventReconnect:
 			s.load()
 		case eventTheme:
 			for _, c := range []*barChart{s.focus, s.held, s.wait, s.checkins} {
 				c.Refresh()
 			}
+			s.replies.refresh()
 		}
 	})
 	head := container.NewBorder(nil, nil, heading("Your focus, in numbers"), period)
-	charts := container.NewGridWithColumns(2, s.focus, s.held, s.wait, s.checkins)
+	charts := container.NewGridWithColumns(2, s.focus, s.held, s.wait, s.checkins, s.replies.share, s.replies.median)
 	logSection := container.NewVBox(
 		container.NewBorder(nil, nil, heading("What broke through"), review),
 		note("Every urgent item that interrupted, and the rule that let it in. If something here could have waited, tighten that rule."),
 		s.logBox)
 	return container.NewVScroll(container.NewPadded(container.NewVBox(
-		head, s.msg, container.NewGridWithColumns(4, tiles...), widget.NewSeparator(),
+		head, s.msg, container.NewGridWithColumns(5, tiles...), widget.NewSeparator(),
 		charts, widget.NewSeparator(), logSection)))
 }
 
@@ -201,6 +206,13 @@ func (s *statsWindow) show(days int, ds []gate.DayStats, broke []model.Item) {
 	s.held.set(labels, series{"Held", held}, series{"Broke through", urgent})
 	s.wait.set(labels, series{"Median wait", wait})
 	s.checkins.set(labels, series{"On time", onTime}, series{"Late", late}, series{"Early (by hand)", early})
+	period := make([]gate.DayStats, len(names))
+	for i, name := range names {
+		period[i] = byDay[name]
+	}
+	share, caption := s.replies.set(labels, period)
+	s.tiles[4].SetText(share)
+	s.captions[4].SetText(caption)
 
 	// the breakthrough log, newest first, within the period
 	from, _ := time.ParseInLocation(time.DateOnly, names[0], loc)

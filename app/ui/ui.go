@@ -79,6 +79,7 @@ type Backend interface {
 	AccountLogin(ctx context.Context, name string, req control.LoginRequest) (control.LoginStatus, error)
 	LoginStatus(ctx context.Context, name string) (control.LoginStatus, error)
 	Events(ctx context.Context) (<-chan gate.Event, error)
+	Replies(ctx context.Context) (gate.Replies, error)
 }
 
 var _ Backend = (*control.Client)(nil)

@@ -133,8 +133,15 @@ func TestStatsWindow(t *testing.T) {
 			n++
 			f.ingest("local", model.Item{Kind: model.KindLocal, SourceID: "i" + tm.Format("0102-15"), Subject: "Hourly report", Received: tm})
 		}
-		if tm.Equal(f.at(1, 10, 0)) {
-			f.ingest("Work mail", model.Item{Kind: model.KindIMAP, SourceID: "boss", FromName: "Boss", FromAddr: "boss@acme.com", Subject: "Call me", Received: tm})
+		switch {
+		case tm.Equal(f.at(0, 10, 0)):
+			f.ingest("Work mail", model.Item{Kind: model.KindIMAP, SourceID: "ann", FromName: "Ann", FromAddr: "ann@acme.com", Subject: "Budget", Received: tm, ReplyKey: "ann-1@acme.com"})
+		case tm.Equal(f.at(1, 10, 0)):
+			f.ingest("Work mail", model.Item{Kind: model.KindIMAP, SourceID: "boss", FromName: "Boss", FromAddr: "boss@acme.com", Subject: "Call me", Received: tm, ReplyKey: "boss-1@acme.com"})
+		case tm.Equal(f.at(1, 12, 0)): // 2 h after the boss wrote: within 24 h
+			f.reply("Work mail", "boss-1@acme.com", tm)
+		case tm.Equal(f.at(2, 12, 0)): // 50 h after Ann wrote: late
+			f.reply("Work mail", "ann-1@acme.com", tm)
 		}
 	}
 	w, err := f.ui.Open(WindowStats)
@@ -155,6 +162,17 @@ func TestStatsWindow(t *testing.T) {
 	}
 	if got := s.checkins.series[0].values; got[2] != 2 || got[6] != 2 {
 		t.Errorf("check-ins on time per day = %v", got)
+	}
+	// Replies by the day they were sent: Tuesday's within the promise,
+	// Wednesday's late; the median of 2 h and 50 h is 26 h (1 d 2 h).
+	if got, late := s.replies.share.series[0].values, s.replies.share.series[1].values; got[3] != 1 || late[3] != 0 || got[4] != 0 || late[4] != 1 {
+		t.Errorf("replies within the promise per day = %v, late = %v", got, late)
+	}
+	if got := s.replies.median.series[0].values; got[3] != 120 || got[4] != 50*60 {
+		t.Errorf("median time to reply per day = %v min, want 120 on Tuesday and 3000 on Wednesday", got)
+	}
+	if s.tiles[4].Text != "50%" || s.captions[4].Text != "Replies in time\nmedian reply 1 d 2 h" {
+		t.Errorf("replies tile = %q, %q", s.tiles[4].Text, s.captions[4].Text)
 	}
 	if !strings.Contains(texts(s.logBox), "Boss <boss@acme.com> — Call me") {
 		t.Errorf("breakthrough log:\n%s", texts(s.logBox))

@@ -182,11 +182,23 @@ func differs(a, b model.Item) string {
 
 func cloneBatch(b model.Batch) model.Batch {
 	b.Items = slices.Clone(b.Items)
+	b.Replies = slices.Clone(b.Replies)
 	b.Cursors = slices.Clone(b.Cursors)
 	for i := range b.Cursors {
 		b.Cursors[i].Value = bytes.Clone(b.Cursors[i].Value)
 	}
 	return b
+}
+
+// Replies returns the user's replies the connector reported, in order.
+func (s *Sink) Replies() []model.Reply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []model.Reply
+	for _, b := range s.batches {
+		out = append(out, b.Replies...)
+	}
+	return out
 }
 
 // Items returns the stored items in the order they were first stored, as

@@ -137,43 +137,9 @@ func (h *holder) holdScript(info model.HoldInfo, folder string, exts []string) (
 // sieveLogin connects to the account's ManageSieve server and logs in as
 // the IMAP connection does (password, or the OAuth2 access token).
 func (h *holder) sieveLogin(ctx context.Context) (*sieve.Client, error) {
-	c := h.c
-	host := c.opt.Hold.Sieve.Host
-	if host == "" {
-		host = c.opt.Host
-	}
-	opt := sieve.Options{Host: host, Port: c.opt.Hold.Sieve.Port, CAFile: c.opt.CAFile,
-		DialTimeout: c.opt.DialTimeout, Logger: c.log}
-	if c.opt.Security == SecurityInsecure {
-		opt.Security, opt.AllowInsecure = sieve.SecurityInsecure, c.opt.AllowInsecure
-	}
-	cl, err := sieve.Dial(ctx, opt)
-	if err != nil {
-		port := opt.Port
-		if port == 0 {
-			port = sieve.DefaultPort
-		}
-		return nil, fmt.Errorf("the server offers no ManageSieve on port %d: %w", port, err)
-	}
-	secret, err := c.credential(ctx)
-	if err != nil {
-		cl.Close()
-		return nil, err
-	}
-	if c.opt.Auth == AuthOAuth2 {
-		mech := MechXOAUTH2
-		if cl.Capabilities().HasSASL(MechOAuthBearer) && c.opt.Mechanism != MechXOAUTH2 {
-			mech = MechOAuthBearer
-		}
-		err = cl.Authenticate(ctx, &bearerClient{mech: mech, user: c.opt.Username, token: secret, host: host, port: opt.Port})
-	} else {
-		err = cl.Login(ctx, c.opt.Username, secret)
-	}
-	if err != nil {
-		cl.Close()
-		return nil, fmt.Errorf("managesieve login: %w", err)
-	}
-	return cl, nil
+	// One way to a server's ManageSieve for the hold and the auto-reply
+	// (autoreply.go), whose scripts sieve.Manager keeps apart.
+	return h.c.dialSieve(ctx, SieveTarget{Host: h.c.opt.Hold.Sieve.Host, Port: h.c.opt.Hold.Sieve.Port})
 }
 
 // removeSieve takes Sluice's hold script off the server (hold on server

@@ -119,6 +119,12 @@ type Options struct {
 	// Initial configures the first sync of each folder.
 	Initial InitialSync
 
+	// WatchSent watches the Sent folder for the user's replies (see
+	// sent.go): SentFolder names it, or, when empty, the folder the server
+	// flags \Sent (RFC 6154) is used.
+	WatchSent  bool
+	SentFolder string
+
 	// PollInterval is how often a folder is checked when IDLE is not used;
 	// default 2 minutes, jittered by ±10% so accounts do not poll in step.
 	PollInterval time.Duration

@@ -31,9 +31,11 @@ type run struct {
 	failGen  int   // the Wake generation failed belongs to
 	pwFailed bool  // the password source failed last time it was asked
 
-	hmu    sync.Mutex
-	states map[string]folderState
-	last   model.Health
+	hmu         sync.Mutex
+	states      map[string]folderState
+	last        model.Health
+	sent        string // the Sent folder being watched for replies (sent.go)
+	sentProblem string // why no Sent folder is watched, in words
 }
 
 // folderState is one folder watcher's condition.
@@ -64,6 +66,13 @@ func (c *Connector) Run(ctx context.Context, sink model.Sink) error {
 			defer wg.Done()
 			defer c.removeWaker(w.wake)
 			w.loop(ctx)
+		}()
+	}
+	if c.opt.WatchSent {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.watchSent(ctx)
 		}()
 	}
 	wg.Wait()
@@ -165,14 +174,16 @@ func (r *run) publishLocked() {
 	var problems, fine []string
 	var until time.Time
 	modes := map[string]bool{}
-	for _, name := range r.c.opt.Folders {
+	for _, name := range r.names() {
 		s := r.states[name]
 		if rank[s.state] > rank[worst] {
 			worst = s.state
 		}
 		switch s.state {
 		case model.HealthConnected:
-			fine = append(fine, name)
+			if name != r.sent || containsFolder(r.c.opt.Folders, name) {
+				fine = append(fine, name)
+			}
 			modes[s.detail] = true
 		case model.HealthBackingOff:
 			if until.IsZero() || s.until.Before(until) {
@@ -194,8 +205,13 @@ func (r *run) publishLocked() {
 		}
 		slices.Sort(m)
 		h.Detail = "watching " + strings.Join(fine, ", ") + " (" + strings.Join(m, "; ") + ")"
+		if r.sent != "" {
+			h.Detail += "; your replies from " + r.sent
+		} else if r.sentProblem != "" {
+			h.Detail += "; " + r.sentProblem
+		}
 	case model.HealthAuthFailed, model.HealthSignInNeeded:
-		for _, name := range r.c.opt.Folders {
+		for _, name := range r.names() {
 			if s := r.states[name]; s.state == worst {
 				h.Detail = s.detail
 				break

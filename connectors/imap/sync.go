@@ -27,6 +27,7 @@ type folder struct {
 	name string
 	cur  *cursor // nil until the first sync recorded a position
 	read bool    // cur was loaded from the sink
+	sent bool    // the Sent folder: its messages are the user's replies (sent.go)
 }
 
 // headerFields are the header fields fetched for an item. Reading them
@@ -46,7 +47,7 @@ func (f *folder) load() error {
 	if f.read {
 		return nil
 	}
-	b, err := f.sink.Cursor(f.c.opt.Account, cursorKey(f.name))
+	b, err := f.sink.Cursor(f.c.opt.Account, f.cursorKey())
 	if err != nil {
 		return fmt.Errorf("read cursor of %q: %w", f.name, err)
 	}
@@ -96,7 +97,11 @@ func (f *folder) initial(ctx context.Context, k *conn, mb mailbox) error {
 	start := cursor{validity: mb.validity, next: mb.next, modseq: mb.modseq}
 	var uids []imap.UID
 	var err error
-	switch f.c.opt.Initial.Mode {
+	mode := f.c.opt.Initial.Mode
+	if f.sent {
+		mode = InitialNone // replies sent before the account was added answer nothing Sluice holds
+	}
+	switch mode {
 	case InitialAll:
 		if mb.count > 0 {
 			uids, err = f.rangeUIDs(k, 1, max(mb.next, 1)-1)
@@ -254,6 +259,7 @@ type fetched struct {
 	size   int64     // RFC822.SIZE
 	bs     imap.BodyStructure
 	header []byte // the headerFields
+	bulk   []byte // the bulkFields (sent.go)
 	full   []byte // the whole header, fetched only for a message without Message-ID
 	part1  []byte // speculative prefix of part 1, the text part of most mail
 	body   []byte // prefix of the chosen text part
@@ -324,6 +330,17 @@ func (f *folder) fetch(ctx context.Context, k *conn, mb mailbox, uids []imap.UID
 			}
 			keep = append(keep, m)
 		}
+		cur.next = max(cur.next, b.chunk[len(b.chunk)-1]+1)
+		if b.chunk[len(b.chunk)-1] == last {
+			cur.next = max(cur.next, mb.next)
+			cur.modseq = mb.modseq
+		}
+		if f.sent {
+			if err := f.commitSent(ctx, f.replies(keep), cur); err != nil {
+				return err
+			}
+			continue
+		}
 		built := f.items(epoch{validity: mb.validity, legacy: base.legacy}, keep)
 		items := make([]model.Item, 0, len(built))
 		seen := make(map[string]bool, len(built))
@@ -333,11 +350,6 @@ func (f *folder) fetch(ctx context.Context, k *conn, mb mailbox, uids []imap.UID
 				seen[it.SourceID] = true
 				items = append(items, it)
 			}
-		}
-		cur.next = max(cur.next, b.chunk[len(b.chunk)-1]+1)
-		if b.chunk[len(b.chunk)-1] == last {
-			cur.next = max(cur.next, mb.next)
-			cur.modseq = mb.modseq
 		}
 		if err := f.commitUIDs(ctx, items, uidsOf(keep, built), cur); err != nil {
 			// The deferred close(stop) ends the fetcher; the session closes
@@ -385,6 +397,9 @@ func (f *folder) commitUIDs(ctx context.Context, items []model.Item, uids map[st
 	if cur.mark.IsZero() {
 		cur.mark = f.c.clk.Now()
 	}
+	if f.sent {
+		return f.commitSent(ctx, nil, cur)
+	}
 	b := model.Batch{
 		Account: f.c.opt.Account,
 		Items:   items,
@@ -405,6 +420,9 @@ func (f *folder) commitUIDs(ctx context.Context, items []model.Item, uids map[st
 // pipelined: Dovecot answers pipelined FETCHes in parallel, and reading
 // them one after the other would deadlock the client.
 func (f *folder) fetchChunk(k *conn, uids []imap.UID) ([]*fetched, error) {
+	if f.sent {
+		return f.fetchSent(k, uids)
+	}
 	msgs, err := f.fetchFirst(k, uids)
 	if err != nil {
 		return nil, err
@@ -431,8 +449,8 @@ func (f *folder) fetchChunk(k *conn, uids []imap.UID) ([]*fetched, error) {
 }
 
 // fetchFirst is the one FETCH every message gets: INTERNALDATE,
-// RFC822.SIZE, BODYSTRUCTURE, the header fields an item needs and a
-// prefix of part 1.
+// RFC822.SIZE, BODYSTRUCTURE, the header fields an item needs (and those
+// that mark bulk mail, sent.go) and a prefix of part 1.
 func (f *folder) fetchFirst(k *conn, uids []imap.UID) ([]*fetched, error) {
 	opts := &imap.FetchOptions{
 		UID:           true,
@@ -442,12 +460,16 @@ func (f *folder) fetchFirst(k *conn, uids []imap.UID) ([]*fetched, error) {
 		BodySection: []*imap.FetchItemBodySection{
 			{Specifier: imap.PartSpecifierHeader, HeaderFields: headerFields, Peek: true, Partial: &imap.SectionPartial{Size: maxHeaderBytes}},
 			{Part: []int{1}, Peek: true, Partial: &imap.SectionPartial{Size: int64(f.c.opt.SnippetBytes)}},
+			{Specifier: imap.PartSpecifierHeader, HeaderFields: bulkFields, Peek: true, Partial: &imap.SectionPartial{Size: maxHeaderBytes}},
 		},
 	}
 	return f.stream(k, imap.UIDSetNum(uids...), opts, func(m *fetched, sec *imap.FetchItemBodySection, b []byte) {
-		if sec.Specifier == imap.PartSpecifierHeader {
+		switch {
+		case isBulkSection(sec):
+			m.bulk = b
+		case sec.Specifier == imap.PartSpecifierHeader:
 			m.header = b
-		} else {
+		default:
 			m.part1 = b
 		}
 	})
@@ -788,6 +810,7 @@ func (f *folder) build(ep epoch, x *fetched, m Message) model.Item {
 		Subject:    m.Subject,
 		Snippet:    m.Snippet,
 		Link:       f.c.link(f.name, validity, x.uid, m.MessageID),
+		ReplyKey:   f.c.replyKey(m, x.bulk),
 		UrgentHint: m.Urgent,
 		Received:   received,
 	}

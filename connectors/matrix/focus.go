@@ -39,7 +39,11 @@ func (c *Connector) FocusStarted(ctx context.Context, f model.FocusInfo) error {
 	if !f.Until.After(now) {
 		return nil
 	}
-	text := statusText(c.opt.StatusText, f, now)
+	tmpl := c.opt.StatusText
+	if f.Vacation {
+		tmpl = "On vacation — replies at {reply}"
+	}
+	text := statusText(tmpl, f, now)
 	key := strconv.FormatInt(f.Until.Unix(), 10) + "|" + text
 	old := c.loadMark()
 	if old != nil && old.Key == key {

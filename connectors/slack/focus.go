@@ -43,7 +43,13 @@ func (c *Connector) FocusStarted(ctx context.Context, f model.FocusInfo) error {
 	if !f.Until.After(now) {
 		return nil
 	}
-	text := statusText(c.opt.StatusText, f, now)
+	tmpl, emoji, dnd := c.opt.StatusText, c.opt.StatusEmoji, c.opt.SetDND
+	if f.Vacation {
+		// A vacation says so, and snoozes nothing: Slack's own
+		// notifications are the user's to silence for days.
+		tmpl, emoji, dnd = DefaultVacationText, DefaultVacationEmoji, false
+	}
+	text := statusText(tmpl, f, now)
 	key := strconv.FormatInt(f.Until.Unix(), 10) + "|" + text
 	old := c.loadMark()
 	if old != nil && old.Key == key {
@@ -59,7 +65,7 @@ func (c *Connector) FocusStarted(ctx context.Context, f model.FocusInfo) error {
 		mark.Key = ""
 	}
 	var errs []error
-	if c.opt.SetDND {
+	if dnd {
 		mins := int(math.Ceil(f.Until.Sub(now).Minutes()))
 		err := c.call(ctx, "dnd.setSnooze", func(ctx context.Context) error {
 			_, err := s.api.SetSnoozeContext(ctx, mins)
@@ -78,12 +84,12 @@ func (c *Connector) FocusStarted(ctx context.Context, f model.FocusInfo) error {
 			errs = append(errs, err)
 		case (cur.text == "" && cur.emoji == "") || (mark.Text != "" && cur.text == mark.Text && cur.emoji == mark.Emoji):
 			err := c.call(ctx, "users.profile.set", func(ctx context.Context) error {
-				return s.api.SetUserCustomStatusContext(ctx, text, c.opt.StatusEmoji, f.Until.Unix())
+				return s.api.SetUserCustomStatusContext(ctx, text, emoji, f.Until.Unix())
 			})
 			if err != nil {
 				errs = append(errs, err)
 			} else {
-				mark.Text, mark.Emoji = text, c.opt.StatusEmoji
+				mark.Text, mark.Emoji = text, emoji
 			}
 		default:
 			mark.Text, mark.Emoji = "", "" // the user's own status replaced ours: not ours any more

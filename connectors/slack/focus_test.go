@@ -226,3 +226,32 @@ func TestFocusSwitchedOffMakesNoCalls(t *testing.T) {
 		t.Errorf("%d calls with focus mirroring off: %v", got-n, h.fs.Calls()[n:])
 	}
 }
+
+// TestVacationStatus: during a vacation the status says when replies
+// come, with the vacation's words, and nothing is snoozed; the end of the
+// vacation clears it.
+func TestVacationStatus(t *testing.T) {
+	h, c := focusHarness(t, nil)
+	f := model.FocusInfo{
+		Until:    time.Date(2024, 3, 11, 0, 0, 0, 0, cet),
+		ReplyAt:  time.Date(2024, 3, 11, 11, 0, 0, 0, cet),
+		Zone:     cet,
+		Vacation: true,
+	}
+	if err := c.FocusStarted(context.Background(), f); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.fs.Calls("dnd.setSnooze")) != 0 {
+		t.Errorf("snoozed for a vacation")
+	}
+	text, emoji, exp := h.fs.Status("U0ME")
+	if text != "On vacation — replies after Mon 11 Mar 11:00" || emoji != DefaultVacationEmoji || exp != f.Until.Unix() {
+		t.Errorf("status %q %q expiring %d", text, emoji, exp)
+	}
+	if err := c.FocusEnded(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if text, _, _ := h.fs.Status("U0ME"); text != "" {
+		t.Errorf("status %q left after the vacation", text)
+	}
+}

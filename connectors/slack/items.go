@@ -226,6 +226,7 @@ func (c *Connector) toItem(ctx context.Context, s *session, cv convInfo, m messa
 	if it.Link == "" {
 		it.Link = permalink(s.id.URL, cv.id, m.TS, m.ThreadTS)
 	}
+	it.ReplyKey = c.replyKey(cv, m, it.MentionsMe)
 	return it, nil
 }
 

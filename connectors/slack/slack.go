@@ -44,6 +44,10 @@ const (
 	DefaultMinCallGap   = 1200 * time.Millisecond
 	DefaultStatusText   = "Deep work — replies after {reply}"
 	DefaultStatusEmoji  = ":no_bell:"
+	// DefaultVacationText and DefaultVacationEmoji are the status during
+	// a vacation.
+	DefaultVacationText  = "On vacation — replies after {reply}"
+	DefaultVacationEmoji = ":palm_tree:"
 )
 
 const (

@@ -159,7 +159,14 @@ func (c *Connector) handleEvent(ctx context.Context, s *session, ev slackevents.
 	default:
 		return
 	}
-	if channel == "" || !c.keep(s, m) {
+	if channel == "" {
+		return
+	}
+	if m.User != "" && m.User == s.id.UserID {
+		c.socketReply(ctx, s, channel, chanType, m)
+		return
+	}
+	if !c.keep(s, m) {
 		return
 	}
 	cv, _ := c.conv(ctx, s, channel, chanType, false)

@@ -44,6 +44,12 @@ func (c *Connector) sweep(ctx context.Context, s *session, full bool) error {
 	if err != nil {
 		return err
 	}
+	// The chosen channels first: a mention in one carries its thread as
+	// its reply key (replies.go).
+	chosen, err := c.chosenChannels(ctx, s)
+	if err != nil {
+		return err
+	}
 	if err := c.syncMentions(ctx, s, sink, since); err != nil {
 		if !isAPIError(err) {
 			return err
@@ -51,10 +57,6 @@ func (c *Connector) sweep(ctx context.Context, s *session, full bool) error {
 		c.log.Warn("mention search refused; mentions come only from watched conversations", "err", err)
 	}
 	direct, err := c.listDirect(ctx, s)
-	if err != nil {
-		return err
-	}
-	chosen, err := c.chosenChannels(ctx, s)
 	if err != nil {
 		return err
 	}
@@ -317,7 +319,7 @@ func (c *Connector) syncConversation(ctx context.Context, s *session, sink model
 		w.changed = true
 	}
 
-	b := model.Batch{Account: c.opt.Account, Items: w.items}
+	b := model.Batch{Account: c.opt.Account, Items: w.items, Replies: w.replies}
 	if len(msgs) > 0 && tsAfter(newest, cur) {
 		b.Cursors = append(b.Cursors, model.Cursor{Account: c.opt.Account, Key: convKey, Value: []byte(newest)})
 	}
@@ -343,13 +345,23 @@ type convSweep struct {
 	threads map[string]string // parent ts → newest reply seen
 	changed bool              // threads changed: their cursor is written
 	fresh   map[string]bool   // threads found now that have no replies yet
-	seen    map[string]bool   // message ts already made an item
+	seen    map[string]bool   // message ts already made an item or a reply
 	items   []model.Item
+	replies []model.Reply // the user's own messages (replies.go)
 }
 
-// add makes m an item unless it was seen already or is not kept.
+// add makes m an item unless it was seen already or is not kept; the
+// user's own message is a reply.
 func (w *convSweep) add(ctx context.Context, m message) error {
-	if w.seen[m.TS] || !w.c.keep(w.s, m) {
+	if w.seen[m.TS] {
+		return nil
+	}
+	if r, ok := w.c.ownReply(w.s, w.cv, m); ok {
+		w.seen[m.TS] = true
+		w.replies = append(w.replies, r...)
+		return nil
+	}
+	if !w.c.keep(w.s, m) {
 		return nil
 	}
 	w.seen[m.TS] = true
@@ -369,7 +381,7 @@ func (w *convSweep) history(ctx context.Context, msgs []message, cur string) (ne
 		if tsAfter(m.TS, newest) {
 			newest = m.TS
 		}
-		if w.c.watch(w.s, w.cv, m) {
+		if w.c.watch(w.s, w.cv, m) || w.c.awaitsThread(w.s, w.cv, m) {
 			if _, ok := w.threads[m.TS]; !ok {
 				w.threads[m.TS] = m.TS
 				w.changed = true
@@ -649,7 +661,7 @@ func (c *Connector) ingest(ctx context.Context, sink model.Sink, b model.Batch) 
 	}
 	c.cacheMu.Unlock()
 	b.Items = items
-	if len(b.Items) == 0 && len(b.Cursors) == 0 {
+	if len(b.Items) == 0 && len(b.Cursors) == 0 && len(b.Replies) == 0 {
 		return nil
 	}
 	if err := sink.Ingest(ctx, b); err != nil {

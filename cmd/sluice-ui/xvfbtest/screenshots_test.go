@@ -306,8 +306,10 @@ func seedStore(t *testing.T, data string) {
 			Released: at(age - 10*time.Minute), Action: model.ActionHold, Rule: rules.RuleDefault, Link: "https://example.com/" + id}
 		if kind == model.KindSlack {
 			it.Channel = "#eng"
+			it.ReplyKey = "C0ENG/" + thread
 		} else {
 			it.Channel = "INBOX"
+			it.ReplyKey = id + "@acme.com"
 		}
 		it.Logf(it.Ingested, "classified hold: no rule matched")
 		it.Logf(it.Ingested, "held: focus block 09:00–11:00 until 11:00 (next check-in 11:00)")
@@ -327,6 +329,9 @@ func seedStore(t *testing.T, data string) {
 		item("Acme Slack", model.KindSlack, "s1", "eng-1", "Carol", "", "Flaky test in payments", "It fails one run in ten since Friday; anyone seen this?", 4*time.Hour, false),
 		item("Acme Slack", model.KindSlack, "s2", "eng-1", "Dan", "", "Flaky test in payments", "Yes, the clock mock leaks between tests. Fix coming.", 90*time.Minute, false),
 	}
+	// Bob's mail is answered; the rest wait for a reply (Alice's first one
+	// and the boss's overdue under the default promise of 24 hours).
+	items[1].Answered = at(time.Hour)
 	if _, err := st.Put(items, nil); err != nil {
 		t.Fatalf("seed items: %v", err)
 	}
@@ -350,6 +355,10 @@ func seedStore(t *testing.T, data string) {
 			}
 			for j := range 12 {
 				s.AddWait(time.Duration(20+(k*j*17)%200) * time.Minute)
+			}
+			s.RepliesOnTime, s.RepliesLate = 4+(k*5)%6, (k*3)%4/2
+			for j := range s.RepliesOnTime + s.RepliesLate {
+				s.AddReplyWait(time.Duration(40+(k*j*29)%600) * time.Minute)
 			}
 		})
 		if err != nil {
