@@ -30,17 +30,6 @@ func inFolder(t *testing.T, s *dovecottest.Server, folder string) int {
 	return n
 }
 
-func waitUntil(t *testing.T, what string, cond func() bool, state func() string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s: %s", what, state())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // holdConfig is a config whose vacation holds everything today, with one
 // IMAP account on the test server that holds on the server.
 func holdConfig(t *testing.T, s *dovecottest.Server, dir string) string {
