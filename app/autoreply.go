@@ -202,20 +202,7 @@ func (r *autoReplier) account(ctx context.Context, cfg config.Config, plan sched
 	})
 	if err != nil {
 		ra.failed = now
-		st := control.AutoReplyAccount{Account: acc.Name, State: "unavailable", Detail: err.Error()}
-		var ie *sieve.IncludeError
-		switch {
-		case errors.As(err, &ie):
-			st.State = "include-needed"
-			st.Detail = fmt.Sprintf("your active Sieve script %q is your own, and Sluice never replaces or deactivates it. "+
-				"For the server to answer for Sluice, add %s to the require lines at the top of %q and %s at its end; "+
-				"`sluice config reload` (or saving the settings) then installs the auto-reply at once.",
-				ie.Active, `require ["include"];`, ie.Active, `include :personal "`+sieve.ScriptMain+`";`)
-		case errors.Is(err, imap.ErrNoManageSieve):
-			st.Detail = "the server offers no ManageSieve, so it cannot answer for Sluice (" + err.Error() + ")"
-		case errors.Is(err, sieve.ErrMissingExtension):
-			st.Detail = "the server's Sieve cannot send this auto-reply: " + err.Error()
-		}
+		st := autoReplyFailure(acc.Name, err)
 		log.Warn("auto-reply not installed", "state", st.State, "err", err)
 		set(st)
 		return
@@ -229,7 +216,35 @@ func (r *autoReplier) account(ctx context.Context, cfg config.Config, plan sched
 	if err := r.a.st.SetCursor(acc.Name, autoReplyKey, mark); err != nil {
 		log.Warn("auto-reply state not stored", "err", err)
 	}
-	st := control.AutoReplyAccount{Account: acc.Name, State: string(res.State)}
+	st := autoReplyApplied(acc.Name, res, on, script)
+	log.Info("auto-reply applied", "state", st.State, "active", res.Active)
+	set(st)
+}
+
+// autoReplyFailure is how an account's auto-reply stands when installing
+// it failed with err, in words that say what the user can do.
+func autoReplyFailure(account string, err error) control.AutoReplyAccount {
+	st := control.AutoReplyAccount{Account: account, State: "unavailable", Detail: err.Error()}
+	var ie *sieve.IncludeError
+	switch {
+	case errors.As(err, &ie):
+		st.State = "include-needed"
+		st.Detail = fmt.Sprintf("your active Sieve script %q is your own, and Sluice never replaces or deactivates it. "+
+			"For the server to answer for Sluice, add %s to the require lines at the top of %q and %s at its end; "+
+			"`sluice config reload` (or saving the settings) then installs the auto-reply at once.",
+			ie.Active, `require ["include"];`, ie.Active, `include :personal "`+sieve.ScriptMain+`";`)
+	case errors.Is(err, imap.ErrNoManageSieve):
+		st.Detail = "the server offers no ManageSieve, so it cannot answer for Sluice (" + err.Error() + ")"
+	case errors.Is(err, sieve.ErrMissingExtension):
+		st.Detail = "the server's Sieve cannot send this auto-reply: " + err.Error()
+	}
+	return st
+}
+
+// autoReplyApplied is how an account's auto-reply stands once the server
+// took Sluice's script (script, empty when there is nothing to answer).
+func autoReplyApplied(account string, res sieve.Result, on bool, script string) control.AutoReplyAccount {
+	st := control.AutoReplyAccount{Account: account, State: string(res.State)}
 	if len(res.Warnings) > 0 {
 		st.Detail = strings.Join(res.Warnings, "; ")
 	}
@@ -240,8 +255,7 @@ func (r *autoReplier) account(ctx context.Context, cfg config.Config, plan sched
 	case script == "":
 		st.State, st.Detail = "off", "no vacation ahead: the server answers once one is planned"
 	}
-	log.Info("auto-reply applied", "state", st.State, "active", res.Active)
-	set(st)
+	return st
 }
 
 // retry is how long a server that could not be used waits for the next

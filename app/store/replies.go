@@ -89,15 +89,44 @@ func (w *wtx) unindexReply(seq uint64) error {
 // stored earlier and those just added, which also meet the replies stored
 // before them.
 func (w *wtx) applyReplies(in Batch, added []model.Item) ([]model.Item, error) {
-	type key struct{ account, key string }
-	touched := map[key]bool{}
-	var order []key
-	touch := func(k key) {
-		if !touched[k] {
-			touched[k] = true
+	order, err := w.recordReplies(in)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[replyRef]bool{}
+	for _, k := range order {
+		seen[k] = true
+	}
+	for _, it := range added {
+		if k := (replyRef{it.Account, it.ReplyKey}); it.ReplyKey != "" && !seen[k] {
+			seen[k] = true
 			order = append(order, k)
 		}
 	}
+	var answered []model.Item
+	for _, k := range order {
+		got, err := w.answerKey(in, k)
+		if err != nil {
+			return nil, err
+		}
+		answered = append(answered, got...)
+	}
+	slices.SortFunc(answered, func(a, b model.Item) int { return cmpSeq(a.Seq, b.Seq) })
+	for i := range added {
+		if j, ok := slices.BinarySearchFunc(answered, added[i].Seq, func(it model.Item, seq uint64) int { return cmpSeq(it.Seq, seq) }); ok {
+			added[i].Answered = answered[j].Answered
+			added[i].Log = answered[j].Log
+		}
+	}
+	return answered, nil
+}
+
+// replyRef names the replies to one thing: an account and a reply key.
+type replyRef struct{ account, key string }
+
+// recordReplies merges the batch's replies into the stored ones, by reply
+// key, and returns the keys it touched in order.
+func (w *wtx) recordReplies(in Batch) ([]replyRef, error) {
 	byKey := map[string][]model.Reply{}
 	for _, r := range in.Replies {
 		r.Key = model.CleanKey(r.Key)
@@ -107,6 +136,7 @@ func (w *wtx) applyReplies(in Batch, added []model.Item) ([]model.Item, error) {
 		byKey[r.Key] = append(byKey[r.Key], r)
 	}
 	rb := w.tx.Bucket(bucketReplies)
+	var order []replyRef
 	for _, k := range slices.Sorted(maps.Keys(byKey)) {
 		stored, err := decodeReplies(rb.Get(replyKey(in.Account, k)))
 		if err != nil {
@@ -116,73 +146,63 @@ func (w *wtx) applyReplies(in Batch, added []model.Item) ([]model.Item, error) {
 		if err := rb.Put(replyKey(in.Account, k), encodeReplies(merged)); err != nil {
 			return nil, fmt.Errorf("record replies: %w", err)
 		}
-		touch(key{in.Account, k})
+		order = append(order, replyRef{in.Account, k})
 	}
-	for _, it := range added {
-		if it.ReplyKey != "" {
-			touch(key{it.Account, it.ReplyKey})
-		}
+	return order, nil
+}
+
+// answerKey marks answered the items waiting under k that one of its
+// stored replies answers (a reply after the item arrived), counts them in
+// the reply day's stats, and returns them.
+func (w *wtx) answerKey(in Batch, k replyRef) ([]model.Item, error) {
+	if checkAccount(k.account) != nil {
+		return nil, nil
 	}
-	if len(order) == 0 {
+	replies, err := decodeReplies(w.tx.Bucket(bucketReplies).Get(replyKey(k.account, k.key)))
+	if err != nil || len(replies) == 0 {
 		return nil, nil
 	}
 	idx := w.tx.Bucket(bucketReplyIdx)
-	var answered []model.Item
-	for _, k := range order {
-		if checkAccount(k.account) != nil {
-			continue
-		}
-		replies, err := decodeReplies(rb.Get(replyKey(k.account, k.key)))
-		if err != nil || len(replies) == 0 {
-			continue
-		}
-		prefix := replyIdxPrefix(k.account, k.key)
-		var seqs []uint64
-		c := idx.Cursor()
-		for ik, v := c.Seek(prefix); ik != nil && bytes.HasPrefix(ik, prefix); ik, v = c.Next() {
-			if len(ik) == len(prefix)+8 && len(v) == 0 {
-				seqs = append(seqs, keySeq(ik[len(prefix):]))
-			}
-		}
-		for _, seq := range seqs {
-			it, bodyLog, err := w.get(seq)
-			if err != nil {
-				if err := w.s.skipCorrupt(err); err != nil {
-					return nil, err
-				}
-				continue
-			}
-			at, ok := firstAnswer(replies, it.Received)
-			if !ok || !it.Answered.IsZero() {
-				continue
-			}
-			it.Answered = at
-			it.Log = append(it.Log, model.Entry{At: at, Text: "answered: you replied"})
-			if err := w.putLife(&it, bodyLog, it.State); err != nil {
-				return nil, err
-			}
-			if err := idx.Put(replyIdxKey(k.account, k.key, seq), idxAnswered); err != nil {
-				return nil, err
-			}
-			if in.Answered != nil {
-				if day, fn := in.Answered(it); fn != nil {
-					if err := checkDay(day); err != nil {
-						return nil, err
-					}
-					if err := updateStats(w.tx, day, fn); err != nil {
-						return nil, err
-					}
-				}
-			}
-			answered = append(answered, it)
+	prefix := replyIdxPrefix(k.account, k.key)
+	var seqs []uint64
+	c := idx.Cursor()
+	for ik, v := c.Seek(prefix); ik != nil && bytes.HasPrefix(ik, prefix); ik, v = c.Next() {
+		if len(ik) == len(prefix)+8 && len(v) == 0 {
+			seqs = append(seqs, keySeq(ik[len(prefix):]))
 		}
 	}
-	slices.SortFunc(answered, func(a, b model.Item) int { return cmpSeq(a.Seq, b.Seq) })
-	for i := range added {
-		if j, ok := slices.BinarySearchFunc(answered, added[i].Seq, func(it model.Item, seq uint64) int { return cmpSeq(it.Seq, seq) }); ok {
-			added[i].Answered = answered[j].Answered
-			added[i].Log = answered[j].Log
+	var answered []model.Item
+	for _, seq := range seqs {
+		it, bodyLog, err := w.get(seq)
+		if err != nil {
+			if err := w.s.skipCorrupt(err); err != nil {
+				return nil, err
+			}
+			continue
 		}
+		at, ok := firstAnswer(replies, it.Received)
+		if !ok || !it.Answered.IsZero() {
+			continue
+		}
+		it.Answered = at
+		it.Log = append(it.Log, model.Entry{At: at, Text: "answered: you replied"})
+		if err := w.putLife(&it, bodyLog, it.State); err != nil {
+			return nil, err
+		}
+		if err := idx.Put(replyIdxKey(k.account, k.key, seq), idxAnswered); err != nil {
+			return nil, err
+		}
+		if in.Answered != nil {
+			if day, fn := in.Answered(it); fn != nil {
+				if err := checkDay(day); err != nil {
+					return nil, err
+				}
+				if err := updateStats(w.tx, day, fn); err != nil {
+					return nil, err
+				}
+			}
+		}
+		answered = append(answered, it)
 	}
 	return answered, nil
 }
