@@ -28,6 +28,33 @@ var promiseChoices = []string{"next-checkin", "4h", "24h", "1 working day", "2 w
 // repliesSection edits the promise and the auto-reply.
 func (t *scheduleTab) repliesSection() fyne.CanvasObject {
 	s := t.s
+	promise, choose, words := t.promiseField()
+	details := t.autoReplyDetails()
+	a := &s.cfg.AutoReply
+	on := newCheck("Answer mail while I'm on vacation", a.Enabled, func(on bool) {
+		s.cfg.AutoReply.Enabled = on
+		if on {
+			details.Show()
+		} else {
+			details.Hide()
+		}
+		s.changed()
+	})
+	if !a.Enabled {
+		details.Hide()
+	}
+	return section("Replies", "Tell people when you answer, and keep your word.",
+		labelled("I reply", container.NewBorder(nil, nil, nil, choose, promise)), words, s.fe.slot("promise.reply_within"),
+		widget.NewSeparator(),
+		on,
+		note("Your mail server sends the auto-reply (a Sieve vacation script Sluice installs where the server offers ManageSieve), so it works while this computer sleeps. Never to mailing lists, bulk mail or no-reply addresses; a Sieve script of your own is never replaced."),
+		details)
+}
+
+// promiseField is the reply promise's entry, its list of usual choices,
+// and the promise said in words as it is typed.
+func (t *scheduleTab) promiseField() (*widget.Entry, *widget.Select, *widget.Label) {
+	s := t.s
 	words := note("")
 	showWords := func(v string) {
 		if v == "" {
@@ -50,7 +77,14 @@ func (t *scheduleTab) repliesSection() fyne.CanvasObject {
 	choose := widget.NewSelect(promiseChoices, func(v string) { promise.SetText(v) })
 	choose.PlaceHolder = "Choose…"
 	showWords(s.cfg.Promise.ReplyWithin)
+	return promise, choose, words
+}
 
+// autoReplyDetails are the auto-reply's settings under its switch: off
+// hours, how often per sender, the text (starting from the schedule's)
+// and how each account's server stands.
+func (t *scheduleTab) autoReplyDetails() *fyne.Container {
+	s := t.s
 	a := &s.cfg.AutoReply
 	generated := ""
 	if st := s.status.AutoReply; st != nil && strings.TrimSpace(s.saved.AutoReply.Text) == "" {
@@ -94,28 +128,10 @@ func (t *scheduleTab) repliesSection() fyne.CanvasObject {
 		s.cfg.AutoReply.OffHours = on
 		s.changed()
 	})
-	details := container.NewVBox(offHours,
+	return container.NewVBox(offHours,
 		labelled("Once per sender every", container.NewHBox(fixedWidth(60, days), widget.NewLabel("days"))), s.fe.slot("autoreply.days"),
 		labelled("Text", text), container.NewHBox(useGenerated), s.fe.slot("autoreply.text", "autoreply.subject"),
 		t.autoReplyAccounts())
-	on := newCheck("Answer mail while I'm on vacation", a.Enabled, func(on bool) {
-		s.cfg.AutoReply.Enabled = on
-		if on {
-			details.Show()
-		} else {
-			details.Hide()
-		}
-		s.changed()
-	})
-	if !a.Enabled {
-		details.Hide()
-	}
-	return section("Replies", "Tell people when you answer, and keep your word.",
-		labelled("I reply", container.NewBorder(nil, nil, nil, choose, promise)), words, s.fe.slot("promise.reply_within"),
-		widget.NewSeparator(),
-		on,
-		note("Your mail server sends the auto-reply (a Sieve vacation script Sluice installs where the server offers ManageSieve), so it works while this computer sleeps. Never to mailing lists, bulk mail or no-reply addresses; a Sieve script of your own is never replaced."),
-		details)
 }
 
 // autoReplyAccounts says, per mail account, whether its server answers.
