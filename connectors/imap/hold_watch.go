@@ -44,16 +44,13 @@ func (h *holder) watch(ctx context.Context, r *run) {
 		delay := backoff(c.opt.BackoffBase, c.opt.BackoffCap, attempt)
 		attempt++
 		c.log.Info("hold folder: connection failed; retrying", "err", err, "in", delay.Round(time.Millisecond))
-		t := h.timer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		woke, done := pause(ctx, h.c.clk, delay, wake)
+		if done {
 			return
-		case <-wake:
-			attempt = 0
-		case <-t.C():
 		}
-		t.Stop()
+		if woke {
+			attempt = 0
+		}
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/sluice-app/sluice/app/clock"
 	"github.com/sluice-app/sluice/app/model"
 )
 
@@ -276,16 +277,28 @@ func (w *watcher) loop(ctx context.Context) {
 		if pe := (*passwordError)(nil); !errors.As(err, &pe) {
 			c.log.Info("connection failed; retrying", "folder", w.f.name, "err", err, "in", delay.Round(time.Millisecond))
 		}
-		t := c.clk.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		woke, done := pause(ctx, c.clk, delay, w.wake)
+		if done {
 			return
-		case <-w.wake:
-			attempt = 0
-		case <-t.C():
 		}
-		t.Stop()
+		if woke {
+			attempt = 0
+		}
+	}
+}
+
+// pause waits d on clk before a retry: woke says Wake cut it short, done
+// that ctx ended.
+func pause(ctx context.Context, clk clock.Clock, d time.Duration, wake <-chan struct{}) (woke, done bool) {
+	t := clk.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false, true
+	case <-wake:
+		return true, false
+	case <-t.C():
+		return false, false
 	}
 }
 

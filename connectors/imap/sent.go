@@ -118,16 +118,13 @@ func (r *run) watchSent(ctx context.Context) {
 			if errors.Is(err, ErrAuth) {
 				delay = c.opt.BackoffCap
 			}
-			t := c.clk.NewTimer(delay)
-			select {
-			case <-ctx.Done():
-				t.Stop()
+			woke, done := pause(ctx, c.clk, delay, wake)
+			if done {
 				return
-			case <-wake:
-				attempt = 0
-			case <-t.C():
 			}
-			t.Stop()
+			if woke {
+				attempt = 0
+			}
 		}
 	}
 	if ctx.Err() != nil {
