@@ -342,11 +342,20 @@ func TestHoldTwoDaemonsOneAccount(t *testing.T) {
 		held, problems := placesOf(t, s, ids)
 		return held == 5 && len(problems) == 0
 	})
-	var stored bytes.Buffer
-	for _, in := range []*instance{a, b} {
-		fmt.Fprintf(&stored, "%d items; ", len(in.items("held"))+len(in.items("digest")))
+	// The Sluice that did not move the new mail learns of it from the
+	// hold folder, a moment later.
+	stored := func() string {
+		var out bytes.Buffer
+		for _, in := range []*instance{a, b} {
+			fmt.Fprintf(&out, "%d items; ", len(in.items("held"))+len(in.items("digest")))
+		}
+		return out.String()
 	}
-	if got := stored.String(); got != "35 items; 35 items; " {
+	deadline := time.Now().Add(30 * time.Second)
+	for stored() != "35 items; 35 items; " && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := stored(); got != "35 items; 35 items; " {
 		t.Errorf("stores: %s want 35 each", got)
 	}
 }

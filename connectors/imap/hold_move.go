@@ -855,10 +855,6 @@ func (h *holder) release(ctx context.Context, uids []imap.UID, validity uint32, 
 		h.dropConn()
 		return 0, fmt.Errorf("take %s off: %w", sieve.HeldKeyword, err)
 	}
-	if uids, err = h.dropTwins(k, name, mb.validity, uids); err != nil {
-		h.dropConn()
-		return 0, err
-	}
 	idOf := map[imap.UID]string{}
 	if mb.validity == h.heldVal {
 		for _, u := range uids {
@@ -905,67 +901,4 @@ func (h *holder) released(ctx context.Context) {
 			h.c.log.Warn("could not record the release", "err", err)
 		}
 	}
-}
-
-// dropTwins removes from the hold folder, before a release, the second
-// copies of a message that two Sluices on the account moved at the same
-// instant (the later mover would remove its own a moment later; a release
-// in between would bring the message back to INBOX twice). The rule is
-// the movers' (see dedupe): of proven-identical copies the lowest UID
-// stays, so two Sluices removing twins at once never remove every copy.
-// Twins have equal sizes: only messages sharing a size are fetched whole.
-// It returns uids without the removed twins.
-func (h *holder) dropTwins(k *conn, name string, validity uint32, uids []imap.UID) ([]imap.UID, error) {
-	if len(uids) < 2 {
-		return uids, nil
-	}
-	var msgs []*imapclient.FetchMessageBuffer
-	err := k.guard(func() error {
-		var err error
-		msgs, err = k.cl.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, RFC822Size: true}).Collect()
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("sizes in %q: %w", name, err)
-	}
-	bySize := map[int64][]imap.UID{}
-	for _, m := range msgs {
-		bySize[m.RFC822Size] = append(bySize[m.RFC822Size], m.UID)
-	}
-	var same []imap.UID
-	for _, us := range bySize {
-		if len(us) > 1 {
-			same = append(same, us...)
-		}
-	}
-	if len(same) == 0 {
-		return uids, nil
-	}
-	slices.Sort(same)
-	ids, err := h.identities(k, name, validity, same)
-	if err != nil {
-		return nil, err
-	}
-	lowest := map[string]imap.UID{}
-	for _, u := range same { // in UID order: the first of an identity is the lowest
-		if id := ids[u]; id != "" {
-			if _, ok := lowest[id]; !ok {
-				lowest[id] = u
-			}
-		}
-	}
-	var twins []imap.UID
-	for _, u := range same {
-		if id := ids[u]; id != "" && lowest[id] != u {
-			twins = append(twins, u)
-		}
-	}
-	if len(twins) == 0 {
-		return uids, nil
-	}
-	if err := h.expunge(k, twins); err != nil {
-		return nil, err
-	}
-	h.c.log.Info("removed second copies that two Sluices moved at the same moment before releasing", "folder", name, "copies", len(twins))
-	return slices.DeleteFunc(uids, func(u imap.UID) bool { return slices.Contains(twins, u) }), nil
 }
