@@ -298,8 +298,9 @@ func TestHoldTwoDaemonsOneAccount(t *testing.T) {
 		deadline := time.Now().Add(30 * time.Second)
 		for !cond() {
 			if time.Now().After(deadline) {
-				_, problems := placesOf(t, s, ids)
-				t.Fatalf("timed out waiting for %s: %s\nA:\n%s\nB:\n%s", what, strings.Join(problems, "; "), a.logs, b.logs)
+				held, problems := placesOf(t, s, ids)
+				t.Fatalf("timed out waiting for %s: %d in the hold folder, stores held A %d, B %d; %s\nA:\n%s\nB:\n%s", what,
+					held, len(a.items("held")), len(b.items("held")), strings.Join(problems, "; "), a.logs, b.logs)
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
