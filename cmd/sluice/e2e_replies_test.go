@@ -3,17 +3,12 @@
 package main_test
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/sluice-app/sluice/connectors/imap/dovecottest"
 )
@@ -26,29 +21,8 @@ const inFocus = "2026-11-23T09:30:00+01:00"
 // given INTERNALDATE, as a phone's mail app saves what it sent.
 func phoneAppend(t *testing.T, srv *dovecottest.Server, folder, raw string, at time.Time) {
 	t.Helper()
-	pem, err := os.ReadFile(srv.CAFile)
-	if err != nil {
+	if err := srv.AppendOverTLS("alice", folder, []byte(raw), at); err != nil {
 		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	c, err := imapclient.DialTLS(srv.TLSAddr(), &imapclient.Options{TLSConfig: &tls.Config{RootCAs: pool, ServerName: srv.Host}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.Login("alice", srv.Password("alice")).Wait(); err != nil {
-		t.Fatal(err)
-	}
-	cmd := c.Append(folder, int64(len(raw)), &imap.AppendOptions{Flags: []imap.Flag{imap.FlagSeen}, Time: at})
-	if _, err := cmd.Write([]byte(raw)); err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cmd.Wait(); err != nil {
-		t.Fatalf("append to %s: %v", folder, err)
 	}
 }
 

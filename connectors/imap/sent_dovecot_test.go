@@ -4,16 +4,10 @@ package imap
 
 import (
 	"bytes"
-	"crypto/tls"
-	"crypto/x509"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/sluice-app/sluice/app/model"
 	"github.com/sluice-app/sluice/connectors/imap/dovecottest"
@@ -23,31 +17,9 @@ import (
 // into a folder over IMAP, as every client does with what it sent.
 func appendAs(t *testing.T, s *dovecottest.Server, folder, raw string) {
 	t.Helper()
-	pem, err := os.ReadFile(s.CAFile)
-	if err != nil {
+	if err := s.AppendOverTLS("alice", folder, []byte(raw), time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	c, err := imapclient.DialTLS(s.TLSAddr(), &imapclient.Options{TLSConfig: &tls.Config{RootCAs: pool, ServerName: s.Host}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.Login("alice", s.Password("alice")).Wait(); err != nil {
-		t.Fatal(err)
-	}
-	cmd := c.Append(folder, int64(len(raw)), &imap.AppendOptions{Flags: []imap.Flag{imap.FlagSeen}})
-	if _, err := cmd.Write([]byte(raw)); err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cmd.Wait(); err != nil {
-		t.Fatalf("append to %s: %v", folder, err)
-	}
-	_ = c.Logout().Wait()
 }
 
 func (s *testSink) replyKeys() []string {
