@@ -4,8 +4,6 @@ package app
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -49,10 +47,6 @@ func TestAutoReplyOnTheServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	pw := filepath.Join(dir, "pw")
-	if err := os.WriteFile(pw, []byte(srv.Password("alice")), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	today := time.Now().In(berlin)
 	cfg := fmt.Sprintf(`
@@ -67,18 +61,8 @@ keywords = ["urgent"]
 [autoreply]
 enabled = true
 days = 3
-[[accounts]]
-name = "Work"
-kind = "imap"
-host = %q
-port = %d
-security = "tls"
-ca_file = %q
-username = "alice"
-password_command = "cat %s"
-sieve_port = %d
-`, today.AddDate(0, 0, -1).Format(time.DateOnly), today.AddDate(0, 0, 1).Format(time.DateOnly),
-		srv.Host, srv.IMAPSPort, srv.CAFile, pw, srv.SievePort)
+`, today.AddDate(0, 0, -1).Format(time.DateOnly), today.AddDate(0, 0, 1).Format(time.DateOnly)) +
+		aliceAccount(t, srv, dir, "Work") + fmt.Sprintf("sieve_port = %d\n", srv.SievePort)
 	a, _ := runApp(t, dir, cfg, clock.Real{})
 
 	waitState := func(want string) control.AutoReplyAccount {

@@ -30,23 +30,17 @@ func inFolder(t *testing.T, s *dovecottest.Server, folder string) int {
 	return n
 }
 
-// holdConfig is a config whose vacation holds everything today, with one
-// IMAP account on the test server that holds on the server.
-func holdConfig(t *testing.T, s *dovecottest.Server, dir string) string {
+// aliceAccount is the [[accounts]] table of alice's IMAP account on the
+// test server, named name, with her password in a file under dir.
+func aliceAccount(t *testing.T, s *dovecottest.Server, dir, name string) string {
 	t.Helper()
 	pw := filepath.Join(dir, "pw")
 	if err := os.WriteFile(pw, []byte(s.Password("alice")+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	today := time.Now().UTC()
 	return fmt.Sprintf(`
-[schedule]
-template = "twice-a-day"
-zone = "UTC"
-vacations = [ { from = %q, to = %q } ]
-
 [[accounts]]
-name = "Work mail"
+name = %q
 kind = "imap"
 host = %q
 port = %d
@@ -54,8 +48,21 @@ security = "tls"
 ca_file = %q
 username = "alice"
 password_command = "cat %s"
-hold_on_server = true
-`, today.AddDate(0, 0, -1).Format(time.DateOnly), today.AddDate(0, 0, 1).Format(time.DateOnly), s.Host, s.IMAPSPort, s.CAFile, pw)
+`, name, s.Host, s.IMAPSPort, s.CAFile, pw)
+}
+
+// holdConfig is a config whose vacation holds everything today, with one
+// IMAP account on the test server that holds on the server.
+func holdConfig(t *testing.T, s *dovecottest.Server, dir string) string {
+	t.Helper()
+	today := time.Now().UTC()
+	return fmt.Sprintf(`
+[schedule]
+template = "twice-a-day"
+zone = "UTC"
+vacations = [ { from = %q, to = %q } ]
+`, today.AddDate(0, 0, -1).Format(time.DateOnly), today.AddDate(0, 0, 1).Format(time.DateOnly)) +
+		aliceAccount(t, s, dir, "Work mail") + "hold_on_server = true\n"
 }
 
 func newMail(t *testing.T, s *dovecottest.Server, n int) {
