@@ -524,9 +524,7 @@ func (a *App) Snooze(ids []string) (int, error) { return a.gate.Snooze(ids) }
 // Send implements control.Backend: the item goes through the local inbox
 // account and is durable when Send returns.
 func (a *App) Send(req control.SendRequest) (model.Item, error) {
-	msg := local.Message{Title: req.Title, Body: req.Body, From: req.From, Link: req.Link,
-		Urgent: req.Urgent, Channel: req.Channel, ID: req.ID}
-	it, err := local.ToItem(LocalAccount, msg, a.clk.Now())
+	it, err := local.ToItem(LocalAccount, req, a.clk.Now())
 	if err != nil {
 		return model.Item{}, fmt.Errorf("%w: %v", control.ErrInvalid, err)
 	}

@@ -169,16 +169,8 @@ type CountReply struct {
 }
 
 // SendRequest is one item pushed into the local inbox (`sluice send`):
-// the same fields the local inbox's HTTP endpoint takes.
-type SendRequest struct {
-	Title   string `json:"title"`
-	Body    string `json:"body,omitempty"`
-	From    string `json:"from,omitempty"`    // "Name <addr>", an address, or a name
-	Link    string `json:"link,omitempty"`    // opened from the digest
-	Urgent  bool   `json:"urgent,omitempty"`  // the sender asks to break through
-	Channel string `json:"channel,omitempty"` // default "inbox"
-	ID      string `json:"id,omitempty"`      // optional idempotency key: the same id twice is one item
-}
+// the same fields the local inbox's HTTP endpoint takes (model.Push).
+type SendRequest = model.Push
 
 // SendReply answers a send.
 type SendReply struct {

@@ -16,17 +16,8 @@ import (
 	"github.com/sluice-app/sluice/app/model"
 )
 
-// Message is one pushed notification: the JSON accepted by POST /v1/items,
-// and what `sluice send` passes over the control API.
-type Message struct {
-	Title   string `json:"title"`
-	Body    string `json:"body,omitempty"`
-	From    string `json:"from,omitempty"`    // "Name <addr>", an address, or a name
-	Link    string `json:"link,omitempty"`    // opened from the digest
-	Urgent  bool   `json:"urgent,omitempty"`  // the sender asks to break through
-	Channel string `json:"channel,omitempty"` // default "inbox"
-	ID      string `json:"id,omitempty"`      // optional idempotency key: the same id twice is one item
-}
+// Message is one pushed notification (model.Push).
+type Message = model.Push
 
 // Errors ToItem returns (wrapped), for callers that map them to a status.
 var (

@@ -149,7 +149,7 @@ func FuzzToItem(f *testing.F) {
 	f.Add("", "\xff\xfe\n", "<>", "javascript:x", "#", "", false)
 	f.Add("", strings.Repeat("ab ", 100), "\"a\" <", "mailto:", "", " ", false)
 	f.Fuzz(func(t *testing.T, title, body, from, link, channel, id string, urgent bool) {
-		it, err := ToItem("local", Message{title, body, from, link, urgent, channel, id}, testNow)
+		it, err := ToItem("local", Message{Title: title, Body: body, From: from, Link: link, Urgent: urgent, Channel: channel, ID: id}, testNow)
 		if err != nil {
 			if !errors.Is(err, ErrNoTitle) && !errors.Is(err, ErrBadLink) && !errors.Is(err, ErrBadID) {
 				t.Fatalf("unexpected error kind: %v", err)
