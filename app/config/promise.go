@@ -61,7 +61,7 @@ const MaxAutoReplyText = 4000
 func (c Config) compilePromise(add func(field, value, msg string)) *schedule.Promise {
 	p, err := c.Promise.Parsed()
 	if err != nil {
-		add("promise.reply_within", strconv.Quote(c.Promise.ReplyWithin), err.Error())
+		add("promise.reply_within", "", err.Error()) // the error quotes the value
 		return nil
 	}
 	return &p

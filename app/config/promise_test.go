@@ -47,7 +47,7 @@ sieve_port = 2000
 		t.Errorf("account = %+v", a)
 	}
 	for _, tc := range []struct{ toml, want string }{
-		{"[promise]\nreply_within = \"soon\"\n", `promise.reply_within: "soon": "soon" is not a promise`},
+		{"[promise]\nreply_within = \"soon\"\n", `promise.reply_within: "soon" is not a promise`},
 		{"[promise]\nreply_within = \"0 working days\"\n", `promise.reply_within: "0 working days"`},
 		{"[autoreply]\ndays = 400\n", "autoreply.days: 400: must be between 1 and 365"},
 		{"[autoreply]\nsubject = \"a\\nb\"\n", "autoreply.subject"},
