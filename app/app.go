@@ -159,7 +159,7 @@ func (a *App) Gate() *gate.Gate { return a.gate }
 func (a *App) Config() config.Config {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.cfg
+	return a.cfg.Clone() // a caller's edit must not reach the running config
 }
 
 // SetTray records how the tray is doing, for `sluice status`.
@@ -279,10 +279,14 @@ func (a *App) Run(ctx context.Context) error {
 	}()
 	<-a.gate.Ready()
 	a.conns.apply(ctx, a.Config())
-	go a.mirrorFocus(ctx)
-	go a.holdLoop(ctx)
-	go a.pub.run(ctx)
-	go a.auto.run(ctx)
+	// The loops read the store: they end before it closes.
+	for _, loop := range []func(context.Context){a.mirrorFocus, a.holdLoop, a.pub.run, a.auto.run} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			loop(ctx)
+		}()
+	}
 	a.log.Info("sluice running", "data", a.opt.DataDir, "config", a.opt.ConfigPath, "control", ctl.Addr())
 
 	<-ctx.Done()
@@ -342,7 +346,7 @@ func (a *App) Reload() error {
 func (a *App) apply(cc config.Compiled) {
 	cfg := cc.Config
 	a.mu.Lock()
-	a.cfg = cfg
+	a.cfg = cfg.Clone() // the caller keeps its copy
 	watchers := make([]func(config.Config), 0, len(a.watchers))
 	for _, fn := range a.watchers {
 		watchers = append(watchers, fn)

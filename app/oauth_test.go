@@ -6,12 +6,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -63,6 +65,9 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// worlds numbers the test worlds of this process.
+var worlds atomic.Int64
+
 // newOAuthWorld starts everything; open is the browser (nil: one that
 // follows the sign-in URL through the provider).
 func newOAuthWorld(t *testing.T, mech string, clk clock.Clock, open func(string) error) *oauthWorld {
@@ -83,8 +88,9 @@ func newOAuthWorld(t *testing.T, mech string, clk clock.Clock, open func(string)
 	w.cfgPath = filepath.Join(dir, "config.toml")
 	cfg := config.Default()
 	cfg.Accounts = []config.Account{{
-		// A unique name per test: the test keyring is shared by the process.
-		Name: "Work " + t.Name(), Kind: "imap", Host: w.srv.Host, Port: w.srv.IMAPSPort, Security: "tls", CAFile: w.srv.CAFile,
+		// A unique name per world: the test keyring is shared by the
+		// process (and by the runs of -count).
+		Name: fmt.Sprintf("Work %s %d", t.Name(), worlds.Add(1)), Kind: "imap", Host: w.srv.Host, Port: w.srv.IMAPSPort, Security: "tls", CAFile: w.srv.CAFile,
 		Username: aliceUser.Email, Auth: "oauth2", OAuthProvider: "oidc", OAuthIssuer: w.p.Issuer,
 		OAuthClientID: w.p.ClientID, OAuthClientSecret: w.p.ClientSecret, OAuthMechanism: mech,
 		// One connection, so the provider's login count is exact.
