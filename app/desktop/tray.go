@@ -33,10 +33,19 @@ func (d *desktop) runTray() {
 	if initialTitle != "" {
 		systray.SetTitle(initialTitle)
 	}
+	// fyne.io/systray (issue 35 upstream) runs onReady while it puts the
+	// item on the bus: an icon set in onReady between the moment it reads
+	// the properties and the moment it keeps them for later calls is
+	// remembered but never shown, and the panel draws an empty item. Set
+	// before Run, the first icon and tooltip are in the properties it
+	// exports; loop sets them again once the item is on the bus.
+	first := render(d.snapshot(), func(int) string { return initialTitle })
+	setTrayIcon(first.Icon, panel)
+	systray.SetTooltip(first.Tooltip)
 	systray.Run(func() {
 		defer d.recoverTray("start")
 		t := &trayDrawer{d: d, panel: panel}
-		t.apply(render(d.snapshot(), func(int) string { return initialTitle }))
+		t.apply(first)
 		d.a.SetTray("shown")
 		d.a.ClearNotices(noTrayNotice)
 		d.log.Info("tray icon shown", "panel", panel)
@@ -83,6 +92,11 @@ func (t *trayDrawer) loop() {
 		t.titleOK = true
 		t.apply(render(d.snapshot(), trayTitle))
 	}
+	// Once, a moment after the item is on the bus, set icon, title and
+	// tooltip again whether or not they changed: a call that fell into
+	// fyne.io/systray's start-up window (see runTray) was not shown.
+	reassert := time.NewTimer(time.Second)
+	defer reassert.Stop()
 	midnight := time.NewTimer(untilMidnight(d.now(), d.zone()))
 	defer midnight.Stop()
 	// While sluice-ui is missing, look for it again every few seconds, so
@@ -108,6 +122,8 @@ func (t *trayDrawer) loop() {
 		case <-midnight.C:
 			// "Mon 09:00" becomes "09:00" when the day turns.
 			midnight.Reset(untilMidnight(d.now(), d.zone()))
+		case <-reassert.C:
+			t.iconStale, t.last.Title, t.last.Tooltip = true, "", ""
 		case <-recheck.C:
 		case <-panels:
 			// The user switched the taskbar between light and dark.
