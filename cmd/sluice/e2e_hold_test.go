@@ -43,6 +43,9 @@ template = "twice-a-day"
 zone = "UTC"
 vacations = [ { from = %q, to = %q } ]
 
+[general]
+log_level = "debug" # a failure shows every move
+
 [[accounts]]
 name = "Work mail"
 kind = "imap"
@@ -156,6 +159,22 @@ func placesOf(t *testing.T, s *dovecottest.Server, ids []string) (held int, prob
 		problems = append(problems, fmt.Sprintf("%d messages on the server, want %d", n, len(ids)))
 	}
 	return held, problems
+}
+
+// doubles lists the source IDs of items that share a Message-ID.
+func doubles(items []model.Item) string {
+	by := map[string][]string{}
+	for _, it := range items {
+		mid, _, _ := strings.Cut(it.SourceID, "#")
+		by[mid] = append(by[mid], it.SourceID+" ("+it.Channel+")")
+	}
+	var out []string
+	for _, srcs := range by {
+		if len(srcs) > 1 {
+			out = append(out, strings.Join(srcs, " = "))
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 func deliverNote(t *testing.T, s *dovecottest.Server, id string) {
@@ -282,6 +301,11 @@ func TestHoldTwoDaemonsOneAccount(t *testing.T) {
 	a, b := holdInstance(t, s, ""), holdInstance(t, s, "")
 	a.start()
 	b.start()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("A:\n%s\nB:\n%s", a.logs, b.logs)
+		}
+	})
 	a.waitHolding()
 	b.waitHolding()
 	var ids []string
@@ -299,8 +323,9 @@ func TestHoldTwoDaemonsOneAccount(t *testing.T) {
 		for !cond() {
 			if time.Now().After(deadline) {
 				held, problems := placesOf(t, s, ids)
-				t.Fatalf("timed out waiting for %s: %d in the hold folder, stores held A %d, B %d; %s\nA:\n%s\nB:\n%s", what,
-					held, len(a.items("held")), len(b.items("held")), strings.Join(problems, "; "), a.logs, b.logs)
+				t.Fatalf("timed out waiting for %s: %d in the hold folder, stores held A %d, B %d; %s\ndoubles A: %s\ndoubles B: %s", what,
+					held, len(a.items("held")), len(b.items("held")), strings.Join(problems, "; "),
+					doubles(a.items("held")), doubles(b.items("held")))
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
@@ -357,6 +382,7 @@ func TestHoldTwoDaemonsOneAccount(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	if got := stored(); got != "35 items; 35 items; " {
-		t.Errorf("stores: %s want 35 each", got)
+		t.Errorf("stores: %s want 35 each; doubles A: %s; doubles B: %s", got,
+			doubles(append(a.items("held"), a.items("digest")...)), doubles(append(b.items("held"), b.items("digest")...)))
 	}
 }

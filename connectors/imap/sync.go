@@ -423,6 +423,15 @@ func (f *folder) fetchChunk(k *conn, uids []imap.UID) ([]*fetched, error) {
 	if f.sent {
 		return f.fetchSent(k, uids)
 	}
+	msgs, err := f.fetchItems(k, uids)
+	if err != nil {
+		return nil, err
+	}
+	return f.dropVanished(k, msgs)
+}
+
+// fetchItems is fetchChunk's rounds of FETCH.
+func (f *folder) fetchItems(k *conn, uids []imap.UID) ([]*fetched, error) {
 	msgs, err := f.fetchFirst(k, uids)
 	if err != nil {
 		return nil, err
@@ -446,6 +455,63 @@ func (f *folder) fetchChunk(k *conn, uids []imap.UID) ([]*fetched, error) {
 		return nil, err
 	}
 	return msgs, nil
+}
+
+// incomplete reports an answer that lacks what every message has: a size,
+// a date, a structure and a header.
+func (m *fetched) incomplete() bool {
+	return m.size <= 0 || m.date.IsZero() || m.bs == nil || m.header == nil
+}
+
+// dropVanished deals with what a server answers for a message that another
+// client expunged while this connection still had it in view: RFC 2180
+// (4.1.3) lets it send empty data, and Dovecot answers with the cached
+// header fields, RFC822.SIZE 0 and an empty body. Such an answer must not
+// become an item: its identity (see sourceID) would be made up, and two
+// Sluices on one account once stored every message they had both released
+// twice, the second time from the copy one of them had just removed. After
+// a NOOP (which lets the server report the expunges) what is gone is left
+// out, and what is still there is fetched again and taken as it comes.
+func (f *folder) dropVanished(k *conn, msgs []*fetched) ([]*fetched, error) {
+	var doubt []imap.UID
+	for _, m := range msgs {
+		if m.incomplete() {
+			doubt = append(doubt, m.uid)
+		}
+	}
+	if len(doubt) == 0 {
+		return msgs, nil
+	}
+	if err := k.guard(func() error { return k.cl.Noop().Wait() }); err != nil {
+		return nil, fmt.Errorf("check %d messages that came back empty: %w", len(doubt), err)
+	}
+	live, err := searchUIDs(k, &imap.SearchCriteria{UID: []imap.UIDSet{imap.UIDSetNum(doubt...)}})
+	if err != nil {
+		return nil, fmt.Errorf("check %d messages that came back empty: %w", len(doubt), err)
+	}
+	var again []*fetched
+	if len(live) > 0 {
+		if again, err = f.fetchItems(k, live); err != nil {
+			return nil, err
+		}
+	}
+	byUID := make(map[imap.UID]*fetched, len(again))
+	for _, m := range again {
+		byUID[m.uid] = m
+	}
+	out := make([]*fetched, 0, len(msgs))
+	for _, m := range msgs {
+		switch {
+		case !m.incomplete():
+			out = append(out, m)
+		case byUID[m.uid] != nil:
+			out = append(out, byUID[m.uid])
+		}
+	}
+	if gone := len(msgs) - len(out); gone > 0 {
+		f.c.log.Debug("left out messages expunged while they were fetched", "folder", f.name, "messages", gone)
+	}
+	return out, nil
 }
 
 // fetchFirst is the one FETCH every message gets: INTERNALDATE,
@@ -585,6 +651,7 @@ func (f *folder) stream(k *conn, set imap.UIDSet, opts *imap.FetchOptions, secti
 	defer t.stop()
 	cmd := k.cl.Fetch(set, opts)
 	var out []*fetched
+	byUID := map[imap.UID]*fetched{}
 	var readErr error
 	for {
 		msg := cmd.Next()
@@ -592,11 +659,14 @@ func (f *folder) stream(k *conn, set imap.UIDSet, opts *imap.FetchOptions, secti
 			break
 		}
 		t.feed()
-		m := &fetched{}
-		var sections []struct {
-			sec *imap.FetchItemBodySection
-			b   []byte
-		}
+		var (
+			uid      imap.UID
+			apply    []func(*fetched)
+			sections []struct {
+				sec *imap.FetchItemBodySection
+				b   []byte
+			}
+		)
 		for {
 			item := msg.Next()
 			if item == nil {
@@ -604,13 +674,13 @@ func (f *folder) stream(k *conn, set imap.UIDSet, opts *imap.FetchOptions, secti
 			}
 			switch it := item.(type) {
 			case imapclient.FetchItemDataUID:
-				m.uid = it.UID
+				uid = it.UID
 			case imapclient.FetchItemDataInternalDate:
-				m.date = it.Time
+				apply = append(apply, func(m *fetched) { m.date = it.Time })
 			case imapclient.FetchItemDataRFC822Size:
-				m.size = it.Size
+				apply = append(apply, func(m *fetched) { m.size = it.Size })
 			case imapclient.FetchItemDataBodyStructure:
-				m.bs = it.BodyStructure
+				apply = append(apply, func(m *fetched) { m.bs = it.BodyStructure })
 			case imapclient.FetchItemDataBodySection:
 				var b []byte
 				if it.Literal != nil {
@@ -625,13 +695,24 @@ func (f *folder) stream(k *conn, set imap.UIDSet, opts *imap.FetchOptions, secti
 				}{it.Section, b})
 			}
 		}
-		if m.uid == 0 || !set.Contains(m.uid) {
+		if uid == 0 || !set.Contains(uid) {
 			continue // an unsolicited FETCH (flags changed by another client)
+		}
+		// A second FETCH for the same message (another client changed its
+		// flags meanwhile, or the server split its answer) adds to the
+		// first: one message is one record, whatever each answer carried.
+		m := byUID[uid]
+		if m == nil {
+			m = &fetched{uid: uid}
+			byUID[uid] = m
+			out = append(out, m)
+		}
+		for _, fn := range apply {
+			fn(m)
 		}
 		for _, s := range sections {
 			section(m, s.sec, s.b)
 		}
-		out = append(out, m)
 	}
 	if err := cmd.Close(); err != nil {
 		return nil, fmt.Errorf("fetch from %q: %w", f.name, k.wrap(err))
