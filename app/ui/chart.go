@@ -182,6 +182,9 @@ func (r *chartRenderer) addTitle() {
 	})
 }
 
+// chartLegendGap is the space right of a legend.
+const chartLegendGap = 10
+
 // addLegend names the series, right-aligned on the title line, when
 // there is more than one.
 func (r *chartRenderer) addLegend() {
@@ -202,7 +205,9 @@ func (r *chartRenderer) addLegend() {
 		r.objects = append(r.objects, sw, txt)
 	}
 	r.place = append(r.place, func(size fyne.Size) {
-		x := size.Width
+		// A gap on the right, so a legend never runs into the title of
+		// the chart beside it.
+		x := size.Width - chartLegendGap
 		for i := len(entries) - 1; i >= 0; i-- {
 			e := entries[i]
 			ts := e.txt.MinSize()

@@ -10,6 +10,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -102,9 +103,12 @@ func (s *statsWindow) build(w *window) fyne.CanvasObject {
 		container.NewBorder(nil, nil, heading("What broke through"), review),
 		note("Every urgent item that interrupted, and the rule that let it in. If something here could have waited, tighten that rule."),
 		s.logBox)
-	return container.NewVScroll(container.NewPadded(container.NewVBox(
+	// The scroll bar is drawn over the content's right edge: keep the
+	// charts' right-aligned legends clear of it.
+	clear := layout.NewCustomPaddedLayout(0, 0, 0, theme.Size(theme.SizeNameScrollBar))
+	return container.NewVScroll(container.NewPadded(container.New(clear, container.NewVBox(
 		head, s.msg, container.NewGridWithColumns(5, tiles...), widget.NewSeparator(),
-		charts, widget.NewSeparator(), logSection)))
+		charts, widget.NewSeparator(), logSection))))
 }
 
 func (s *statsWindow) closed() {
