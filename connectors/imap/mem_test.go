@@ -279,6 +279,9 @@ func TestMemFolderMissing(t *testing.T) {
 		h := sink.lastHealth()
 		return h.State == model.HealthBackingOff && strings.Contains(h.Detail, `folder "Gone" not found`) && strings.Contains(h.Detail, "watching INBOX")
 	})
+	// Add the message once INBOX waits in IDLE (see TestMemReadOnly: the
+	// memory server holds back an update that comes before IDLE).
+	waitFor(t, 5*time.Second, "INBOX to wait in IDLE", func() bool { return strings.Contains(ms.traffic.String(), "+ idling") })
 	ms.add(t, "INBOX", mail("i@x", "still here", "b"), time.Time{})
 	waitFor(t, 5*time.Second, "INBOX item", func() bool { return sink.count() == 1 })
 }
