@@ -42,7 +42,7 @@ const autoReplyRetry = 6 * time.Hour
 
 type autoReplier struct {
 	a    *App
-	kick chan struct{}
+	kick kicker
 
 	mu       sync.Mutex
 	accounts map[string]*replyAccount
@@ -61,7 +61,7 @@ type replyAccount struct {
 }
 
 func newAutoReplier(a *App) *autoReplier {
-	return &autoReplier{a: a, kick: make(chan struct{}, 1), accounts: map[string]*replyAccount{}}
+	return &autoReplier{a: a, kick: newKicker(), accounts: map[string]*replyAccount{}}
 }
 
 // Kick asks for a pass soon, which also retries servers that could not
@@ -70,26 +70,11 @@ func (r *autoReplier) Kick() {
 	r.mu.Lock()
 	r.forced = true
 	r.mu.Unlock()
-	select {
-	case r.kick <- struct{}{}:
-	default:
-	}
+	r.kick.Kick()
 }
 
 func (r *autoReplier) run(ctx context.Context) {
-	r.Kick()
-	for {
-		t := r.a.clk.NewTimer(time.Hour)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C():
-		case <-r.kick:
-			t.Stop()
-		}
-		r.pass(ctx)
-	}
+	periodic(ctx, r.a.clk, r.kick, func() time.Duration { return time.Hour }, r.pass)
 }
 
 // Status is what `sluice status` and the Schedule tab show.

@@ -72,22 +72,14 @@ const PublishAhead = 7 * 24 * time.Hour
 // plan: at start, after every config change and every hour (the week
 // moves on), five minutes after a failed attempt.
 type publisher struct {
-	a    *App
-	kick chan struct{}
+	a *App
+	kicker
 
 	mu     sync.Mutex
 	status control.PublishStatus
 }
 
-func newPublisher(a *App) *publisher { return &publisher{a: a, kick: make(chan struct{}, 1)} }
-
-// Kick asks for a publish pass soon.
-func (p *publisher) Kick() {
-	select {
-	case p.kick <- struct{}{}:
-	default:
-	}
-}
+func newPublisher(a *App) *publisher { return &publisher{a: a, kicker: newKicker()} }
 
 // Status is the last pass's outcome.
 func (p *publisher) Status() control.PublishStatus {
@@ -99,23 +91,12 @@ func (p *publisher) Status() control.PublishStatus {
 }
 
 func (p *publisher) run(ctx context.Context) {
-	p.Kick()
-	for {
-		wait := time.Hour
+	periodic(ctx, p.a.clk, p.kicker, func() time.Duration {
 		if p.Status().Error != "" {
-			wait = 5 * time.Minute // the server was away: try again soon
+			return 5 * time.Minute // the server was away: try again soon
 		}
-		t := p.a.clk.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C():
-		case <-p.kick:
-			t.Stop()
-		}
-		p.once(ctx)
-	}
+		return time.Hour
+	}, p.once)
 }
 
 type publishTarget struct {

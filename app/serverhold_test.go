@@ -65,14 +65,6 @@ vacations = [ { from = %q, to = %q } ]
 		aliceAccount(t, s, dir, "Work mail") + "hold_on_server = true\n"
 }
 
-func newMail(t *testing.T, s *dovecottest.Server, n int) {
-	t.Helper()
-	raw := fmt.Sprintf("From: Ann <ann@example.com>\r\nSubject: note %d\r\nMessage-ID: <n%d@example.com>\r\nDate: Wed, 02 Dec 2026 10:00:00 +0000\r\n\r\nbody %d\r\n", n, n, n)
-	if _, err := s.Deliver("alice", "INBOX", []byte(raw), time.Now()); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestServerHoldFollowsTheGate: with the real gate and store, mail held
 // during a vacation leaves INBOX on the server, a check-in brings it back
 // in one batch, `sluice account release` does too, each item's decision
@@ -93,7 +85,7 @@ func TestServerHoldFollowsTheGate(t *testing.T) {
 	}, health)
 
 	for i := range 3 {
-		newMail(t, s, i)
+		s.DeliverNote(t, "alice", fmt.Sprintf("n%d@example.com", i))
 	}
 	waitUntil(t, "3 held on the server", func() bool { return inFolder(t, s, "Sluice/Held") == 3 && inFolder(t, s, "INBOX") == 0 }, health)
 	held := waitItems(t, a, model.StateHeld, 3)
@@ -115,7 +107,7 @@ func TestServerHoldFollowsTheGate(t *testing.T) {
 	}, health)
 
 	// Still a vacation: new mail is held again, the released mail is not.
-	newMail(t, s, 3)
+	s.DeliverNote(t, "alice", fmt.Sprintf("n%d@example.com", 3))
 	waitUntil(t, "the new message held", func() bool { return inFolder(t, s, "Sluice/Held") == 1 }, health)
 	time.Sleep(time.Second)
 	if n := inFolder(t, s, "INBOX"); n != 3 {
@@ -127,7 +119,7 @@ func TestServerHoldFollowsTheGate(t *testing.T) {
 	}
 
 	// Turning the switch off releases first, and says so.
-	newMail(t, s, 4)
+	s.DeliverNote(t, "alice", fmt.Sprintf("n%d@example.com", 4))
 	waitUntil(t, "the newest message held", func() bool { return inFolder(t, s, "Sluice/Held") == 1 }, health)
 	cfg := a.Config()
 	cfg.Accounts[0].HoldOnServer = false
@@ -155,7 +147,7 @@ func TestServerHoldReleaseOnQuit(t *testing.T) {
 	a, stop := runApp(t, dir, holdConfig(t, s, dir)+"release_on_quit = true\n", clock.Real{})
 	health := func() string { return fmt.Sprintf("%+v", a.Status().Health) }
 	waitUntil(t, "connected", func() bool { return strings.Contains(health(), "holding on server: 0") }, health)
-	newMail(t, s, 1)
+	s.DeliverNote(t, "alice", fmt.Sprintf("n%d@example.com", 1))
 	waitUntil(t, "held on the server", func() bool { return inFolder(t, s, "Sluice/Held") == 1 }, health)
 	if said := a.PrepareQuit(); said != "Work mail: 1 message back in INBOX from Sluice/Held" {
 		t.Errorf("PrepareQuit said %q", said)
@@ -164,7 +156,7 @@ func TestServerHoldReleaseOnQuit(t *testing.T) {
 		t.Errorf("after quitting: INBOX %d, held %d", inFolder(t, s, "INBOX"), inFolder(t, s, "Sluice/Held"))
 	}
 	// Nothing more is held until Sluice runs again.
-	newMail(t, s, 2)
+	s.DeliverNote(t, "alice", fmt.Sprintf("n%d@example.com", 2))
 	time.Sleep(1500 * time.Millisecond)
 	if n := inFolder(t, s, "Sluice/Held"); n != 0 {
 		t.Errorf("%d held after the release on quit", n)

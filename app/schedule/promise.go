@@ -98,7 +98,7 @@ func (p Promise) Words() string {
 	case PromiseDuration:
 		d := p.Duration
 		switch {
-		case d%time.Hour == 0 && d == time.Hour:
+		case d == time.Hour:
 			return "within an hour"
 		case d%time.Hour == 0:
 			return fmt.Sprintf("within %d hours", d/time.Hour)

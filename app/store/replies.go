@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"maps"
@@ -111,9 +112,9 @@ func (w *wtx) applyReplies(in Batch, added []model.Item) ([]model.Item, error) {
 		}
 		answered = append(answered, got...)
 	}
-	slices.SortFunc(answered, func(a, b model.Item) int { return cmpSeq(a.Seq, b.Seq) })
+	slices.SortFunc(answered, func(a, b model.Item) int { return cmp.Compare(a.Seq, b.Seq) })
 	for i := range added {
-		if j, ok := slices.BinarySearchFunc(answered, added[i].Seq, func(it model.Item, seq uint64) int { return cmpSeq(it.Seq, seq) }); ok {
+		if j, ok := slices.BinarySearchFunc(answered, added[i].Seq, func(it model.Item, seq uint64) int { return cmp.Compare(it.Seq, seq) }); ok {
 			added[i].Answered = answered[j].Answered
 			added[i].Log = answered[j].Log
 		}
@@ -205,16 +206,6 @@ func (w *wtx) answerKey(in Batch, k replyRef) ([]model.Item, error) {
 		answered = append(answered, it)
 	}
 	return answered, nil
-}
-
-func cmpSeq(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // firstAnswer is the earliest reply that answers an item received at

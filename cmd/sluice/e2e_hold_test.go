@@ -177,14 +177,6 @@ func doubles(items []model.Item) string {
 	return strings.Join(out, "; ")
 }
 
-func deliverNote(t *testing.T, s *dovecottest.Server, id string) {
-	t.Helper()
-	raw := fmt.Sprintf("From: Ann <ann@example.com>\r\nTo: alice@example.net\r\nSubject: note %s\r\nMessage-ID: <%s>\r\nDate: Wed, 02 Dec 2026 10:00:00 +0000\r\n\r\nbody of %s\r\n", id, id, id)
-	if _, err := s.Deliver("alice", "INBOX", []byte(raw), time.Now()); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestHoldSurvivesSIGKILL kills the daemon with SIGKILL at random points
 // while it holds new mail and releases it, 50 rounds and more: after each
 // kill every message is in exactly one of INBOX and the hold folder (MOVE
@@ -225,7 +217,7 @@ func testHoldSurvivesSIGKILL(t *testing.T, local string, rounds int) {
 		for i := range n {
 			id := fmt.Sprintf("r%02d-%d@example.com", round, i)
 			ids = append(ids, id)
-			deliverNote(t, s, id)
+			s.DeliverNote(t, "alice", id)
 		}
 		// Half the rounds also check in, racing the holds.
 		checkin := rng.IntN(2) == 0
@@ -312,7 +304,7 @@ func TestHoldTwoDaemonsOneAccount(t *testing.T) {
 	for i := range 30 {
 		id := fmt.Sprintf("two%02d@example.com", i)
 		ids = append(ids, id)
-		deliverNote(t, s, id)
+		s.DeliverNote(t, "alice", id)
 		if i%10 == 9 {
 			time.Sleep(300 * time.Millisecond)
 		}
@@ -362,7 +354,7 @@ func TestHoldTwoDaemonsOneAccount(t *testing.T) {
 	for i := range 5 {
 		id := fmt.Sprintf("after%02d@example.com", i)
 		ids = append(ids, id)
-		deliverNote(t, s, id)
+		s.DeliverNote(t, "alice", id)
 	}
 	wait("the new mail held once", func() bool {
 		held, problems := placesOf(t, s, ids)

@@ -6,9 +6,9 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/sluice-app/sluice/connectors/imap/dovecottest"
 )
 
 // TestFetchOfMessagesChangedMeanwhile: another client on the account
@@ -19,11 +19,9 @@ import (
 // on one account stored every message they had released twice.
 func TestFetchOfMessagesChangedMeanwhile(t *testing.T) {
 	s := startDovecot(t)
-	raw := func(i int) string {
-		return fmt.Sprintf("From: Ann <ann@example.com>\r\nSubject: note %d\r\nMessage-ID: <gone%d@example.com>\r\nDate: Wed, 02 Dec 2026 10:00:00 +0000\r\n\r\nbody of %d\r\n", i, i, i)
-	}
+	id := func(i int) string { return fmt.Sprintf("gone%d@example.com", i) }
 	for i := range 5 {
-		deliver(t, s, "INBOX", raw(i), time.Now())
+		s.DeliverNote(t, "alice", id(i))
 	}
 	c, err := New(dovecotOptions(s, "a"))
 	if err != nil {
@@ -89,7 +87,7 @@ func TestFetchOfMessagesChangedMeanwhile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(msgs) != 2 || msgs[0].uid != 4 || msgs[0].size != int64(len(raw(3))) || string(msgs[0].part1) != "body of 3\r\n" {
+	if len(msgs) != 2 || msgs[0].uid != 4 || msgs[0].size != int64(len(dovecottest.Note(id(3)))) || string(msgs[0].part1) != "body of "+id(3)+"\r\n" {
 		t.Errorf("after the refetch: %+v", msgs)
 	}
 }

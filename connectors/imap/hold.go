@@ -306,36 +306,21 @@ func (h *holder) words() string {
 	return s
 }
 
-// setCount records how many messages the hold folder has and re-reports
-// health when that changed.
-func (h *holder) setCount(n int) {
-	h.mu.Lock()
-	changed := h.count != n
-	h.count = n
-	pub := h.publish
-	h.mu.Unlock()
-	if changed && pub != nil {
-		pub()
-	}
-}
+// setCount records how many messages the hold folder has.
+func (h *holder) setCount(n int) { setReported(h, &h.count, n) }
 
 // setProblem records why nothing is held ("" when it works again).
-func (h *holder) setProblem(p string) {
-	h.mu.Lock()
-	changed := h.problem != p
-	h.problem = p
-	pub := h.publish
-	h.mu.Unlock()
-	if changed && pub != nil {
-		pub()
-	}
-}
+func (h *holder) setProblem(p string) { setReported(h, &h.problem, p) }
 
 // setSieve records how holding at delivery goes.
-func (h *holder) setSieve(s string) {
+func (h *holder) setSieve(s string) { setReported(h, &h.sieve, s) }
+
+// setReported sets one of the holder's reported fields and re-reports
+// health when it changed.
+func setReported[T comparable](h *holder, field *T, v T) {
 	h.mu.Lock()
-	changed := h.sieve != s
-	h.sieve = s
+	changed := *field != v
+	*field = v
 	pub := h.publish
 	h.mu.Unlock()
 	if changed && pub != nil {

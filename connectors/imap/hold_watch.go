@@ -83,21 +83,10 @@ func (h *holder) session(ctx context.Context, r *run, wake chan struct{}, attemp
 		return err
 	}
 	*attempt = 0
-	idle := k.caps.Has(imap.CapIdle) && !c.opt.DisableIdle
 	for {
-		var woke bool
-		if idle {
-			woke, err = w.idle(ctx, k, func() {})
-		} else {
-			woke, err = w.poll(ctx, k)
-		}
+		woke, err := w.wait(ctx, k, func() {})
 		if err != nil {
 			return err
-		}
-		if woke {
-			if err := k.guardFor(wakeTimeout(c.opt.CommandTimeout), func() error { return k.cl.Noop().Wait() }); err != nil {
-				return fmt.Errorf("check after wake: %w", err)
-			}
 		}
 		// After a wake (sleep, a fixed password) the store may have moved
 		// on without the server: compare everything again.

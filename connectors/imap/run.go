@@ -331,9 +331,8 @@ func (w *watcher) session(ctx context.Context, attempt *int) error {
 		return err
 	}
 	*attempt = 0
-	idle := k.caps.Has(imap.CapIdle) && !c.opt.DisableIdle
 	mode := "IDLE"
-	if !idle {
+	if !c.idles(k) {
 		mode = "polling every " + c.opt.PollInterval.String()
 	}
 	// Connected is reported once the folder is in sync and waiting (IDLE
@@ -343,27 +342,38 @@ func (w *watcher) session(ctx context.Context, attempt *int) error {
 	}
 	c.log.Debug("folder in sync", "folder", w.f.name, "mode", mode)
 	for {
-		var woke bool
-		if idle {
-			woke, err = w.idle(ctx, k, ready)
-		} else {
-			ready()
-			woke, err = w.poll(ctx, k)
-		}
-		if err != nil {
+		if _, err := w.wait(ctx, k, ready); err != nil {
 			return err
-		}
-		if woke {
-			// After sleep a connection may look open and be dead: prove it,
-			// and do not wait long, a live server answers NOOP at once.
-			if err := k.guardFor(wakeTimeout(c.opt.CommandTimeout), func() error { return k.cl.Noop().Wait() }); err != nil {
-				return fmt.Errorf("check after wake: %w", err)
-			}
 		}
 		if err := w.f.sync(ctx, k); err != nil {
 			return err
 		}
 	}
+}
+
+// idles reports whether the folder is watched in IDLE on k (else polled).
+func (c *Connector) idles(k *conn) bool { return k.caps.Has(imap.CapIdle) && !c.opt.DisableIdle }
+
+// wait waits for a change in the folder: in IDLE (ready is called once
+// the server acknowledged it), else until the next poll. woke reports a
+// Wake (resume from sleep, a fixed password): the connection may then
+// look open and be dead, so a NOOP proves it, with a short limit since a
+// live server answers at once.
+func (w *watcher) wait(ctx context.Context, k *conn, ready func()) (woke bool, err error) {
+	c := w.r.c
+	if c.idles(k) {
+		woke, err = w.idle(ctx, k, ready)
+	} else {
+		ready()
+		woke, err = w.poll(ctx, k)
+	}
+	if err != nil || !woke {
+		return woke, err
+	}
+	if err := k.guardFor(wakeTimeout(c.opt.CommandTimeout), func() error { return k.cl.Noop().Wait() }); err != nil {
+		return true, fmt.Errorf("check after wake: %w", err)
+	}
+	return true, nil
 }
 
 // wakeTimeout bounds the NOOP that checks a connection after Wake.

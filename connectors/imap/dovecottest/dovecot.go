@@ -550,6 +550,20 @@ func (s *Server) Deliver(user, folder string, raw []byte, at time.Time) (string,
 	return dst, nil
 }
 
+// Note is a small message from Ann known by its Message-ID <id>: subject
+// "note <id>", body "body of <id>".
+func Note(id string) []byte {
+	return fmt.Appendf(nil, "From: Ann <ann@example.com>\r\nTo: alice@example.net\r\nSubject: note %s\r\nMessage-ID: <%s>\r\nDate: Wed, 02 Dec 2026 10:00:00 +0000\r\n\r\nbody of %s\r\n", id, id, id)
+}
+
+// DeliverNote delivers Note(id) to user's INBOX now, failing t if it cannot.
+func (s *Server) DeliverNote(t testing.TB, user, id string) {
+	t.Helper()
+	if _, err := s.Deliver(user, "INBOX", Note(id), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // UIDValidity returns a folder's current UIDVALIDITY (and UIDNEXT), asking
 // Dovecot through doveadm.
 func (s *Server) UIDValidity(user, folder string) (validity, next uint32, err error) {
