@@ -162,6 +162,15 @@ func (a *App) Config() config.Config {
 	return a.cfg.Clone() // a caller's edit must not reach the running config
 }
 
+// Notifications returns the notification settings in force: a plain
+// value, so unlike Config it costs no copy (the desktop asks for every
+// gate event).
+func (a *App) Notifications() config.Notifications {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.cfg.Notifications
+}
+
 // SetTray records how the tray is doing, for `sluice status`.
 func (a *App) SetTray(state string) {
 	a.mu.Lock()

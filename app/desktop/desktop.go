@@ -55,6 +55,7 @@ const DefaultTrayWait = 10 * time.Second
 type core interface {
 	Gate() *gate.Gate
 	Config() config.Config
+	Notifications() config.Notifications
 	Run(ctx context.Context) error
 	SetTray(state string)
 	Notice(msg string)
@@ -324,7 +325,7 @@ func (d *desktop) dispatch(events <-chan gate.Event) {
 		if zone == nil {
 			zone = time.Local
 		}
-		n, notify := d.notes.For(e, d.a.Config().Notifications, zone)
+		n, notify := d.notes.For(e, d.a.Notifications(), zone)
 		notify = notify && d.sess.canNotify()
 		if notify && n.Kind == NoteFocusStart {
 			// Announce the block, then let the desktop go quiet.

@@ -660,8 +660,8 @@ func (f *folder) stream(k *conn, set imap.UIDSet, opts *imap.FetchOptions, secti
 		}
 		t.feed()
 		var (
-			uid      imap.UID
-			apply    []func(*fetched)
+			got      fetched // what this answer carried
+			hasSize  bool
 			sections []struct {
 				sec *imap.FetchItemBodySection
 				b   []byte
@@ -674,13 +674,13 @@ func (f *folder) stream(k *conn, set imap.UIDSet, opts *imap.FetchOptions, secti
 			}
 			switch it := item.(type) {
 			case imapclient.FetchItemDataUID:
-				uid = it.UID
+				got.uid = it.UID
 			case imapclient.FetchItemDataInternalDate:
-				apply = append(apply, func(m *fetched) { m.date = it.Time })
+				got.date = it.Time
 			case imapclient.FetchItemDataRFC822Size:
-				apply = append(apply, func(m *fetched) { m.size = it.Size })
+				got.size, hasSize = it.Size, true
 			case imapclient.FetchItemDataBodyStructure:
-				apply = append(apply, func(m *fetched) { m.bs = it.BodyStructure })
+				got.bs = it.BodyStructure
 			case imapclient.FetchItemDataBodySection:
 				var b []byte
 				if it.Literal != nil {
@@ -695,20 +695,26 @@ func (f *folder) stream(k *conn, set imap.UIDSet, opts *imap.FetchOptions, secti
 				}{it.Section, b})
 			}
 		}
-		if uid == 0 || !set.Contains(uid) {
+		if got.uid == 0 || !set.Contains(got.uid) {
 			continue // an unsolicited FETCH (flags changed by another client)
 		}
 		// A second FETCH for the same message (another client changed its
 		// flags meanwhile, or the server split its answer) adds to the
 		// first: one message is one record, whatever each answer carried.
-		m := byUID[uid]
+		m := byUID[got.uid]
 		if m == nil {
-			m = &fetched{uid: uid}
-			byUID[uid] = m
+			m = &fetched{uid: got.uid}
+			byUID[got.uid] = m
 			out = append(out, m)
 		}
-		for _, fn := range apply {
-			fn(m)
+		if !got.date.IsZero() {
+			m.date = got.date
+		}
+		if hasSize {
+			m.size = got.size
+		}
+		if got.bs != nil {
+			m.bs = got.bs
 		}
 		for _, s := range sections {
 			section(m, s.sec, s.b)
