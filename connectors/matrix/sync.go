@@ -161,7 +161,10 @@ func (c *Connector) syncOnce(ctx context.Context, sink model.Sink, s *session) e
 		Timeout: timeout, Since: string(since), FilterID: filter(limit), SetPresence: presence,
 	})
 	if err != nil {
-		if sctx.Err() != nil {
+		// What the homeserver answered (a rate limit, a refused token)
+		// stands even if a Wake cut the request short a moment after.
+		var he mautrix.HTTPError
+		if sctx.Err() != nil && (!errors.As(err, &he) || he.RespError == nil) {
 			return context.Canceled
 		}
 		return classify(err, c.clk.Now())

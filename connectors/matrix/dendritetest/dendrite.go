@@ -167,7 +167,8 @@ type Request struct {
 	Method string
 	Path   string
 	Query  url.Values
-	Auth   bool // carried an access token
+	Auth   bool   // carried an access token
+	Token  string // the access token it carried
 }
 
 // Start builds (if needed) and starts Dendrite in a temporary directory,
@@ -274,8 +275,11 @@ func (s *Server) waitReady(timeout time.Duration) error {
 func (s *Server) intercept(w http.ResponseWriter, r *http.Request) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(),
-		Auth: r.Header.Get("Authorization") != "" || r.URL.Query().Get("access_token") != ""})
+	tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if tok == "" {
+		tok = r.URL.Query().Get("access_token")
+	}
+	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Auth: tok != "", Token: tok})
 	if s.down {
 		w.WriteHeader(http.StatusBadGateway)
 		return true
