@@ -161,6 +161,28 @@ func placesOf(t *testing.T, s *dovecottest.Server, ids []string) (held int, prob
 	return held, problems
 }
 
+// settledPlacesOf is placesOf once the server has finished what a killed
+// client sent: Dovecot completes a MOVE whose client is gone, and until it
+// has, its Maildir shows the message in both folders (it links the file into
+// the target, then unlinks it from the source: a probe moving 300 messages
+// one by one saw both in 2,106 of 5,381 looks). A problem that lasts 5 s
+// after the kill is not a move in flight.
+func settledPlacesOf(t *testing.T, s *dovecottest.Server, ids []string) (held int, problems []string) {
+	t.Helper()
+	start := time.Now()
+	deadline := start.Add(5 * time.Second)
+	for looks := 1; ; looks++ {
+		held, problems = placesOf(t, s, ids)
+		if len(problems) == 0 && looks > 1 {
+			t.Logf("a move in flight at the kill settled after %v", time.Since(start).Round(time.Millisecond))
+		}
+		if len(problems) == 0 || time.Now().After(deadline) {
+			return held, problems
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // doubles lists the source IDs of items that share a Message-ID.
 func doubles(items []model.Item) string {
 	by := map[string][]string{}
@@ -179,8 +201,10 @@ func doubles(items []model.Item) string {
 
 // TestHoldSurvivesSIGKILL kills the daemon with SIGKILL at random points
 // while it holds new mail and releases it, 50 rounds and more: after each
-// kill every message is in exactly one of INBOX and the hold folder (MOVE
-// is atomic on the server), and after the last check-in all are in INBOX,
+// kill every message is in exactly one of INBOX and the hold folder once
+// the server has finished the MOVE in flight (MOVE is atomic on the server,
+// though Dovecot's Maildir shows a message in both folders while it moves
+// it), and after the last check-in all are in INBOX,
 // each exactly once, and each is one item in the store.
 func TestHoldSurvivesSIGKILL(t *testing.T) {
 	testHoldSurvivesSIGKILL(t, "", 50)
@@ -226,9 +250,15 @@ func testHoldSurvivesSIGKILL(t *testing.T, local string, rounds int) {
 		}
 		time.Sleep(time.Duration(rng.IntN(900)) * time.Millisecond)
 		in.kill()
-		held, problems := placesOf(t, s, ids)
-		if atomic && len(problems) > 0 {
-			t.Fatalf("round %d, right after SIGKILL: %s", round, strings.Join(problems, "; "))
+		var held int
+		var problems []string
+		if atomic {
+			held, problems = settledPlacesOf(t, s, ids)
+			if len(problems) > 0 {
+				t.Fatalf("round %d, after SIGKILL: %s", round, strings.Join(problems, "; "))
+			}
+		} else {
+			held, _ = placesOf(t, s, ids)
 		}
 		outcomes[fmt.Sprintf("checkin=%v held=%v", checkin, held > 0)]++
 	}
