@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -328,7 +329,7 @@ func (a *App) Presets() []control.Preset {
 	for _, k := range PresetNames() {
 		p := imap.Presets[k]
 		out = append(out, control.Preset{Key: k, Name: p.Name, Host: p.Host, Port: p.Port,
-			Security: string(p.Security), Hint: p.Hint, OAuth: p.OAuth})
+			Security: string(p.Security), Hint: p.Hint, OAuth: p.OAuth, Domains: slices.Clone(p.Domains)})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out

@@ -37,7 +37,8 @@ func windowClient(t *testing.T, cfg string) (*App, *control.Client) {
 }
 
 // TestPresetsComeFromTheConnector: the providers a window offers are the
-// IMAP connector's own table, ordered by name, with its hints and sign-in.
+// IMAP connector's own table, ordered by name, with its hints, sign-in and
+// the domains an address picks it by.
 func TestPresetsComeFromTheConnector(t *testing.T) {
 	_, c := windowClient(t, rhythm)
 	got, err := c.Presets(context.Background())
@@ -52,7 +53,7 @@ func TestPresetsComeFromTheConnector(t *testing.T) {
 	}
 	for _, p := range got {
 		want, ok := imap.Presets[p.Key]
-		if !ok || p.Name != want.Name || p.Host != want.Host || p.Port != want.Port || p.Hint != want.Hint || p.OAuth != want.OAuth {
+		if !ok || p.Name != want.Name || p.Host != want.Host || p.Port != want.Port || p.Hint != want.Hint || p.OAuth != want.OAuth || !slices.Equal(p.Domains, want.Domains) {
 			t.Errorf("preset %q: got %+v, want the connector's %+v", p.Key, p, want)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/sluice-app/sluice/app/config"
 )
@@ -39,6 +40,23 @@ type Preset struct {
 	// OAuth names the provider whose sign-in the server takes ("google",
 	// "microsoft"); "" when it takes passwords only.
 	OAuth string `json:"oauth,omitempty"`
+	// Domains are the address domains the provider serves; an entry
+	// ending in "." matches every domain it begins.
+	Domains []string `json:"domains,omitempty"`
+}
+
+// Serves reports whether mail to address is the provider's, by its domain.
+func (p Preset) Serves(address string) bool {
+	_, domain, ok := strings.Cut(strings.ToLower(strings.TrimSpace(address)), "@")
+	if !ok || domain == "" {
+		return false
+	}
+	for _, d := range p.Domains {
+		if domain == d || strings.HasSuffix(d, ".") && strings.HasPrefix(domain, d) {
+			return true
+		}
+	}
+	return false
 }
 
 // Secret kinds an account may keep in the keyring, as the control API

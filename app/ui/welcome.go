@@ -219,23 +219,12 @@ func (w *welcome) oauthProvider() string {
 	return p.OAuth
 }
 
-// guessPreset picks the IMAP preset for an address's domain.
-func guessPreset(email string) string {
-	_, domain, ok := strings.Cut(strings.ToLower(strings.TrimSpace(email)), "@")
-	if !ok {
-		return ""
-	}
-	switch {
-	case domain == "gmail.com" || domain == "googlemail.com":
-		return "gmail"
-	case domain == "fastmail.com" || domain == "fastmail.fm":
-		return "fastmail"
-	case domain == "icloud.com" || domain == "me.com" || domain == "mac.com":
-		return "icloud"
-	case strings.HasPrefix(domain, "yahoo."):
-		return "yahoo"
-	case domain == "outlook.com" || domain == "hotmail.com" || domain == "live.com":
-		return "outlook"
+// guessPreset picks the preset that serves an address's domain, or "".
+func (u *UI) guessPreset(address string) string {
+	for _, p := range u.presets {
+		if p.Serves(address) {
+			return p.Key
+		}
 	}
 	return ""
 }
@@ -304,7 +293,7 @@ func (w *welcome) mailForm() fyne.CanvasObject {
 	email.SetPlaceHolder("you@example.com")
 	email.OnChanged = func(v string) {
 		w.email = strings.TrimSpace(v)
-		if p := guessPreset(v); p != "" && p != w.preset {
+		if p := w.u.guessPreset(v); p != "" && p != w.preset {
 			provider.SetSelected(w.presetName(p))
 		}
 		w.recheck()

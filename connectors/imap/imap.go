@@ -493,6 +493,10 @@ type Preset struct {
 	// "google" or "microsoft"; "" for servers that take passwords only. New
 	// accounts with such a preset sign in that way by default.
 	OAuth string
+	// Domains are the address domains whose mail the provider serves, so
+	// that an address picks its preset; an entry ending in "." matches
+	// every domain it begins ("yahoo." is yahoo.com, yahoo.co.uk, …).
+	Domains []string
 }
 
 // Presets are the providers Sluice knows, by key ("gmail", "fastmail",
@@ -503,24 +507,29 @@ var Presets = map[string]Preset{
 		Hint:         "Signs in with Google in your browser. Alternatively use an app password (Google Account → Security → 2-Step Verification → App passwords); your normal password is refused.",
 		LinkTemplate: "https://mail.google.com/mail/u/0/#search/rfc822msgid%3A{message_id_q}",
 		OAuth:        "google",
+		Domains:      []string{"gmail.com", "googlemail.com"},
 	},
 	"fastmail": {
 		Name: "Fastmail", Host: "imap.fastmail.com", Port: 993, Security: SecurityTLS,
 		Hint:         "Create an app password with IMAP access (Settings → Privacy & Security → Manage app passwords and access).",
 		LinkTemplate: "https://app.fastmail.com/mail/search:msgid%3A{message_id_q}",
+		Domains:      []string{"fastmail.com", "fastmail.fm"},
 	},
 	"icloud": {
 		Name: "iCloud Mail", Host: "imap.mail.me.com", Port: 993, Security: SecurityTLS,
-		Hint: "Generate an app-specific password at account.apple.com (Sign-In and Security → App-Specific Passwords); the username is your iCloud Mail address.",
+		Hint:    "Generate an app-specific password at account.apple.com (Sign-In and Security → App-Specific Passwords); the username is your iCloud Mail address.",
+		Domains: []string{"icloud.com", "me.com", "mac.com"},
 	},
 	"yahoo": {
 		Name: "Yahoo Mail", Host: "imap.mail.yahoo.com", Port: 993, Security: SecurityTLS,
-		Hint: "Generate an app password (Account Info → Account Security → Generate app password).",
+		Hint:    "Generate an app password (Account Info → Account Security → Generate app password).",
+		Domains: []string{"yahoo.", "ymail.com"},
 	},
 	"outlook": {
 		Name: "Outlook.com", Host: "outlook.office365.com", Port: 993, Security: SecurityTLS,
-		Hint:  "Signs in with Microsoft in your browser: Microsoft no longer accepts passwords for IMAP.",
-		OAuth: "microsoft",
+		Hint:    "Signs in with Microsoft in your browser: Microsoft no longer accepts passwords for IMAP.",
+		OAuth:   "microsoft",
+		Domains: []string{"outlook.com", "hotmail.com", "live.com"},
 	},
 	"office365": {
 		Name: "Microsoft 365 (work or school)", Host: "outlook.office365.com", Port: 993, Security: SecurityTLS,
