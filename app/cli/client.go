@@ -641,11 +641,11 @@ func runStats(e *Env, args []string) error {
 		return printJSON(e.Stdout, st)
 	}
 	tw := tabwriter.NewWriter(e.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "DAY\tFOCUS MIN\tHELD\tRELEASED\tLIVE\tBREAKTHROUGHS\tBUDGET-HELD\tMEDIAN WAIT\tP90 WAIT\tREPLIES ON TIME\tLATE\tMEDIAN REPLY\t")
+	fmt.Fprintln(tw, "DAY\tFOCUS MIN\tHELD\tRELEASED\tLIVE\tBREAKTHROUGHS\tBUDGET-HELD\tMEDIAN WAIT\tP90 WAIT\tREPLIES ON TIME\tLATE\tMEDIAN REPLY\tNO REPLY NEEDED\t")
 	for _, d := range st {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%d\t%d\t%s\t\n", d.Day, d.FocusMinutes, d.Held, d.Released, d.Live,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%d\t%d\t%s\t%d\t\n", d.Day, d.FocusMinutes, d.Held, d.Released, d.Live,
 			d.Breakthroughs, d.BudgetHeld, d.MedianWait().Round(time.Minute), d.P90Wait().Round(time.Minute),
-			d.RepliesOnTime, d.RepliesLate, d.MedianReply().Round(time.Minute))
+			d.RepliesOnTime, d.RepliesLate, d.MedianReply().Round(time.Minute), d.NoReplyNeeded)
 	}
 	return tw.Flush()
 }

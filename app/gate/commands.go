@@ -133,7 +133,7 @@ func (g *Gate) Done(ids []string) (int, error) {
 		}
 		full = append(full, it.ID)
 	}
-	n, err := g.st.MarkDone(full, now)
+	n, err := g.st.MarkDone(full, now, g.doneStatsLocked)
 	if err == nil && n > 0 {
 		g.replies.dirty = true
 		g.emitLocked(Event{Kind: EventDone, At: now, Count: n})
@@ -146,7 +146,7 @@ func (g *Gate) DoneAll() (int, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.clk.Now()
-	n, err := g.st.MarkAllDone(now)
+	n, err := g.st.MarkAllDone(now, g.doneStatsLocked)
 	if err == nil && n > 0 {
 		g.replies.dirty = true
 		g.emitLocked(Event{Kind: EventDone, At: now, Count: n})

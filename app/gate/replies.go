@@ -93,18 +93,35 @@ func (g *Gate) Due(it model.Item) (time.Time, bool) {
 
 // replyStatsLocked is the store's Answered callback: the reply counts in
 // the stats of the day it was sent, within the promise or late, with how
-// long it took from the message's arrival.
-func (g *Gate) replyStatsLocked(it model.Item) (string, func(*store.DayStats)) {
+// long it took from the message's arrival. An item the user had marked
+// done before the reply was seen was counted as "no reply needed" on the
+// day it was done; it is taken back from there.
+func (g *Gate) replyStatsLocked(it model.Item) []store.StatsChange {
 	due, ok := g.plan.Due(g.promiseLocked(), it.Received)
 	late := ok && it.Answered.After(due)
-	return dayOf(g.plan, it.Answered), func(d *store.DayStats) {
+	changes := []store.StatsChange{{Day: dayOf(g.plan, it.Answered), Apply: func(d *store.DayStats) {
 		if late {
 			d.RepliesLate++
 		} else {
 			d.RepliesOnTime++
 		}
 		d.AddReplyWait(it.Answered.Sub(it.Received))
+	}}}
+	if it.State == model.StateDone && !it.Done.IsZero() && it.Action != model.ActionQuiet {
+		changes = append(changes, store.StatsChange{Day: dayOf(g.plan, it.Done), Apply: func(d *store.DayStats) {
+			d.NoReplyNeeded = max(0, d.NoReplyNeeded-1)
+		}})
 	}
+	return changes
+}
+
+// doneStatsLocked is the store's callback when the user marks an item
+// done: one that waited for a reply counts as "no reply needed" that day.
+func (g *Gate) doneStatsLocked(it model.Item) []store.StatsChange {
+	if !awaitsReply(&it) {
+		return nil
+	}
+	return []store.StatsChange{{Day: dayOf(g.plan, it.Done), Apply: func(d *store.DayStats) { d.NoReplyNeeded++ }}}
 }
 
 // storeLocked stores a batch's new items, cursors and replies in one

@@ -109,9 +109,60 @@ func TestWaitingForYourReply(t *testing.T) {
 	}
 	day, _ := f.st.Stats("2026-11-23", "2026-11-23")
 	// m3: 10:15 for a message of 09:10 (ingest time), within 4h; m1:
-	// 11:30 for 08:00, within 4h. The done one counts nothing.
-	if d := day[0]; d.RepliesOnTime != 2 || d.RepliesLate != 0 || d.MedianReply() != (65*time.Minute+210*time.Minute)/2 {
-		t.Errorf("stats = on time %d, late %d, median %v", d.RepliesOnTime, d.RepliesLate, d.MedianReply())
+	// 11:30 for 08:00, within 4h. The done one counts as no reply needed.
+	if d := day[0]; d.RepliesOnTime != 2 || d.RepliesLate != 0 || d.MedianReply() != (65*time.Minute+210*time.Minute)/2 || d.NoReplyNeeded != 1 {
+		t.Errorf("stats = on time %d, late %d, median %v, no reply needed %d", d.RepliesOnTime, d.RepliesLate, d.MedianReply(), d.NoReplyNeeded)
+	}
+}
+
+// TestNoReplyNeeded: mail marked done while it waits for a reply counts
+// as "no reply needed" on the day it was done, one by one and by "done
+// all"; what never waited (no reply channel, quiet, already answered)
+// does not; a reply found later (sent from the phone after "done") takes
+// the count back and counts as a reply on its own day.
+func TestNoReplyNeeded(t *testing.T) {
+	quiet := []rules.Rule{{Name: "news", From: []string{"news.example"}, Action: model.ActionQuiet}}
+	f := newFixture(t, "2026-11-23 09:10:00", quiet, rules.Builtins{}) // Monday, focus: held
+	f.ingest(mail("a", "ann@x.com", "a"), mail("b", "bob@x.com", "b"), mail("c", "cy@x.com", "c"),
+		mail("d", "di@x.com", "d"), mail("n", "letters@news.example", "newsletter"), item("l", "ci@x.com", "build"))
+	f.reply("d", at(t, "2026-11-23 10:00:00"))
+	f.clk.Set(at(t, "2026-11-23 11:00:00"))
+	f.g.Tick() // the check-in releases all
+
+	stats := func(day string) store.DayStats {
+		t.Helper()
+		d, err := f.st.Stats(day, day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d[0]
+	}
+	ids := func(srcs ...string) []string {
+		var out []string
+		for _, s := range srcs {
+			out = append(out, f.get(s).ID)
+		}
+		return out
+	}
+	if n, err := f.g.Done(ids("a", "d", "n", "l")); err != nil || n != 4 {
+		t.Fatalf("done = %d, %v", n, err)
+	}
+	if d := stats("2026-11-23"); d.NoReplyNeeded != 1 {
+		t.Errorf("after done of a, answered d, quiet n, local l: no reply needed = %d, want 1 (a)", d.NoReplyNeeded)
+	}
+	f.clk.Set(at(t, "2026-11-24 09:00:00"))
+	if n, err := f.g.DoneAll(); err != nil || n != 2 {
+		t.Fatalf("done all = %d, %v", n, err)
+	}
+	if d := stats("2026-11-24"); d.NoReplyNeeded != 2 {
+		t.Errorf("after done all of b and c on Tuesday: no reply needed = %d, want 2", d.NoReplyNeeded)
+	}
+	// Ann's message was answered from the phone after all, on Tuesday.
+	f.reply("a", at(t, "2026-11-24 09:30:00"))
+	mon, tue := stats("2026-11-23"), stats("2026-11-24")
+	if mon.NoReplyNeeded != 0 || tue.NoReplyNeeded != 2 || tue.Replies() != 1 {
+		t.Errorf("after the late reply to a: Monday no reply needed %d (want 0), Tuesday %d (want 2) and %d replies (want 1)",
+			mon.NoReplyNeeded, tue.NoReplyNeeded, tue.Replies())
 	}
 }
 

@@ -78,7 +78,7 @@ func crashChild(path, seed string) {
 				fail(err)
 			}
 		case 1:
-			if _, err := s.MarkAllDone(at); err != nil {
+			if _, err := s.MarkAllDone(at, nil); err != nil {
 				fail(err)
 			}
 		}

@@ -61,14 +61,14 @@ func newDamageFixture(t testing.TB, n int) *damageFixture {
 	for i := 0; i < n/3; i += 10 {
 		done = append(done, batch[i].ID)
 	}
-	if _, err := s.MarkDone(done, t0.Add(time.Hour)); err != nil {
+	if _, err := s.MarkDone(done, t0.Add(time.Hour), nil); err != nil {
 		t.Fatal(err)
 	}
 	extra := realisticItem("mail", n, model.StateHeld)
 	if _, err := s.Put([]model.Item{extra}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.MarkDone([]string{extra.ID}, t0); err != nil {
+	if _, err := s.MarkDone([]string{extra.ID}, t0, nil); err != nil {
 		t.Fatal(err)
 	}
 	if k, err := s.Prune(t0.Add(time.Minute)); err != nil || k != 1 {

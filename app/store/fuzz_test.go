@@ -132,10 +132,10 @@ func exercise(s *Store, ids []string) {
 	_, _ = s.Put([]model.Item{simpleItem("fuzz", 1)}, []model.Cursor{{Account: "fuzz", Key: "k", Value: []byte("1")}})
 	_, _ = s.Release(t0, "", "2025-03-10")
 	if len(ids) > 0 {
-		_, _ = s.MarkDone(ids[:1], t0)
+		_, _ = s.MarkDone(ids[:1], t0, nil)
 		_, _ = s.Update(ids[len(ids)-1], func(it *model.Item) error { it.State = model.StateHeld; return nil })
 	}
-	_, _ = s.MarkAllDone(t0)
+	_, _ = s.MarkAllDone(t0, nil)
 	_, _ = s.Prune(t0.Add(time.Hour))
 	_ = s.SetGateState([]byte("{}"))
 	_ = s.DeleteAccount("mail")

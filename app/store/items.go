@@ -290,10 +290,34 @@ type Batch struct {
 	Account string
 	Replies []model.Reply
 	// Answered, when set, is called inside the transaction for each item
-	// answered for the first time (Answered set, in its final form); it
-	// returns the day whose stats count the reply and the change to them,
-	// or fn nil for none. It must not call the Store.
-	Answered func(it model.Item) (day string, fn func(*DayStats))
+	// answered for the first time (Answered set, in its final form) and
+	// returns the changes to the stats that count the reply.
+	Answered StatsOf
+}
+
+// StatsChange is a change to one day's stats.
+type StatsChange struct {
+	Day   string // DayLayout
+	Apply func(*DayStats)
+}
+
+// StatsOf says how an item's change of life counts in the stats. The store
+// calls it inside the transaction that makes the change, with the item in
+// its new form, and applies what it returns in the same transaction. It
+// must not call the Store.
+type StatsOf func(it model.Item) []StatsChange
+
+// applyStats applies changes to the days' stats in tx.
+func applyStats(tx *bolt.Tx, changes []StatsChange) error {
+	for _, c := range changes {
+		if err := checkDay(c.Day); err != nil {
+			return err
+		}
+		if err := updateStats(tx, c.Day, c.Apply); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Ingest stores a batch's new items, the cursors that produced them and a
@@ -678,8 +702,9 @@ func (s *Store) Update(id string, fn func(*model.Item) error) (model.Item, error
 // MarkDone moves the given items (exact ids or unique prefixes) from held
 // or released to done, in one transaction, logging "done" at at. If any id
 // is unknown or ambiguous nothing changes and the error names that id.
-// Items already done are left alone; the count is of items changed.
-func (s *Store) MarkDone(ids []string, at time.Time) (int, error) {
+// Items already done are left alone; the count is of items changed. stats,
+// when not nil, counts each item changed in the same transaction.
+func (s *Store) MarkDone(ids []string, at time.Time, stats StatsOf) (int, error) {
 	n := 0
 	err := s.update(func(w *wtx) error {
 		n = 0
@@ -688,7 +713,7 @@ func (s *Store) MarkDone(ids []string, at time.Time) (int, error) {
 			if err != nil {
 				return err
 			}
-			changed, err := w.markDone(seq, at)
+			changed, err := w.markDone(seq, at, stats)
 			if err != nil {
 				return err
 			}
@@ -704,14 +729,14 @@ func (s *Store) MarkDone(ids []string, at time.Time) (int, error) {
 	return n, nil
 }
 
-// MarkAllDone moves every released item to done ("done all" in the digest).
-// Cost O(released).
-func (s *Store) MarkAllDone(at time.Time) (int, error) {
+// MarkAllDone moves every released item to done ("done all" in the digest),
+// counting each in the stats like MarkDone. Cost O(released).
+func (s *Store) MarkAllDone(at time.Time, stats StatsOf) (int, error) {
 	n := 0
 	err := s.update(func(w *wtx) error {
 		n = 0
 		for _, seq := range collectSeqs(w.idx[model.StateReleased], nil) {
-			changed, err := w.markDone(seq, at)
+			changed, err := w.markDone(seq, at, stats)
 			if err != nil {
 				if err := s.skipCorrupt(err); err != nil {
 					return err
@@ -731,7 +756,7 @@ func (s *Store) MarkAllDone(at time.Time) (int, error) {
 	return n, nil
 }
 
-func (w *wtx) markDone(seq uint64, at time.Time) (bool, error) {
+func (w *wtx) markDone(seq uint64, at time.Time, stats StatsOf) (bool, error) {
 	it, bodyLog, err := w.get(seq)
 	if err != nil {
 		return false, err
@@ -743,7 +768,15 @@ func (w *wtx) markDone(seq uint64, at time.Time) (bool, error) {
 	it.State = model.StateDone
 	it.Done = at
 	it.Log = append(it.Log, model.Entry{At: at, Text: "done"})
-	return true, w.putLife(&it, bodyLog, old)
+	if err := w.putLife(&it, bodyLog, old); err != nil {
+		return false, err
+	}
+	if stats != nil {
+		if err := applyStats(w.tx, stats(it)); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // Prune deletes done items whose Done time is before before, with their

@@ -194,13 +194,8 @@ func (w *wtx) answerKey(in Batch, k replyRef) ([]model.Item, error) {
 			return nil, err
 		}
 		if in.Answered != nil {
-			if day, fn := in.Answered(it); fn != nil {
-				if err := checkDay(day); err != nil {
-					return nil, err
-				}
-				if err := updateStats(w.tx, day, fn); err != nil {
-					return nil, err
-				}
+			if err := applyStats(w.tx, in.Answered(it)); err != nil {
+				return nil, err
 			}
 		}
 		answered = append(answered, it)

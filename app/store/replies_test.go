@@ -39,12 +39,12 @@ func TestRepliesAnswerStoredItems(t *testing.T) {
 		t.Fatal(err)
 	}
 	var counted []string
-	stats := func(it model.Item) (string, func(*DayStats)) {
+	stats := func(it model.Item) []StatsChange {
 		counted = append(counted, it.ID)
-		return it.Answered.UTC().Format(DayLayout), func(d *DayStats) {
+		return []StatsChange{{Day: it.Answered.UTC().Format(DayLayout), Apply: func(d *DayStats) {
 			d.RepliesOnTime++
 			d.AddReplyWait(it.Answered.Sub(it.Received))
-		}
+		}}}
 	}
 	r := answers(t, s, Batch{Account: "work", Answered: stats, Replies: []model.Reply{
 		{Key: a.ReplyKey, At: t0.Add(2 * time.Hour), Named: true},
@@ -133,7 +133,7 @@ func TestPruneDropsReplyIndex(t *testing.T) {
 	a, b := mailItem("work", 1, t0), mailItem("work", 2, t0)
 	answers(t, s, Batch{Items: []model.Item{a, b}, Account: "work", Replies: []model.Reply{
 		{Key: a.ReplyKey, At: t0, Named: true}, {Key: b.ReplyKey, At: t0.Add(3 * time.Hour), Named: true}}})
-	if _, err := s.MarkDone([]string{a.ID}, t0.Add(time.Hour)); err != nil {
+	if _, err := s.MarkDone([]string{a.ID}, t0.Add(time.Hour), nil); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := s.Prune(t0.Add(2 * time.Hour)); err != nil || n != 1 {
@@ -164,4 +164,49 @@ func TestPruneDropsReplyIndex(t *testing.T) {
 		t.Errorf("after recovery: answered %v, replies %v", got.Answered, rs)
 	}
 	checkConsistent(t, s)
+}
+
+// TestMarkDoneCountsInItsTransaction: MarkDone and MarkAllDone count each
+// item they change, with the item as done, in the same transaction: a
+// count that cannot be stored (a bad day) leaves every item as it was.
+func TestMarkDoneCountsInItsTransaction(t *testing.T) {
+	s := openTest(t)
+	a, b, c := mailItem("work", 1, t0), mailItem("work", 2, t0), mailItem("work", 3, t0)
+	answers(t, s, Batch{Items: []model.Item{a, b, c}})
+	if _, err := s.Release(t0.Add(time.Hour), "", "2025-03-10"); err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	count := func(it model.Item) []StatsChange {
+		if it.State != model.StateDone || !it.Done.Equal(t0.Add(2*time.Hour)) {
+			t.Errorf("counted %s as %v done at %v, want done at +2h", it.ID, it.State, it.Done)
+		}
+		seen = append(seen, it.ID)
+		return []StatsChange{{Day: "2025-03-10", Apply: func(d *DayStats) { d.NoReplyNeeded++ }}}
+	}
+	bad := func(model.Item) []StatsChange { return []StatsChange{{Day: "10 March", Apply: func(*DayStats) {}}} }
+	if _, err := s.MarkDone([]string{a.ID}, t0.Add(2*time.Hour), bad); err == nil {
+		t.Fatal("a count for a bad day was accepted")
+	}
+	if _, err := s.MarkAllDone(t0.Add(2*time.Hour), bad); err == nil {
+		t.Fatal("a count for a bad day was accepted by MarkAllDone")
+	}
+	for _, id := range []string{a.ID, b.ID, c.ID} {
+		if it, _ := s.Get(id); it.State != model.StateReleased {
+			t.Fatalf("item %s is %v after a failed count, want released", id, it.State)
+		}
+	}
+	if n, err := s.MarkDone([]string{a.ID, a.ID}, t0.Add(2*time.Hour), count); err != nil || n != 1 {
+		t.Fatalf("mark done = %d, %v", n, err)
+	}
+	if n, err := s.MarkAllDone(t0.Add(2*time.Hour), count); err != nil || n != 2 {
+		t.Fatalf("mark all done = %d, %v", n, err)
+	}
+	if n, err := s.MarkAllDone(t0.Add(2*time.Hour), count); err != nil || n != 0 {
+		t.Fatalf("mark all done again = %d, %v", n, err)
+	}
+	st, _ := s.Stats("2025-03-10", "2025-03-10")
+	if st[0].NoReplyNeeded != 3 || len(seen) != 3 {
+		t.Errorf("no reply needed = %d, counted %v; want 3, each item once", st[0].NoReplyNeeded, seen)
+	}
 }

@@ -198,7 +198,7 @@ func TestGoldenStoreV1(t *testing.T) {
 		_, err = s.Ingest(Batch{Items: goldenItems(), Cursors: []model.Cursor{{Account: "work", Key: "INBOX", Value: []byte("7:1002")}},
 			Day: "2025-03-10", Stats: func(d *DayStats, added []model.Item) { d.Held = len(added); d.AddWait(time.Hour) }})
 		if err == nil {
-			_, err = s.MarkDone([]string{goldenItems()[2].ID}, t0.Add(time.Hour))
+			_, err = s.MarkDone([]string{goldenItems()[2].ID}, t0.Add(time.Hour), nil)
 		}
 		if err == nil {
 			err = s.SetGateState([]byte("gate-v1"))

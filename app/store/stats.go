@@ -43,6 +43,10 @@ type DayStats struct {
 	// day (by the day of the reply) within the reply promise and after it.
 	RepliesOnTime int
 	RepliesLate   int
+	// NoReplyNeeded counts the messages the user marked done this day
+	// without replying, while they waited for a reply; a reply found later
+	// takes one back.
+	NoReplyNeeded int
 
 	// Waits are seconds from ingest to release; a sample of at most
 	// MaxWaits values (see AddWait).
@@ -65,6 +69,7 @@ func (d *DayStats) counters() []*int {
 		&d.BudgetHeld, &d.Ignored, &d.Live,
 		&d.CheckinsOnTime, &d.CheckinsLate, &d.CheckinsEarly,
 		&d.RepliesOnTime, &d.RepliesLate,
+		&d.NoReplyNeeded,
 	}
 }
 

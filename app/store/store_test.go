@@ -99,7 +99,7 @@ func TestAdmitSeesNewItemsOnly(t *testing.T) {
 	if _, err := s.Put([]model.Item{stored, pruned}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.MarkDone([]string{pruned.ID}, t0); err != nil {
+	if _, err := s.MarkDone([]string{pruned.ID}, t0, nil); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := s.Prune(t0.Add(time.Hour)); err != nil || n != 1 {
@@ -361,7 +361,7 @@ func TestListCallbackMayWrite(t *testing.T) {
 	}
 	n := 0
 	err := s.List(model.StateHeld, func(it model.Item) bool {
-		if _, err := s.MarkDone([]string{it.ID}, t0); err != nil {
+		if _, err := s.MarkDone([]string{it.ID}, t0, nil); err != nil {
 			t.Error(err)
 			return false
 		}
@@ -501,7 +501,7 @@ func TestMarkDone(t *testing.T) {
 		t.Fatal(err)
 	}
 	unknown := "0123456789abcdef0123"
-	_, err := s.MarkDone([]string{items[0].ID, unknown}, t0)
+	_, err := s.MarkDone([]string{items[0].ID, unknown}, t0, nil)
 	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), unknown) {
 		t.Fatalf("MarkDone with an unknown id: %v, want ErrNotFound naming %s", err, unknown)
 	}
@@ -509,7 +509,7 @@ func TestMarkDone(t *testing.T) {
 		t.Fatalf("a failed MarkDone changed %d items", got)
 	}
 	at := t0.Add(2 * time.Hour)
-	n, err := s.MarkDone([]string{items[0].ID, items[1].ID[:8], items[0].ID}, at)
+	n, err := s.MarkDone([]string{items[0].ID, items[1].ID[:8], items[0].ID}, at, nil)
 	if err != nil || n != 2 {
 		t.Fatalf("MarkDone = %d, %v; want 2", n, err)
 	}
@@ -521,10 +521,10 @@ func TestMarkDone(t *testing.T) {
 	if _, err := s.Put([]model.Item{simpleItem("w", 5)}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.MarkDone([]string{simpleItem("w", 5).ID}, at); n != 1 || err != nil {
+	if n, err := s.MarkDone([]string{simpleItem("w", 5).ID}, at, nil); n != 1 || err != nil {
 		t.Errorf("MarkDone(held) = %d, %v", n, err)
 	}
-	n, err = s.MarkAllDone(at)
+	n, err = s.MarkAllDone(at, nil)
 	if err != nil || n != 2 {
 		t.Fatalf("MarkAllDone = %d, %v; want 2", n, err)
 	}
@@ -541,10 +541,10 @@ func TestPruneKeepsTombstones(t *testing.T) {
 		t.Fatal(err)
 	}
 	day := 24 * time.Hour
-	if _, err := s.MarkDone([]string{old.ID}, t0); err != nil {
+	if _, err := s.MarkDone([]string{old.ID}, t0, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.MarkDone([]string{recent.ID}, t0.Add(20*day)); err != nil {
+	if _, err := s.MarkDone([]string{recent.ID}, t0.Add(20*day), nil); err != nil {
 		t.Fatal(err)
 	}
 	n, err := s.Prune(t0.Add(10 * day))
@@ -830,7 +830,7 @@ func TestLifeRecordAndUpdateAgree(t *testing.T) {
 	if _, err := s.Release(at.Add(time.Hour), "released: check-in 10:00", "2025-03-10"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.MarkDone([]string{it.ID}, at.Add(2*time.Hour)); err != nil {
+	if _, err := s.MarkDone([]string{it.ID}, at.Add(2*time.Hour), nil); err != nil {
 		t.Fatal(err)
 	}
 	final, _ := s.Get(it.ID)
@@ -884,7 +884,7 @@ func TestBodyIsKeptApart(t *testing.T) {
 	if got, _ := s.Get(it.ID); got.Body != body || got.State != model.StateReleased {
 		t.Fatalf("after Release: state %s, %d bytes of body", got.State, len(got.Body))
 	}
-	if _, err := s.MarkDone([]string{it.ID}, t0); err != nil {
+	if _, err := s.MarkDone([]string{it.ID}, t0, nil); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := s.Prune(t0.Add(time.Hour)); err != nil || n != 1 {

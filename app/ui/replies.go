@@ -296,16 +296,17 @@ const replyTileCaption = "Replies in time"
 // within the promise over the period, and its caption, which adds the
 // median time to reply.
 func (r *replyStats) set(labels []string, days []gate.DayStats) (share, caption string) {
-	onTime, late, median := make([]float64, len(days)), make([]float64, len(days)), make([]float64, len(days))
+	n := len(days)
+	onTime, late, none, median := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 	var all gate.DayStats
 	for i, d := range days {
-		onTime[i], late[i] = float64(d.RepliesOnTime), float64(d.RepliesLate)
+		onTime[i], late[i], none[i] = float64(d.RepliesOnTime), float64(d.RepliesLate), float64(d.NoReplyNeeded)
 		median[i] = d.MedianReply().Minutes()
 		all.RepliesOnTime += d.RepliesOnTime
 		all.RepliesLate += d.RepliesLate
 		all.ReplyWaits = append(all.ReplyWaits, d.ReplyWaits...)
 	}
-	r.share.set(labels, series{"Within", onTime}, series{"Late", late})
+	r.share.set(labels, series{"Within", onTime}, series{"Late", late}, series{"No reply needed", none})
 	r.median.set(labels, series{"Median", median})
 	if all.Replies() == 0 {
 		return "–", replyTileCaption

@@ -142,6 +142,12 @@ func TestStatsWindow(t *testing.T) {
 			f.reply("Work mail", "boss-1@acme.com", tm)
 		case tm.Equal(f.at(2, 12, 0)): // 50 h after Ann wrote: late
 			f.reply("Work mail", "ann-1@acme.com", tm)
+		case tm.Equal(f.at(2, 10, 0)):
+			f.ingest("Work mail", model.Item{Kind: model.KindIMAP, SourceID: "cy", FromName: "Cy", FromAddr: "cy@acme.com", Subject: "FYI", Received: tm, ReplyKey: "cy-1@acme.com"})
+		case tm.Equal(f.at(3, 12, 0)): // Cy's FYI is done without a reply
+			if _, err := f.app.Gate().Done([]string{model.ItemID("Work mail", "cy")}); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	w, err := f.ui.Open(WindowStats)
@@ -167,6 +173,9 @@ func TestStatsWindow(t *testing.T) {
 	// Wednesday's late; the median of 2 h and 50 h is 26 h (1 d 2 h).
 	if got, late := s.replies.share.series[0].values, s.replies.share.series[1].values; got[3] != 1 || late[3] != 0 || got[4] != 0 || late[4] != 1 {
 		t.Errorf("replies within the promise per day = %v, late = %v", got, late)
+	}
+	if got := s.replies.share.series[2].values; got[5] != 1 || got[2]+got[3]+got[4]+got[6] != 0 {
+		t.Errorf("no reply needed per day = %v, want 1 on Thursday", got)
 	}
 	if got := s.replies.median.series[0].values; got[3] != 120 || got[4] != 50*60 {
 		t.Errorf("median time to reply per day = %v min, want 120 on Tuesday and 3000 on Wednesday", got)
