@@ -628,3 +628,59 @@ func TestDovecotHoldTwoConnectorsOneAccount(t *testing.T) {
 		t.Errorf("the hold folder has %d messages, want 1", n)
 	}
 }
+
+// TestDovecotMoveCountsOnlyItsOwn: messages another client moved away
+// before this connector's MOVE reached them are gone from INBOX, but not
+// by this move: Dovecot answers "OK No messages found." without COPYUID,
+// and the move counts none of them (two Sluices releasing at once logged
+// 60 moved for 30 messages). A message it did move counts.
+func TestDovecotMoveCountsOnlyItsOwn(t *testing.T) {
+	t.Parallel()
+	s := dovecottest.New(t, dovecottest.Options{})
+	sink := newPlacingSink(t)
+	c, _ := runFor(t, holdOptions(s, "work"), sink, model.HoldInfo{}) // not holding: it moves nothing by itself
+	waitFor(t, 15*time.Second, "connected", func() bool { return sink.lastHealth().State == model.HealthConnected })
+	cl := client(t, s)
+	for i := range 3 {
+		appendWith(t, cl, "INBOX", mail(fmt.Sprintf("m%d@x", i), fmt.Sprintf("mine %d", i), "x"), nil)
+	}
+	if err := cl.Create("Elsewhere", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Move(imap.UIDSetNum(1, 2), "Elsewhere").Wait(); err != nil {
+		t.Fatal(err)
+	}
+
+	h := c.hold
+	h.moveMu.Lock()
+	defer h.moveMu.Unlock()
+	k, done, err := h.conn(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	mb, err := h.selectRW(k, "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := h.move(ctx(t), k, "INBOX", mb.validity, []imap.UID{1, 2}, "Sluice/Held", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(out); n != 0 || len(out) != 2 {
+		t.Errorf("moving two messages another client had moved: %d counted of %d gone (%+v), want 0 of 2", n, len(out), out)
+	}
+	out, _, err = h.move(ctx(t), k, "INBOX", mb.validity, []imap.UID{3}, "Sluice/Held", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(out); n != 1 {
+		t.Errorf("moving a message still there: %d counted (%+v), want 1", n, out)
+	}
+	if got := contents(t, cl, "Sluice/Held"); len(got) != 1 {
+		t.Errorf("the hold folder has %d messages, want 1", len(got))
+	}
+}

@@ -255,20 +255,22 @@ func searchUIDs(k *conn, crit *imap.SearchCriteria) ([]imap.UID, error) {
 }
 
 // moved pairs a message's UID in the folder it left with its UID in the
-// folder it reached (0 when the server did not say, without UIDPLUS).
+// folder it reached (0 when the server did not say).
 // twin marks a copy removed again because another Sluice on the account
 // moved the same message at the same moment (see dedupe): the message did
-// arrive, by the other's move.
+// arrive, by the other's move. elsewhere marks a message that left the
+// folder, but not by this move: the server said it moved none of them.
 type moved struct {
-	src, dst imap.UID
-	twin     bool
+	src, dst        imap.UID
+	twin, elsewhere bool
 }
 
-// count is how many of out this move brought over (twins not counted).
+// count is how many of out this move brought over (twins and messages
+// moved by another client not counted).
 func count(out []moved) int {
 	n := 0
 	for _, m := range out {
-		if !m.twin {
+		if !m.twin && !m.elsewhere {
 			n++
 		}
 	}
@@ -355,8 +357,17 @@ func (h *holder) moveCmd(k *conn, from string, uids []imap.UID, to string) ([]mo
 		return out, d.UIDValidity, nil
 	}
 	// Without COPYUID the server does not say what moved: what is no
-	// longer here did.
+	// longer here did. A server with UIDPLUS names what its MOVE moved
+	// (RFC 6851), so one that names nothing moved nothing: the messages
+	// left under the command, moved by another client (Dovecot answers
+	// "OK No messages found." when another Sluice on the account moved
+	// them all first). They are gone all the same, but not by this move.
 	out, err := h.gone(k, uids)
+	if k.caps.Has(imap.CapUIDPlus) {
+		for i := range out {
+			out[i].elsewhere = true
+		}
+	}
 	return out, 0, err
 }
 
