@@ -307,13 +307,28 @@ type StatsChange struct {
 // must not call the Store.
 type StatsOf func(it model.Item) []StatsChange
 
-// applyStats applies changes to the days' stats in tx.
+// applyStats applies changes to the days' stats in tx, reading and writing
+// each day's record once (a busy day's is tens of KB), the changes to one
+// day in their order.
 func applyStats(tx *bolt.Tx, changes []StatsChange) error {
+	var days []string
+	byDay := map[string][]func(*DayStats){}
 	for _, c := range changes {
 		if err := checkDay(c.Day); err != nil {
 			return err
 		}
-		if err := updateStats(tx, c.Day, c.Apply); err != nil {
+		if _, ok := byDay[c.Day]; !ok {
+			days = append(days, c.Day)
+		}
+		byDay[c.Day] = append(byDay[c.Day], c.Apply)
+	}
+	for _, day := range days {
+		err := updateStats(tx, day, func(d *DayStats) {
+			for _, fn := range byDay[day] {
+				fn(d)
+			}
+		})
+		if err != nil {
 			return err
 		}
 	}
@@ -708,20 +723,24 @@ func (s *Store) MarkDone(ids []string, at time.Time, stats StatsOf) (int, error)
 	n := 0
 	err := s.update(func(w *wtx) error {
 		n = 0
+		var counts []StatsChange
 		for _, id := range ids {
 			seq, err := s.resolve(id)
 			if err != nil {
 				return err
 			}
-			changed, err := w.markDone(seq, at, stats)
+			it, changed, err := w.markDone(seq, at)
 			if err != nil {
 				return err
 			}
 			if changed {
 				n++
+				if stats != nil {
+					counts = append(counts, stats(it)...)
+				}
 			}
 		}
-		return nil
+		return applyStats(w.tx, counts)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("mark done: %w", err)
@@ -735,8 +754,9 @@ func (s *Store) MarkAllDone(at time.Time, stats StatsOf) (int, error) {
 	n := 0
 	err := s.update(func(w *wtx) error {
 		n = 0
+		var counts []StatsChange
 		for _, seq := range collectSeqs(w.idx[model.StateReleased], nil) {
-			changed, err := w.markDone(seq, at, stats)
+			it, changed, err := w.markDone(seq, at)
 			if err != nil {
 				if err := s.skipCorrupt(err); err != nil {
 					return err
@@ -745,9 +765,12 @@ func (s *Store) MarkAllDone(at time.Time, stats StatsOf) (int, error) {
 			}
 			if changed {
 				n++
+				if stats != nil {
+					counts = append(counts, stats(it)...)
+				}
 			}
 		}
-		return nil
+		return applyStats(w.tx, counts)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("mark all done: %w", err)
@@ -756,27 +779,24 @@ func (s *Store) MarkAllDone(at time.Time, stats StatsOf) (int, error) {
 	return n, nil
 }
 
-func (w *wtx) markDone(seq uint64, at time.Time, stats StatsOf) (bool, error) {
+// markDone moves the item seq to done and returns it as stored; false when
+// it was done already.
+func (w *wtx) markDone(seq uint64, at time.Time) (model.Item, bool, error) {
 	it, bodyLog, err := w.get(seq)
 	if err != nil {
-		return false, err
+		return model.Item{}, false, err
 	}
 	if it.State == model.StateDone {
-		return false, nil
+		return model.Item{}, false, nil
 	}
 	old := it.State
 	it.State = model.StateDone
 	it.Done = at
 	it.Log = append(it.Log, model.Entry{At: at, Text: "done"})
 	if err := w.putLife(&it, bodyLog, old); err != nil {
-		return false, err
+		return model.Item{}, false, err
 	}
-	if stats != nil {
-		if err := applyStats(w.tx, stats(it)); err != nil {
-			return false, err
-		}
-	}
-	return true, nil
+	return it, true, nil
 }
 
 // Prune deletes done items whose Done time is before before, with their

@@ -105,12 +105,21 @@ func (w *wtx) applyReplies(in Batch, added []model.Item) ([]model.Item, error) {
 		}
 	}
 	var answered []model.Item
+	var counts []StatsChange
 	for _, k := range order {
 		got, err := w.answerKey(in, k)
 		if err != nil {
 			return nil, err
 		}
 		answered = append(answered, got...)
+		if in.Answered != nil {
+			for _, it := range got {
+				counts = append(counts, in.Answered(it)...)
+			}
+		}
+	}
+	if err := applyStats(w.tx, counts); err != nil {
+		return nil, err
 	}
 	slices.SortFunc(answered, func(a, b model.Item) int { return cmp.Compare(a.Seq, b.Seq) })
 	for i := range added {
@@ -153,8 +162,8 @@ func (w *wtx) recordReplies(in Batch) ([]replyRef, error) {
 }
 
 // answerKey marks answered the items waiting under k that one of its
-// stored replies answers (a reply after the item arrived), counts them in
-// the reply day's stats, and returns them.
+// stored replies answers (a reply after the item arrived) and returns
+// them, for applyReplies to count.
 func (w *wtx) answerKey(in Batch, k replyRef) ([]model.Item, error) {
 	if checkAccount(k.account) != nil {
 		return nil, nil
@@ -192,11 +201,6 @@ func (w *wtx) answerKey(in Batch, k replyRef) ([]model.Item, error) {
 		}
 		if err := idx.Put(replyIdxKey(k.account, k.key, seq), idxAnswered); err != nil {
 			return nil, err
-		}
-		if in.Answered != nil {
-			if err := applyStats(w.tx, in.Answered(it)); err != nil {
-				return nil, err
-			}
 		}
 		answered = append(answered, it)
 	}
