@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -163,6 +164,7 @@ func TestDendrite(t *testing.T) {
 	t.Run("PasswordLoginAndDiscovery", func(t *testing.T) { testPasswordLogin(t, w, logs) })
 	t.Run("RateLimit", func(t *testing.T) { testRateLimit(t, w, logs) })
 	t.Run("RateLimitAnsweredAsWakeComes", func(t *testing.T) { testRateLimitAndWake(t, w, logs) })
+	t.Run("WakeStartsANewSync", func(t *testing.T) { testWakeStartsANewSync(t, w, logs) })
 	t.Run("Presence", func(t *testing.T) { testPresence(t, w, logs) })
 	t.Run("NoReceiptsNoOnline", func(t *testing.T) {
 		for _, r := range w.srv.Requests() {
@@ -375,6 +377,72 @@ func testRateLimitAndWake(t *testing.T, w *world, logs *syncBuffer) {
 	}
 	if tr.armed.Load() {
 		t.Error("the transport never saw the limited answer; the test proved nothing")
+	}
+}
+
+// syncWatch is a transport that counts the connector's /sync requests and
+// how long each was in flight.
+type syncWatch struct {
+	mu      sync.Mutex
+	started int
+	open    map[*http.Request]time.Time
+	longest time.Duration
+}
+
+func (sw *syncWatch) RoundTrip(r *http.Request) (*http.Response, error) {
+	if !strings.HasSuffix(r.URL.Path, "/sync") {
+		return http.DefaultTransport.RoundTrip(r)
+	}
+	sw.mu.Lock()
+	sw.started++
+	sw.open[r] = time.Now()
+	sw.mu.Unlock()
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	sw.mu.Lock()
+	sw.longest = max(sw.longest, time.Since(sw.open[r]))
+	delete(sw.open, r)
+	sw.mu.Unlock()
+	return resp, err
+}
+
+func (sw *syncWatch) count() int {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	return sw.started
+}
+
+// testWakeStartsANewSync: each Wake (resume from sleep) ends the 30-second
+// long poll in flight and starts a new /sync at once, also when the new
+// one meets a rate limit; no /sync outlives its Wake. (An earlier version
+// of the rate-limit test once saw a /sync in flight for 20 s after a
+// Wake; this is the check that it does not happen.)
+func testWakeStartsANewSync(t *testing.T, w *world, logs *syncBuffer) {
+	sw := &syncWatch{open: map[*http.Request]time.Time{}}
+	c := w.connector(t, logs, func(o *Options) {
+		o.HTTPClient = &http.Client{Transport: sw}
+		o.SyncTimeout = 30 * time.Second
+	})
+	sink := conntest.NewSink(t)
+	conntest.Start(t, c, sink)
+	conntest.WaitFor(t, 20*time.Second, nil, "connected", func() bool { return sink.Health().State == model.HealthConnected })
+	seed := time.Now().UnixNano()
+	rng := rand.New(rand.NewPCG(uint64(seed), 18))
+	t.Logf("seed %d", seed)
+	for i := range 12 {
+		time.Sleep(time.Duration(rng.IntN(1200)) * time.Millisecond)
+		if i%2 == 1 {
+			w.srv.RateLimit("/sync", 300)
+		}
+		before := sw.count()
+		c.Wake()
+		conntest.WaitFor(t, 10*time.Second, nil, fmt.Sprintf("a new /sync after Wake %d", i), func() bool { return sw.count() > before })
+	}
+	evt := w.say(t, w.bobTok, w.team, "after the wakes")
+	conntest.WaitFor(t, 20*time.Second, nil, "the message after the wakes", func() bool { _, ok := sink.Item(evt); return ok })
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	if sw.longest > 25*time.Second {
+		t.Errorf("a /sync was in flight for %v: a Wake did not end it", sw.longest)
 	}
 }
 
