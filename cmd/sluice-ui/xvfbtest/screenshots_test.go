@@ -357,6 +357,7 @@ func seedStore(t *testing.T, data string) {
 				s.AddWait(time.Duration(20+(k*j*17)%200) * time.Minute)
 			}
 			s.RepliesOnTime, s.RepliesLate = 4+(k*5)%6, (k*3)%4/2
+			s.NoReplyNeeded = (k * 7) % 3
 			for j := range s.RepliesOnTime + s.RepliesLate {
 				s.AddReplyWait(time.Duration(40+(k*j*29)%600) * time.Minute)
 			}
