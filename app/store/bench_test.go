@@ -137,16 +137,26 @@ func BenchmarkRelease(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/release")
 }
 
+// rehold puts released items back on hold, untimed.
 func rehold(b *testing.B, s *Store, items []model.Item) {
+	back := make([]model.Item, len(items))
+	for i, it := range items {
+		it.State, it.Released = model.StateHeld, time.Time{}
+		it.Log = it.Log[:len(it.Log)-1]
+		back[i] = it
+	}
+	restore(b, s, back, model.StateReleased)
+}
+
+// restore writes items back as given, from the state they are in now.
+func restore(b *testing.B, s *Store, items []model.Item, now model.State) {
 	err := s.update(func(w *wtx) error {
 		for _, it := range items {
 			_, bodyLog, err := w.get(it.Seq)
 			if err != nil {
 				return err
 			}
-			it.State, it.Released = model.StateHeld, time.Time{}
-			it.Log = it.Log[:len(it.Log)-1]
-			if err := w.putLife(&it, bodyLog, model.StateReleased); err != nil {
+			if err := w.putLife(&it, bodyLog, now); err != nil {
 				return err
 			}
 		}
@@ -274,27 +284,8 @@ func BenchmarkMarkAllDoneCounting(b *testing.B) {
 			b.Fatalf("marked %d, %v", got, err)
 		}
 		b.StopTimer()
-		undone(b, s, all)
+		restore(b, s, all, model.StateDone) // released again, untimed
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/done-all")
-}
-
-// undone puts done items back to released, untimed.
-func undone(b *testing.B, s *Store, items []model.Item) {
-	err := s.update(func(w *wtx) error {
-		for _, it := range items {
-			_, bodyLog, err := w.get(it.Seq)
-			if err != nil {
-				return err
-			}
-			if err := w.putLife(&it, bodyLog, model.StateDone); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
 }
