@@ -79,7 +79,7 @@ func init() {
 		{"init", "[--template NAME] [--zone ZONE] [--force]", "write a commented default config", runInit},
 		{"account", "add|list|remove|test|login|set-password|set-token|set-url …", "manage mail, chat and calendar accounts", runAccount},
 		{"schedule", "[--days N] [--json]", "the coming days: modes, meetings, moved check-ins, published focus blocks", runSchedule},
-		{"stats", "[--days N] [--json]", "per-day focus kept, items held, breakthroughs, waits, replies within your promise", runStats},
+		{"stats", "[--days N] [--json]", "per-day focus kept, items held, breakthroughs, waits, replies within your promise, no reply needed", runStats},
 		{"store", "check|recover [--force] [--json]", "check the store file, or save what is readable from a damaged one", runStore},
 		{"export", "[--state held|released|done|all]", "write items as JSON lines to stdout", runExport},
 		{"token", "", "print the local inbox's URL and bearer token", runToken},

@@ -105,8 +105,8 @@ func (s *statsWindow) build(w *window) fyne.CanvasObject {
 		s.logBox)
 	// The scroll bar is drawn over the content's right edge: keep the
 	// charts' right-aligned legends clear of it.
-	clear := layout.NewCustomPaddedLayout(0, 0, 0, theme.Size(theme.SizeNameScrollBar))
-	return container.NewVScroll(container.NewPadded(container.New(clear, container.NewVBox(
+	clearOfBar := layout.NewCustomPaddedLayout(0, 0, 0, theme.Size(theme.SizeNameScrollBar))
+	return container.NewVScroll(container.NewPadded(container.New(clearOfBar, container.NewVBox(
 		head, s.msg, container.NewGridWithColumns(5, tiles...), widget.NewSeparator(),
 		charts, widget.NewSeparator(), logSection))))
 }
