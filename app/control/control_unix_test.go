@@ -353,3 +353,80 @@ func TestPermissionDeniedIsNotNotRunning(t *testing.T) {
 		t.Fatalf("another user's status: got %q, want permission denied naming the socket", got)
 	}
 }
+
+// TestOpenDataDirIsMadePrivate: a data directory others may enter (made
+// by hand, 0755) becomes 0700 before the socket appears in it, and the
+// socket answers; one that belongs to another user is refused.
+func TestOpenDataDirIsMadePrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Listen(dir, &fakeBackend{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve()
+	t.Cleanup(func() { s.Close() })
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("data directory: %v %v, want mode 700", fi, err)
+	}
+	if _, err := NewClient(dir).Status(context.Background()); err != nil {
+		t.Fatalf("status: %v", err)
+	}
+	if os.Geteuid() != 0 {
+		return // only root can give a directory away
+	}
+	theirs := filepath.Join(t.TempDir(), "theirs")
+	if err := os.Mkdir(theirs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(theirs, nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Listen(theirs, &fakeBackend{}, nil); err == nil || !strings.Contains(err.Error(), "belongs to uid") {
+		t.Errorf("listen in another user's directory: %v, want a refusal", err)
+	}
+	if fi, _ := os.Stat(theirs); fi.Mode().Perm() != 0o755 {
+		t.Errorf("another user's directory changed to %04o", fi.Mode().Perm())
+	}
+}
+
+// TestListenLeavesTheUmaskAlone: files that other goroutines create while
+// the control socket is opened get the process's usual mode. The socket
+// was once bound under a narrowed umask (0177), which is the whole
+// process's: a test Dovecot starting beside it got directories nobody
+// could enter and failed with "Permission denied" on its certificate.
+func TestListenLeavesTheUmaskAlone(t *testing.T) {
+	base := t.TempDir()
+	done := make(chan struct{})
+	var modes []os.FileMode
+	go func() {
+		defer close(done)
+		for i := 0; i < 5000; i++ {
+			p := filepath.Join(base, fmt.Sprintf("f%d", i%50))
+			os.Remove(p)
+			if err := os.Mkdir(p, 0o755); err != nil {
+				continue
+			}
+			if fi, err := os.Stat(p); err == nil && fi.Mode().Perm() != 0o755&^0o022 && fi.Mode().Perm() != 0o755 {
+				modes = append(modes, fi.Mode().Perm())
+			}
+		}
+	}()
+	for i := 0; ; i++ {
+		select {
+		case <-done:
+			if len(modes) > 0 {
+				t.Fatalf("%d directories made while the socket was opened got other modes: %04o …", len(modes), modes[0])
+			}
+			return
+		default:
+		}
+		s, err := Listen(filepath.Join(base, fmt.Sprintf("data%d", i)), &fakeBackend{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+	}
+}

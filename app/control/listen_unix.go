@@ -62,12 +62,19 @@ func listen(dataDir string) (net.Listener, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("control socket: %w", err)
 	}
+	// The socket appears with the mode the umask gives it and is made 0600
+	// just after; in a directory only this user can enter, nobody else can
+	// reach it meanwhile. (Not by narrowing the umask around the bind: the
+	// umask is the whole process's, and whatever other goroutines create
+	// in that moment would get it — directories nobody can enter, files
+	// their readers cannot read.)
+	if err := makePrivateDir(filepath.Dir(path)); err != nil {
+		return nil, err
+	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("remove stale control socket: %w", err)
 	}
-	old := syscall.Umask(0o177)
 	ln, err := net.Listen("unix", path)
-	syscall.Umask(old)
 	if err != nil {
 		return nil, fmt.Errorf("control socket %s: %w", path, err)
 	}
@@ -160,6 +167,26 @@ func checkPrivateDir(dir string) error {
 		return &EndpointError{Path: dir, Msg: fmt.Sprintf("refusing the control socket directory %s: its mode %04o lets others in (want 0700)", dir, perm)}
 	}
 	return nil
+}
+
+// makePrivateDir makes this user's directory dir one that only this user
+// can enter (the data directory holds the store: 0700 is what Sluice
+// creates it with); one that is someone else's or not a directory is
+// refused, as checkPrivateDir words it.
+func makePrivateDir(dir string) error {
+	err := checkPrivateDir(dir)
+	var ee *EndpointError
+	if err == nil || !errors.As(err, &ee) {
+		return err
+	}
+	fi, lerr := os.Lstat(dir)
+	if lerr != nil || !fi.IsDir() || ownerOf(fi) != os.Geteuid() {
+		return err
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("control socket: make %s private: %w", dir, err)
+	}
+	return checkPrivateDir(dir)
 }
 
 func ownerOf(fi os.FileInfo) int {
